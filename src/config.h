@@ -1,0 +1,105 @@
+/* The configuration: YAML watch rules parsed into typed structs.
+ *
+ * Pure logic: config_load() reads one file with libyaml and validates every
+ * key, type, unit and range of ../SPEC (see leakwatch.yaml(5)).  It never
+ * logs: every problem becomes one "FILE:LINE:COLUMN: error: MESSAGE" string
+ * in a struct diag, all of them are collected, and only then does it fail. */
+#ifndef LEAKWATCH_CONFIG_H
+#define LEAKWATCH_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum metric { METRIC_RSS, METRIC_FDS, METRIC_THREADS, METRIC_COUNT };
+
+enum action { ACTION_ALERT, ACTION_SIGNAL, ACTION_RESTART_UNIT, ACTION_EXEC };
+
+const char *metric_name(enum metric m);   /* "rss", "fds", "threads" */
+const char *action_name(enum action a);   /* "alert", "signal", "restart-unit", "exec" */
+
+/* A match: every criterion that is set must hold.  Strings are NULL when
+ * unset.  `parent` is a nested match the parent process must satisfy. */
+struct match {
+	char *comm;            /* fnmatch(3) glob on /proc/PID/comm */
+	char *exe;             /* fnmatch(3) glob on the /proc/PID/exe target */
+	char *cmdline;         /* the regex's source text, for messages */
+	regex_t cmdline_re;    /* compiled REG_EXTENDED|REG_NOSUB, valid iff cmdline */
+	int python;            /* -1 unset, 0 must not be Python, 1 must be Python */
+	bool has_uid;
+	uid_t uid;             /* real uid; a user name is resolved at load time */
+	char *user;            /* as written, for messages */
+	char *unit;            /* systemd unit name, e.g. "api.service" */
+	char *pidfile;         /* path; the pid is read from it at every scan */
+	struct match *parent;  /* NULL when not given */
+};
+
+struct metric_rule {
+	bool has_max;
+	double max;            /* bytes (rss) or count; "N%" is resolved against MemTotal */
+	double max_percent;    /* the N of "N%" as written, 0 when given as a size */
+	unsigned for_samples;  /* consecutive samples over max (default 1) */
+	double growth;         /* per second; 0 = not set */
+	double predict;        /* seconds; 0 = not set (requires has_max) */
+};
+
+struct watch {
+	char *name;
+	struct match match;
+	uint64_t warmup_ms;    /* default 0 */
+	uint64_t window_ms;    /* default 30 min */
+	struct metric_rule rule[METRIC_COUNT];
+	enum action on_leak;   /* default alert */
+	enum action on_limit;  /* default alert */
+	int signal;            /* default SIGTERM */
+	uint64_t kill_after_ms;/* default 30 s; 0 = never */
+	char *unit;            /* for restart-unit: NULL means "auto" */
+	char **exec;           /* argv for exec, NULL-terminated; NULL when unset */
+	size_t exec_len;
+	uint64_t cooldown_ms;  /* default 10 min */
+	unsigned max_actions;  /* default 3 */
+	uint64_t max_actions_period_ms; /* default 1 h */
+	bool capture;          /* default false */
+};
+
+struct config {
+	char *path;
+	uint64_t interval_ms;  /* default 5 s, at least 100 ms */
+	bool dry_run;
+	char *state_dir;       /* NULL = the default (STATE_DIRECTORY or /var/lib/leakwatch) */
+	char *metrics_textfile;/* NULL when off */
+	char *metrics_listen;  /* "HOST:PORT" as written; NULL when off */
+	struct watch *watches;
+	size_t n_watches;
+};
+
+/* Collected diagnostics, each a complete "FILE:LINE:COLUMN: error: MESSAGE". */
+struct diag {
+	char **msgs;
+	size_t n;
+};
+
+void diag_free(struct diag *d);
+
+/* What the parser needs from the outside world, so tests can fake it.
+ * mem_total: bytes, for "N%" sizes (0: "N%" is an error).
+ * lookup_user: resolve a user name to a uid; returns 0 or -ENOENT.  NULL: getpwnam_r. */
+struct config_env {
+	uint64_t mem_total;
+	int (*lookup_user)(const char *name, uid_t *uid);
+};
+
+/* Parse and validate PATH.  Returns 0 and *out, or a negative errno:
+ * -EINVAL when the file has errors (all of them in *diags), or the errno of
+ * opening/reading the file (also described in *diags as "FILE: error: ..."). */
+int config_load(const char *path, const struct config_env *env,
+		struct config **out, struct diag *diags);
+
+void config_free(struct config *c);   /* accepts NULL */
+
+/* Does the file's watch with this name exist?  NULL when not. */
+const struct watch *config_find_watch(const struct config *c, const char *name);
+
+#endif

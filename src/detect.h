@@ -1,0 +1,49 @@
+/* Per process and metric: the history, the latest trend, and the episode
+ * state that turns trend answers and limit crossings into events, once per
+ * episode.  Pure logic, fed one sample at a time. */
+#ifndef LEAKWATCH_DETECT_H
+#define LEAKWATCH_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "history.h"
+#include "trend.h"
+
+enum verdict { VERDICT_WARMING, VERDICT_OK, VERDICT_LEAK, VERDICT_LIMIT };
+
+const char *verdict_name(enum verdict v);   /* "warming", "ok", "leak", "limit" */
+
+/* What detect_sample() asks the caller to report. */
+#define DETECT_LEAK  0x1u   /* a leak episode starts */
+#define DETECT_LIMIT 0x2u   /* a limit episode starts */
+
+struct metric_state {
+	struct history hist;
+	struct trend trend;     /* the fit after the latest sample */
+	double value;           /* the latest sample */
+	double eta;             /* seconds until max at the current slope; < 0: none */
+	bool leaking;           /* leak reported, not yet cleared */
+	bool in_limit;          /* limit reported, not yet back under */
+	unsigned over;          /* consecutive samples over max */
+	unsigned under;         /* consecutive samples at or under max, in a limit episode */
+	unsigned streak;        /* consecutive samples the leak answer flipped state */
+	uint64_t streak_since;  /* time of the first of them, ms */
+};
+
+void metric_state_init(struct metric_state *s, uint64_t window_ms);
+
+/* The growth rate (per second) that counts as a leak right now: `growth`,
+ * or the rate that reaches `max` within `predict` when that is lower; 0 when
+ * neither applies. */
+double detect_rate(const struct metric_rule *r, double value);
+
+/* Feed one sample taken at now_ms.  `warming`: the process is in its
+ * warm-up (no trend verdicts).  Returns DETECT_* bits to report now. */
+unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
+		       bool warming, uint64_t now_ms, double value);
+
+enum verdict detect_verdict(const struct metric_state *s, bool warming);
+
+#endif

@@ -1,0 +1,78 @@
+#include "match.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+
+static unsigned needs_of(const struct match *m)
+{
+	unsigned n = 0;
+
+	if (m->cmdline)
+		n |= NEED_CMDLINE;
+	if (m->exe || m->python >= 0)
+		n |= NEED_EXE;
+	if (m->has_uid)
+		n |= NEED_UID;
+	if (m->unit)
+		n |= NEED_UNIT;
+	if (m->parent)
+		n |= NEED_PARENT | needs_of(m->parent);
+	return n;
+}
+
+unsigned match_needs(const struct config *c)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < c->n_watches; i++)
+		n |= needs_of(&c->watches[i].match);
+	return n;
+}
+
+bool match_process(const struct match *m, const struct proc_info *p,
+		   parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx)
+{
+	if (m->comm && fnmatch(m->comm, p->comm, 0) != 0)
+		return false;
+	if (m->exe && (!p->exe || fnmatch(m->exe, p->exe, 0) != 0))
+		return false;
+	if (m->python >= 0 && (p->exe && proc_exe_is_python(p->exe)) != (m->python == 1))
+		return false;
+	if (m->has_uid && (!p->has_uid || p->uid != m->uid))
+		return false;
+	if (m->unit && (!p->unit || strcmp(m->unit, p->unit) != 0))
+		return false;
+	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
+		return false;
+	if (m->pidfile && (!pidfile || pidfile(ctx, m->pidfile) != p->pid))
+		return false;
+	if (m->parent) {
+		const struct proc_info *pp = parent && p->ppid > 0 ? parent(ctx, p->ppid) : NULL;
+
+		if (!pp || !match_process(m->parent, pp, parent, pidfile, ctx))
+			return false;
+	}
+	return true;
+}
+
+int match_watch(const struct config *c, const struct proc_info *p,
+		parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx)
+{
+	for (size_t i = 0; i < c->n_watches; i++)
+		if (match_process(&c->watches[i].match, p, parent, pidfile, ctx))
+			return (int)i;
+	return -1;
+}
+
+void proc_info_clear(struct proc_info *p)
+{
+	if (!p)
+		return;
+	free(p->cmdline);
+	free(p->exe);
+	free(p->unit);
+	p->cmdline = p->exe = p->unit = NULL;
+}

@@ -1,0 +1,437 @@
+#include "monitor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "detect.h"
+
+/* A process younger than this is matched again at every scan: it may not
+ * have exec'd its real program yet.  Older non-matching pids are matched
+ * again every RECHECK_MS, for the rare late exec. */
+#define YOUNG_MS   3000
+#define RECHECK_MS 60000
+
+static unsigned slot(pid_t pid)
+{
+	return (unsigned)pid % PID_TABLE_SIZE;
+}
+
+static struct pid_entry *lookup(struct monitor *m, pid_t pid)
+{
+	for (struct pid_entry *e = m->table[slot(pid)]; e; e = e->next)
+		if (e->info.pid == pid)
+			return e;
+	return NULL;
+}
+
+static void base_event(struct monitor *m, struct event *e, enum event_type t, const struct watched *w)
+{
+	event_init(e, t, m->wall_usec);
+	if (w) {
+		e->watch = m->cfg->watches[w->watch].name;
+		e->pid = w->pid;
+		e->comm = w->comm;
+	}
+}
+
+static void emit(struct monitor *m, struct event *e)
+{
+	event_describe(e);
+	if (m->emit)
+		m->emit(m->emit_ctx, e);
+}
+
+/* Read what the criteria need about a pid, from stat on. */
+static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e)
+{
+	struct proc_stat st;
+	char rel[40], buf[4096];
+	ssize_t n;
+	int r;
+
+	proc_info_clear(&e->info);
+	e->info.pid = pid;
+	r = proc_read_stat(&m->root, pid, &st);
+	if (r < 0)
+		return r;
+	e->info.ppid = st.ppid;
+	e->info.start_ticks = st.start_ticks;
+	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
+	e->start_ms = st.start_ticks * 1000 / (unsigned long long)m->hz;
+	e->never = pid == 1 || pid == m->self || (st.flags & PF_KTHREAD_FLAG) || st.state == 'Z';
+	if (e->never)
+		return 0;
+	if (m->needs & NEED_CMDLINE) {
+		snprintf(rel, sizeof(rel), "%d/cmdline", (int)pid);
+		n = proc_read_file(&m->root, rel, m->cmdline_buf, CMDLINE_MAX);
+		if (n >= 0) {
+			proc_join_cmdline(m->cmdline_buf, (size_t)n);
+			e->info.cmdline = strdup(m->cmdline_buf);
+		}
+	}
+	if (m->needs & NEED_EXE) {
+		snprintf(rel, sizeof(rel), "%d/exe", (int)pid);
+		n = readlinkat(m->root.fd, rel, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			e->info.exe = strdup(buf);
+		}
+	}
+	if (m->needs & NEED_UID) {
+		snprintf(rel, sizeof(rel), "%d/status", (int)pid);
+		if (proc_read_file(&m->root, rel, buf, sizeof(buf)) > 0 &&
+		    proc_parse_ruid(buf, &e->info.uid) == 0)
+			e->info.has_uid = true;
+	}
+	if (m->needs & NEED_UNIT) {
+		char unit[256];
+
+		snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
+		if (proc_read_file(&m->root, rel, buf, sizeof(buf)) > 0 &&
+		    proc_parse_unit(buf, unit, sizeof(unit)) == 0)
+			e->info.unit = strdup(unit);
+	}
+	return 0;
+}
+
+static struct pid_entry *add_entry(struct monitor *m, pid_t pid)
+{
+	struct pid_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (read_info(m, pid, e) < 0) {
+		proc_info_clear(&e->info);
+		free(e);
+		return NULL;
+	}
+	e->gen = m->gen;
+	e->next = m->table[slot(pid)];
+	m->table[slot(pid)] = e;
+	return e;
+}
+
+static const struct proc_info *parent_info(void *ctx, pid_t ppid)
+{
+	struct monitor *m = ctx;
+	struct pid_entry *e = lookup(m, ppid);
+
+	if (!e)
+		e = add_entry(m, ppid);
+	return e ? &e->info : NULL;
+}
+
+static pid_t pidfile_pid(void *ctx, const char *path)
+{
+	struct monitor *m = ctx;
+	char buf[32];
+	FILE *f;
+	long pid = 0;
+
+	for (size_t i = 0; i < m->n_pidfiles; i++)
+		if (strcmp(m->pidfiles[i].path, path) == 0)
+			return m->pidfiles[i].pid;
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			pid = strtol(buf, NULL, 10);
+		fclose(f);
+	}
+	if (m->n_pidfiles == m->cap_pidfiles) {
+		size_t cap = m->cap_pidfiles ? 2 * m->cap_pidfiles : 4;
+		void *p = realloc(m->pidfiles, cap * sizeof(*m->pidfiles));
+
+		if (!p)
+			return (pid_t)pid;
+		m->pidfiles = p;
+		m->cap_pidfiles = cap;
+	}
+	m->pidfiles[m->n_pidfiles].path = path;
+	m->pidfiles[m->n_pidfiles++].pid = (pid_t)(pid > 0 ? pid : 0);
+	return (pid_t)(pid > 0 ? pid : 0);
+}
+
+static void unwatch(struct monitor *m, struct watched *w, bool report)
+{
+	struct watched **pp;
+
+	if (report) {
+		struct event ev;
+
+		base_event(m, &ev, EVENT_GONE, w);
+		emit(m, &ev);
+	}
+	for (pp = &m->watched; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	proc_close(&w->h);
+	free(w);
+	m->n_watched--;
+}
+
+static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
+{
+	const struct watch *wc = &m->cfg->watches[idx];
+	struct watched *w = calloc(1, sizeof(*w));
+	struct event ev;
+
+	if (!w)
+		return;
+	w->pid = e->info.pid;
+	w->start_ticks = e->info.start_ticks;
+	w->start_ms = e->start_ms;
+	w->watch = idx;
+	memcpy(w->comm, e->info.comm, sizeof(w->comm));
+	if (proc_open(&m->root, w->pid, w->start_ticks, &w->h) < 0) {
+		free(w);      /* gone already */
+		return;
+	}
+	for (int i = 0; i < METRIC_COUNT; i++)
+		metric_state_init(&w->m[i], wc->window_ms);
+	w->next = m->watched;
+	m->watched = w;
+	m->n_watched++;
+	e->w = w;
+	base_event(m, &ev, EVENT_FOUND, w);
+	emit(m, &ev);
+}
+
+static void evaluate(struct monitor *m, struct pid_entry *e)
+{
+	int idx;
+
+	e->checked_ms = m->now_ms;
+	if (e->never || e->w)
+		return;
+	idx = match_watch(m->cfg, &e->info, parent_info, pidfile_pid, m);
+	if (idx >= 0)
+		watch(m, e, (size_t)idx);
+}
+
+static bool pidfile_target(struct monitor *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->n_pidfiles; i++)
+		if (m->pidfiles[i].pid == pid)
+			return true;
+	return false;
+}
+
+static void scan(struct monitor *m)
+{
+	DIR *d = m->dir;
+	struct dirent *de;
+
+	m->gen++;
+	m->n_pidfiles = 0;
+	/* Read the pidfiles first, so a pid named in one is matched again. */
+	for (size_t i = 0; i < m->cfg->n_watches; i++)
+		for (const struct match *mt = &m->cfg->watches[i].match; mt; mt = mt->parent)
+			if (mt->pidfile)
+				pidfile_pid(m, mt->pidfile);
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct pid_entry *e;
+		char *end;
+		long pid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end)
+			continue;
+		e = lookup(m, (pid_t)pid);
+		if (e) {
+			e->gen = m->gen;
+			if (e->w || e->never)
+				continue;
+			if (m->rematch || m->now_ms - e->start_ms < YOUNG_MS ||
+			    m->now_ms - e->checked_ms >= RECHECK_MS || pidfile_target(m, e->info.pid)) {
+				if (read_info(m, e->info.pid, e) == 0)
+					evaluate(m, e);
+			}
+			continue;
+		}
+		e = add_entry(m, (pid_t)pid);
+		if (e)
+			evaluate(m, e);
+	}
+	m->rematch = false;
+
+	/* Forget the pids that were not listed: they exited. */
+	for (unsigned i = 0; i < PID_TABLE_SIZE; i++) {
+		struct pid_entry **pp = &m->table[i];
+
+		while (*pp) {
+			struct pid_entry *e = *pp;
+
+			if (e->gen != m->gen) {
+				*pp = e->next;
+				if (e->w)
+					unwatch(m, e->w, true);
+				proc_info_clear(&e->info);
+				free(e);
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
+bool monitor_warming(const struct monitor *m, const struct watched *w)
+{
+	return m->now_ms < w->start_ms + m->cfg->watches[w->watch].warmup_ms;
+}
+
+static void report(struct monitor *m, struct watched *w, enum event_type t, int metric)
+{
+	const struct metric_rule *r = &m->cfg->watches[w->watch].rule[metric];
+	const struct metric_state *s = &w->m[metric];
+	struct event ev;
+
+	base_event(m, &ev, t, w);
+	ev.metric = metric;
+	ev.has_value = true;
+	ev.value = s->value;
+	if (s->trend.ready) {
+		ev.has_slope = true;
+		ev.slope_per_hour = s->trend.slope * 3600;
+	}
+	if (r->has_max) {
+		ev.has_limit = true;
+		ev.limit = r->max;
+	}
+	ev.eta_seconds = s->eta;
+	emit(m, &ev);
+}
+
+static void sample(struct monitor *m)
+{
+	struct watched *w, *next;
+
+	for (w = m->watched; w; w = next) {
+		const struct watch *wc = &m->cfg->watches[w->watch];
+		struct proc_sample s;
+		bool warming;
+		double v[METRIC_COUNT];
+
+		next = w->next;
+		if (proc_sample(&m->root, &w->h, &s) < 0) {
+			struct pid_entry *e = lookup(m, w->pid);
+
+			if (e)
+				e->w = NULL, e->never = true;   /* a zombie until reaped */
+			unwatch(m, w, true);
+			continue;
+		}
+		m->samples++;
+		w->last = s;
+		w->last_ms = m->now_ms;
+		warming = monitor_warming(m, w);
+		v[METRIC_RSS] = s.rss;
+		v[METRIC_FDS] = s.fds;
+		v[METRIC_THREADS] = s.threads;
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			unsigned ev = detect_sample(&w->m[i], &wc->rule[i], warming, m->now_ms, v[i]);
+
+			if (ev & DETECT_LIMIT)
+				report(m, w, EVENT_LIMIT, i);
+			if (ev & DETECT_LEAK)
+				report(m, w, EVENT_LEAK, i);
+		}
+	}
+}
+
+int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
+{
+	m->now_ms = now_ms;
+	m->wall_usec = wall_usec;
+	scan(m);
+	sample(m);
+	return 0;
+}
+
+int monitor_init(struct monitor *m, const char *proc_path, const struct config *cfg,
+		 pid_t self, event_fn emit_fn, void *emit_ctx)
+{
+	int r, fd;
+
+	memset(m, 0, sizeof(*m));
+	m->root.fd = -1;
+	m->cfg = cfg;
+	m->self = self;
+	m->hz = sysconf(_SC_CLK_TCK);
+	m->needs = match_needs(cfg);
+	m->emit = emit_fn;
+	m->emit_ctx = emit_ctx;
+	m->cmdline_buf = malloc(CMDLINE_MAX);
+	if (!m->cmdline_buf)
+		return -ENOMEM;
+	r = proc_root_open(&m->root, proc_path);
+	if (r < 0)
+		return r;
+	fd = openat(m->root.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(m->dir = fdopendir(fd))) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		proc_root_close(&m->root);
+		return r;
+	}
+	return 0;
+}
+
+void monitor_set_config(struct monitor *m, const struct config *cfg)
+{
+	const struct config *old = m->cfg;
+	struct watched *w, *next;
+
+	m->cfg = cfg;
+	m->needs = match_needs(cfg);
+	m->rematch = true;
+	for (w = m->watched; w; w = next) {
+		const struct watch *ow = &old->watches[w->watch];
+		const struct watch *nw = config_find_watch(cfg, ow->name);
+		struct pid_entry *e = lookup(m, w->pid);
+
+		next = w->next;
+		if (!nw) {
+			if (e)
+				e->w = NULL;
+			unwatch(m, w, false);
+			continue;
+		}
+		w->watch = (size_t)(nw - cfg->watches);
+		if (nw->window_ms != ow->window_ms)
+			for (int i = 0; i < METRIC_COUNT; i++)
+				metric_state_init(&w->m[i], nw->window_ms);
+	}
+}
+
+void monitor_free(struct monitor *m)
+{
+	while (m->watched)
+		unwatch(m, m->watched, false);
+	for (unsigned i = 0; i < PID_TABLE_SIZE; i++)
+		while (m->table[i]) {
+			struct pid_entry *e = m->table[i];
+
+			m->table[i] = e->next;
+			proc_info_clear(&e->info);
+			free(e);
+		}
+	if (m->dir)
+		closedir(m->dir);
+	m->dir = NULL;
+	proc_root_close(&m->root);
+	free(m->pidfiles);
+	m->pidfiles = NULL;
+	free(m->cmdline_buf);
+	m->cmdline_buf = NULL;
+}

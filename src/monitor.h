@@ -1,0 +1,88 @@
+/* The daemon's state: the watched processes, the pid match cache, and one
+ * tick of work (scan, sample, evaluate, report).  No timers or signals
+ * here (leakwatchd.c), and events leave through a callback, so tests can
+ * drive ticks by hand on a fixture /proc tree. */
+#ifndef LEAKWATCH_MONITOR_H
+#define LEAKWATCH_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "detect.h"
+#include "event.h"
+#include "match.h"
+#include "proc.h"
+
+#define PID_TABLE_SIZE 1024
+#define CMDLINE_MAX (64 * 1024)   /* longer command lines are matched on their start */
+
+struct watched {
+	struct watched *next;
+	pid_t pid;
+	unsigned long long start_ticks;
+	uint64_t start_ms;         /* when the process started, boot-time ms */
+	size_t watch;              /* index into the config's watches */
+	char comm[16];
+	struct proc_handle h;
+	struct proc_sample last;
+	uint64_t last_ms;
+	struct metric_state m[METRIC_COUNT];
+};
+
+struct pid_entry {
+	struct pid_entry *next;    /* hash chain */
+	struct proc_info info;
+	uint64_t start_ms;
+	uint64_t checked_ms;       /* when the match was last evaluated */
+	unsigned gen;              /* the last scan that saw this pid */
+	bool never;                /* kernel thread, PID 1, ourselves: never watched */
+	struct watched *w;         /* the watch, when matched */
+};
+
+typedef void (*event_fn)(void *ctx, struct event *e);
+
+struct monitor {
+	const struct config *cfg;
+	struct proc_root root;
+	void *dir;                 /* DIR* over the root, rewound each scan */
+	pid_t self;
+	long hz;
+	unsigned needs;            /* NEED_* of the config */
+	struct pid_entry *table[PID_TABLE_SIZE];
+	struct watched *watched;
+	size_t n_watched;
+	unsigned gen;
+	uint64_t now_ms;           /* boot-time ms of the current tick */
+	uint64_t wall_usec;        /* wall clock of the current tick */
+	uint64_t samples;          /* process-samples taken, in all */
+	bool rematch;              /* the config changed: evaluate every pid again */
+	struct pidfile_cache {
+		const char *path;
+		pid_t pid;
+	} *pidfiles;
+	size_t n_pidfiles, cap_pidfiles;
+	char *cmdline_buf;         /* CMDLINE_MAX bytes of scratch */
+	event_fn emit;
+	void *emit_ctx;
+};
+
+/* proc_path: the /proc root ("/proc", or a fixture tree).  self: our pid
+ * (never watched).  The config stays owned by the caller. */
+int monitor_init(struct monitor *m, const char *proc_path, const struct config *cfg,
+		 pid_t self, event_fn emit, void *emit_ctx);
+void monitor_free(struct monitor *m);   /* accepts a zeroed monitor */
+
+/* One tick: now_ms on CLOCK_BOOTTIME (the clock of /proc start times),
+ * wall_usec for event time stamps. */
+int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec);
+
+/* Swap in a new config.  Processes whose watch keeps its name keep their
+ * history (reset only when the window changed); the others are matched
+ * again at the next tick. */
+void monitor_set_config(struct monitor *m, const struct config *cfg);
+
+bool monitor_warming(const struct monitor *m, const struct watched *w);
+
+#endif

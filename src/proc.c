@@ -1,0 +1,306 @@
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st)
+{
+	const char *open, *close, *p, *end = buf + len;
+	size_t n;
+	int field;
+
+	memset(st, 0, sizeof(*st));
+	open = memchr(buf, '(', len);
+	if (!open)
+		return -EINVAL;
+	/* comm may contain ')': the real end is the last ')' */
+	close = NULL;
+	for (p = end; p > open; p--)
+		if (p[-1] == ')') {
+			close = p - 1;
+			break;
+		}
+	if (!close)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+
+	/* Fields after comm, numbered as in proc(5): 3 is state. */
+	p = close + 1;
+	for (field = 3; field <= 24 && p < end; field++) {
+		char *next;
+
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end)
+			break;
+		switch (field) {
+		case 3:
+			st->state = *p;
+			break;
+		case 4:
+			st->ppid = (pid_t)strtol(p, NULL, 10);
+			break;
+		case 9:
+			st->flags = (unsigned)strtoul(p, NULL, 10);
+			break;
+		case 20:
+			st->threads = strtol(p, NULL, 10);
+			break;
+		case 22:
+			st->start_ticks = strtoull(p, NULL, 10);
+			break;
+		case 24:
+			st->rss_pages = strtol(p, NULL, 10);
+			return 0;
+		}
+		next = memchr(p, ' ', (size_t)(end - p));
+		if (!next)
+			break;
+		p = next;
+	}
+	return -EINVAL;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n > m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+int proc_parse_unit(const char *cgroup, char *unit, size_t len)
+{
+	const char *line = cgroup;
+	int found = -ENOENT;
+
+	/* Prefer the unified hierarchy ("0::"), else the name=systemd one. */
+	for (int pass = 0; pass < 2 && found < 0; pass++) {
+		for (line = cgroup; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+			const char *path, *eol = strchr(line, '\n'), *c, *seg;
+
+			if (!eol)
+				eol = line + strlen(line);
+			if (pass == 0 ? strncmp(line, "0::", 3) != 0
+				      : !memmem(line, (size_t)(eol - line), ":name=systemd:", 14))
+				continue;
+			path = memchr(line, '/', (size_t)(eol - line));
+			if (!path)
+				continue;
+			for (seg = c = path + 1; c <= eol; c++) {
+				if (c == eol || *c == '/') {
+					size_t n = (size_t)(c - seg);
+
+					if ((has_suffix(seg, n, ".service") || has_suffix(seg, n, ".scope")) &&
+					    n < len) {
+						memcpy(unit, seg, n);
+						unit[n] = '\0';
+						found = 0;
+					}
+					seg = c + 1;
+				}
+			}
+			if (found == 0)
+				break;
+		}
+	}
+	return found;
+}
+
+size_t proc_join_cmdline(char *buf, size_t len)
+{
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[len] = '\0';
+	return len;
+}
+
+int proc_parse_ruid(const char *status, uid_t *uid)
+{
+	const char *p = strstr(status, "\nUid:");
+
+	if (!p)
+		return -EINVAL;
+	*uid = (uid_t)strtoul(p + 5, NULL, 10);
+	return 0;
+}
+
+bool proc_exe_is_python(const char *exe)
+{
+	const char *base = strrchr(exe, '/');
+
+	base = base ? base + 1 : exe;
+	return fnmatch("python", base, 0) == 0 || fnmatch("python[0-9]*", base, 0) == 0 ||
+	       fnmatch("pypy*", base, 0) == 0;
+}
+
+int proc_root_open(struct proc_root *r, const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	r->page_size = sysconf(_SC_PAGESIZE);
+	r->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	/* O(1) fd counts: only real procfs, and only where it reports them
+	 * (our own fd directory is never empty: we hold r->fd). */
+	r->fd_size = fstatfs(r->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC &&
+		     fstatat(r->fd, "self/fd", &st, 0) == 0 && st.st_size > 0;
+	return 0;
+}
+
+void proc_root_close(struct proc_root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = openat(r->fd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - (size_t)total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			total = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	if (total >= 0)
+		buf[total] = '\0';
+	return total;
+}
+
+int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st)
+{
+	char rel[32], buf[1024];
+	ssize_t n;
+
+	snprintf(rel, sizeof(rel), "%d/stat", (int)pid);
+	n = proc_read_file(r, rel, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : (int)n;
+	return proc_parse_stat(buf, (size_t)n, st);
+}
+
+int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_ticks,
+	      struct proc_handle *h)
+{
+	char rel[16], buf[1024];
+	struct proc_stat st;
+	ssize_t n;
+
+	h->pid = pid;
+	h->start_ticks = start_ticks;
+	h->statfd = -1;
+	snprintf(rel, sizeof(rel), "%d", (int)pid);
+	h->dirfd = openat(r->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dirfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	h->statfd = openat(h->dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (h->statfd < 0) {
+		int e = errno;
+		proc_close(h);
+		return e == ENOENT ? -ESRCH : -e;
+	}
+	/* The directory we opened must be the process we were told about. */
+	n = pread(h->statfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0 || proc_parse_stat(buf, (size_t)n, &st) < 0 || st.start_ticks != start_ticks) {
+		proc_close(h);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int proc_count_dir(int dirfd, const char *name, long *count)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	*count = 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			(*count)++;
+	closedir(d);
+	return 0;
+}
+
+int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s)
+{
+	char buf[1024];
+	struct proc_stat st;
+	struct stat fst;
+	ssize_t n;
+	long fds;
+
+	if (h->statfd < 0)
+		return -ESRCH;
+	n = pread(h->statfd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;   /* ESRCH: the process is gone */
+	if (n == 0 || proc_parse_stat(buf, (size_t)n, &st) < 0)
+		return -EIO;
+	if (st.state == 'Z' || st.state == 'X' || st.start_ticks != h->start_ticks)
+		return -ESRCH;   /* exited (not yet reaped), or not the same process */
+	if (r->fd_size) {
+		if (fstatat(h->dirfd, "fd", &fst, 0) < 0)
+			return errno == ENOENT ? -ESRCH : -errno;
+		fds = (long)fst.st_size;
+	} else {
+		int e = proc_count_dir(h->dirfd, "fd", &fds);
+		if (e < 0)
+			return e == -ENOENT ? -ESRCH : e;
+	}
+	s->rss = (double)st.rss_pages * (double)r->page_size;
+	s->threads = (double)st.threads;
+	s->fds = (double)fds;
+	return 0;
+}
+
+void proc_close(struct proc_handle *h)
+{
+	if (h->statfd >= 0)
+		close(h->statfd);
+	if (h->dirfd >= 0)
+		close(h->dirfd);
+	h->statfd = h->dirfd = -1;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# `make demo`: start leakwatchd on a bundled leaking Python program and show
+# its warning.  Takes about 30 seconds; stops by itself.
+set -u
+daemon=${1:-build/leakwatchd}
+python=/usr/bin/python3
+dir=$(mktemp -d /tmp/leakwatch-demo.XXXXXX)
+daemon_pid=
+leak_pid=
+
+cleanup() {
+	[ -n "$leak_pid" ] && kill "$leak_pid" 2>/dev/null
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat > "$dir/demo.yaml" <<YAML
+# A demo rule: the leaking program's RSS grows ~1 MiB/s.
+interval: 500ms
+watches:
+  - name: demo-leaker
+    match:
+      cmdline: "leak_memory.py .*--tag leakwatch-demo"
+    warmup: 2s
+    window: 16s           # production: 30m or more
+    rss:
+      growth: 100M/h      # a sustained growth this fast is a leak
+      max: 1G
+      predict: 6h         # also a leak if the trend reaches max this soon
+YAML
+
+echo "== leakwatchd -t: checking the demo configuration"
+"$daemon" -t -c "$dir/demo.yaml" || exit 1
+echo "== starting leakwatchd (console output) and a Python program leaking 1 MiB/s"
+"$daemon" -c "$dir/demo.yaml" --log-target=console 2>"$dir/events.log" &
+daemon_pid=$!
+$python tests/programs/leak_memory.py --rate 1024 --seconds 120 --tag leakwatch-demo >/dev/null &
+leak_pid=$!
+
+shown=0
+i=0
+while [ $i -lt 120 ]; do
+	sleep 0.5
+	i=$((i + 1))
+	total=$(wc -l < "$dir/events.log")
+	if [ "$total" -gt "$shown" ]; then
+		tail -n +$((shown + 1)) "$dir/events.log"
+		shown=$total
+	fi
+	if grep -q ': leak: ' "$dir/events.log"; then
+		echo "== leak reported after $((i / 2)) seconds."
+		echo "   Under systemd the same event goes to the journal: journalctl -t leakwatchd"
+		echo "   or journalctl MESSAGE_ID=bb71edb945044073b919493c881bd48e -o verbose"
+		exit 0
+	fi
+done
+echo "== no leak reported within 60 seconds: that is a bug" >&2
+exit 1

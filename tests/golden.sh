@@ -1,0 +1,68 @@
+#!/bin/sh
+# Golden tests of `leakwatchd -t`: every tests/conf/NAME.yaml is a bad config
+# that must fail with exit status 1, nothing on stdout, and exactly the lines
+# of tests/conf/NAME.expected on stderr; the shipped conf/leakwatch.yaml must
+# pass.  Run from the repository root:  sh tests/golden.sh build/leakwatchd
+set -u
+
+daemon=${1:?usage: sh tests/golden.sh PATH/TO/leakwatchd}
+LC_ALL=C
+export LC_ALL
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/leakwatch-golden.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+pass=0
+fail=0
+
+say() {
+	echo "golden: FAIL $1: $2"
+}
+
+for conf in tests/conf/*.yaml; do
+	[ -e "$conf" ] || continue
+	expected=${conf%.yaml}.expected
+	if [ ! -f "$expected" ]; then
+		say "$conf" "no $expected"
+		fail=$((fail + 1))
+		continue
+	fi
+	"$daemon" -t -c "$conf" >"$tmp/out" 2>"$tmp/err" </dev/null
+	status=$?
+	ok=1
+	if [ "$status" -ne 1 ]; then
+		say "$conf" "exit status $status, want 1"
+		ok=0
+	fi
+	if [ -s "$tmp/out" ]; then
+		say "$conf" "unexpected output on stdout:"
+		cat "$tmp/out"
+		ok=0
+	fi
+	if ! cmp -s "$expected" "$tmp/err"; then
+		say "$conf" "stderr differs from $expected (- expected, + got):"
+		diff -u "$expected" "$tmp/err" | sed 1,2d
+		ok=0
+	fi
+	if [ "$ok" -eq 1 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+	fi
+done
+
+conf=conf/leakwatch.yaml
+"$daemon" -t -c "$conf" >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+printf 'configuration OK\n' >"$tmp/want"
+if [ "$status" -eq 0 ] && cmp -s "$tmp/want" "$tmp/out"; then
+	pass=$((pass + 1))
+else
+	say "$conf" "exit status $status (want 0), stdout and stderr:"
+	cat "$tmp/out" "$tmp/err"
+	fail=$((fail + 1))
+fi
+
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,116 @@
+/* /proc parsing: stat lines (odd comms), cgroup units, cmdline joining,
+ * status uid, Python detection. */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "proc.h"
+
+static void test_stat(void)
+{
+	static const struct {
+		const char *line;
+		int ok;
+		const char *comm;
+		char state;
+		int ppid;
+		unsigned long long start;
+		long threads, rss;
+		unsigned flags;
+	} cases[] = {
+		{ "4242 (python3) S 1 4242 4242 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 3 0 123456 25000000 6144 18446744073709551615",
+		  1, "python3", 'S', 1, 123456, 3, 6144, 4194560 },
+		{ "77 (a) b (c)) R 9 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 1 2 3",
+		  1, "a) b (c)", 'R', 9, 99, 1, 2, 0 },
+		{ "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0 18446744073709551615",
+		  1, "kthreadd", 'S', 0, 2, 1, 0, 2129984 },
+		{ "12 (gunicorn: worker [api]) S 11 11 11 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 5 0 777 1 100",
+		  1, "gunicorn: worker [api]", 'S', 11, 777, 5, 100, 4194560 },
+		{ "12 (trunc) S 11 11", 0, "", 0, 0, 0, 0, 0, 0 },
+		{ "no parenthesis here", 0, "", 0, 0, 0, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_stat st;
+		int r = proc_parse_stat(cases[i].line, strlen(cases[i].line), &st);
+
+		CHECK_MSG((r == 0) == cases[i].ok, "case %zu: r=%d", i, r);
+		if (!cases[i].ok || r != 0)
+			continue;
+		/* comm is truncated to 15 characters like the kernel's */
+		CHECK_MSG(strncmp(st.comm, cases[i].comm, 15) == 0, "case %zu comm '%s'", i, st.comm);
+		CHECK(st.state == cases[i].state);
+		CHECK(st.ppid == cases[i].ppid);
+		CHECK(st.start_ticks == cases[i].start);
+		CHECK(st.threads == cases[i].threads);
+		CHECK(st.rss_pages == cases[i].rss);
+		CHECK(st.flags == cases[i].flags);
+	}
+	{
+		struct proc_stat st;
+		const char *k = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0 1";
+		CHECK(proc_parse_stat(k, strlen(k), &st) == 0 && (st.flags & PF_KTHREAD_FLAG));
+	}
+}
+
+static void test_unit(void)
+{
+	static const struct { const char *cgroup; const char *unit; } cases[] = {
+		{ "0::/system.slice/api.service\n", "api.service" },
+		{ "0::/system.slice/api.service/workers\n", "api.service" },
+		{ "0::/user.slice/user-1000.slice/user@1000.service/app.slice/celery.service\n", "celery.service" },
+		{ "0::/user.slice/user-1000.slice/session-3.scope\n", "session-3.scope" },
+		{ "0::/\n", NULL },
+		{ "0::/init.scope\n", "init.scope" },
+		{ "12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/legacy.service\n0::/\n", "legacy.service" },
+		{ "0::/system.slice/not-a-unit.slice\n", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char unit[64] = "";
+		int r = proc_parse_unit(cases[i].cgroup, unit, sizeof(unit));
+
+		if (cases[i].unit)
+			CHECK_MSG(r == 0 && strcmp(unit, cases[i].unit) == 0, "case %zu: r=%d '%s'", i, r, unit);
+		else
+			CHECK_MSG(r == -ENOENT, "case %zu: r=%d '%s'", i, r, unit);
+	}
+}
+
+static void test_cmdline(void)
+{
+	char buf[64];
+	size_t n;
+
+	memcpy(buf, "python3\0-m\0gunicorn\0app:app\0", 29);
+	n = proc_join_cmdline(buf, 29);
+	CHECK_STR(buf, "python3 -m gunicorn app:app");
+	CHECK(n == strlen("python3 -m gunicorn app:app"));
+	buf[0] = '\0';
+	CHECK(proc_join_cmdline(buf, 0) == 0 && buf[0] == '\0');
+}
+
+static void test_uid_python(void)
+{
+	uid_t uid = 0;
+
+	CHECK(proc_parse_ruid("Name:\tx\nUmask:\t0022\nState:\tS\nUid:\t33\t0\t0\t0\nGid:\t33\n", &uid) == 0 && uid == 33);
+	CHECK(proc_parse_ruid("Name:\tx\n", &uid) == -EINVAL);
+
+	CHECK(proc_exe_is_python("/usr/bin/python3.11"));
+	CHECK(proc_exe_is_python("/usr/bin/python3"));
+	CHECK(proc_exe_is_python("/opt/venv/bin/python"));
+	CHECK(proc_exe_is_python("/usr/bin/pypy3"));
+	CHECK(proc_exe_is_python("/usr/bin/python3.11 (deleted)"));
+	CHECK(!proc_exe_is_python("/usr/bin/perl"));
+	CHECK(!proc_exe_is_python("/usr/sbin/nginx"));
+}
+
+int main(void)
+{
+	test_stat();
+	test_unit();
+	test_cmdline();
+	test_uid_python();
+	return check_done("test_proc");
+}
