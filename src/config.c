@@ -189,6 +189,7 @@ static const char *const watch_keys[W_COUNT] = {
 /* What the checks across keys need to point at. */
 struct watch_nodes {
 	yaml_node_t *map, *name, *window;
+	bool window_bad;       /* already reported: no 10 x interval check */
 };
 
 static void watch_init(struct watch *w)
@@ -290,7 +291,7 @@ static void parse_watch(struct cfg_ctx *c, yaml_node_t *map, struct watch *w,
 	bool leak_ok = false, limit_ok = false;
 
 	wn->map = map;
-	if (map->type != YAML_MAPPING_NODE) {
+	if (!map || map->type != YAML_MAPPING_NODE) {
 		char d[CFG_DESC_LEN];
 
 		cfg_describe(map, d, sizeof(d));
@@ -310,11 +311,12 @@ static void parse_watch(struct cfg_ctx *c, yaml_node_t *map, struct watch *w,
 		cfg_parse_match(c, "match", val[W_MATCH], &w->match, 0);
 	if (val[W_WARMUP])
 		cfg_duration(c, "warmup", val[W_WARMUP], &w->warmup_ms);
-	if (val[W_WINDOW] && cfg_duration(c, "window", val[W_WINDOW], &w->window_ms) &&
-	    w->window_ms == 0) {
-		cfg_err_value(c, val[W_WINDOW], "window", "more than 0");
-		wn->window = NULL;     /* reported: no 10 x interval complaint too */
-		w->window_ms = 30 * 60 * 1000;
+	if (val[W_WINDOW]) {
+		wn->window_bad = !cfg_duration(c, "window", val[W_WINDOW], &w->window_ms);
+		if (!wn->window_bad && w->window_ms == 0) {
+			cfg_err_value(c, val[W_WINDOW], "window", "more than 0");
+			wn->window_bad = true;
+		}
 	}
 	for (int m = 0; m < METRIC_COUNT; m++)
 		if (val[W_RSS + m])
@@ -462,8 +464,8 @@ static void check_windows(struct cfg_ctx *c, const struct config *cfg,
 	for (size_t i = 0; i < cfg->n_watches; i++) {
 		const struct watch *w = &cfg->watches[i];
 
-		if (nodes[i].map->type != YAML_MAPPING_NODE ||
-		    w->window_ms >= WINDOW_SAMPLES * cfg->interval_ms)
+		if (!nodes[i].map || nodes[i].map->type != YAML_MAPPING_NODE ||
+		    nodes[i].window_bad || w->window_ms / WINDOW_SAMPLES >= cfg->interval_ms)
 			continue;
 		format_duration(win, sizeof(win), (double)w->window_ms / 1000);
 		format_duration(ivl, sizeof(ivl), (double)cfg->interval_ms / 1000);

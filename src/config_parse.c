@@ -148,8 +148,11 @@ static void quote(char *buf, size_t len, const char *s, size_t n)
 {
 	size_t o = 0, i;
 
-	if (len < 8)
+	if (len < 8) {
+		if (len)
+			buf[0] = '\0';
 		return;
+	}
 	buf[o++] = '\'';
 	for (i = 0; i < n && o + 8 < len; i++) {
 		unsigned char ch = (unsigned char)s[i];

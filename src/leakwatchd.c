@@ -29,7 +29,8 @@ struct daemon {
 	struct config *cfg;
 	struct monitor mon;
 	enum log_target target;
-	bool dry_run;
+	bool dry_run;              /* in force: --dry-run or the config's dry_run */
+	bool dry_run_flag;         /* --dry-run was given */
 	uint64_t interval_us;
 	uint64_t next_us;
 	sd_event_source *timer;
@@ -93,6 +94,8 @@ static void on_event(void *ctx, struct event *e)
 		fprintf(stderr, "leakwatchd: %s: %s\n", event_name(e->type), e->message);
 }
 
+/* READY=1 after the first scan and after each reload; STATUS= when the
+ * number of watched processes changes. */
 static void notify_status(struct daemon *d)
 {
 	if (d->ready && d->status_watched == d->mon.n_watched)
@@ -150,13 +153,14 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		config_free(d->cfg);
 		d->cfg = cfg;
 		d->interval_us = cfg->interval_ms * 1000;
+		d->dry_run = d->dry_run_flag || cfg->dry_run;
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
 		snprintf(ev.message, sizeof(ev.message), "configuration reloaded from %s: %zu watch%s",
 			 d->config_path, cfg->n_watches, cfg->n_watches == 1 ? "" : "es");
 	}
 	on_event(d, &ev);
-	d->status_watched = (size_t)-1;
+	d->ready = false;          /* the reload is over: READY=1 again */
 	notify_status(d);
 	return 0;
 }
@@ -228,7 +232,7 @@ int main(int argc, char **argv)
 			check = true;
 			break;
 		case 'n':
-			d.dry_run = true;
+			d.dry_run_flag = true;
 			break;
 		case 'L':
 			if (log_target_parse(optarg, &d.target) < 0) {
@@ -260,7 +264,7 @@ int main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
-	d.dry_run = d.dry_run || d.cfg->dry_run;
+	d.dry_run = d.dry_run_flag || d.cfg->dry_run;
 	d.interval_us = d.cfg->interval_ms * 1000;
 	d.target = log_target_resolve(d.target);
 	log_setup("leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO);

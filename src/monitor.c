@@ -284,6 +284,39 @@ static void scan(struct monitor *m)
 	}
 }
 
+/* A watched process could not be sampled.  Gone (ESRCH): report it and
+ * drop its pid entry, so that a process reusing the pid is read afresh at
+ * the next scan.  Anything else (EACCES on another user's fd directory,
+ * say): report an error once and never watch that process again. */
+static void forget(struct monitor *m, struct watched *w, int err)
+{
+	struct pid_entry **pp = &m->table[slot(w->pid)];
+
+	if (err != -ESRCH) {
+		struct event ev;
+
+		base_event(m, &ev, EVENT_ERROR, w);
+		snprintf(ev.message, sizeof(ev.message), "%s: pid %d (%s): cannot sample: %s; not watched any more",
+			 m->cfg->watches[w->watch].name, (int)w->pid, w->comm, strerror(-err));
+		emit(m, &ev);
+	}
+	while (*pp && (*pp)->info.pid != w->pid)
+		pp = &(*pp)->next;
+	if (*pp) {
+		struct pid_entry *e = *pp;
+
+		if (err == -ESRCH) {
+			*pp = e->next;
+			proc_info_clear(&e->info);
+			free(e);
+		} else {
+			e->w = NULL;
+			e->never = true;
+		}
+	}
+	unwatch(m, w, err == -ESRCH);
+}
+
 bool monitor_warming(const struct monitor *m, const struct watched *w)
 {
 	return m->now_ms < w->start_ms + m->cfg->watches[w->watch].warmup_ms;
@@ -319,15 +352,13 @@ static void sample(struct monitor *m)
 		const struct watch *wc = &m->cfg->watches[w->watch];
 		struct proc_sample s;
 		bool warming;
+		int r;
 		double v[METRIC_COUNT];
 
 		next = w->next;
-		if (proc_sample(&m->root, &w->h, &s) < 0) {
-			struct pid_entry *e = lookup(m, w->pid);
-
-			if (e)
-				e->w = NULL, e->never = true;   /* a zombie until reaped */
-			unwatch(m, w, true);
+		r = proc_sample(&m->root, &w->h, &s);
+		if (r < 0) {
+			forget(m, w, r);
 			continue;
 		}
 		m->samples++;

@@ -2,21 +2,21 @@
  *
  * What a leak looks like from the outside: memory that is never freed (or a
  * descriptor never closed, a thread never joined) raises the FLOOR of the
- * metric and keeps raising it.  Everything else that moves the metric fails
- * one of three tests a leak passes:
+ * metric and keeps raising it, at a steady rate.  Everything else that moves
+ * the metric fails one of the tests below that a leak passes:
  *
- *   warm-up      grows, then levels off       -> the growth is not RECENT
- *   one-off step jumps once (index loaded)    -> floor and ceiling do not
- *                                                both rise (one jump moves
- *                                                only one of them between
- *                                                two halves of the window)
- *   sawtooth/GC  rises and falls back         -> floor and ceiling stay put
- *   churn, noise bounded swings               -> the rise is small next to
- *                                                the spread of the swings
+ *   warm-up      grows, then levels off       -> not rising at the end, or
+ *                                                slowing down (3, 4)
+ *   one-off step jumps once (index loaded)    -> the floor does not rise
+ *                                                both across the halves and
+ *                                                at the end (2, 3)
+ *   sawtooth/GC  rises and falls back         -> floors stay put (2)
+ *   churn, noise bounded swings or wandering  -> small against the spread,
+ *                                                not on a line (5, 6)
  *
  * The window (W, `window:` in the config) is held as HIST_BUCKETS buckets of
  * count, sum, minimum and maximum (history.h), and cut into four quarters
- * Q1..Q4 of W/4 each.  For each quarter: its floor lo, ceiling hi and mean m.
+ * Q1..Q4 of W/4 each.
  *
  * Slopes.  Three estimators of the rate, each fooled by a different shape:
  * the weighted least-squares line through the bucket means (exact for a
@@ -30,26 +30,41 @@
  * inside the window), so that the slope and the time to the limit describe
  * the process now.
  *
+ * Levels.  Per quarter: its floor lo (minimum), ceiling hi (maximum) and
+ * level m (the median of its bucket means, which a few transient spikes do
+ * not move).  The floor is what a leak raises; the ceiling and the level
+ * back it up, and where one of them is fooled (spikes shake the ceiling, a
+ * sawtooth the mean) the median of the three is not.
+ *
  * Sustained growth at a rate g (the `growth:` rule, or the rate that reaches
- * `max` within `predict`) requires all of:
+ * `max` within `predict` when that is lower) requires all of:
  *   1. rate: the window's and the recent half's slopes are both >= g;
- *   2. floor AND ceiling rise from the older half to the recent half, each
- *      by at least g*W/8 (a quarter of what the rate g would give); a single
- *      step raises only the ceiling (step in the recent half) or only the
- *      floor (step in the older half), a sawtooth raises neither;
- *   3. still rising at the end: floor and ceiling of Q4 above those of Q3;
- *      a warm-up that levelled off a quarter ago fails here;
- *   4. no deceleration: the rate between Q3 and Q4 is at least half the rate
- *      between Q1 and Q2 (medians of the lo, hi and m differences); an
- *      exponential or logarithmic warm-up slows down, a leak does not;
- *   5. significance: both rises of 2. are at least 15% of the noise, the
+ *   2. rise across the halves: the floor, and the median of (floor,
+ *      ceiling, level), rise from the older half to the recent half by at
+ *      least a quarter of what the larger of g and the slope gives over half
+ *      a window.  One step raises the floor only if it lies in the older
+ *      half, and then 3. fails; a sawtooth raises nothing;
+ *   3. still rising at the end: the same from Q3 to Q4, against a quarter
+ *      of a quarter window's worth; a warm-up that levelled off a quarter
+ *      ago, or a ramp that stopped, fails here;
+ *   4. steady: the rate from Q3 to Q4 is at least half the rate from Q1 to
+ *      Q2 (an exponential or logarithmic warm-up slows down, a leak does
+ *      not), and the rate from Q1 to Q2 is at least a quarter of the slope
+ *      (growth that began only in the recent half is not sustained yet);
+ *   5. large against the noise: both rises of 2. are at least 15% of the
  *      median spread within a quarter after the trend is taken out; a leak
- *      hidden under a sawtooth of amplitude A needs to raise the floor by
- *      0.15*A over half a window to be told from the sawtooth's jitter.
- * detect.c further requires the answer to hold for W/6 (and 3 samples)
- * in a row before it reports a leak, so one lucky evaluation of noise is
- * never a verdict, and it only asks once the warm-up is over and the
- * history covers the whole window.
+ *      under a sawtooth of amplitude A must raise the floor by 0.15*A over
+ *      half a window to be told from the sawtooth's jitter;
+ *   6. a line explains the levels: the median of the t statistics of the
+ *      least-squares lines through the four floors, ceilings and levels is
+ *      at least 4; slow wandering (load that comes and goes) leaves large
+ *      residuals around that line, a leak does not.
+ * detect.c further requires the answer to hold for W/6 (and 3 samples) in a
+ * row before it reports a leak, so one lucky evaluation of noise is never a
+ * verdict, and it only asks once the warm-up is over and the history covers
+ * the whole window.  A sawtooth or GC cycle longer than a quarter of the
+ * window defeats the quarter floors: choose a window of at least four such
+ * cycles.
  *
  * Costs: one pass over HIST_BUCKETS buckets per metric and sample; no
  * allocation.  Memory: the buckets, a few KiB per process (history.h). */

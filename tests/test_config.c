@@ -300,6 +300,11 @@ static const struct bad bad_cases[] = {
 	{ W1("    window: 10s\n"), { "4:13: error: 'window' (10s) must be at least 10 times 'interval' (5s): a trend needs at least 10 samples" } },
 	{ "interval: 5m\n" W1(""), { "3:5: error: 'window' (30m, the default) must be at least 10 times 'interval' (5m): a trend needs at least 10 samples" } },
 	{ W1("    window: 0s\n"), { "4:13: error: 'window' must be more than 0, not '0s'" } },
+	{ "interval: 5m\n" W1("    window: 0s\n"), { "5:13: error: 'window' must be more than 0, not '0s'" } },
+	{ "interval: 5m\n" W1("    window: abc\n"), { "5:13: error: 'window' must be a duration like 5s or 250ms, not 'abc'" } },
+	{ "interval: 10s\n" W1("    window: 100s\n"), { NULL } },
+	{ "interval: 10s\n" W1("    window: 99999ms\n"), { "5:13: error: 'window' (1m40s) must be at least 10 times 'interval' (10s): a trend needs at least 10 samples" } },
+	{ "interval: 99999999999d\n" W1(""), { "3:5: error: 'window' (30m, the default) must be at least 10 times 'interval' (99999999999d): a trend needs at least 10 samples" } },
 	{ W1("    warmup: soon\n    kill_after: -1s\n    cooldown: 1x\n"), {
 		"4:13: error: 'warmup' must be a duration like 5s or 250ms, not 'soon'",
 		"5:17: error: 'kill_after' must be a duration like 5s or 250ms, not '-1s'",

@@ -34,7 +34,7 @@ enum kind {
 	LINEAR, LATE, STEPS, SAW_LEAK, WARM_THEN_LEAK, SPIKY_LEAK, LOG_LEAK,
 	FLAT, WARM_LINEAR, WARM_EXP, WARM_STEPS, STEP_ONCE, STEP_TWICE, SAWTOOTH,
 	SAW_IRREGULAR, CHURN_UNIFORM, CHURN_AR, BIG_STEADY, WARM_S_CURVE, FD_CHURN,
-	THREAD_POOL, LATE_RAMP,
+	THREAD_POOL, LATE_RAMP, CHURN_LEAK, FD_CHURN_LEAK,
 };
 
 struct shape {
@@ -82,6 +82,8 @@ static double value(const struct shape *s, double t, struct rng *r, double *stat
 	case WARM_S_CURVE:  v = base + s->a / (1 + exp(-(t - s->b) / s->c)); break;
 	case FD_CHURN:      v = 10 + floor(rnd(r) * s->a); break;
 	case LATE_RAMP:     v = base + s->a * fmin(fmax(0, t - s->b), s->c); break;
+	case CHURN_LEAK:    v = base + s->c * t + s->a * rnd(r); break;
+	case FD_CHURN_LEAK: v = 10 + floor(rnd(r) * s->a) + floor(s->c * t); break;
 	case THREAD_POOL:   v = 1 + fmin(s->a, floor(t * 8)); break;
 	}
 	if (s->noise > 0)
@@ -151,6 +153,10 @@ static const struct shape shapes[] = {
 	{ "warm-up then leak",     WARM_THEN_LEAK, 1, 10, 0, 0.1, 1, 10, 0, 0 },
 	{ "spiky leak",            SPIKY_LEAK, 1, 30, 0, 0.1, 1, 0, 0, 0 },
 	{ "steps 12MiB/6s",        STEPS,   12,   6,  0, 0.1,  2,    0, 0, 0 },
+	{ "slow late 0.2MiB/s",    LATE,     0.2, 15, 0, 0.02, 0.2, 15, 0, 0 },
+	{ "barely 1.3x growth",    LINEAR,   0.108, 0, 0, 0.01, 0.108, 0, 0, 0 },
+	{ "churn 40 + 2MiB/s",     CHURN_LEAK, 40, 0, 2, 0,    2,    0, 0, 0 },
+	{ "fd churn 20 + 2/s",     FD_CHURN_LEAK, 20, 0, 2, 0,  2,    0, 1, 0 },
 	{ "fds 5/s",               LINEAR, 5, 0, 0, 0, 5, 0, 1, 0 },
 	{ "fds late 2/s",          LATE, 2, 12, 0, 0, 2, 12, 1, 0 },
 	/* not leaks */
