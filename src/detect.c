@@ -18,6 +18,7 @@ void metric_state_init(struct metric_state *s, uint64_t window_ms)
 {
 	memset(s, 0, sizeof(*s));
 	history_init(&s->hist, window_ms);
+	s->fitted_head = -1;
 	s->eta = -1;
 }
 
@@ -35,7 +36,7 @@ double detect_rate(const struct metric_rule *r, double value)
 }
 
 /* A leak answer must hold (or, once reported, its absence must hold) for a
- * sixth of the window and at least three samples in a row. */
+ * sixth of the window and at least three fits in a row. */
 static bool persisted(struct metric_state *s, bool flip, uint64_t now_ms)
 {
 	uint64_t need_ms = (uint64_t)(s->trend.window_s * 1000.0 / 6.0);
@@ -74,16 +75,8 @@ static void update_limit(struct metric_state *s, const struct metric_rule *r,
 	}
 }
 
-unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
-		       bool warming, uint64_t now_ms, double value)
+static void update_eta(struct metric_state *s, const struct metric_rule *r, double value)
 {
-	unsigned events = 0;
-	double rate;
-
-	history_add(&s->hist, now_ms, value);
-	trend_fit(&s->hist, &s->trend);
-	s->value = value;
-
 	s->eta = -1;
 	if (r->has_max && s->trend.ready) {
 		if (value >= r->max)
@@ -91,8 +84,27 @@ unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
 		else if (s->trend.slope > 0)
 			s->eta = (r->max - value) / s->trend.slope;
 	}
+}
 
+unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
+		       bool warming, uint64_t now_ms, double value)
+{
+	unsigned events = 0;
+	double rate;
+
+	history_add(&s->hist, now_ms, value);
+	s->value = value;
 	update_limit(s, r, value, &events);
+	/* The trend moves with whole buckets: fit once per new bucket (once per
+	 * sample when buckets are shorter than the interval). */
+	if (s->hist.head == s->fitted_head) {
+		update_eta(s, r, value);
+		return events;
+	}
+	s->fitted_head = s->hist.head;
+	trend_fit(&s->hist, &s->trend);
+
+	update_eta(s, r, value);
 
 	rate = detect_rate(r, value);
 	if (warming || rate <= 0 || !s->trend.ready) {

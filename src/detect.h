@@ -21,7 +21,8 @@ const char *verdict_name(enum verdict v);   /* "warming", "ok", "leak", "limit" 
 
 struct metric_state {
 	struct history hist;
-	struct trend trend;     /* the fit after the latest sample */
+	struct trend trend;     /* the latest fit */
+	int64_t fitted_head;    /* the history's newest bucket at that fit */
 	double value;           /* the latest sample */
 	double eta;             /* seconds until max at the current slope; < 0: none */
 	bool leaking;           /* leak reported, not yet cleared */

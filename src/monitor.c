@@ -16,6 +16,11 @@
 #define YOUNG_MS   3000
 #define RECHECK_MS 60000
 
+/* Discovery reads every pid's directory entry: with short intervals, do it
+ * at most once a second.  Watched processes are sampled at every tick all
+ * the same, and their exits are seen there (ESRCH on the kept fds). */
+#define SCAN_MIN_MS 1000
+
 static unsigned slot(pid_t pid)
 {
 	return (unsigned)pid % PID_TABLE_SIZE;
@@ -383,7 +388,10 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 {
 	m->now_ms = now_ms;
 	m->wall_usec = wall_usec;
-	scan(m);
+	if (m->gen == 0 || m->rematch || now_ms - m->last_scan_ms >= SCAN_MIN_MS) {
+		m->last_scan_ms = now_ms;
+		scan(m);
+	}
 	sample(m);
 	return 0;
 }

@@ -55,6 +55,7 @@ struct monitor {
 	size_t n_watched;
 	unsigned gen;
 	uint64_t now_ms;           /* boot-time ms of the current tick */
+	uint64_t last_scan_ms;     /* when discovery last ran */
 	uint64_t wall_usec;        /* wall clock of the current tick */
 	uint64_t samples;          /* process-samples taken, in all */
 	bool rematch;              /* the config changed: evaluate every pid again */
