@@ -51,9 +51,9 @@
  *      Q2 (an exponential or logarithmic warm-up slows down, a leak does
  *      not), and the rate from Q1 to Q2 is at least a quarter of the slope
  *      (growth that began only in the recent half is not sustained yet);
- *   5. large against the noise: both rises of 2. are at least 15% of the
+ *   5. large against the noise: both rises of 2. are at least 10% of the
  *      median spread within a quarter after the trend is taken out; a leak
- *      under a sawtooth of amplitude A must raise the floor by 0.15*A over
+ *      under a sawtooth of amplitude A must raise the floor by 0.1*A over
  *      half a window to be told from the sawtooth's jitter;
  *   6. a line explains the levels: the median of the t statistics of the
  *      least-squares lines through the four floors, ceilings and levels is
@@ -254,7 +254,7 @@ bool trend_sustained(const struct trend *t, double rate)
 	       fmin(t->end_floor, end) >= 0.25 * end_rise &&               /* 3 */
 	       t->rate_new >= 0.5 * t->rate_old &&                         /* 4 */
 	       t->rate_old >= 0.25 * t->slope &&
-	       fmin(t->rise_floor, rise) >= 0.15 * t->noise &&             /* 5 */
+	       fmin(t->rise_floor, rise) >= 0.10 * t->noise &&             /* 5 */
 	       t->tstat >= 4;                                              /* 6 */
 }
 

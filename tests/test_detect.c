@@ -150,6 +150,7 @@ static const struct shape shapes[] = {
 	{ "saw 48/5s + 1MiB/s",    SAW_LEAK, 48, 5, 1, 0, 1, 0, 0, 0 },
 	{ "saw 48/3s + 1MiB/s",    SAW_LEAK, 48, 3, 1, 0, 1, 0, 0, 0 },
 	{ "saw 20/4s + 0.5MiB/s",  SAW_LEAK, 20, 4, 0.5, 0.2, 0.5, 0, 0, 0 },
+	{ "saw 32/4s + 0.5MiB/s",  SAW_LEAK, 32,  4,  0.5, 0.1, 0.5, 0, 0, 0 },
 	{ "warm-up then leak",     WARM_THEN_LEAK, 1, 10, 0, 0.1, 1, 10, 0, 0 },
 	{ "spiky leak",            SPIKY_LEAK, 1, 30, 0, 0.1, 1, 0, 0, 0 },
 	{ "steps 12MiB/6s",        STEPS,   12,   6,  0, 0.1,  2,    0, 0, 0 },
