@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pace.h"
+
 struct target {
     int pid;
     int dirfd;
@@ -108,14 +110,6 @@ static int parse_stat(const char *buf, long len, long *threads, long *rss_pages)
     return field == 24 ? 0 : -1;
 }
 
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 int main(int argc, char **argv)
 {
     int scan = 0, a = 1;
@@ -193,20 +187,7 @@ int main(int argc, char **argv)
             sum_threads += (unsigned long long)threads;
         }
         done++;
-        next.tv_nsec += interval_ms * 1000000L;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        if (r + 1 < rounds) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec > next.tv_sec ||
-                (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
-                late++;
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-                ;
-        }
+        pace_round(&next, interval_ms, r + 1 >= rounds, &late);
     }
 
     long samples = (long)done * n;

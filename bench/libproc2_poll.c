@@ -18,15 +18,9 @@
 #include <time.h>
 #include <libproc2/pids.h>
 
-enum rel { REL_RES, REL_NLWP };
+#include "pace.h"
 
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
+enum rel { REL_RES, REL_NLWP };
 
 int main(int argc, char **argv)
 {
@@ -74,20 +68,7 @@ int main(int argc, char **argv)
         }
         samples += total;
         done++;
-        next.tv_nsec += interval_ms * 1000000L;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        if (r + 1 < rounds) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec > next.tv_sec ||
-                (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
-                late++;
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-                ;
-        }
+        pace_round(&next, interval_ms, r + 1 >= rounds, &late);
     }
     double cpu = cpu_seconds();
     procps_pids_unref(&info);
