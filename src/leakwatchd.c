@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"Watch processes for memory, file descriptor and thread leaks.\n"
 		"\n"
 		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
-		"  -t, --check-config   check the configuration, print 'configuration OK' and exit\n"
+		"  -t, --check-config   check the configuration, print 'configuration OK' and exit;\n"
+		"                       a FILE after it is the same as -c FILE\n"
 		"      --dry-run        evaluate everything, take no action\n"
 		"      --log-target=T   auto (default), journal, console or json\n"
 		"  -h, --help           show this help and exit\n"
@@ -220,13 +221,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .config_path = DEFAULT_CONFIG, .target = TARGET_AUTO };
-	bool check = false;
+	bool check = false, config_given = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:thV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
+			config_given = true;
 			break;
 		case 't':
 			check = true;
@@ -251,6 +253,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* `leakwatchd -t FILE`, as people type it */
+	if (check && !config_given && optind == argc - 1)
+		d.config_path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "leakwatchd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
