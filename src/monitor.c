@@ -68,8 +68,10 @@ static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e)
 	e->info.start_ticks = st.start_ticks;
 	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
 	e->start_ms = st.start_ticks * 1000 / (unsigned long long)m->hz;
+	/* Never watched, but PID 1 or a zombie may still be someone's parent
+	 * for a `parent:` criterion: only kernel threads are not read further. */
 	e->never = pid == 1 || pid == m->self || (st.flags & PF_KTHREAD_FLAG) || st.state == 'Z';
-	if (e->never)
+	if (st.flags & PF_KTHREAD_FLAG)
 		return 0;
 	if (m->needs & NEED_CMDLINE) {
 		snprintf(rel, sizeof(rel), "%d/cmdline", (int)pid);
@@ -256,7 +258,7 @@ static void scan(struct monitor *m)
 			e->gen = m->gen;
 			if (e->w || e->never)
 				continue;
-			if (m->rematch || m->now_ms - e->start_ms < YOUNG_MS ||
+			if (m->rematch || m->now_ms < e->start_ms + YOUNG_MS ||
 			    m->now_ms - e->checked_ms >= RECHECK_MS || pidfile_target(m, e->info.pid)) {
 				if (read_info(m, e->info.pid, e) == 0)
 					evaluate(m, e);

@@ -100,6 +100,12 @@ static const char *config_text =
 	"    window: 20s\n"
 	"    rss: { growth: 100M/h, max: 12M, for: 2 }\n"
 	"    fds: { growth: 1000/h }\n"
+	"  - name: init-children\n"
+	"    match:\n"
+	"      comm: \"orphan*\"\n"
+	"      parent: { cmdline: \"^/sbin/init\" }\n"
+	"    window: 20s\n"
+	"    threads: { max: 100 }\n"
 	"  - name: pythons\n"
 	"    match: { python: true, unit: api.service }\n"
 	"    window: 20s\n"
@@ -134,6 +140,7 @@ int main(void)
 	make_proc(101, "gunicorn", 100, 0x400100, "gunicorn: worker [app]\0", 23, 5);
 	make_proc(102, "gunicorn", 100, 0x400100, "gunicorn: worker [app]\0", 23, 5);
 	make_proc(300, "leakwatchd", 1, 0x400100, "leakwatchd\0", 11, 3);
+	make_proc(400, "orphaned", 1, 0x400100, "orphaned\0", 9, 3);   /* parent: PID 1 */
 
 	CHECK(monitor_init(&m, root, cfg, 300, on_event, &s) == 0);
 	CHECK(!m.root.fd_size);   /* a plain directory: fds are counted */
@@ -154,7 +161,8 @@ int main(void)
 	CHECK(s.found[1] == 0 && s.found[2] == 0 && s.found[300] == 0);
 	CHECK(s.found[100] == 1);          /* python with the unit: the second watch */
 	CHECK(s.found[101] == 1 && s.found[102] == 1);
-	CHECK(m.n_watched == 3);
+	CHECK(s.found[400] == 1);          /* a parent criterion on PID 1's cmdline */
+	CHECK(m.n_watched == 4);
 	for (struct watched *w = m.watched; w; w = w->next) {
 		if (w->pid == 101) {
 			CHECK_STR(cfg->watches[w->watch].name, "workers");
@@ -163,6 +171,8 @@ int main(void)
 		}
 		if (w->pid == 100)
 			CHECK_STR(cfg->watches[w->watch].name, "pythons");
+		if (w->pid == 400)   /* the first watch that matches: by PID 1's cmdline */
+			CHECK_STR(cfg->watches[w->watch].name, "init-children");
 	}
 	CHECK(s.leak[101][METRIC_RSS] == 1);
 	CHECK(s.leak[101][METRIC_FDS] == 1);
@@ -180,7 +190,7 @@ int main(void)
 	}
 	monitor_tick(&m, 40000, 1795496440000000ull);
 	CHECK(s.gone[102] == 1);
-	CHECK(m.n_watched == 2);
+	CHECK(m.n_watched == 3);
 
 	monitor_free(&m);
 	config_free(cfg);
