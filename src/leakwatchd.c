@@ -283,6 +283,8 @@ int main(int argc, char **argv)
 	r = run(&d);
 	if (r < 0)
 		log_err("event loop failed: %s", strerror(-r));
+	else
+		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.samples);
 	monitor_free(&d.mon);
 	config_free(d.cfg);
 	return r < 0 ? EXIT_RUNTIME : 0;
