@@ -137,14 +137,15 @@ int parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
-int parse_count(const char *s, double *count)
+/* A count that is the whole of s: whole, or with a fraction when allowed. */
+static int scan_count(const char *s, int fraction, double *count)
 {
 	double v;
 	int r;
 
 	if (!s)
 		return -EINVAL;
-	r = scan_number(&s, &v, 0);
+	r = scan_number(&s, &v, fraction);
 	if (r < 0)
 		return r;
 	if (*s)
@@ -153,6 +154,11 @@ int parse_count(const char *s, double *count)
 		return -ERANGE;
 	*count = v;
 	return 0;
+}
+
+int parse_count(const char *s, double *count)
+{
+	return scan_count(s, 0, count);
 }
 
 /* The seconds in a rate's or count's period unit, 0 when none. */
@@ -178,17 +184,7 @@ int parse_rate(const char *s, int is_size, double *per_second)
 	head = strndup(s, (size_t)(slash - s));
 	if (!head)
 		return -ENOMEM;
-	if (is_size) {
-		r = parse_size(head, &amount);
-	} else {
-		const char *p = head;
-
-		r = scan_number(&p, &amount, 1);
-		if (r == 0 && *p)
-			r = -EINVAL;
-		if (r == 0 && amount > MAX_COUNT)
-			r = -ERANGE;
-	}
+	r = is_size ? parse_size(head, &amount) : scan_count(head, 1, &amount);
 	free(head);
 	if (r < 0)
 		return r;
