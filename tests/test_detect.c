@@ -184,10 +184,43 @@ static const struct shape shapes[] = {
 	{ "thread pool 16",        THREAD_POOL, 16, 0, 0, 0, 0, 0, 1, 0 },
 };
 
+/* The verdict SPEC's status shows: warming, ok, leak, limit. */
+static void test_verdicts(void)
+{
+	struct metric_state s;
+	struct metric_rule r = { .has_max = true, .max = 100, .for_samples = 2, .growth = 1 };
+	unsigned ev = 0;
+
+	metric_state_init(&s, 20000);
+	CHECK_STR(verdict_name(detect_verdict(&s, false)), "warming");   /* no history */
+	for (int i = 1; i <= 100; i++)                                  /* flat, 25 s */
+		ev |= detect_sample(&s, &r, false, (uint64_t)i * 250, 50);
+	CHECK(ev == 0);
+	CHECK_STR(verdict_name(detect_verdict(&s, false)), "ok");
+	CHECK_STR(verdict_name(detect_verdict(&s, true)), "warming");   /* in warm-up */
+	ev = detect_sample(&s, &r, false, 25250, 150);                  /* over max once */
+	CHECK(ev == 0 && detect_verdict(&s, false) == VERDICT_OK);
+	ev = detect_sample(&s, &r, false, 25500, 150);                  /* twice: for = 2 */
+	CHECK(ev == DETECT_LIMIT);
+	CHECK_STR(verdict_name(detect_verdict(&s, false)), "limit");
+	ev = detect_sample(&s, &r, false, 25750, 150);                  /* once per episode */
+	CHECK(ev == 0);
+	detect_sample(&s, &r, false, 26000, 50);
+	detect_sample(&s, &r, false, 26250, 50);                        /* under for 2 samples */
+	CHECK(detect_verdict(&s, false) == VERDICT_OK);
+	CHECK(detect_sample(&s, &r, false, 26500, 150) == 0);
+	CHECK(detect_sample(&s, &r, false, 26750, 150) == DETECT_LIMIT); /* a new episode */
+	s.leaking = true;
+	s.in_limit = false;
+	CHECK_STR(verdict_name(detect_verdict(&s, false)), "leak");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { double scale, dt; } scales[] = { {1, 0.25}, {90, 5} };
 	int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+
+	test_verdicts();
 
 	for (size_t si = 0; si < sizeof(scales) / sizeof(scales[0]); si++) {
 		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
