@@ -25,7 +25,7 @@ LW_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 # Pure logic and side effects live in separate files; the library holds both,
 # and every test links only what it uses from it.
 LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_match.c \
-           src/match.c src/proc.c \
+           src/match.c src/proc.c src/action.c src/act.c \
            src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
            src/monitor.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

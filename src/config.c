@@ -175,7 +175,7 @@ static void parse_metric(struct cfg_ctx *c, enum metric m, yaml_node_t *v, struc
 enum {
 	W_NAME, W_MATCH, W_WARMUP, W_WINDOW, W_RSS, W_FDS, W_THREADS, W_ON_LEAK,
 	W_ON_LIMIT, W_SIGNAL, W_KILL_AFTER, W_UNIT, W_EXEC, W_COOLDOWN,
-	W_MAX_ACTIONS, W_CAPTURE, W_COUNT
+	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_COUNT
 };
 static const char *const watch_keys[W_COUNT] = {
 	[W_NAME] = "name", [W_MATCH] = "match", [W_WARMUP] = "warmup",
@@ -183,7 +183,7 @@ static const char *const watch_keys[W_COUNT] = {
 	[W_THREADS] = "threads", [W_ON_LEAK] = "on_leak", [W_ON_LIMIT] = "on_limit",
 	[W_SIGNAL] = "signal", [W_KILL_AFTER] = "kill_after", [W_UNIT] = "unit",
 	[W_EXEC] = "exec", [W_COOLDOWN] = "cooldown", [W_MAX_ACTIONS] = "max_actions",
-	[W_CAPTURE] = "capture",
+	[W_CAPTURE] = "capture", [W_EXEC_TIMEOUT] = "exec_timeout",
 };
 
 /* What the checks across keys need to point at. */
@@ -206,6 +206,7 @@ static void watch_init(struct watch *w)
 	w->cooldown_ms = 10 * 60 * 1000;
 	w->max_actions = 3;
 	w->max_actions_period_ms = 60 * 60 * 1000;
+	w->exec_timeout_ms = 30 * 1000;
 }
 
 static void watch_free(struct watch *w)
@@ -362,6 +363,9 @@ static void parse_watch(struct cfg_ctx *c, yaml_node_t *map, struct watch *w,
 	}
 	if (val[W_CAPTURE])
 		cfg_bool(c, "capture", val[W_CAPTURE], &w->capture);
+	if (val[W_EXEC_TIMEOUT] && cfg_duration(c, "exec_timeout", val[W_EXEC_TIMEOUT], &w->exec_timeout_ms) &&
+	    w->exec_timeout_ms == 0)
+		cfg_err_value(c, val[W_EXEC_TIMEOUT], "exec_timeout", "a duration longer than 0");
 }
 
 static void parse_watches(struct cfg_ctx *c, yaml_node_t *v, struct config *cfg,

@@ -58,6 +58,7 @@ struct watch {
 	char *unit;            /* for restart-unit: NULL means "auto" */
 	char **exec;           /* argv for exec, NULL-terminated; NULL when unset */
 	size_t exec_len;
+	uint64_t exec_timeout_ms; /* exec is killed after this long (default 30 s) */
 	uint64_t cooldown_ms;  /* default 10 min */
 	unsigned max_actions;  /* default 3 */
 	uint64_t max_actions_period_ms; /* default 1 h */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
@@ -34,6 +35,7 @@ struct daemon {
 	uint64_t interval_us;
 	uint64_t next_us;
 	sd_event_source *timer;
+	struct actor *actor;
 	size_t status_watched;
 	bool ready;
 };
@@ -108,6 +110,13 @@ static void notify_status(struct daemon *d)
 	d->ready = true;
 }
 
+static void on_action(void *ctx, const struct act_request *r)
+{
+	struct daemon *d = ctx;
+
+	actor_run(d->actor, r);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -155,6 +164,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		d->cfg = cfg;
 		d->interval_us = cfg->interval_ms * 1000;
 		d->dry_run = d->dry_run_flag || cfg->dry_run;
+		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
 		snprintf(ev.message, sizeof(ev.message), "configuration reloaded from %s: %zu watch%s",
@@ -177,11 +187,18 @@ static int run(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);   /* exec actions: sd-event child sources */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	r = sd_event_default(&e);
 	if (r < 0)
 		goto out;
+	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, d);
+	if (r < 0)
+		goto out;
+	actor_set_dry_run(d->actor, d->dry_run);
+	d->mon.act = on_action;
+	d->mon.act_ctx = d;
 	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
@@ -204,6 +221,9 @@ static int run(struct daemon *d)
 
 	r = sd_event_loop(e);
 out:
+	d->mon.act = NULL;
+	actor_free(d->actor);
+	d->actor = NULL;
 	sd_event_source_unref(d->timer);
 	sd_event_unref(e);
 	return r;

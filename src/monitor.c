@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "detect.h"
 
 /* A process younger than this is matched again at every scan: it may not
@@ -349,6 +350,14 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	}
 	ev.eta_seconds = s->eta;
 	emit(m, &ev);
+	if (m->act) {
+		struct act_request req = {
+			.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
+			.value = s->value, .pid = w->pid, .start_ticks = w->start_ticks, .comm = w->comm,
+		};
+
+		m->act(m->act_ctx, &req);
+	}
 }
 
 static void sample(struct monitor *m)

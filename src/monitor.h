@@ -43,6 +43,10 @@ struct pid_entry {
 
 typedef void (*event_fn)(void *ctx, struct event *e);
 
+/* Called after a leak or limit event, to take the watch's action. */
+struct act_request;
+typedef void (*action_fn)(void *ctx, const struct act_request *r);
+
 struct monitor {
 	const struct config *cfg;
 	struct proc_root root;
@@ -67,6 +71,8 @@ struct monitor {
 	char *cmdline_buf;         /* CMDLINE_MAX bytes of scratch */
 	event_fn emit;
 	void *emit_ctx;
+	action_fn act;             /* NULL: alert only */
+	void *act_ctx;
 };
 
 /* proc_path: the /proc root ("/proc", or a fixture tree).  self: our pid

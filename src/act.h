@@ -1,0 +1,42 @@
+/* Actions, the side-effect half: signal (pidfd, identity re-checked, with
+ * kill_after escalation), restart-unit (RestartUnit over the system bus),
+ * exec (no shell, a timeout, its output logged).  Each action taken,
+ * withheld or simulated becomes an `action` event. */
+#ifndef LEAKWATCH_ACT_H
+#define LEAKWATCH_ACT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "event.h"
+#include "proc.h"
+
+struct act_request {
+	const struct watch *watch;
+	enum event_type why;     /* EVENT_LEAK or EVENT_LIMIT */
+	int metric;
+	double value;
+	pid_t pid;
+	unsigned long long start_ticks;
+	const char *comm;
+};
+
+typedef void (*act_emit_fn)(void *ctx, struct event *e);
+
+struct actor;
+
+int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid_t self,
+	      act_emit_fn emit, void *ctx);
+void actor_free(struct actor *a);   /* accepts NULL; ends pending timers, not children */
+void actor_set_dry_run(struct actor *a, bool on);
+
+/* Take the watch's action for this leak or limit event (none for alert). */
+void actor_run(struct actor *a, const struct act_request *r);
+
+/* Actions still running (exec children, kill_after timers). */
+unsigned actor_pending(const struct actor *a);
+
+#endif
