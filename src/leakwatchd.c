@@ -36,7 +36,7 @@ struct daemon {
 	uint64_t next_us;
 	sd_event_source *timer;
 	struct actor *actor;
-	size_t status_watched;
+	char status[160];          /* the last STATUS= sent */
 	bool ready;
 };
 
@@ -97,16 +97,30 @@ static void on_event(void *ctx, struct event *e)
 		fprintf(stderr, "leakwatchd: %s: %s\n", event_name(e->type), e->message);
 }
 
-/* READY=1 after the first scan and after each reload; STATUS= when the
- * number of watched processes changes. */
+/* READY=1 after the first scan and after each reload; STATUS= (one line:
+ * what is watched, what leaks, what is over its limit) whenever it changes. */
 static void notify_status(struct daemon *d)
 {
-	if (d->ready && d->status_watched == d->mon.n_watched)
+	char status[160];
+	unsigned leaking = 0, over = 0;
+
+	for (const struct watched *w = d->mon.watched; w; w = w->next) {
+		bool leak = false, limit = false;
+
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			leak |= w->m[i].leaking;
+			limit |= w->m[i].in_limit;
+		}
+		leaking += leak;
+		over += limit;
+	}
+	snprintf(status, sizeof(status), "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
+		 d->mon.n_watched, d->mon.n_watched == 1 ? "" : "es", d->cfg->n_watches,
+		 d->cfg->n_watches == 1 ? "" : "es", leaking, over, d->dry_run ? " (dry run)" : "");
+	if (d->ready && strcmp(status, d->status) == 0)
 		return;
-	d->status_watched = d->mon.n_watched;
-	sd_notifyf(0, "%sSTATUS=watching %zu process%s with %zu watch%s%s",
-		   d->ready ? "" : "READY=1\n", d->mon.n_watched, d->mon.n_watched == 1 ? "" : "es",
-		   d->cfg->n_watches, d->cfg->n_watches == 1 ? "" : "es", d->dry_run ? " (dry run)" : "");
+	memcpy(d->status, status, sizeof(status));
+	sd_notifyf(0, "%sSTATUS=%s", d->ready ? "" : "READY=1\n", status);
 	d->ready = true;
 }
 
