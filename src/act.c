@@ -142,8 +142,9 @@ static int on_kill_after(sd_event_source *src, uint64_t usec, void *userdata)
 
 	(void)usec;
 	format_duration(after, sizeof(after), (double)k->after_ms / 1000.0);
+	/* Still there?  A pidfd also answers for a zombie: check the state too. */
 	r = send_signal(k->s.a, k->pidfd, k->s.pid, k->s.start_ticks, 0);
-	if (r == 0) {
+	if (r == 0 && same_process(k->s.a, k->s.pid, k->s.start_ticks) == 0) {
 		r = send_signal(k->s.a, k->pidfd, k->s.pid, k->s.start_ticks, SIGKILL);
 		if (r == 0)
 			report(&k->s, "ok", "still running %s after SIG%s: sent SIGKILL", after,
@@ -388,27 +389,37 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return 0;
 }
 
-static void do_restart(struct actor *a, const struct act_request *r)
+/* The unit to restart: the rule's, or the system unit the process is in.
+ * NULL, with *why set, when there is none. */
+static char *restart_target(struct actor *a, const struct act_request *r, const char **why)
+{
+	char rel[48], buf[4096], unit[256];
+
+	if (r->watch->unit)
+		return strdup(r->watch->unit);
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int)r->pid);
+	if (proc_read_file(a->root, rel, buf, sizeof(buf)) <= 0 ||
+	    proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
+		*why = "is in no systemd unit";
+		return NULL;
+	}
+	if (strstr(buf, "/user@")) {   /* the system manager does not know it */
+		*why = "is in a unit of a user's service manager, not a system unit";
+		return NULL;
+	}
+	return strdup(unit);
+}
+
+static void do_restart(struct actor *a, const struct act_request *r, char *unit)
 {
 	struct subject *s = calloc(1, sizeof(*s));
-	char rel[48], buf[4096], unit[256];
 	int e;
 
-	if (!s || subject_init(s, a, r, "restart-unit") < 0)
+	if (!s || subject_init(s, a, r, "restart-unit") < 0) {
+		free(unit);
 		goto out;
-	if (r->watch->unit) {
-		snprintf(unit, sizeof(unit), "%s", r->watch->unit);
-	} else {
-		snprintf(rel, sizeof(rel), "%d/cgroup", (int)r->pid);
-		if (proc_read_file(a->root, rel, buf, sizeof(buf)) <= 0 ||
-		    proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
-			report(s, "failed", "pid %d is in no systemd unit", (int)r->pid);
-			goto out;
-		}
 	}
-	s->unit = strdup(unit);
-	if (!s->unit)
-		goto out;
+	s->unit = unit;
 	if (same_process(a, r->pid, r->start_ticks) < 0) {
 		report(s, "failed", "pid %d is gone or was replaced before the restart", (int)r->pid);
 		goto out;
@@ -455,6 +466,15 @@ void actor_run(struct actor *a, const struct act_request *r)
 		return;
 	if (subject_init(&s, a, r, action_name(act)) < 0)
 		goto out;
+	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
+		const char *no_unit = "?";
+
+		s.unit = restart_target(a, r, &no_unit);
+		if (!s.unit) {
+			report(&s, "failed", "pid %d %s", (int)r->pid, no_unit);
+			goto out;
+		}
+	}
 	if (r->pid <= 1 || r->pid == a->self) {
 		report(&s, "failed", "refused: never acts on PID 1 or on leakwatchd");
 		goto out;
@@ -487,7 +507,8 @@ void actor_run(struct actor *a, const struct act_request *r)
 		do_exec(a, r);
 		break;
 	case ACTION_RESTART_UNIT:
-		do_restart(a, r);
+		do_restart(a, r, s.unit);   /* takes the unit */
+		s.unit = NULL;
 		break;
 	default:
 		break;
