@@ -70,6 +70,9 @@ sanitize:
 scenario: $(BUILD)/leakwatchd
 	$(PYTHON) tests/scenario_test.py --daemon $(BUILD)/leakwatchd
 
+action: $(BUILD)/leakwatchd
+	$(PYTHON) tests/action_test.py --daemon $(BUILD)/leakwatchd
+
 notify: $(BUILD)/leakwatchd
 	$(PYTHON) tests/notify_test.py --daemon $(BUILD)/leakwatchd
 
@@ -90,7 +93,7 @@ unitfile: $(BUILD)/leakwatchd
 catalog:
 	@sh tests/catalog_test.sh src/leakwatch.catalog
 
-check: all unit golden compilers catalog unitfile sanitize scenario notify journal
+check: all unit golden compilers catalog unitfile sanitize scenario action notify journal
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -124,4 +127,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario notify journal check demo bench bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action notify journal check demo bench bench-cpu bench-memory install uninstall clean

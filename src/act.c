@@ -36,6 +36,7 @@ struct actor {
 	void *ctx;
 	sd_bus *bus;
 	struct action_policy *policies;
+	struct exec_job *jobs;    /* exec commands still running */
 	unsigned pending;
 };
 
@@ -214,6 +215,7 @@ out:
 /* ---- exec ----------------------------------------------------------------- */
 
 struct exec_job {
+	struct exec_job *next;
 	struct subject s;
 	pid_t child;
 	int out_fd;
@@ -269,6 +271,24 @@ static int on_exec_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void job_free(struct exec_job *j)
+{
+	struct exec_job **pp;
+
+	for (pp = &j->s.a->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	j->s.a->pending--;
+	sd_event_source_unref(j->child_src);
+	sd_event_source_unref(j->io_src);
+	sd_event_source_unref(j->timer_src);
+	close(j->out_fd);
+	subject_clear(&j->s);
+	free(j);
+}
+
 static int on_exec_exit(sd_event_source *src, const siginfo_t *si, void *userdata)
 {
 	struct exec_job *j = userdata;
@@ -287,13 +307,7 @@ static int on_exec_exit(sd_event_source *src, const siginfo_t *si, void *userdat
 	else
 		report(&j->s, "failed", "killed by SIG%s", sigabbrev_np(si->si_status));
 	kill(-j->child, SIGKILL);   /* whatever it left behind in its group */
-	j->s.a->pending--;
-	sd_event_source_unref(j->child_src);
-	sd_event_source_unref(j->io_src);
-	sd_event_source_unref(j->timer_src);
-	close(j->out_fd);
-	subject_clear(&j->s);
-	free(j);
+	job_free(j);
 	return 0;
 }
 
@@ -355,6 +369,8 @@ static void do_exec(struct actor *a, const struct act_request *r)
 		goto fail;
 	}
 	a->pending++;
+	j->next = a->jobs;
+	a->jobs = j;
 	strv_free(argv);
 	strv_free(env);
 	return;
@@ -547,6 +563,18 @@ void actor_free(struct actor *a)
 {
 	if (!a)
 		return;
+	/* The daemon stops: end the commands still running, and say so. */
+	while (a->jobs) {
+		struct exec_job *j = a->jobs;
+
+		kill(-j->child, SIGKILL);
+		waitpid(j->child, NULL, 0);
+		drain(j);
+		log_line(j);
+		report(&j->s, "failed", "killed: leakwatchd is stopping");
+		sd_event_source_set_enabled(j->child_src, SD_EVENT_OFF);
+		job_free(j);
+	}
 	action_policy_free_all(a->policies);
 	sd_bus_flush_close_unref(a->bus);
 	sd_event_unref(a->event);

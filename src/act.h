@@ -30,7 +30,9 @@ struct actor;
 
 int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid_t self,
 	      act_emit_fn emit, void *ctx);
-void actor_free(struct actor *a);   /* accepts NULL; ends pending timers, not children */
+/* Accepts NULL.  Kills exec commands still running (each reported as a
+ * failed action); pending kill_after escalations are dropped. */
+void actor_free(struct actor *a);
 void actor_set_dry_run(struct actor *a, bool on);
 
 /* Take the watch's action for this leak or limit event (none for alert). */
