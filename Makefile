@@ -73,6 +73,11 @@ scenario: $(BUILD)/leakwatchd
 action: $(BUILD)/leakwatchd
 	$(PYTHON) tests/action_test.py --daemon $(BUILD)/leakwatchd
 
+# A real systemd in a container (debootstrap + systemd-nspawn): the shipped
+# unit, READY, restart-unit over D-Bus, a failed reload.
+systemd: $(BUILD)/leakwatchd
+	sh tests/systemd_test.sh $(BUILD)/leakwatchd
+
 notify: $(BUILD)/leakwatchd
 	$(PYTHON) tests/notify_test.py --daemon $(BUILD)/leakwatchd
 
@@ -93,7 +98,7 @@ unitfile: $(BUILD)/leakwatchd
 catalog:
 	@sh tests/catalog_test.sh src/leakwatch.catalog
 
-check: all unit golden compilers catalog unitfile sanitize scenario action notify journal
+check: all unit golden compilers catalog unitfile sanitize scenario action notify journal systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -127,4 +132,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action notify journal check demo bench bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action notify journal systemd check demo bench bench-cpu bench-memory install uninstall clean
