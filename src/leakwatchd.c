@@ -77,14 +77,23 @@ static uint64_t mem_total(void)
 	return kib * 1024;
 }
 
-static int load_config(const char *path, struct config **out)
+/* Load a config; every diagnostic goes to stderr, and when summary is
+ * given the first ones also go there, joined by "; " as room allows. */
+static int load_config(const char *path, struct config **out, char *summary, size_t len)
 {
 	struct config_env env = { .mem_total = mem_total(), .lookup_user = NULL };
 	struct diag diags = { 0 };
 	int r = config_load(path, &env, out, &diags);
+	size_t used = 0;
 
-	for (size_t i = 0; i < diags.n; i++)
+	for (size_t i = 0; i < diags.n; i++) {
 		fprintf(stderr, "%s\n", diags.msgs[i]);
+		if (summary && used + strlen(diags.msgs[i]) + 40 < len)
+			used += (size_t)snprintf(summary + used, len - used, "%s%s", used ? "; " : "",
+						 diags.msgs[i]);
+	}
+	if (summary && diags.n > 0 && used < len)
+		snprintf(summary + used, len - used, " (%zu error%s)", diags.n, diags.n == 1 ? "" : "s");
 	diag_free(&diags);
 	return r;
 }
@@ -160,18 +169,20 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	struct daemon *d = userdata;
 	struct config *cfg = NULL;
 	struct event ev;
+	char errors[384] = "";
 	int r;
 
 	(void)s;
 	(void)si;
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec(CLOCK_MONOTONIC));
-	r = load_config(d->config_path, &cfg);
+
+	r = load_config(d->config_path, &cfg, errors, sizeof(errors));
 	event_init(&ev, EVENT_RELOAD, now_usec(CLOCK_REALTIME));
 	if (r < 0) {
 		ev.result = "failed";
 		snprintf(ev.message, sizeof(ev.message),
-			 "configuration reload failed: %s has errors, the old configuration stays in force",
-			 d->config_path);
+			 "configuration reload failed, the old configuration stays in force: %s",
+			 errors[0] ? errors : d->config_path);
 	} else {
 		monitor_set_config(&d->mon, cfg);
 		config_free(d->cfg);
@@ -296,7 +307,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (load_config(d.config_path, &d.cfg) < 0)
+	if (load_config(d.config_path, &d.cfg, NULL, 0) < 0)
 		return EXIT_CONFIG;
 	if (check) {
 		printf("configuration OK\n");
