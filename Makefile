@@ -78,6 +78,9 @@ action: $(BUILD)/leakwatchd
 systemd: $(BUILD)/leakwatchd
 	sh tests/systemd_test.sh $(BUILD)/leakwatchd
 
+gunicorn: $(BUILD)/leakwatchd
+	$(PYTHON) tests/gunicorn_test.py --daemon $(BUILD)/leakwatchd
+
 notify: $(BUILD)/leakwatchd
 	$(PYTHON) tests/notify_test.py --daemon $(BUILD)/leakwatchd
 
@@ -98,7 +101,7 @@ unitfile: $(BUILD)/leakwatchd
 catalog:
 	@sh tests/catalog_test.sh src/leakwatch.catalog
 
-check: all unit golden compilers catalog unitfile sanitize scenario action notify journal systemd
+check: all unit golden compilers catalog unitfile sanitize scenario action gunicorn notify journal systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -132,4 +135,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action notify journal systemd check demo bench bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action gunicorn notify journal systemd check demo bench bench-cpu bench-memory install uninstall clean

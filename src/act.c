@@ -468,7 +468,7 @@ out:
 
 /* ---- the gate ------------------------------------------------------------- */
 
-void actor_run(struct actor *a, const struct act_request *r)
+int actor_run(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
 	enum action act = r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
@@ -477,9 +477,15 @@ void actor_run(struct actor *a, const struct act_request *r)
 	struct subject s;
 	enum action_gate g;
 	char why[64];
+	int ret = 0;
 
 	if (act == ACTION_ALERT)
-		return;
+		return 0;
+	if (r->retry) {   /* cheap and silent while still gated */
+		p = action_policy_get(&a->policies, w->name);
+		if (p && action_gate(p, w, now_ms) != GATE_GO)
+			return -EAGAIN;
+	}
 	if (subject_init(&s, a, r, action_name(act)) < 0)
 		goto out;
 	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
@@ -500,6 +506,7 @@ void actor_run(struct actor *a, const struct act_request *r)
 		goto out;
 	g = action_gate(p, w, now_ms);
 	if (g != GATE_GO) {
+		ret = -EAGAIN;
 		if (g == GATE_COOLDOWN) {
 			format_duration(why, sizeof(why), (double)w->cooldown_ms / 1000.0);
 			report(&s, "suppressed", "cooldown: the watch acted less than %s ago", why);
@@ -531,6 +538,7 @@ void actor_run(struct actor *a, const struct act_request *r)
 	}
 out:
 	subject_clear(&s);
+	return ret;
 }
 
 int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid_t self,

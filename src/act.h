@@ -22,6 +22,7 @@ struct act_request {
 	pid_t pid;
 	unsigned long long start_ticks;
 	const char *comm;
+	bool retry;              /* asked again after a suppression: silent if still gated */
 };
 
 typedef void (*act_emit_fn)(void *ctx, struct event *e);
@@ -35,8 +36,12 @@ int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid
 void actor_free(struct actor *a);
 void actor_set_dry_run(struct actor *a, bool on);
 
-/* Take the watch's action for this leak or limit event (none for alert). */
-void actor_run(struct actor *a, const struct act_request *r);
+/* Take the watch's action for this leak or limit event (none for alert).
+ * Returns 0, or -EAGAIN when cooldown or max_actions withheld it: the
+ * caller asks again (with retry set) while the episode lasts, and the
+ * action is taken once the gate opens.  A retry still gated reports
+ * nothing: the first suppression was reported. */
+int actor_run(struct actor *a, const struct act_request *r);
 
 /* Actions still running (exec children, kill_after timers). */
 unsigned actor_pending(const struct actor *a);

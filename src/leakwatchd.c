@@ -133,11 +133,11 @@ static void notify_status(struct daemon *d)
 	d->ready = true;
 }
 
-static void on_action(void *ctx, const struct act_request *r)
+static int on_action(void *ctx, const struct act_request *r)
 {
 	struct daemon *d = ctx;
 
-	actor_run(d->actor, r);
+	return actor_run(d->actor, r);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)

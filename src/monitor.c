@@ -196,6 +196,7 @@ static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
 	w->start_ticks = e->info.start_ticks;
 	w->start_ms = e->start_ms;
 	w->watch = idx;
+	w->retry_metric = -1;
 	memcpy(w->comm, e->info.comm, sizeof(w->comm));
 	if (proc_open(&m->root, w->pid, w->start_ticks, &w->h) < 0) {
 		free(w);      /* gone already */
@@ -330,6 +331,37 @@ bool monitor_warming(const struct monitor *m, const struct watched *w)
 	return m->now_ms < w->start_ms + m->cfg->watches[w->watch].warmup_ms;
 }
 
+/* Take the watch's action for a leak or limit of w.  A withheld one
+ * (cooldown, max_actions) is asked again at every sample while its
+ * episode lasts, so every leaking worker is recycled in turn. */
+static void act(struct monitor *m, struct watched *w, enum event_type t, int metric, bool retry)
+{
+	struct act_request req = {
+		.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
+		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
+		.comm = w->comm, .retry = retry,
+	};
+
+	if (!m->act)
+		return;
+	if (m->act(m->act_ctx, &req) == -EAGAIN) {
+		w->retry_metric = metric;
+		w->retry_why = t;
+	} else if (w->retry_metric == metric) {
+		w->retry_metric = -1;
+	}
+}
+
+static void retry_action(struct monitor *m, struct watched *w)
+{
+	const struct metric_state *s = &w->m[w->retry_metric];
+
+	if (w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
+		act(m, w, w->retry_why, w->retry_metric, true);
+	else
+		w->retry_metric = -1;   /* the episode is over */
+}
+
 static void report(struct monitor *m, struct watched *w, enum event_type t, int metric)
 {
 	const struct metric_rule *r = &m->cfg->watches[w->watch].rule[metric];
@@ -350,14 +382,7 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	}
 	ev.eta_seconds = s->eta;
 	emit(m, &ev);
-	if (m->act) {
-		struct act_request req = {
-			.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
-			.value = s->value, .pid = w->pid, .start_ticks = w->start_ticks, .comm = w->comm,
-		};
-
-		m->act(m->act_ctx, &req);
-	}
+	act(m, w, t, metric, false);
 }
 
 static void sample(struct monitor *m)
@@ -392,6 +417,8 @@ static void sample(struct monitor *m)
 			if (ev & DETECT_LEAK)
 				report(m, w, EVENT_LEAK, i);
 		}
+		if (w->retry_metric >= 0)
+			retry_action(m, w);
 	}
 }
 

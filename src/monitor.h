@@ -29,6 +29,8 @@ struct watched {
 	struct proc_sample last;
 	uint64_t last_ms;
 	struct metric_state m[METRIC_COUNT];
+	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
+	enum event_type retry_why;
 };
 
 struct pid_entry {
@@ -45,7 +47,7 @@ typedef void (*event_fn)(void *ctx, struct event *e);
 
 /* Called after a leak or limit event, to take the watch's action. */
 struct act_request;
-typedef void (*action_fn)(void *ctx, const struct act_request *r);
+typedef int (*action_fn)(void *ctx, const struct act_request *r);
 
 struct monitor {
 	const struct config *cfg;
