@@ -36,7 +36,6 @@ then `action: N passed, M failed`; exit status 1 on any failure.  About 50 s.
 """
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -46,9 +45,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROGRAMS = os.path.join(HERE, "programs")
-PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
+from lwtest import (PROGRAMS, PYTHON, Check, finish, interrupt_on_term, kill_group, parse_ts, read_jsonl,
+                    start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 250
 WARMUP_S = 1
@@ -103,31 +102,8 @@ BURST_EXPECT = [("ok", None), ("suppressed", "cooldown"), ("ok", None), ("suppre
                 ("suppressed", "max_actions"), ("suppressed", "max_actions")]
 
 
-def parse_ts(ts):
-    try:
-        return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
 def yq(s):
     return json.dumps(str(s))     # a JSON string is a valid YAML scalar
-
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(e, dict):
-                    out.append(e)
-    except OSError:
-        pass
-    return out
 
 
 def cmdlines():
@@ -205,48 +181,17 @@ class Daemon:
         return False
 
     def stop(self):
-        if self.proc is None or self.rc is not None:
-            return
-        if self.proc.poll() is not None:
-            self.rc = f"died on its own with status {self.proc.returncode}"
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.rc = self.proc.wait(STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            self.rc = f"still running {STOP_WAIT_S}s after SIGTERM"
+        if self.proc is not None and self.rc is None:
+            self.rc = stop_daemon(self.proc, STOP_WAIT_S)
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            kill_group(self.proc, signal.SIGKILL)
             self.proc.wait()
 
 
 def kill_progs(progs):
-    live = [p for p in progs if p.proc is not None]
-    for p in live:
-        try:
-            os.killpg(p.proc.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
-    deadline = time.time() + 3
-    for p in live:
-        try:
-            p.proc.wait(max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            pass
-    for p in live:
-        try:
-            os.killpg(p.proc.pid, signal.SIGKILL)   # the group: forked workers too
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            p.proc.wait(2)
-        except subprocess.TimeoutExpired:
-            pass
+    stop_groups([p.proc for p in progs if p.proc is not None])
 
 
 def sweep(token):
@@ -260,33 +205,13 @@ def sweep(token):
     return left
 
 
-class Check:
-    def __init__(self, name):
-        self.name = name
-        self.problems = []
-        self.notes = []
-
-    def fail(self, msg):
-        self.problems.append(msg)
-
-    def note(self, msg):
-        self.notes.append(msg)
-
-    @property
-    def ok(self):
-        return not self.problems
-
-    def line(self):
-        return f"{'PASS' if self.ok else 'FAIL'}  {self.name:<26} " + "; ".join(self.problems + self.notes)
-
-
 def of(events, kind, watch=None, pid=None):
     return [e for e in events if e.get("event") == kind and (watch is None or e.get("watch") == watch)
             and (pid is None or e.get("pid") == pid)]
 
 
 def t_of(e):
-    return parse_ts(e.get("ts")) if e else None
+    return parse_ts(e.get("ts"), lowercase_z=False) if e else None
 
 
 # ----------------------------------------------------------------------------
@@ -640,7 +565,7 @@ def check_daemons(daemons):
         for ln in lines:
             try:
                 e = json.loads(ln)
-                if not isinstance(e, dict) or parse_ts(e.get("ts")) is None or not e.get("event"):
+                if not isinstance(e, dict) or parse_ts(e.get("ts"), lowercase_z=False) is None or not e.get("event"):
                     raise ValueError
             except ValueError:
                 c.fail(f"{d.name}: not an event: {ln.strip()[:120]}")
@@ -735,10 +660,7 @@ def main():
              for i in range(len(BURST_STARTS))]
     progs = [prefork, *execs.values(), stubborn, dryflag, dryconf, *burst]
 
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    interrupt_on_term()
 
     sleep_seen = []
     dry_alive = {}
@@ -749,11 +671,7 @@ def main():
             d.start()
         for d in daemons:
             if not d.wait_started():
-                print(f"FAIL  daemon {d.name} did not start (exit {d.proc.poll()}); stderr:")
-                with open(d.err) as f:
-                    sys.stdout.write(f.read())
-                print("action: 0 passed, 1 failed")
-                return 1
+                return start_failed("action", f"daemon {d.name}", d.proc.poll(), d.err)
         for p in progs:
             if p not in burst:
                 p.start()
@@ -821,19 +739,8 @@ def main():
     if others:
         results[-1].fail(f"left running after the cleanup (killed now): {others}")
 
-    for r in results:
-        print(r.line())
-    passed = sum(r.ok for r in results)
-    failed = len(results) - passed
-    if failed:
-        print(f"(configs, events, daemon stderr and logs kept in {work})")
-        for e in events:
-            if e.get("event") in ("leak", "action", "error"):
-                print("  " + json.dumps(e))
-    elif not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"action: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish("action", results, 26, work, a.keep, "configs, events, daemon stderr and logs",
+                  events, ("leak", "action", "error"))
 
 
 class _Snap:

@@ -67,8 +67,9 @@ import time
 import urllib.error
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROGRAMS = os.path.join(HERE, "programs")
+sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
+from lwtest import PROGRAMS, interrupt_on_term, kill_group
+
 GUNICORN = "/usr/bin/gunicorn"
 
 INTERVAL_MS = 250
@@ -352,18 +353,12 @@ def stop_group(proc, wait_s):
     if proc is None:
         return None
     if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc, signal.SIGTERM)
         try:
             proc.wait(wait_s)
         except subprocess.TimeoutExpired:
             pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)     # whatever is left in the group
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_group(proc, signal.SIGKILL)     # whatever is left in the group
     try:
         return proc.wait(2)
     except subprocess.TimeoutExpired:
@@ -654,14 +649,10 @@ def main():
         print(f"gunicorn: {GUNICORN} is missing (Debian package gunicorn)", file=sys.stderr)
         return 2
 
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
     def overtime(signum, frame):
         raise Deadline
 
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    interrupt_on_term()
     signal.signal(signal.SIGALRM, overtime)
     signal.alarm(DEADLINE_S)
 

@@ -31,20 +31,18 @@ One PASS/FAIL line per case, then `scenario: N passed, M failed`; exit status
 """
 
 import argparse
-import datetime
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROGRAMS = os.path.join(HERE, "programs")
-PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
+from lwtest import (PROGRAMS, PYTHON, Check, finish, interrupt_on_term, parse_ts, read_jsonl, start_failed,
+                    stop_daemon, stop_groups)
 
 INTERVAL_S = 0.25
 WARMUP_S = 3
@@ -146,30 +144,8 @@ CASES = [
 # ----------------------------------------------------------------------------
 # helpers
 
-def parse_ts(ts):
-    """Seconds since the epoch of an RFC 3339 ts, or None."""
-    try:
-        return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
 def yaml_str(s):
     return json.dumps(str(s))    # a JSON string is a valid double-quoted YAML scalar
-
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-    except OSError:
-        pass
-    return out
 
 
 def fit_rate(points):
@@ -218,29 +194,8 @@ def write_config(path, cases):
         f.write("\n".join(out) + "\n")
 
 
-def kill_group(proc, sig):
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def stop_programs(cases):
-    live = [c.proc for c in cases if c.proc is not None]
-    for p in live:
-        kill_group(p, signal.SIGTERM)
-    deadline = time.time() + 3
-    for p in live:
-        try:
-            p.wait(max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            pass
-    for p in live:
-        kill_group(p, signal.SIGKILL)   # whatever is left in the group, forks too
-        try:
-            p.wait(2)
-        except subprocess.TimeoutExpired:
-            pass
+    stop_groups([c.proc for c in cases if c.proc is not None])
 
 
 def fmt_rate(metric, per_hour):
@@ -254,32 +209,10 @@ def fmt_rate(metric, per_hour):
 # ----------------------------------------------------------------------------
 # checks
 
-class Result:
-    def __init__(self, name):
-        self.name = name
-        self.problems = []
-        self.notes = []
-
-    def fail(self, msg):
-        self.problems.append(msg)
-
-    def note(self, msg):
-        self.notes.append(msg)
-
-    @property
-    def ok(self):
-        return not self.problems
-
-    def line(self):
-        head = f"{'PASS' if self.ok else 'FAIL'}  {self.name:<16}"
-        parts = self.problems if not self.ok else []
-        return head + " " + "; ".join(parts + self.notes if parts else self.notes)
-
-
 def true_rate(case, ev_t, onset):
     """The rate (per hour) the program itself recorded over the window
     before the event (after the onset for a late leak), or None."""
-    recs = read_jsonl(case.log)
+    recs = read_jsonl(case.log, objects_only=False)
     lo = ev_t - WINDOW_S
     if onset is not None:
         lo = max(lo, onset)
@@ -289,7 +222,7 @@ def true_rate(case, ev_t, onset):
 
 
 def check_case(case, events, found_by_pid):
-    r = Result(case.name)
+    r = Check(case.name)
     names = case.watches()
     mine = [e for e in events if e.get("watch") in names]
     alarms = [e for e in mine if e.get("event") in ("leak", "limit")]
@@ -319,7 +252,7 @@ def check_case(case, events, found_by_pid):
     # the onset of a late leak, from the program's own record
     onset = None
     if case.late:
-        onsets = [x["t"] for x in read_jsonl(case.log) if x.get("onset")]
+        onsets = [x["t"] for x in read_jsonl(case.log, objects_only=False) if x.get("onset")]
         if not onsets:
             r.fail("the program never recorded its onset")
         else:
@@ -379,7 +312,7 @@ def check_case(case, events, found_by_pid):
             rule = rules_for(case)[want["metric"]]
             lim = e.get("limit")
             need = int(rule.get("for", 1))
-            cross = [x["t"] for x in read_jsonl(case.log) if isinstance(lim, (int, float)) and x.get("rss", 0) > lim]
+            cross = [x["t"] for x in read_jsonl(case.log, objects_only=False) if isinstance(lim, (int, float)) and x.get("rss", 0) > lim]
             if not isinstance(lim, (int, float)) or not cross:
                 r.fail(f"{label}: limit {lim!r}, or the program's RSS never crossed it")
             else:
@@ -419,7 +352,7 @@ def check_case(case, events, found_by_pid):
 
 
 def check_stream(lines, events, cases, daemon_rc, kill_time):
-    r = Result("event-stream")
+    r = Check("event-stream")
     bad = 0
     for n, line in enumerate(lines, 1):
         try:
@@ -495,11 +428,7 @@ def main():
     events_path = os.path.join(work, "events.jsonl")
     err_path = os.path.join(work, "daemon.stderr")
 
-    # SIGTERM/SIGHUP to the runner: clean up like ^C does
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    interrupt_on_term()     # SIGTERM/SIGHUP to the runner: clean up like ^C does
 
     daemon = None
     daemon_rc = None
@@ -515,11 +444,7 @@ def main():
                 break
             time.sleep(0.05)
         if daemon.poll() is not None or os.path.getsize(events_path) == 0:
-            print(f"FAIL  daemon did not start (exit {daemon.poll()}); stderr:")
-            with open(err_path) as f:
-                sys.stdout.write(f.read())
-            print("scenario: 0 passed, 1 failed")
-            return 1
+            return start_failed("scenario", "daemon", daemon.poll(), err_path)
 
         for c in cases:
             argv = [PYTHON, "-B", os.path.join(PROGRAMS, c.script)] + c.args + [
@@ -550,21 +475,14 @@ def main():
         # every found pid must be gone soon after the kill
         deadline = time.time() + GONE_WAIT_S
         while time.time() < deadline and daemon.poll() is None:
-            evs = read_jsonl(events_path)
+            evs = read_jsonl(events_path, objects_only=False)
             found = {e.get("pid") for e in evs if e.get("event") == "found"}
             gone = {e.get("pid") for e in evs if e.get("event") == "gone"}
             if found <= gone:
                 break
             time.sleep(0.25)
         time.sleep(INTERVAL_S * 2)
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon_rc = daemon.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                daemon_rc = "still running 10s after SIGTERM"
-        else:
-            daemon_rc = f"died on its own with status {daemon.returncode}"
+        daemon_rc = stop_daemon(daemon, STOP_WAIT_S)
     except KeyboardInterrupt:
         interrupted_run = True
         print("scenario: interrupted", file=sys.stderr)
@@ -597,19 +515,8 @@ def main():
             found_by_pid.setdefault(e.get("pid"), e.get("watch"))
     results = [check_case(c, events, found_by_pid) for c in cases]
     results.append(check_stream(lines, events, cases, daemon_rc, kill_time))
-    for r in results:
-        print(r.line())
-    passed = sum(r.ok for r in results)
-    failed = len(results) - passed
-    if failed:
-        print(f"(config, events, daemon stderr and program logs kept in {work})")
-        for e in events:
-            if e.get("event") in ("leak", "limit", "error"):
-                print("  " + json.dumps(e))
-    elif not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"scenario: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish("scenario", results, 16, work, a.keep, "config, events, daemon stderr and program logs",
+                  events, ("leak", "limit", "error"))
 
 
 if __name__ == "__main__":
