@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "clock.h"
 #include "log.h"
 #include "units.h"
 
@@ -50,14 +51,6 @@ struct subject {
 	unsigned long long start_ticks;
 };
 
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static int subject_init(struct subject *s, struct actor *a, const struct act_request *r, const char *action)
 {
 	memset(s, 0, sizeof(*s));
@@ -90,7 +83,7 @@ static void report(const struct subject *s, const char *result, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	event_init(&ev, EVENT_ACTION, now_usec(CLOCK_REALTIME));
+	event_init(&ev, EVENT_ACTION, clock_usec(CLOCK_REALTIME));
 	ev.watch = s->watch;
 	ev.pid = s->pid;
 	ev.comm = s->comm;
@@ -472,7 +465,7 @@ int actor_run(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
 	enum action act = r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
-	uint64_t now_ms = now_usec(CLOCK_MONOTONIC) / 1000;
+	uint64_t now_ms = clock_usec(CLOCK_MONOTONIC) / 1000;
 	struct action_policy *p;
 	struct subject s;
 	enum action_gate g;
@@ -481,11 +474,12 @@ int actor_run(struct actor *a, const struct act_request *r)
 
 	if (act == ACTION_ALERT)
 		return 0;
-	if (r->retry) {   /* cheap and silent while still gated */
-		p = action_policy_get(&a->policies, w->name);
-		if (p && action_gate(p, w, now_ms) != GATE_GO)
-			return -EAGAIN;
-	}
+	p = action_policy_get(&a->policies, w->name);
+	if (!p)
+		return 0;
+	g = action_gate(p, w, now_ms);
+	if (r->retry && g != GATE_GO)
+		return -EAGAIN;   /* still gated: its suppression was reported */
 	if (subject_init(&s, a, r, action_name(act)) < 0)
 		goto out;
 	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
@@ -501,10 +495,6 @@ int actor_run(struct actor *a, const struct act_request *r)
 		report(&s, "failed", "refused: never acts on PID 1 or on leakwatchd");
 		goto out;
 	}
-	p = action_policy_get(&a->policies, w->name);
-	if (!p)
-		goto out;
-	g = action_gate(p, w, now_ms);
 	if (g != GATE_GO) {
 		ret = -EAGAIN;
 		if (g == GATE_COOLDOWN) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "clock.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
@@ -54,14 +55,6 @@ static void usage(FILE *f)
 		"      --log-target=T   auto (default), journal, console or json\n"
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n");
-}
-
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* MemTotal through libproc2, for "N%" limits. */
@@ -143,10 +136,10 @@ static int on_action(void *ctx, const struct act_request *r)
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
-	uint64_t now = now_usec(CLOCK_BOOTTIME);
+	uint64_t now = clock_usec(CLOCK_BOOTTIME);
 
 	(void)usec;
-	monitor_tick(&d->mon, now / 1000, now_usec(CLOCK_REALTIME));
+	monitor_tick(&d->mon, now / 1000, clock_usec(CLOCK_REALTIME));
 	notify_status(d);
 	/* A fixed rate; after a stall, start again from now. */
 	d->next_us += d->interval_us;
@@ -174,10 +167,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 	(void)s;
 	(void)si;
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec(CLOCK_MONOTONIC));
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_usec(CLOCK_MONOTONIC));
 
 	r = load_config(d->config_path, &cfg, errors, sizeof(errors));
-	event_init(&ev, EVENT_RELOAD, now_usec(CLOCK_REALTIME));
+	event_init(&ev, EVENT_RELOAD, clock_usec(CLOCK_REALTIME));
 	if (r < 0) {
 		ev.result = "failed";
 		snprintf(ev.message, sizeof(ev.message),
@@ -228,7 +221,7 @@ static int run(struct daemon *d)
 	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
 		goto out;
-	d->next_us = now_usec(CLOCK_BOOTTIME);
+	d->next_us = clock_usec(CLOCK_BOOTTIME);
 	/* accuracy 1 µs: the default slack (250 ms) would smear short intervals */
 	r = sd_event_add_time(e, &d->timer, CLOCK_BOOTTIME, d->next_us, 1, on_timer, d);
 	if (r < 0)
@@ -237,7 +230,7 @@ static int run(struct daemon *d)
 	if (r < 0)
 		goto out;
 
-	event_init(&ev, EVENT_START, now_usec(CLOCK_REALTIME));
+	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
 	ev.watches = (long)d->cfg->n_watches;
 	snprintf(ev.message, sizeof(ev.message), "leakwatchd started with %zu watch%s from %s%s",
 		 d->cfg->n_watches, d->cfg->n_watches == 1 ? "" : "es", d->config_path,
