@@ -2,9 +2,10 @@
  *
  *   floor [--scan] INTERVAL_MS SECONDS PID...
  *
- * Once per process: a dirfd on /proc/PID (O_PATH|O_DIRECTORY) and an fd on
- * /proc/PID/stat.  Every interval, per process: one pread of stat (RSS and
- * num_threads parsed with the least work) and one fstatat(dirfd, "fd") whose
+ * Once per process: a dirfd on /proc/PID (O_PATH|O_DIRECTORY) and fds on
+ * /proc/PID/stat and statm.  Every interval, per process: one pread of stat
+ * (num_threads parsed with the least work), one of statm (resident pages:
+ * stat's RSS field is an estimate) and one fstatat(dirfd, "fd") whose
  * st_size is the number of open fds (Linux >= 6.2; on older kernels, where
  * st_size is 0, the fd directory is counted with getdents64 instead).
  * Rounds are paced with clock_nanosleep(TIMER_ABSTIME).
@@ -35,6 +36,7 @@ struct target {
     int pid;
     int dirfd;
     int statfd;
+    int statmfd;
 };
 
 static char dentbuf[32768];
@@ -140,7 +142,8 @@ int main(int argc, char **argv)
             return 1;
         }
         t[i].statfd = openat(t[i].dirfd, "stat", O_RDONLY | O_CLOEXEC);
-        if (t[i].statfd < 0) {
+        t[i].statmfd = openat(t[i].dirfd, "statm", O_RDONLY | O_CLOEXEC);
+        if (t[i].statfd < 0 || t[i].statmfd < 0) {
             fprintf(stderr, "floor: %s/stat: %s\n", path, strerror(errno));
             return 1;
         }
@@ -171,6 +174,15 @@ int main(int argc, char **argv)
                 failures++;
                 continue;
             }
+            /* stat's RSS field is the kernel's unsummed per-CPU estimate:
+             * the exact resident pages are statm's second field */
+            len = pread(t[i].statmfd, buf, sizeof buf - 1, 0);
+            if (len <= 0) {
+                failures++;
+                continue;
+            }
+            buf[len] = '\0';
+            rss = strtol(strchr(buf, ' ') ? strchr(buf, ' ') + 1 : buf, NULL, 10);
             if (fstatat(t[i].dirfd, "fd", &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 failures++;
                 continue;

@@ -213,6 +213,26 @@ int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st)
 	return proc_parse_stat(buf, (size_t)n, st);
 }
 
+int proc_parse_statm(const char *buf, size_t len, long *resident_pages)
+{
+	char tmp[128], *end;
+	long size, rss;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	errno = 0;
+	size = strtol(tmp, &end, 10);
+	if (end == tmp || *end != ' ' || errno)
+		return -EINVAL;
+	rss = strtol(end + 1, &end, 10);
+	if (*end != ' ' || errno || rss < 0 || size < 0)
+		return -EINVAL;
+	*resident_pages = rss;
+	return 0;
+}
+
 int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_ticks,
 	      struct proc_handle *h)
 {
@@ -222,7 +242,7 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 
 	h->pid = pid;
 	h->start_ticks = start_ticks;
-	h->statfd = -1;
+	h->statfd = h->statmfd = -1;
 	snprintf(rel, sizeof(rel), "%d", (int)pid);
 	h->dirfd = openat(r->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->dirfd < 0)
@@ -232,6 +252,12 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 		int e = errno;
 		proc_close(h);
 		return e == ENOENT ? -ESRCH : -e;
+	}
+	h->statmfd = openat(h->dirfd, "statm", O_RDONLY | O_CLOEXEC);
+	if (h->statmfd < 0 && errno != ENOENT) {
+		int e = errno;
+		proc_close(h);
+		return -e;
 	}
 	/* The directory we opened must be the process we were told about. */
 	n = pread(h->statfd, buf, sizeof(buf) - 1, 0);
@@ -290,6 +316,13 @@ int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sa
 		if (e < 0)
 			return e == -ENOENT ? -ESRCH : e;
 	}
+	if (h->statmfd >= 0) {
+		n = pread(h->statmfd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return -errno;
+		if (proc_parse_statm(buf, (size_t)n, &st.rss_pages) < 0)
+			return n == 0 ? -ESRCH : -EIO;
+	}
 	s->rss = (double)st.rss_pages * (double)r->page_size;
 	s->threads = (double)st.threads;
 	s->fds = (double)fds;
@@ -300,7 +333,9 @@ void proc_close(struct proc_handle *h)
 {
 	if (h->statfd >= 0)
 		close(h->statfd);
+	if (h->statmfd >= 0)
+		close(h->statmfd);
 	if (h->dirfd >= 0)
 		close(h->dirfd);
-	h->statfd = h->dirfd = -1;
+	h->statfd = h->statmfd = h->dirfd = -1;
 }

@@ -3,9 +3,11 @@
  *
  * Two costs matter.  Discovery reads a process's identity (comm, cmdline,
  * exe, uid, unit, parent) once, when its pid first shows up.  Sampling a
- * watched process keeps a dirfd on /proc/PID and an fd on its stat file
- * open: each sample is one pread of stat (RSS, threads) and one fstatat of
- * "fd", whose st_size is the number of open fds on Linux >= 6.2 (O(1));
+ * watched process keeps a dirfd on /proc/PID and fds on its stat and statm
+ * files open: each sample is one pread of stat (state, start time,
+ * threads), one of statm (resident pages: the RSS field of stat is the
+ * kernel's unsummed per-CPU estimate, pages off from VmRSS) and one fstatat
+ * of "fd", whose st_size is the number of open fds on Linux >= 6.2 (O(1));
  * elsewhere the fd directory's entries are counted.  A read on a kept fd
  * fails with ESRCH once the process is gone, so a reused pid never passes
  * for the old process. */
@@ -29,6 +31,9 @@ struct proc_stat {
 	long threads;
 	long rss_pages;
 };
+
+/* The resident pages (second field) from the text of /proc/PID/statm. */
+int proc_parse_statm(const char *buf, size_t len, long *resident_pages);
 
 /* Parse the text of /proc/PID/stat (comm may contain spaces and ')'). */
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st);
@@ -68,6 +73,7 @@ int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st);
 struct proc_handle {
 	int dirfd;
 	int statfd;
+	int statmfd;       /* -1: no statm (fixture trees): RSS from stat */
 	pid_t pid;
 	unsigned long long start_ticks;
 };

@@ -106,9 +106,37 @@ static void test_uid_python(void)
 	CHECK(!proc_exe_is_python("/usr/sbin/nginx"));
 }
 
+static void test_statm(void)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		long pages;
+	} cases[] = {
+		{ "5122 3891 1029 1 0 1384 0\n", 0, 3891 },
+		{ "0 0 0 0 0 0 0\n", 0, 0 },
+		{ "123456789 98765432 1 1 0 1 0\n", 0, 98765432 },
+		{ "", -EINVAL, 0 },
+		{ "5122\n", -EINVAL, 0 },
+		{ "5122 x 1 1 0 1 0\n", -EINVAL, 0 },
+		{ "5122 -4 1 1 0 1 0\n", -EINVAL, 0 },
+		{ "garbage", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long pages = -1;
+		int r = proc_parse_statm(cases[i].text, strlen(cases[i].text), &pages);
+
+		CHECK_MSG(r == cases[i].ret, "statm '%s': %d", cases[i].text, r);
+		if (r == 0)
+			CHECK_MSG(pages == cases[i].pages, "statm '%s': %ld pages", cases[i].text, pages);
+	}
+}
+
 int main(void)
 {
 	test_stat();
+	test_statm();
 	test_unit();
 	test_cmdline();
 	test_uid_python();
