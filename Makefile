@@ -1,7 +1,9 @@
 # leakwatch — see README.md.  `make`, `make check`, `make demo`, `make bench`.
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
@@ -9,7 +11,7 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS        = libproc2 yaml-0.1 libsystemd
+PKGS        = libproc2 yaml-0.1 libsystemd libmicrohttpd
 PYTHON     ?= /usr/bin/python3
 BUILD      ?= build
 VERSION    ?= 0.1.0
@@ -28,11 +30,13 @@ LW_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_match.c \
            src/match.c src/proc.c src/action.c src/act.c \
            src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
-           src/monitor.c
+           src/monitor.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
+           src/fsutil.c src/state.c src/metrics.c src/httpd.c \
+           src/fdsum.c src/capture.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
-all: $(BUILD)/leakwatchd $(BUILD)/leakwatchd.service
+all: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -47,7 +51,10 @@ $(BUILD)/libleakwatch.a: $(LIB_OBJS)
 $(BUILD)/leakwatchd: $(BUILD)/obj/leakwatchd.o $(BUILD)/libleakwatch.a
 	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LW_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libleakwatch.a | $(BUILD)/tests
+$(BUILD)/leakwatchctl: $(BUILD)/obj/leakwatchctl.o $(BUILD)/libleakwatch.a
+	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LW_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libleakwatch.a | $(BUILD)/tests
 	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libleakwatch.a $(LW_LIBS) $(LDLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
@@ -87,6 +94,11 @@ notify: $(BUILD)/leakwatchd
 journal: $(BUILD)/leakwatchd
 	sh tests/journal_test.sh $(BUILD)/leakwatchd
 
+# leakwatchctl against a live daemon, history kept across a SIGKILL,
+# Prometheus metrics (promtool, a concurrent textfile reader), captures.
+operator: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/operator_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 # Warning-free with both compilers (-Werror), each in its own build dir.
 compilers:
 	$(MAKE) --no-print-directory BUILD=build/gcc CC=gcc CFLAGS="-O2 -g -Werror" all tests
@@ -101,7 +113,11 @@ unitfile: $(BUILD)/leakwatchd
 catalog:
 	@sh tests/catalog_test.sh src/leakwatch.catalog
 
-check: all unit golden compilers catalog unitfile sanitize scenario action gunicorn notify journal systemd
+# The sample Prometheus alerting rules must load.
+alerts:
+	promtool check rules conf/leakwatch-alerts.yml
+
+check: all unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -116,23 +132,29 @@ bench-cpu: $(BUILD)/leakwatchd
 bench-memory: $(BUILD)/leakwatchd
 	@sh bench/memory.sh $(BUILD)/leakwatchd
 
-install: $(BUILD)/leakwatchd $(BUILD)/leakwatchd.service
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSCONFDIR)/leakwatch $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/leakwatchd $(DESTDIR)$(SBINDIR)/leakwatchd
+	install -m 755 $(BUILD)/leakwatchctl $(DESTDIR)$(BINDIR)/leakwatchctl
+	install -m 644 man/leakwatchctl.1 $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1
 	install -m 644 man/leakwatchd.8 $(DESTDIR)$(MANDIR)/man8/leakwatchd.8
 	install -m 644 man/leakwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5
 	install -m 644 src/leakwatch.catalog $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog
 	install -m 644 $(BUILD)/leakwatchd.service $(DESTDIR)$(UNITDIR)/leakwatchd.service
+	install -d $(DESTDIR)$(DATADIR)/leakwatch
+	install -m 644 conf/leakwatch-alerts.yml $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
 	  install -m 644 conf/leakwatch.yaml $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/leakwatchd $(DESTDIR)$(MANDIR)/man8/leakwatchd.8 \
+	  $(DESTDIR)$(BINDIR)/leakwatchctl $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog \
-	  $(DESTDIR)$(UNITDIR)/leakwatchd.service
+	  $(DESTDIR)$(UNITDIR)/leakwatchd.service $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml
 
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile sanitize scenario action gunicorn notify journal systemd check demo bench bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-cpu bench-memory install uninstall clean

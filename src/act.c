@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
@@ -38,13 +39,14 @@ struct actor {
 	sd_bus *bus;
 	struct action_policy *policies;
 	struct exec_job *jobs;    /* exec commands still running */
+	struct rlimit child_nofile; /* RLIMIT_NOFILE for exec commands; 0: as ours */
 	unsigned pending;
 };
 
 /* What an action event needs after the request is gone (timers, children). */
 struct subject {
 	struct actor *a;
-	char *watch, *comm, *unit;
+	char *watch, *comm, *unit, *incident;
 	const char *action;
 	int metric;
 	pid_t pid;
@@ -61,7 +63,8 @@ static int subject_init(struct subject *s, struct actor *a, const struct act_req
 	s->start_ticks = r->start_ticks;
 	s->watch = strdup(r->watch->name);
 	s->comm = strdup(r->comm ? r->comm : "?");
-	return s->watch && s->comm ? 0 : -ENOMEM;
+	s->incident = r->incident ? strdup(r->incident) : NULL;
+	return s->watch && s->comm && (s->incident || !r->incident) ? 0 : -ENOMEM;
 }
 
 static void subject_clear(struct subject *s)
@@ -69,7 +72,8 @@ static void subject_clear(struct subject *s)
 	free(s->watch);
 	free(s->comm);
 	free(s->unit);
-	s->watch = s->comm = s->unit = NULL;
+	free(s->incident);
+	s->watch = s->comm = s->unit = s->incident = NULL;
 }
 
 static void report(const struct subject *s, const char *result, const char *fmt, ...)
@@ -91,6 +95,7 @@ static void report(const struct subject *s, const char *result, const char *fmt,
 	ev.action = s->action;
 	ev.result = result;
 	ev.unit = s->unit;
+	ev.incident = s->incident;
 	snprintf(ev.message, sizeof(ev.message), "%s: pid %d (%s): action %s: %s%s%s", s->watch,
 		 (int)s->pid, s->comm, s->action, result, detail[0] ? ": " : "", detail);
 	s->a->emit(s->a->ctx, &ev);
@@ -333,6 +338,8 @@ static void do_exec(struct actor *a, const struct act_request *r)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (a->child_nofile.rlim_cur)   /* the limit leakwatchd was started with */
+			setrlimit(RLIMIT_NOFILE, &a->child_nofile);
 		setpgid(0, 0);
 		devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
@@ -545,6 +552,11 @@ int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid
 	a->ctx = ctx;
 	*out = a;
 	return 0;
+}
+
+void actor_set_child_nofile(struct actor *a, const struct rlimit *rl)
+{
+	a->child_nofile = *rl;
 }
 
 void actor_set_dry_run(struct actor *a, bool on)

@@ -23,6 +23,7 @@ struct act_request {
 	unsigned long long start_ticks;
 	const char *comm;
 	bool retry;              /* asked again after a suppression: silent if still gated */
+	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
 };
 
 typedef void (*act_emit_fn)(void *ctx, struct event *e);
@@ -35,6 +36,9 @@ int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid
  * failed action); pending kill_after escalations are dropped. */
 void actor_free(struct actor *a);
 void actor_set_dry_run(struct actor *a, bool on);
+/* exec commands run with this RLIMIT_NOFILE (the daemon raises its own). */
+struct rlimit;
+void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
 
 /* Take the watch's action for this leak or limit event (none for alert).
  * Returns 0, or -EAGAIN when cooldown or max_actions withheld it: the

@@ -45,7 +45,7 @@ int event_priority(const struct event *e)
 	switch (e->type) {
 	case EVENT_LEAK:   return LOG_WARNING;
 	case EVENT_LIMIT:  return LOG_ERR;
-	case EVENT_ERROR:  return LOG_ERR;
+	case EVENT_ERROR:  return e->warning ? LOG_WARNING : LOG_ERR;
 	case EVENT_ACTION: return failed(e) ? LOG_ERR : LOG_NOTICE;
 	case EVENT_RELOAD: return failed(e) ? LOG_ERR : LOG_INFO;
 	default:           return LOG_INFO;
@@ -228,6 +228,8 @@ int event_format_json(const struct event *e, char *buf, size_t len)
 		put_string(&o, "unit", e->unit);
 	if (e->watches >= 0)
 		put(&o, ",\"watches\":%ld", e->watches);
+	if (e->incident)
+		put_string(&o, "incident", e->incident);
 	put_string(&o, "message", e->message);
 	put(&o, "}");
 	return o.overflow ? -ENOSPC : (int)o.pos;

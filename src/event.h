@@ -32,6 +32,8 @@ struct event {
 	const char *result;
 	const char *unit;
 	long watches;            /* for start: the number of watches; < 0: none */
+	const char *incident;    /* the incident directory captured for it, or NULL */
+	bool warning;            /* an error event that loses nothing: priority warning */
 	char message[512];       /* the human line, filled by event_describe() */
 };
 

@@ -99,6 +99,8 @@ static int emit_journal(const struct event *e)
 		field(f, "LEAKWATCH_UNIT=%s", e->unit);
 	if (e->watches >= 0)
 		field(f, "LEAKWATCH_WATCHES=%ld", e->watches);
+	if (e->incident)
+		field(f, "LEAKWATCH_INCIDENT=%s", e->incident);
 	r = sd_journal_sendv(f->iov, f->n);
 	free(f);
 	return r;

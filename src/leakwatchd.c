@@ -4,7 +4,9 @@
  * exits; everything it calls returns 0 or -errno. */
 #include <errno.h>
 #include <getopt.h>
-#include <libproc2/meminfo.h>
+#include <limits.h>
+#include <sys/resource.h>
+#include <stdarg.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,13 +18,20 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "capture.h"
+#include "cfgload.h"
 #include "clock.h"
 #include "config.h"
+#include "control.h"
 #include "event.h"
+#include "fsutil.h"
+#include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
-
-#define DEFAULT_CONFIG "/etc/leakwatch/leakwatch.yaml"
+#include "paths.h"
+#include "report.h"
+#include "state.h"
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
@@ -37,8 +46,20 @@ struct daemon {
 	uint64_t next_us;
 	sd_event_source *timer;
 	struct actor *actor;
-	char status[160];          /* the last STATUS= sent */
+	struct control *control;   /* NULL when the socket could not be set up */
+	char status[180];          /* the last STATUS= sent */
 	bool ready;
+	uint64_t save_every_ms;    /* how often the history is saved */
+	uint64_t saved_ms;         /* when it was last saved (boot-time ms) */
+	bool save_failing;         /* the last save failed (reported once) */
+	char boot_id[40];
+	struct buf scratch;        /* for the state image and the textfile, reused */
+	struct metrics_counters counters;
+	struct rlimit nofile;      /* RLIMIT_NOFILE as started, for exec commands */
+	struct httpd *httpd;       /* metrics: listen, when on */
+	char *listening;           /* the address it listens on */
+	uint64_t textfile_ms;      /* when the textfile was last written */
+	bool textfile_failing;
 };
 
 static void usage(FILE *f)
@@ -57,73 +78,255 @@ static void usage(FILE *f)
 		"  -V, --version        show the version and exit\n");
 }
 
-/* MemTotal through libproc2, for "N%" limits. */
-static uint64_t mem_total(void)
-{
-	struct meminfo_info *info = NULL;
-	uint64_t kib = 0;
-
-	if (procps_meminfo_new(&info) < 0)
-		return 0;
-	kib = MEMINFO_GET(info, MEMINFO_MEM_TOTAL, ul_int);
-	procps_meminfo_unref(&info);
-	return kib * 1024;
-}
-
-/* Load a config; every diagnostic goes to stderr, and when summary is
- * given the first ones also go there, joined by "; " as room allows. */
-static int load_config(const char *path, struct config **out, char *summary, size_t len)
-{
-	struct config_env env = { .mem_total = mem_total(), .lookup_user = NULL };
-	struct diag diags = { 0 };
-	int r = config_load(path, &env, out, &diags);
-	size_t used = 0;
-
-	for (size_t i = 0; i < diags.n; i++) {
-		fprintf(stderr, "%s\n", diags.msgs[i]);
-		if (summary && used + strlen(diags.msgs[i]) + 40 < len)
-			used += (size_t)snprintf(summary + used, len - used, "%s%s", used ? "; " : "",
-						 diags.msgs[i]);
-	}
-	if (summary && diags.n > 0 && used < len)
-		snprintf(summary + used, len - used, " (%zu error%s)", diags.n, diags.n == 1 ? "" : "s");
-	diag_free(&diags);
-	return r;
-}
-
 static void on_event(void *ctx, struct event *e)
 {
 	struct daemon *d = ctx;
 
+	metrics_count_event(&d->counters, e);
 	if (event_emit(d->target, e) < 0 && d->target == TARGET_JOURNAL)
 		fprintf(stderr, "leakwatchd: %s: %s\n", event_name(e->type), e->message);
+}
+
+/* An error event: warning says it loses nothing (priority warning). */
+static void state_event(struct daemon *d, bool warning, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void state_event(struct daemon *d, bool warning, const char *fmt, ...)
+{
+	struct event ev;
+	va_list ap;
+
+	event_init(&ev, EVENT_ERROR, clock_usec(CLOCK_REALTIME));
+	ev.warning = warning;
+	va_start(ap, fmt);
+	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	va_end(ap);
+	on_event(d, &ev);
 }
 
 /* READY=1 after the first scan and after each reload; STATUS= (one line:
  * what is watched, what leaks, what is over its limit) whenever it changes. */
 static void notify_status(struct daemon *d)
 {
-	char status[160];
-	unsigned leaking = 0, over = 0;
+	char summary[160], status[180];
 
-	for (const struct watched *w = d->mon.watched; w; w = w->next) {
-		bool leak = false, limit = false;
-
-		for (int i = 0; i < METRIC_COUNT; i++) {
-			leak |= w->m[i].leaking;
-			limit |= w->m[i].in_limit;
-		}
-		leaking += leak;
-		over += limit;
-	}
-	snprintf(status, sizeof(status), "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
-		 d->mon.n_watched, d->mon.n_watched == 1 ? "" : "es", d->cfg->n_watches,
-		 d->cfg->n_watches == 1 ? "" : "es", leaking, over, d->dry_run ? " (dry run)" : "");
+	report_summary(&d->mon, summary, sizeof(summary));
+	snprintf(status, sizeof(status), "%s%s", summary, d->dry_run ? " (dry run)" : "");
 	if (d->ready && strcmp(status, d->status) == 0)
 		return;
-	memcpy(d->status, status, sizeof(status));
+	snprintf(d->status, sizeof(d->status), "%s", status);
 	sd_notifyf(0, "%sSTATUS=%s", d->ready ? "" : "READY=1\n", status);
 	d->ready = true;
+}
+
+static void on_control(void *ctx, const char *request, struct buf *reply)
+{
+	struct daemon *d = ctx;
+
+	report_answer(&d->mon, request, reply);
+}
+
+/* The control socket for leakwatchctl; the daemon runs on without it. */
+static void open_control(struct daemon *d, sd_event *e)
+{
+	char dir[256], path[300];
+	int r = runtime_dir(dir, sizeof(dir));
+
+	snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_SOCKET);
+	if (r == 0)
+		r = control_new(&d->control, e, path, on_control, d);
+	if (r == -EADDRINUSE)
+		state_event(d, true, "another leakwatchd answers on %s: leakwatchctl will not reach this one", path);
+	else if (r < 0)
+		state_event(d, true, "control socket %s: %s: leakwatchctl will not reach this daemon", path,
+			    strerror(-r));
+}
+
+/* ---- history that survives a restart ---------------------------------------- */
+
+static int state_dir(const struct daemon *d, char *out, size_t len)
+{
+	if (d->cfg->state_dir) {
+		if (snprintf(out, len, "%s", d->cfg->state_dir) >= (int)len)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	return default_state_dir(out, len);
+}
+
+static int state_path(const struct daemon *d, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	int r = state_dir(d, dir, sizeof(dir));
+
+	if (r < 0)
+		return r;
+	return snprintf(out, len, "%s/%s", dir, STATE_FILE) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* A bucket's worth of samples at most is lost to a crash: the newest
+ * bucket of the shortest window, but no more often than every interval,
+ * and at least once a minute. */
+static void set_save_period(struct daemon *d)
+{
+	uint64_t p = 60000;
+
+	for (size_t i = 0; i < d->cfg->n_watches; i++)
+		if (d->cfg->watches[i].window_ms / HIST_BUCKETS < p)
+			p = d->cfg->watches[i].window_ms / HIST_BUCKETS;
+	if (p < d->cfg->interval_ms)
+		p = d->cfg->interval_ms;
+	d->save_every_ms = p;
+}
+
+static void save_state(struct daemon *d)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int r;
+
+	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
+	buf_reset(&d->scratch);
+	state_encode(&d->scratch, &d->mon, d->boot_id);
+	r = buf_ok(&d->scratch) ? 0 : -ENOMEM;
+	if (r == 0)
+		r = state_dir(d, dir, sizeof(dir));
+	if (r == 0)
+		r = state_path(d, path, sizeof(path));
+	if (r == 0)
+		r = mkdir_p(dir, 0700);
+	if (r == 0)
+		/* no fsync: the history is only of use within this boot, and
+		 * the page cache outlives a crash of the daemon */
+		r = write_file_atomic(path, d->scratch.data, d->scratch.len, 0600, false);
+	if (r < 0 && !d->save_failing)
+		state_event(d, false, "cannot save the history to %s: %s; a restart will start it afresh",
+			    path[0] ? path : dir, strerror(-r));
+	else if (r == 0 && d->save_failing)
+		log_info("the history is saved to %s again", path);
+	d->save_failing = r < 0;
+	/* a large image is not kept between saves */
+	if (d->scratch.cap > (1u << 20))
+		buf_free(&d->scratch);
+}
+
+/* Read the saved history, for the processes the first scan finds again.
+ * A missing file is normal; a bad one is reported and left for the next
+ * save to replace. */
+static void load_state(struct daemon *d)
+{
+	struct saved_state st;
+	char path[PATH_MAX], why[160];
+	char *data = NULL;
+	size_t len = 0;
+	int r = state_path(d, path, sizeof(path));
+
+	if (r == 0)
+		r = read_file_all(path, STATE_MAX_SIZE, &data, &len);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		state_event(d, true, "cannot read the saved history %s: %s; starting without it", path, strerror(-r));
+		return;
+	}
+	r = state_decode(data, len, &st, why, sizeof(why));
+	free(data);
+	if (r < 0) {
+		state_event(d, true, "the saved history %s is unusable (%s); starting without it", path,
+			    r == -EINVAL ? why : strerror(-r));
+		return;
+	}
+	if (strcmp(st.boot_id, d->boot_id) != 0)
+		log_info("the saved history %s is from another boot: not used", path);
+	else
+		monitor_restore(&d->mon, &st);
+	saved_state_clear(&st);
+}
+
+static void read_boot_id(struct daemon *d)
+{
+	ssize_t n = proc_read_file(&d->mon.root, "sys/kernel/random/boot_id", d->boot_id, sizeof(d->boot_id));
+
+	if (n <= 0)
+		snprintf(d->boot_id, sizeof(d->boot_id), "unknown");
+	d->boot_id[strcspn(d->boot_id, "\n")] = '\0';
+}
+
+/* ---- Prometheus metrics ------------------------------------------------------- */
+
+static void render_metrics(void *ctx, struct buf *out)
+{
+	struct daemon *d = ctx;
+
+	metrics_render(out, &d->mon, &d->counters);
+}
+
+/* The textfile for node_exporter: rewritten whole (renamed into place)
+ * every interval, at most once a second. */
+static void write_textfile(struct daemon *d, uint64_t now_ms)
+{
+	const char *path = d->cfg->metrics_textfile;
+	int r;
+
+	if (!path || now_ms - d->textfile_ms < 1000)
+		return;
+	d->textfile_ms = now_ms;
+	buf_reset(&d->scratch);
+	metrics_render(&d->scratch, &d->mon, &d->counters);
+	r = buf_ok(&d->scratch) ? write_file_atomic(path, d->scratch.data, d->scratch.len, 0644, false) : -ENOMEM;
+	if (r < 0 && !d->textfile_failing)
+		state_event(d, false, "cannot write the metrics textfile %s: %s", path, strerror(-r));
+	else if (r == 0 && d->textfile_failing)
+		log_info("the metrics textfile %s is written again", path);
+	d->textfile_failing = r < 0;
+}
+
+/* Start, move or stop the HTTP endpoint to match the config. */
+static void set_listen(struct daemon *d, sd_event *e)
+{
+	const char *want = d->cfg->metrics_listen;
+	int r;
+
+	if (want && d->listening && strcmp(want, d->listening) == 0)
+		return;
+	httpd_free(d->httpd);
+	d->httpd = NULL;
+	free(d->listening);
+	d->listening = NULL;
+	if (!want)
+		return;
+	r = httpd_new(&d->httpd, e, want, render_metrics, d);
+	if (r < 0) {
+		state_event(d, false, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
+			    r == -EADDRNOTAVAIL ? "no such address" : strerror(-r));
+		return;
+	}
+	d->listening = strdup(want);
+	log_info("metrics served on http://%s/metrics", want);
+}
+
+/* ---- diagnostics before an action ----------------------------------------------- */
+
+static int on_capture(void *ctx, const struct watched *w, enum event_type why, int metric,
+		      char *dir, size_t len)
+{
+	struct daemon *d = ctx;
+	struct buf history = { 0 };
+	char sdir[PATH_MAX];
+	struct capture c = {
+		.state_dir = sdir, .proc_dirfd = w->h.dirfd, .pid = w->pid,
+		.watch = d->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
+		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
+		.wall_usec = d->mon.wall_usec,
+	};
+	int r = state_dir(d, sdir, sizeof(sdir));
+
+	report_history_json(&history, &d->mon, w);
+	c.history_json = buf_ok(&history) ? history.data : NULL;
+	if (r == 0)
+		r = capture_incident(&c, dir, len);
+	buf_free(&history);
+	if (r < 0 && r != -ESRCH && r != -ENOENT)
+		state_event(d, false, "%s: pid %d (%s): cannot capture diagnostics under %s/incidents: %s",
+			    c.watch, (int)w->pid, w->comm, sdir, strerror(-r));
+	return r;
 }
 
 static int on_action(void *ctx, const struct act_request *r)
@@ -139,8 +342,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	uint64_t now = clock_usec(CLOCK_BOOTTIME);
 
 	(void)usec;
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
+
 	monitor_tick(&d->mon, now / 1000, clock_usec(CLOCK_REALTIME));
+	d->counters.ticks++;
+	d->counters.tick_seconds = (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1e6;
+	d->counters.tick_seconds_total += d->counters.tick_seconds;
 	notify_status(d);
+	write_textfile(d, now / 1000);
+	if (now / 1000 - d->saved_ms >= d->save_every_ms)
+		save_state(d);
 	/* A fixed rate; after a stall, start again from now. */
 	d->next_us += d->interval_us;
 	if (d->next_us <= now)
@@ -169,7 +380,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	(void)si;
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_usec(CLOCK_MONOTONIC));
 
-	r = load_config(d->config_path, &cfg, errors, sizeof(errors));
+	r = config_load_report(d->config_path, &cfg, errors, sizeof(errors));
 	event_init(&ev, EVENT_RELOAD, clock_usec(CLOCK_REALTIME));
 	if (r < 0) {
 		ev.result = "failed";
@@ -181,6 +392,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		config_free(d->cfg);
 		d->cfg = cfg;
 		d->interval_us = cfg->interval_ms * 1000;
+		set_save_period(d);
+		set_listen(d, sd_event_source_get_event(s));
 		d->dry_run = d->dry_run_flag || cfg->dry_run;
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
@@ -215,8 +428,11 @@ static int run(struct daemon *d)
 	if (r < 0)
 		goto out;
 	actor_set_dry_run(d->actor, d->dry_run);
+	actor_set_child_nofile(d->actor, &d->nofile);
 	d->mon.act = on_action;
 	d->mon.act_ctx = d;
+	d->mon.capture = on_capture;
+	d->mon.capture_ctx = d;
 	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
@@ -236,10 +452,27 @@ static int run(struct daemon *d)
 		 d->cfg->n_watches, d->cfg->n_watches == 1 ? "" : "es", d->config_path,
 		 d->dry_run ? " (dry run: no actions)" : "");
 	on_event(d, &ev);
+	open_control(d, e);
+	read_boot_id(d);
+	set_save_period(d);
+	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
+	load_state(d);
+	set_listen(d, e);
 
 	r = sd_event_loop(e);
+	if (r >= 0)
+		save_state(d);
+	/* stale numbers must not outlive the daemon in node_exporter */
+	if (d->cfg->metrics_textfile && unlink(d->cfg->metrics_textfile) < 0 && errno != ENOENT)
+		log_warn("cannot remove the metrics textfile %s: %s", d->cfg->metrics_textfile, strerror(errno));
 out:
 	d->mon.act = NULL;
+	control_free(d->control);
+	d->control = NULL;
+	httpd_free(d->httpd);
+	d->httpd = NULL;
+	free(d->listening);
+	d->listening = NULL;
 	actor_free(d->actor);
 	d->actor = NULL;
 	sd_event_source_unref(d->timer);
@@ -300,18 +533,23 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (load_config(d.config_path, &d.cfg, NULL, 0) < 0)
+	if (check)
+		return config_check(d.config_path) < 0 ? EXIT_CONFIG : 0;
+	if (config_load_report(d.config_path, &d.cfg, NULL, 0) < 0)
 		return EXIT_CONFIG;
-	if (check) {
-		printf("configuration OK\n");
-		config_free(d.cfg);
-		return 0;
-	}
 	d.dry_run = d.dry_run_flag || d.cfg->dry_run;
 	d.interval_us = d.cfg->interval_ms * 1000;
 	d.target = log_target_resolve(d.target);
 	log_setup("leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO);
 
+	/* Three descriptors per watched process: take the hard limit (the soft
+	 * one is 1024 under systemd); exec commands get the old one back. */
+	if (getrlimit(RLIMIT_NOFILE, &d.nofile) == 0 && d.nofile.rlim_cur < d.nofile.rlim_max) {
+		struct rlimit raised = { d.nofile.rlim_max, d.nofile.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
+			log_warn("cannot raise the open files limit: %s", strerror(errno));
+	}
 	r = monitor_init(&d.mon, "/proc", d.cfg, getpid(), on_event, &d);
 	if (r < 0) {
 		log_err("cannot open /proc: %s", strerror(-r));
@@ -324,6 +562,8 @@ int main(int argc, char **argv)
 	else
 		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.samples);
 	monitor_free(&d.mon);
+	buf_free(&d.scratch);
+	metrics_counters_free(&d.counters);
 	config_free(d.cfg);
 	return r < 0 ? EXIT_RUNTIME : 0;
 }

@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "clock.h"
 #include "detect.h"
+#include "state.h"
+#include "units.h"
 
 /* A process younger than this is matched again at every scan: it may not
  * have exec'd its real program yet.  Older non-matching pids are matched
@@ -180,8 +183,33 @@ static void unwatch(struct monitor *m, struct watched *w, bool report)
 			break;
 		}
 	proc_close(&w->h);
+	free(w->incident);
 	free(w);
 	m->n_watched--;
+}
+
+/* Continue a saved history of this very process, when there is one. */
+static bool restore(struct monitor *m, struct watched *w)
+{
+	const struct watch *wc = &m->cfg->watches[w->watch];
+
+	for (struct saved_proc **pp = &m->restore; *pp; pp = &(*pp)->next) {
+		struct saved_proc *p = *pp;
+
+		if (p->pid != w->pid || p->start_ticks != w->start_ticks)
+			continue;
+		*pp = p->next;
+		if (strcmp(p->watch, wc->name) == 0 && p->window_ms == wc->window_ms &&
+		    p->m[0].hist.head >= 0) {
+			memcpy(w->m, p->m, sizeof(w->m));
+			m->n_restored++;
+			saved_proc_free(p);
+			return true;
+		}
+		saved_proc_free(p);
+		return false;
+	}
+	return false;
 }
 
 static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
@@ -209,6 +237,17 @@ static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
 	m->n_watched++;
 	e->w = w;
 	base_event(m, &ev, EVENT_FOUND, w);
+	if (restore(m, w)) {
+		uint64_t kept = history_span_ms(&w->m[0].hist);
+		char span[32];
+
+		if (kept > wc->window_ms)
+			kept = wc->window_ms;
+		format_duration(span, sizeof(span), (double)kept / 1000.0);
+		snprintf(ev.message, sizeof(ev.message),
+			 "%s: pid %d (%s): watching, with %s of history kept from before leakwatchd restarted",
+			 wc->name, (int)w->pid, w->comm, span);
+	}
 	emit(m, &ev);
 }
 
@@ -339,7 +378,7 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 	struct act_request req = {
 		.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
 		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
-		.comm = w->comm, .retry = retry,
+		.comm = w->comm, .retry = retry, .incident = w->incident,
 	};
 
 	if (!m->act)
@@ -381,6 +420,15 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 		ev.limit = r->max;
 	}
 	ev.eta_seconds = s->eta;
+	if (m->cfg->watches[w->watch].capture && m->capture) {
+		char dir[4096];
+
+		if (m->capture(m->capture_ctx, w, t, metric, dir, sizeof(dir)) == 0) {
+			free(w->incident);
+			w->incident = strdup(dir);
+			ev.incident = w->incident;
+		}
+	}
 	emit(m, &ev);
 	act(m, w, t, metric, false);
 }
@@ -427,8 +475,19 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 	m->now_ms = now_ms;
 	m->wall_usec = wall_usec;
 	if (m->gen == 0 || m->rematch || now_ms - m->last_scan_ms >= SCAN_MIN_MS) {
+		uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
+
 		m->last_scan_ms = now_ms;
 		scan(m);
+		m->scan_usec = clock_usec(CLOCK_MONOTONIC) - t0;
+		m->scans++;
+		/* what the first scan did not claim is gone */
+		while (m->restore) {
+			struct saved_proc *p = m->restore;
+
+			m->restore = p->next;
+			saved_proc_free(p);
+		}
 	}
 	sample(m);
 	return 0;
@@ -462,6 +521,25 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 		return r;
 	}
 	return 0;
+}
+
+void monitor_restore(struct monitor *m, struct saved_state *s)
+{
+	struct saved_proc **tail = &m->restore;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = s->procs;
+	s->procs = NULL;
+	s->n = 0;
+}
+
+const struct watched *monitor_find(const struct monitor *m, pid_t pid)
+{
+	for (const struct watched *w = m->watched; w; w = w->next)
+		if (w->pid == pid)
+			return w;
+	return NULL;
 }
 
 void monitor_set_config(struct monitor *m, const struct config *cfg)
@@ -511,4 +589,10 @@ void monitor_free(struct monitor *m)
 	m->pidfiles = NULL;
 	free(m->cmdline_buf);
 	m->cmdline_buf = NULL;
+	while (m->restore) {
+		struct saved_proc *p = m->restore;
+
+		m->restore = p->next;
+		saved_proc_free(p);
+	}
 }

@@ -30,6 +30,7 @@ struct watched {
 	uint64_t last_ms;
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
+	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
 	enum event_type retry_why;
 };
 
@@ -49,6 +50,12 @@ typedef void (*event_fn)(void *ctx, struct event *e);
 struct act_request;
 typedef int (*action_fn)(void *ctx, const struct act_request *r);
 
+/* Called before a leak or limit event of a watch with `capture: true` is
+ * reported: save the diagnostics, put their directory in dir.  0 or -errno. */
+struct watched;
+typedef int (*capture_fn)(void *ctx, const struct watched *w, enum event_type why, int metric,
+			  char *dir, size_t len);
+
 struct monitor {
 	const struct config *cfg;
 	struct proc_root root;
@@ -64,6 +71,8 @@ struct monitor {
 	uint64_t last_scan_ms;     /* when discovery last ran */
 	uint64_t wall_usec;        /* wall clock of the current tick */
 	uint64_t samples;          /* process-samples taken, in all */
+	uint64_t scans;            /* discovery scans, in all */
+	uint64_t scan_usec;        /* duration of the last scan */
 	bool rematch;              /* the config changed: evaluate every pid again */
 	struct pidfile_cache {
 		const char *path;
@@ -75,6 +84,10 @@ struct monitor {
 	void *emit_ctx;
 	action_fn act;             /* NULL: alert only */
 	void *act_ctx;
+	capture_fn capture;        /* NULL: no captures */
+	void *capture_ctx;
+	struct saved_proc *restore;/* saved histories, claimed at the first scan */
+	size_t n_restored;         /* processes whose history was restored */
 };
 
 /* proc_path: the /proc root ("/proc", or a fixture tree).  self: our pid
@@ -91,6 +104,15 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec);
  * history (reset only when the window changed); the others are matched
  * again at the next tick. */
 void monitor_set_config(struct monitor *m, const struct config *cfg);
+
+/* Saved histories (state.h), taken over: a process found at the next scan
+ * with the same pid, start time, watch name and window continues its
+ * history; the rest is dropped after that scan. */
+struct saved_state;
+void monitor_restore(struct monitor *m, struct saved_state *s);
+
+/* The watched process with this pid, or NULL. */
+const struct watched *monitor_find(const struct monitor *m, pid_t pid);
 
 bool monitor_warming(const struct monitor *m, const struct watched *w);
 

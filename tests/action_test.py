@@ -46,7 +46,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, finish, interrupt_on_term, kill_group, parse_ts, read_jsonl,
+from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, kill_group, parse_ts,
+                    read_jsonl,
                     start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 250
@@ -160,7 +161,7 @@ class Daemon:
         self.argv = [path, "-c", cfg, "--log-target=json"] + list(extra)
         self.out = os.path.join(work, name + ".jsonl")
         self.err = os.path.join(work, name + ".stderr")
-        self.env = env
+        self.env = daemon_env(work, name, env)
         self.proc = None
         self.rc = None
 

@@ -3,6 +3,7 @@
 # its warning.  Takes about 30 seconds; stops by itself.
 set -u
 daemon=${1:-build/leakwatchd}
+ctl=$(dirname "$daemon")/leakwatchctl
 python=/usr/bin/python3
 dir=$(mktemp -d /tmp/leakwatch-demo.XXXXXX)
 daemon_pid=
@@ -15,6 +16,8 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+# the demo's own control socket and state, not /run/leakwatch and /var/lib/leakwatch
+export RUNTIME_DIRECTORY="$dir" STATE_DIRECTORY="$dir"
 trap 'exit 130' INT TERM
 
 cat > "$dir/demo.yaml" <<YAML
@@ -51,7 +54,8 @@ while [ $i -lt 120 ]; do
 		shown=$total
 	fi
 	if grep -q ': leak: ' "$dir/events.log"; then
-		echo "== leak reported after $((i / 2)) seconds."
+		echo "== leak reported after $((i / 2)) seconds.  What leakwatchctl status shows now:"
+		"$ctl" status
 		echo "   Under systemd the same event goes to the journal: journalctl -t leakwatchd"
 		echo "   or journalctl MESSAGE_ID=bb71edb945044073b919493c881bd48e -o verbose"
 		exit 0

@@ -235,7 +235,8 @@ EOF
     LPID=$!
     echo "$LPID" >>"$S/pids"
     T0=$(now_ms)
-    "$DAEMON" -c "$CONF" --log-target=journal \
+    mkdir -p "$S/run" "$S/state"
+    RUNTIME_DIRECTORY="$S/run" STATE_DIRECTORY="$S/state" "$DAEMON" -c "$CONF" --log-target=journal \
         >"$S/daemon.out" 2>"$S/daemon.err" </dev/null &
     DPID=$!
     echo "$DPID" >>"$S/pids"

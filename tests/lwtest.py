@@ -98,6 +98,19 @@ def read_jsonl(path, objects_only=True):
     return out
 
 
+def daemon_env(work, name, base=None):
+    """The environment for one daemon of a test: its own RUNTIME_DIRECTORY
+    (control socket) and STATE_DIRECTORY (saved history, incidents) under
+    work, so no test touches /run/leakwatch or /var/lib/leakwatch, and
+    daemons running side by side do not meet."""
+    env = dict(base if base is not None else os.environ)
+    for key, sub in (("RUNTIME_DIRECTORY", "run"), ("STATE_DIRECTORY", "state")):
+        path = os.path.join(work, f"{name}-{sub}")
+        os.makedirs(path, exist_ok=True)
+        env[key] = path
+    return env
+
+
 def interrupt_on_term():
     """SIGTERM/SIGHUP to the runner raise KeyboardInterrupt: it cleans up like ^C."""
     def interrupted(signum, frame):

@@ -10,6 +10,8 @@ Usage: notify_test.py --daemon build/leakwatchd
 import argparse, os, signal, socket, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
+import lwtest  # noqa: E402
 
 
 def main():
@@ -34,7 +36,7 @@ watches:
     leak = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "programs", "leak_memory.py"),
                              "--tag", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="2000000")
+    env = lwtest.daemon_env(work, "daemon", dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="2000000"))
     env.pop("WATCHDOG_PID", None)
     daemon = subprocess.Popen([a.daemon, "-c", cfg, "--log-target=json"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

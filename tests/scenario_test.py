@@ -41,7 +41,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, finish, interrupt_on_term, parse_ts, read_jsonl, start_failed,
+from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, parse_ts, read_jsonl,
+                    start_failed,
                     stop_daemon, stop_groups)
 
 INTERVAL_S = 0.25
@@ -437,7 +438,8 @@ def main():
     try:
         with open(events_path, "w") as out, open(err_path, "w") as err:
             daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json"],
-                                      stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+                                      stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                      env=daemon_env(work, "daemon"))
         deadline = time.time() + 5
         while time.time() < deadline and daemon.poll() is None:
             if os.path.getsize(events_path) > 0:

@@ -164,8 +164,9 @@ trap 'say "interrupted"; exit 1' INT TERM HUP
 SUITE=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | tr -d '"')
 SUITE=${SUITE:-bookworm}
 # The host's binaries run inside, so the tree is the host's release, with
-# what they link against (ldd build/leakwatchd: libproc2, libyaml, libsystemd).
-INCLUDE=systemd,systemd-sysv,dbus,python3,libyaml-0-2,libproc2-0,libsystemd0,procps
+# what they link against (ldd build/leakwatchd: libproc2, libyaml, libsystemd,
+# libmicrohttpd).
+INCLUDE=systemd,systemd-sysv,dbus,python3,libyaml-0-2,libproc2-0,libsystemd0,libmicrohttpd12,procps
 STAMP=$ROOT/.leakwatch-rootfs
 
 mirror() {
@@ -318,6 +319,19 @@ if [ "$OLD" = 0 ]; then
     finish
 fi
 say "leaky.service MainPID $OLD"
+# leakwatchctl reaches the unit's daemon at the default /run/leakwatch
+# (RuntimeDirectory=), as root, with no environment of its own.
+n=0 out=
+while [ $n -lt 20 ]; do
+    out=$(cx env -u RUNTIME_DIRECTORY /usr/local/bin/leakwatchctl status --json 2>&1) &&
+        echo "$out" | grep -q "\"pid\": $OLD," && break
+    sleep 0.5; n=$((n + 1))
+done
+if echo "$out" | grep -q "\"pid\": $OLD,"; then
+    pass "leakwatchctl status --json in the container lists leaky.service's pid $OLD"
+else
+    fail "leakwatchctl status --json in the container: no pid $OLD in: $(echo "$out" | head -c 300)"
+fi
 NEW=$OLD
 t0=$(date +%s)
 while [ $(( $(date +%s) - t0 )) -lt $RESTART_WAIT ]; do
@@ -330,6 +344,13 @@ if [ "$NEW" != 0 ] && [ "$NEW" != "$OLD" ]; then
 else
     fail "leaky.service MainPID still $OLD (or none: $NEW) after ${RESTART_WAIT}s"
     diagnose "no restart"
+fi
+n=0
+while [ $n -lt 20 ] && ! cx test -s /var/lib/leakwatch/history.state; do sleep 0.5; n=$((n + 1)); done
+if cx test -s /var/lib/leakwatch/history.state; then
+    pass "history saved in StateDirectory: /var/lib/leakwatch/history.state"
+else
+    fail "no /var/lib/leakwatch/history.state in the container (StateDirectory=)"
 fi
 
 # journal_has UNIT CHECK-NAME KEY=VALUE...: an entry of `journalctl -u UNIT`

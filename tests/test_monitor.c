@@ -11,61 +11,8 @@
 
 #include "check.h"
 #include "config.h"
+#include "fixture.h"
 #include "monitor.h"
-
-static char root[256];
-
-static void put(const char *rel, const char *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");   /* truncates in place: kept fds see the update */
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
-
-static void stat_file(int pid, const char *comm, int ppid, unsigned flags, long threads, long rss_pages)
-{
-	char rel[64], buf[512];
-	int n = snprintf(buf, sizeof(buf),
-			 "%d (%s) S %d %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 %ld 0 %d 100000 %ld 0\n",
-			 pid, comm, ppid, pid, pid, flags, threads, pid /* start ticks */, rss_pages);
-
-	snprintf(rel, sizeof(rel), "%d/stat", pid);
-	put(rel, buf, (size_t)n);
-}
-
-static void make_proc(int pid, const char *comm, int ppid, unsigned flags, const char *argv0, size_t argvlen,
-		      int nfds)
-{
-	char path[512], rel[64];
-
-	snprintf(path, sizeof(path), "%s/%d", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%d/fd", root, pid);
-	mkdir(path, 0755);
-	for (int i = 0; i < nfds; i++) {
-		char fd[600];
-
-		snprintf(fd, sizeof(fd), "%s/%d", path, i);
-		symlink("/dev/null", fd);
-	}
-	stat_file(pid, comm, ppid, flags, 1, 1000);
-	snprintf(rel, sizeof(rel), "%d/cmdline", pid);
-	put(rel, argv0, argvlen);
-	snprintf(rel, sizeof(rel), "%d/status", pid);
-	put(rel, "Name:\tx\nUid:\t0\t0\t0\t0\n", 22);
-	snprintf(rel, sizeof(rel), "%d/cgroup", pid);
-	put(rel, "0::/system.slice/api.service\n", 29);
-	snprintf(path, sizeof(path), "%s/%d/exe", root, pid);
-	symlink("/usr/bin/python3.11", path);
-}
 
 struct seen {
 	int found[512], gone[512], leak[512][METRIC_COUNT], limit[512][METRIC_COUNT];
@@ -113,34 +60,24 @@ static const char *config_text =
 
 int main(void)
 {
-	struct config_env env = { .mem_total = 1ull << 34 };
-	struct config *cfg = NULL;
-	struct diag diags = { 0 };
+	struct config *cfg;
 	struct monitor m;
 	static struct seen s;
-	char cfgpath[300], tmpl[] = "/tmp/leakwatch-test-proc-XXXXXX";
-	int r;
 
-	if (!mkdtemp(tmpl))
+	if (!make_root("proc"))
 		return 2;
-	snprintf(root, sizeof(root), "%s", tmpl);
-	snprintf(cfgpath, sizeof(cfgpath), "%s/leakwatch.yaml", root);
-	put("leakwatch.yaml", config_text, strlen(config_text));
-	r = config_load(cfgpath, &env, &cfg, &diags);
-	for (size_t i = 0; i < diags.n; i++)
-		fprintf(stderr, "%s\n", diags.msgs[i]);
-	CHECK(r == 0);
-	if (r < 0)
+	cfg = load_config(config_text);
+	CHECK(cfg != NULL);
+	if (!cfg)
 		return check_done("test_monitor");
-	unlink(cfgpath);
 
-	make_proc(1, "systemd", 0, 0x400100, "/sbin/init\0", 11, 3);
-	make_proc(2, "kthreadd", 0, PF_KTHREAD_FLAG, "", 0, 0);
-	make_proc(100, "gunicorn", 1, 0x400100, "gunicorn: master [app]\0", 23, 4);
-	make_proc(101, "gunicorn", 100, 0x400100, "gunicorn: worker [app]\0", 23, 5);
-	make_proc(102, "gunicorn", 100, 0x400100, "gunicorn: worker [app]\0", 23, 5);
-	make_proc(300, "leakwatchd", 1, 0x400100, "leakwatchd\0", 11, 3);
-	make_proc(400, "orphaned", 1, 0x400100, "orphaned\0", 9, 3);   /* parent: PID 1 */
+	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
+	make_proc(2, "kthreadd", 0, PF_KTHREAD_FLAG, "", 0);
+	make_proc(100, "gunicorn", 1, PF_USER, "gunicorn: master [app]", 4);
+	make_proc(101, "gunicorn", 100, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(102, "gunicorn", 100, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(300, "leakwatchd", 1, PF_USER, "leakwatchd", 3);
+	make_proc(400, "orphaned", 1, PF_USER, "orphaned", 3);   /* parent: PID 1 */
 
 	CHECK(monitor_init(&m, root, cfg, 300, on_event, &s) == 0);
 	CHECK(!m.root.fd_size);   /* a plain directory: fds are counted */
@@ -149,14 +86,10 @@ int main(void)
 	for (int i = 0; i < 120; i++) {
 		uint64_t now = 1000 + (uint64_t)i * 250;
 
-		stat_file(101, "gunicorn", 100, 0x400100, 2, 1000 + i * 25);  /* 100 KiB per 250 ms */
-		if (i % 2 == 0) {
-			char fd[600];
-
-			snprintf(fd, sizeof(fd), "%s/101/fd/%d", root, 5 + i / 2);
-			symlink("/dev/null", fd);
-		}
-		monitor_tick(&m, now, 1795496400000000ull + now * 1000);
+		stat_file(101, "gunicorn", 100, PF_USER, 2, 1000 + i * 25, 101);  /* 100 KiB per 250 ms */
+		if (i % 2 == 0)
+			add_fd(101, 5 + i / 2);
+		monitor_tick(&m, now, WALL_BASE + now * 1000);
 	}
 	CHECK(s.found[1] == 0 && s.found[2] == 0 && s.found[300] == 0);
 	CHECK(s.found[100] == 1);          /* python with the unit: the second watch */
@@ -188,17 +121,12 @@ int main(void)
 		snprintf(cmd, sizeof(cmd), "rm -rf %s/102", root);
 		CHECK(system(cmd) == 0);
 	}
-	monitor_tick(&m, 40000, 1795496440000000ull);
+	monitor_tick(&m, 40000, WALL_BASE + 40000 * 1000);
 	CHECK(s.gone[102] == 1);
 	CHECK(m.n_watched == 3);
 
 	monitor_free(&m);
 	config_free(cfg);
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		CHECK(system(cmd) == 0);
-	}
+	CHECK(remove_root() == 0);
 	return check_done("test_monitor");
 }

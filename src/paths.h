@@ -1,0 +1,19 @@
+/* Where leakwatch keeps its files: the runtime directory (the control
+ * socket) and the state directory (history, incidents), from systemd's
+ * RUNTIME_DIRECTORY and STATE_DIRECTORY when set. */
+#ifndef LEAKWATCH_PATHS_H
+#define LEAKWATCH_PATHS_H
+
+#include <stddef.h>
+
+#define DEFAULT_RUNTIME_DIR "/run/leakwatch"
+#define DEFAULT_STATE_DIR   "/var/lib/leakwatch"
+#define CONTROL_SOCKET      "control.sock"
+#define STATE_FILE          "history.state"
+
+/* The first directory of $RUNTIME_DIRECTORY, or /run/leakwatch.  -ENAMETOOLONG. */
+int runtime_dir(char *out, size_t len);
+/* The first directory of $STATE_DIRECTORY, or /var/lib/leakwatch. */
+int default_state_dir(char *out, size_t len);
+
+#endif

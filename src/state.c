@@ -1,0 +1,308 @@
+#include "state.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor.h"
+
+static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
+
+#define BOOT_ID_LEN 40
+#define HEADER_LEN (8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4)
+#define NAME_MAX_LEN 255
+
+uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
+{
+	static uint32_t table[256];
+	const unsigned char *p = data;
+
+	if (!table[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	crc = ~crc;
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ---- encoding: fixed-width fields, the host's byte order ----------------- */
+
+static void put_u8(struct buf *b, uint8_t v) { buf_add(b, &v, sizeof(v)); }
+static void put_u16(struct buf *b, uint16_t v) { buf_add(b, &v, sizeof(v)); }
+static void put_u32(struct buf *b, uint32_t v) { buf_add(b, &v, sizeof(v)); }
+static void put_u64(struct buf *b, uint64_t v) { buf_add(b, &v, sizeof(v)); }
+static void put_f32(struct buf *b, float v) { buf_add(b, &v, sizeof(v)); }
+static void put_f64(struct buf *b, double v) { buf_add(b, &v, sizeof(v)); }
+
+static void put_metric(struct buf *b, const struct metric_state *s)
+{
+	const struct history *h = &s->hist;
+
+	put_u64(b, h->width_ms);
+	put_u64(b, h->origin_ms);
+	put_u64(b, (uint64_t)h->head);
+	put_f64(b, h->last);
+	put_u64(b, h->last_ms);
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		put_f64(b, h->b[i].sum);
+		put_f32(b, h->b[i].min);
+		put_f32(b, h->b[i].max);
+		put_f32(b, h->b[i].toff);
+		put_u32(b, h->b[i].n);
+	}
+	put_f64(b, s->value);
+	put_u8(b, s->leaking);
+	put_u8(b, s->in_limit);
+	put_u32(b, s->over);
+	put_u32(b, s->under);
+	put_u32(b, s->streak);
+	put_u64(b, s->streak_since);
+}
+
+void state_encode(struct buf *b, const struct monitor *m, const char *boot_id)
+{
+	char id[BOOT_ID_LEN] = { 0 };
+	size_t start, payload;
+	uint32_t n = 0, crc;
+
+	strncpy(id, boot_id, sizeof(id) - 1);
+	buf_add(b, magic, sizeof(magic));
+	put_u32(b, STATE_VERSION);
+	buf_add(b, id, sizeof(id));
+	put_u64(b, m->wall_usec);
+	start = b->len;
+	put_u32(b, 0);             /* count, payload length and CRC: filled below */
+	put_u64(b, 0);
+	put_u32(b, 0);
+	payload = b->len;
+	for (const struct watched *w = m->watched; w; w = w->next) {
+		const struct watch *wc = &m->cfg->watches[w->watch];
+		size_t name_len = strlen(wc->name);
+
+		if (name_len > NAME_MAX_LEN)
+			continue;
+		put_u32(b, (uint32_t)w->pid);
+		put_u64(b, w->start_ticks);
+		put_u64(b, wc->window_ms);
+		put_u16(b, (uint16_t)name_len);
+		buf_add(b, wc->name, name_len);
+		for (int i = 0; i < METRIC_COUNT; i++)
+			put_metric(b, &w->m[i]);
+		n++;
+	}
+	if (!buf_ok(b))
+		return;
+	{
+		uint64_t len = b->len - payload;
+
+		crc = crc32_update(0, b->data + payload, b->len - payload);
+		memcpy(b->data + start, &n, 4);
+		memcpy(b->data + start + 4, &len, 8);
+		memcpy(b->data + start + 12, &crc, 4);
+	}
+}
+
+/* ---- decoding: every read is bounds-checked --------------------------------- */
+
+struct rd {
+	const unsigned char *p;
+	size_t left;
+	bool short_read;
+};
+
+static void get(struct rd *r, void *out, size_t n)
+{
+	if (r->short_read || r->left < n) {
+		r->short_read = true;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, r->p, n);
+	r->p += n;
+	r->left -= n;
+}
+
+static uint8_t get_u8(struct rd *r) { uint8_t v; get(r, &v, sizeof(v)); return v; }
+static uint16_t get_u16(struct rd *r) { uint16_t v; get(r, &v, sizeof(v)); return v; }
+static uint32_t get_u32(struct rd *r) { uint32_t v; get(r, &v, sizeof(v)); return v; }
+static uint64_t get_u64(struct rd *r) { uint64_t v; get(r, &v, sizeof(v)); return v; }
+static float get_f32(struct rd *r) { float v; get(r, &v, sizeof(v)); return v; }
+static double get_f64(struct rd *r) { double v; get(r, &v, sizeof(v)); return v; }
+
+static void reason(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reason(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/* A metric as saved; false when its values cannot be a real history. */
+static bool get_metric(struct rd *r, struct metric_state *s, uint64_t window_ms)
+{
+	struct history *h = &s->hist;
+	bool ok = true;
+
+	metric_state_init(s, window_ms);
+	ok &= get_u64(r) == h->width_ms;
+	h->origin_ms = get_u64(r);
+	h->head = (int64_t)get_u64(r);
+	h->last = get_f64(r);
+	h->last_ms = get_u64(r);
+	/* boot-time ms fit 2^42 for a century; the newest bucket is the one
+	 * the newest sample fell into */
+	ok &= h->head >= -1 && h->last_ms < (uint64_t)1 << 42 && h->last_ms >= h->origin_ms &&
+	      isfinite(h->last);
+	if (ok && h->head >= 0)
+		ok &= (uint64_t)h->head == (h->last_ms - h->origin_ms) / h->width_ms;
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		h->b[i].sum = get_f64(r);
+		h->b[i].min = get_f32(r);
+		h->b[i].max = get_f32(r);
+		h->b[i].toff = get_f32(r);
+		h->b[i].n = get_u32(r);
+		ok &= isfinite(h->b[i].sum) && isfinite(h->b[i].min) && isfinite(h->b[i].max) &&
+		      isfinite(h->b[i].toff) && h->b[i].toff >= 0 &&
+		      h->b[i].toff <= (float)h->width_ms * (float)h->b[i].n &&
+		      (!h->b[i].n || h->b[i].min <= h->b[i].max);
+		if (!h->b[i].n)
+			memset(&h->b[i], 0, sizeof(h->b[i]));
+	}
+	s->value = get_f64(r);
+	s->leaking = get_u8(r) != 0;
+	s->in_limit = get_u8(r) != 0;
+	s->over = get_u32(r);
+	s->under = get_u32(r);
+	s->streak = get_u32(r);
+	s->streak_since = get_u64(r);
+	ok &= isfinite(s->value) && s->streak_since < (uint64_t)1 << 42;
+	/* refitted at the next sample */
+	s->fitted_head = -1;
+	return ok;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+{
+	struct rd r = { data, len, false };
+	char m[8];
+	uint32_t version, n, crc;
+	uint64_t payload;
+	struct saved_proc **tail = &out->procs;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(magic) || memcmp(data, magic, sizeof(magic)) != 0) {
+		reason(why, why_len, "not a leakwatch state file");
+		return -EINVAL;
+	}
+	get(&r, m, sizeof(m));
+	version = get_u32(&r);
+	if (r.short_read || version != STATE_VERSION) {
+		reason(why, why_len, r.short_read ? "truncated header" : "unknown format version %u", version);
+		return -EINVAL;
+	}
+	get(&r, out->boot_id, BOOT_ID_LEN);
+	out->boot_id[BOOT_ID_LEN - 1] = '\0';
+	out->saved_usec = get_u64(&r);
+	n = get_u32(&r);
+	payload = get_u64(&r);
+	crc = get_u32(&r);
+	if (r.short_read) {
+		reason(why, why_len, "truncated header");
+		return -EINVAL;
+	}
+	if (payload != r.left) {
+		reason(why, why_len, "%s: %zu bytes of records where the header says %llu",
+		       payload > r.left ? "truncated" : "trailing garbage", r.left, (unsigned long long)payload);
+		return -EINVAL;
+	}
+	if (crc32_update(0, r.p, r.left) != crc) {
+		reason(why, why_len, "checksum mismatch");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct saved_proc *p = calloc(1, sizeof(*p));
+		uint16_t name_len;
+		bool ok = true;
+
+		if (!p) {
+			saved_state_clear(out);
+			return -ENOMEM;
+		}
+		*tail = p;
+		tail = &p->next;
+		out->n++;
+		p->pid = (pid_t)get_u32(&r);
+		p->start_ticks = get_u64(&r);
+		p->window_ms = get_u64(&r);
+		name_len = get_u16(&r);
+		if (r.short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r.left) {
+			reason(why, why_len, "record %u: bad watch name", i + 1);
+			saved_state_clear(out);
+			return -EINVAL;
+		}
+		p->watch = malloc(name_len + 1u);
+		if (!p->watch) {
+			saved_state_clear(out);
+			return -ENOMEM;
+		}
+		get(&r, p->watch, name_len);
+		p->watch[name_len] = '\0';
+		ok = valid_name(p->watch) && p->pid > 0 && p->window_ms > 0;
+		for (int k = 0; k < METRIC_COUNT; k++)
+			ok &= get_metric(&r, &p->m[k], p->window_ms);
+		if (r.short_read || !ok) {
+			reason(why, why_len, "record %u: %s", i + 1, r.short_read ? "truncated" : "impossible values");
+			saved_state_clear(out);
+			return -EINVAL;
+		}
+	}
+	if (r.left) {
+		reason(why, why_len, "%zu bytes after the last record", r.left);
+		saved_state_clear(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void saved_proc_free(struct saved_proc *p)
+{
+	if (!p)
+		return;
+	free(p->watch);
+	free(p);
+}
+
+void saved_state_clear(struct saved_state *s)
+{
+	while (s->procs) {
+		struct saved_proc *p = s->procs;
+
+		s->procs = p->next;
+		saved_proc_free(p);
+	}
+	s->n = 0;
+}

@@ -1,0 +1,928 @@
+/* What leakwatchctl shows, rendered from a monitor on a fixture /proc tree:
+ * the status as JSON (valid, SPEC's keys, values matching the monitor) and
+ * as a table (80 columns counted in code points, clipped names, printable
+ * comm), the sparkline, the history as JSON and as a table, the summary
+ * line, and the control requests with their OK/ERR replies. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "text.h"
+#include "config.h"
+#include "fixture.h"
+#include "monitor.h"
+#include "report.h"
+
+/* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
+
+static const char *config_text =
+	"interval: 250ms\n"
+	"watches:\n"
+	"  - name: workers\n"
+	"    match: { comm: gunicorn }\n"
+	"    warmup: 2s\n"
+	"    window: 20s\n"
+	"    rss: { growth: 100M/h, max: 12M, for: 2 }\n"
+	"    fds: { growth: 1000/h }\n"
+	"  - name: a-very-long-watch-name\n"
+	"    match: { cmdline: \"^(longproc|weirdproc)\" }\n"
+	"    window: 20s\n"
+	"    threads: { max: 100 }\n";
+
+/* comm of pid 201: a quote, a backslash and two unprintable bytes */
+#define WEIRD_COMM "we\"ir\\d\x01\x7fx"
+
+static void on_event(void *ctx, struct event *e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+/* ---- checking helpers --------------------------------------------------------- */
+
+/* A strict JSON validator (RFC 8259 grammar, without the UTF-8 check). */
+struct jp {
+	const char *p;
+	int depth;
+};
+
+static bool j_value(struct jp *j);
+
+static void j_ws(struct jp *j)
+{
+	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
+		j->p++;
+}
+
+static bool j_string(struct jp *j)
+{
+	if (*j->p != '"')
+		return false;
+	j->p++;
+	while (*j->p != '"') {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c < 0x20)   /* also the end of the text */
+			return false;
+		if (c == '\\') {
+			j->p++;
+			if (*j->p && strchr("\"\\/bfnrt", *j->p)) {
+				j->p++;
+			} else if (*j->p == 'u') {
+				j->p++;
+				for (int i = 0; i < 4; i++, j->p++)
+					if (!strchr("0123456789abcdefABCDEF", *j->p) || !*j->p)
+						return false;
+			} else {
+				return false;
+			}
+		} else {
+			j->p++;
+		}
+	}
+	j->p++;
+	return true;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool j_number(struct jp *j)
+{
+	if (*j->p == '-')
+		j->p++;
+	if (*j->p == '0')
+		j->p++;
+	else if (is_digit(*j->p))
+		while (is_digit(*j->p))
+			j->p++;
+	else
+		return false;
+	if (*j->p == '.') {
+		j->p++;
+		if (!is_digit(*j->p))
+			return false;
+		while (is_digit(*j->p))
+			j->p++;
+	}
+	if (*j->p == 'e' || *j->p == 'E') {
+		j->p++;
+		if (*j->p == '+' || *j->p == '-')
+			j->p++;
+		if (!is_digit(*j->p))
+			return false;
+		while (is_digit(*j->p))
+			j->p++;
+	}
+	return true;
+}
+
+static bool j_container(struct jp *j, char open, char close, bool object)
+{
+	if (*j->p != open || ++j->depth > 64)
+		return false;
+	j->p++;
+	j_ws(j);
+	if (*j->p == close) {
+		j->p++;
+		j->depth--;
+		return true;
+	}
+	for (;;) {
+		j_ws(j);
+		if (object) {
+			if (!j_string(j))
+				return false;
+			j_ws(j);
+			if (*j->p++ != ':')
+				return false;
+		}
+		if (!j_value(j))
+			return false;
+		j_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p != close)
+			return false;
+		j->p++;
+		j->depth--;
+		return true;
+	}
+}
+
+static bool j_value(struct jp *j)
+{
+	j_ws(j);
+	switch (*j->p) {
+	case '{': return j_container(j, '{', '}', true);
+	case '[': return j_container(j, '[', ']', false);
+	case '"': return j_string(j);
+	case 't': return strncmp(j->p, "true", 4) == 0 && (j->p += 4);
+	case 'f': return strncmp(j->p, "false", 5) == 0 && (j->p += 5);
+	case 'n': return strncmp(j->p, "null", 4) == 0 && (j->p += 4);
+	default:  return j_number(j);
+	}
+}
+
+static bool json_valid(const char *text)
+{
+	struct jp j = { text, 0 };
+
+	if (!j_value(&j))
+		return false;
+	j_ws(&j);
+	return *j.p == '\0';
+}
+
+/* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+/* Display columns of one line: code points (the table has no wide ones). */
+static size_t columns(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The lines of a text, in a NULL-terminated array (one allocation). */
+static char **split_lines(const char *text, size_t *n)
+{
+	size_t nl = 0, len = strlen(text);
+	char **v, *copy;
+
+	for (const char *p = text; *p; p++)
+		nl += *p == '\n';
+	v = malloc((nl + 1) * sizeof(*v) + len + 1);
+	if (!v)
+		exit(2);
+	copy = (char *)(v + nl + 1);
+	memcpy(copy, text, len + 1);
+	*n = 0;
+	for (char *p = copy, *e; (e = strchr(p, '\n')); p = e + 1) {
+		*e = '\0';
+		v[(*n)++] = p;
+	}
+	v[*n] = NULL;
+	return v;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+static bool rfc3339_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+/* In a status JSON: the text of the metric object of a pid, up to its '}'. */
+static bool metric_object(const char *json, int pid, const char *metric, char *out, size_t len)
+{
+	char key[64];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), "\"pid\": %d,", pid);
+	if (!(p = strstr(json, key)))
+		return false;
+	snprintf(key, sizeof(key), "\"%s\": {", metric);
+	if (!(p = strstr(p, key)) || !(end = strchr(p, '}')))
+		return false;
+	snprintf(out, len, "%.*s", (int)(end + 1 - p), p);
+	return true;
+}
+
+/* The number after "KEY": in text; NAN when absent, INFINITY for null. */
+static double field(const char *text, const char *key)
+{
+	char k[64];
+	const char *p;
+	char *end;
+	double v;
+
+	snprintf(k, sizeof(k), "\"%s\": ", key);
+	if (!(p = strstr(text, k)))
+		return NAN;
+	p += strlen(k);
+	if (strncmp(p, "null", 4) == 0)
+		return INFINITY;
+	v = strtod(p, &end);
+	return end == p ? NAN : v;
+}
+
+/* Columns start..start+width-1 of an ASCII line, without the padding. */
+static void cell(const char *line, size_t start, size_t width, char *out, size_t len)
+{
+	size_t n = strlen(line), a, e;
+
+	a = start < n ? start : n;
+	e = start + width < n ? start + width : n;
+	while (a < e && line[a] == ' ')
+		a++;
+	while (e > a && line[e - 1] == ' ')
+		e--;
+	snprintf(out, len, "%.*s", (int)(e - a), line + a);
+}
+
+static const struct watched *find(const struct monitor *m, pid_t pid)
+{
+	const struct watched *w = monitor_find(m, pid);
+
+	if (!w) {
+		fprintf(stderr, "pid %d is not watched\n", (int)pid);
+		exit(2);
+	}
+	return w;
+}
+
+/* ---- the tests ----------------------------------------------------------------- */
+
+static void test_sparkline(void)
+{
+	struct history h;
+	char out[3 * SPARK_CELLS + 1];
+
+	/* empty: all spaces */
+	history_init(&h, 48000);
+	memset(out, 'X', sizeof(out));
+	report_sparkline(&h, out, sizeof(out));
+	CHECK_STR(out, "        ");
+
+	/* a rising series over the whole ring: lowest block first, full block last */
+	for (int i = 0; i < 96; i++)
+		history_add(&h, 10000 + (uint64_t)i * 500, 100.0 + i);
+	report_sparkline(&h, out, sizeof(out));
+	CHECK_STR(out, "▁▂▃▄▅▆▇█");
+	CHECK(strlen(out) == 3 * SPARK_CELLS);
+
+	/* falling: the other way round */
+	history_init(&h, 48000);
+	for (int i = 0; i < 96; i++)
+		history_add(&h, 10000 + (uint64_t)i * 500, 1000.0 - i);
+	report_sparkline(&h, out, sizeof(out));
+	CHECK(strncmp(out, "█", 3) == 0);
+	CHECK(strcmp(out + 3 * (SPARK_CELLS - 1), "▁") == 0);
+
+	/* flat, flat within 1 %, all zero: a level line of one character */
+	{
+		static const double amp[] = { 0, 0.004, -0.004 };
+
+		for (size_t a = 0; a < sizeof(amp) / sizeof(amp[0]); a++) {
+			history_init(&h, 48000);
+			for (int i = 0; i < 96; i++)
+				history_add(&h, 10000 + (uint64_t)i * 500, 5e8 * (1 + (i % 2 ? amp[a] : 0)));
+			report_sparkline(&h, out, sizeof(out));
+			CHECK(strlen(out) == 3 * SPARK_CELLS);
+			for (int c = 1; c < SPARK_CELLS; c++)
+				CHECK_MSG(memcmp(out, out + 3 * c, 3) == 0, "flat %g: %s", amp[a], out);
+			CHECK(memcmp(out, " ", 1) != 0);
+		}
+		history_init(&h, 48000);
+		for (int i = 0; i < 96; i++)
+			history_add(&h, 10000 + (uint64_t)i * 500, 0);
+		report_sparkline(&h, out, sizeof(out));
+		CHECK_STR(out, "▄▄▄▄▄▄▄▄");
+	}
+
+	/* a short history: the cells before its start are spaces */
+	history_init(&h, 48000);
+	for (int i = 0; i < 12; i++)   /* 6 s: 6 buckets, the last cell */
+		history_add(&h, 10000 + (uint64_t)i * 500, 7);
+	report_sparkline(&h, out, sizeof(out));
+	CHECK_STR(out, "       ▄");
+	for (int i = 12; i < 24; i++)  /* 12 s: the last two cells, rising */
+		history_add(&h, 10000 + (uint64_t)i * 500, 700);
+	report_sparkline(&h, out, sizeof(out));
+	CHECK_STR(out, "      ▁█");
+
+	/* a gap: a cell without samples is a space */
+	history_init(&h, 48000);
+	for (int i = 0; i < 48; i++)
+		if (i / 6 != 3)
+			history_add(&h, 10000 + (uint64_t)i * 1000, 1);
+	report_sparkline(&h, out, sizeof(out));
+	CHECK_STR(out, "▄▄▄ ▄▄▄▄");
+
+	/* a buffer too small for SPARK_CELLS characters: empty, nothing written past it */
+	{
+		char small[3 * SPARK_CELLS + 2];
+
+		memset(small, 'X', sizeof(small));
+		report_sparkline(&h, small, 3 * SPARK_CELLS);
+		CHECK(small[0] == '\0' && small[1] == 'X');
+		report_sparkline(&h, small, 0);
+		CHECK(small[0] == '\0' && small[1] == 'X');
+	}
+}
+
+static void test_empty_monitor(const struct config *cfg)
+{
+	struct monitor m;
+	struct buf b = { 0 };
+	char line[200];
+	struct config one = { .n_watches = 1 };
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	report_status_json(&b, &m);
+	CHECK_STR(b.data, "[]\n");
+	buf_reset(&b);
+	report_status_table(&b, &m);
+	CHECK_STR(b.data,
+		  "leakwatchd: watching 0 processes with 2 watches: 0 leaking, 0 over a limit\n"
+		  "\n"
+		  "WATCH          PID COMM       METRIC    VALUE   TREND/H   ETA VERDICT WINDOW\n"
+		  "(no process matches a watch)\n");
+	buf_reset(&b);
+	report_answer(&m, "status json", &b);
+	CHECK_STR(b.data, "OK\n[]\n");
+	buf_reset(&b);
+	report_answer(&m, "history 1", &b);
+	CHECK_STR(b.data, "ERR pid 1 is not watched\n");
+
+	/* singular forms */
+	m.cfg = &one;
+	report_summary(&m, line, sizeof(line));
+	CHECK_STR(line, "watching 0 processes with 1 watch: 0 leaking, 0 over a limit");
+	{
+		struct watched w;
+
+		memset(&w, 0, sizeof(w));
+		for (int i = 0; i < METRIC_COUNT; i++)
+			metric_state_init(&w.m[i], 20000);
+		w.m[METRIC_FDS].leaking = true;
+		w.m[METRIC_RSS].in_limit = true;
+		w.m[METRIC_THREADS].in_limit = true;   /* one process over two limits: one */
+		m.watched = &w;
+		m.n_watched = 1;
+		report_summary(&m, line, sizeof(line));
+		CHECK_STR(line, "watching 1 process with 1 watch: 1 leaking, 1 over a limit");
+		/* a short buffer: cut, terminated */
+		memset(line, 'X', sizeof(line));
+		report_summary(&m, line, 9);
+		CHECK_STR(line, "watching");
+	}
+	buf_free(&b);
+}
+
+/* Every line of a table: at most 80 columns, valid UTF-8, no control bytes. */
+static void check_table_shape(const char *what, const char *text)
+{
+	size_t n;
+	char **lines = split_lines(text, &n);
+
+	CHECK_MSG(utf8_valid(text), "%s: not UTF-8", what);
+	CHECK_MSG(n > 0 && text[strlen(text) - 1] == '\n', "%s: not whole lines", what);
+	for (size_t i = 0; i < n; i++) {
+		size_t cols = columns(lines[i], strlen(lines[i]));
+		bool ctl = false;
+
+		for (const char *p = lines[i]; *p; p++)
+			ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
+		CHECK_MSG(cols <= REPORT_WIDTH, "%s line %zu: %zu columns: %s", what, i + 1, cols, lines[i]);
+		CHECK_MSG(!ctl, "%s line %zu: a control character: %s", what, i + 1, lines[i]);
+	}
+	free(lines);
+}
+
+static void check_status_json_against(const struct monitor *m, const char *json)
+{
+	for (const struct watched *w = m->watched; w; w = w->next)
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			const struct metric_state *s = &w->m[i];
+			const char *mn = metric_name((enum metric)i);
+			char obj[300], verdict[64];
+			double eta;
+
+			if (!metric_object(json, (int)w->pid, mn, obj, sizeof(obj))) {
+				CHECK_MSG(false, "pid %d: no %s object", (int)w->pid, mn);
+				continue;
+			}
+			CHECK_MSG(field(obj, "value") == round(s->value), "pid %d %s: %s", (int)w->pid, mn, obj);
+			eta = field(obj, "eta_seconds");
+			if (s->eta < 0)
+				CHECK_MSG(isinf(eta), "pid %d %s: eta should be null: %s", (int)w->pid, mn, obj);
+			else
+				CHECK_MSG(eta == round(s->eta), "pid %d %s: eta %g: %s", (int)w->pid, mn, s->eta, obj);
+			CHECK_MSG(!isnan(field(obj, "slope_per_hour")), "pid %d %s: %s", (int)w->pid, mn, obj);
+			snprintf(verdict, sizeof(verdict), "\"verdict\": \"%s\"}",
+				 verdict_name(detect_verdict(s, monitor_warming(m, w))));
+			CHECK_MSG(strstr(obj, verdict) != NULL, "pid %d %s: %s", (int)w->pid, mn, obj);
+		}
+}
+
+static void test_first_tick(const struct monitor *m)
+{
+	struct buf b = { 0 };
+	size_t n;
+	char **lines;
+
+	report_status_json(&b, m);
+	CHECK_MSG(json_valid(b.data), "%s", b.data);
+	CHECK(count(b.data, "\"verdict\": \"warming\"") == 5 * METRIC_COUNT);
+	CHECK(count(b.data, "\"eta_seconds\": null") == 5 * METRIC_COUNT);
+	check_status_json_against(m, b.data);
+
+	buf_reset(&b);
+	report_status_table(&b, m);
+	check_table_shape("first table", b.data);
+	lines = split_lines(b.data, &n);
+	CHECK(n == 3 + 5 * METRIC_COUNT);
+	for (size_t i = 3; i < n; i++) {
+		/* one bucket so far: the last cell only */
+		size_t len = strlen(lines[i]);
+
+		CHECK_MSG(strstr(lines[i], " warming        ▄") && len > 3 && strcmp(lines[i] + len - 3, "▄") == 0,
+			  "%s", lines[i]);
+	}
+	free(lines);
+	buf_free(&b);
+}
+
+static void test_status_json(const struct monitor *m)
+{
+	struct buf b = { 0 };
+	char want[300], obj[300];
+	long page = m->root.page_size;
+
+	report_status_json(&b, m);
+	CHECK(buf_ok(&b));
+	CHECK_MSG(json_valid(b.data), "invalid JSON:\n%s", b.data);
+	CHECK(b.data[0] == '[' && strcmp(b.data + b.len - 2, "]\n") == 0);
+	CHECK(count(b.data, "{\"watch\": ") == 5);
+	CHECK(count(b.data, "\"started\": ") == 5);
+	check_status_json_against(m, b.data);
+
+	/* by watch, then pid */
+	{
+		const char *p101 = strstr(b.data, "\"pid\": 101,"), *p102 = strstr(b.data, "\"pid\": 102,");
+		const char *p103 = strstr(b.data, "\"pid\": 103,"), *p200 = strstr(b.data, "\"pid\": 200,");
+		const char *p201 = strstr(b.data, "\"pid\": 201,");
+
+		CHECK(p101 && p102 && p103 && p200 && p201);
+		CHECK(p101 < p102 && p102 < p103 && p103 < p200 && p200 < p201);
+	}
+
+	/* the first object whole, up to its rss value */
+	snprintf(want, sizeof(want),
+		 "[{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\",\n"
+		 "  \"rss\": {\"value\": %ld, \"slope_per_hour\": ",
+		 (int)(101 * 1000 / m->hz / 1000), (int)(101 * 1000 / m->hz % 1000), (1000 + 119 * 25) * page);
+	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.300s", want, b.data);
+
+	/* every "started" is RFC 3339 UTC */
+	for (const char *p = b.data; (p = strstr(p, "\"started\": \"")); ) {
+		p += strlen("\"started\": \"");
+		CHECK_MSG(rfc3339_ok(p) && p[24] == '"', "%.30s", p);
+	}
+
+	/* escaped comm, watch names as configured */
+	CHECK(strstr(b.data, "{\"watch\": \"a-very-long-watch-name\", \"pid\": 201, \"comm\": \"we\\\"ir\\\\d\\u0001\\u007fx\",") !=
+	      NULL);
+	CHECK(strstr(b.data, "\"comm\": \"a-long-command1\"") != NULL);
+
+	/* verdicts and ETAs known from the fixture */
+	CHECK(metric_object(b.data, 101, "rss", obj, sizeof(obj)));
+	CHECK_MSG(strstr(obj, "\"eta_seconds\": 0, \"verdict\": \"limit\"}"), "%s", obj);
+	CHECK(field(obj, "slope_per_hour") > 0);
+	CHECK(metric_object(b.data, 101, "fds", obj, sizeof(obj)));
+	CHECK_MSG(strstr(obj, "\"value\": 65, ") && strstr(obj, "\"eta_seconds\": null, \"verdict\": \"leak\"}"), "%s", obj);
+	CHECK(metric_object(b.data, 102, "rss", obj, sizeof(obj)));
+	CHECK_MSG(strstr(obj, "\"slope_per_hour\": 0, ") && strstr(obj, "\"verdict\": \"ok\"}"), "%s", obj);
+	CHECK(metric_object(b.data, 103, "rss", obj, sizeof(obj)));
+	CHECK_MSG(field(obj, "slope_per_hour") < 0 && strstr(obj, "\"eta_seconds\": null, \"verdict\": \"ok\"}"),
+		  "%s", obj);
+	CHECK(metric_object(b.data, 200, "threads", obj, sizeof(obj)));
+	CHECK_MSG(strstr(obj, "\"value\": 30, ") && field(obj, "eta_seconds") > 0 && field(obj, "eta_seconds") < 1000 &&
+		  strstr(obj, "\"verdict\": \"ok\"}"), "%s", obj);
+	/* no max for fds anywhere: no ETA */
+	for (const struct watched *w = m->watched; w; w = w->next) {
+		CHECK(metric_object(b.data, (int)w->pid, "fds", obj, sizeof(obj)));
+		CHECK_MSG(isinf(field(obj, "eta_seconds")), "%s", obj);
+	}
+	CHECK(count(b.data, "\"verdict\": \"warming\"") == 0);
+
+	/* a comm cut by the kernel in the middle of a UTF-8 character must
+	 * still give valid UTF-8 JSON (RFC 8259 section 8.1) */
+	{
+		struct watched *w = (struct watched *)find(m, 102);
+		char saved[16];
+
+		memcpy(saved, w->comm, sizeof(saved));
+		snprintf(w->comm, sizeof(w->comm), "ty\xc3\xb6ntekij\xc3\xa4-w\xc3");   /* 15 bytes */
+		buf_reset(&b);
+		report_status_json(&b, m);
+		CHECK(json_valid(b.data));
+		CHECK_MSG(utf8_valid(b.data), "status JSON with a cut comm is not valid UTF-8");
+		buf_reset(&b);
+		report_history_json(&b, m, w);
+		CHECK_MSG(utf8_valid(b.data), "history JSON with a cut comm is not valid UTF-8");
+		memcpy(w->comm, saved, sizeof(saved));
+	}
+	buf_free(&b);
+}
+
+static void test_status_table(const struct monitor *m)
+{
+	struct buf b = { 0 };
+	size_t n;
+	char **lines;
+
+	report_status_table(&b, m);
+	CHECK(buf_ok(&b));
+	check_table_shape("status table", b.data);
+	lines = split_lines(b.data, &n);
+	CHECK_MSG(n == 3 + 5 * METRIC_COUNT, "%zu lines:\n%s", n, b.data);
+	if (n != 3 + 5 * METRIC_COUNT) {
+		free(lines);
+		buf_free(&b);
+		return;
+	}
+	CHECK_STR(lines[0], "leakwatchd: watching 5 processes with 2 watches: 1 leaking, 1 over a limit");
+	CHECK_STR(lines[1], "");
+	CHECK_STR(lines[2], "WATCH          PID COMM       METRIC    VALUE   TREND/H   ETA VERDICT WINDOW");
+
+	/* three rows per process: the names on the first, blank below */
+	{
+		static const char *const first[] = {
+			"workers        101 gunicorn   rss       15.5M ",
+			"workers        102 gunicorn   rss        3.9M ",
+			"workers        103 gunicorn   rss        7.4M ",
+			"a-very-lo~     200 a-long-co~ rss        3.9M ",
+			"a-very-lo~     201 we\"ir\\d??x rss        3.9M ",
+		};
+		char fds[40], threads[40];
+
+		snprintf(fds, sizeof(fds), "%30s%-8s", "", "fds");
+		snprintf(threads, sizeof(threads), "%30s%-8s", "", "threads");
+		/* the VALUE column (38..44) holds the fixture's pages of 4 KiB */
+		size_t upto = m->root.page_size == 4096 ? strlen(first[0]) : 38;
+
+		for (int p = 0; p < 5; p++) {
+			const char *r0 = lines[3 + 3 * p], *r1 = lines[4 + 3 * p], *r2 = lines[5 + 3 * p];
+
+			CHECK_MSG(strncmp(r0, first[p], upto) == 0, "want \"%s\", got \"%s\"", first[p], r0);
+			CHECK_MSG(strncmp(r1, fds, strlen(fds)) == 0, "%s", r1);
+			CHECK_MSG(strncmp(r2, threads, strlen(threads)) == 0, "%s", r2);
+		}
+	}
+	/* the columns: TREND/H at 46 (9 wide), ETA at 56 (5), VERDICT at 62 (7),
+	 * the sparkline at 70 (8 cells) */
+	{
+		static const struct {
+			int line;
+			const char *trend;    /* NULL: not checked; "+" or "-": its sign only */
+			const char *eta;      /* "?": any time, not "-" */
+			const char *verdict;
+		} rows[] = {
+			{ 3, "+", "now", "limit" },       /* 101 rss: 100 pages/s */
+			{ 4, "+", "-", "leak" },          /* 101 fds */
+			{ 5, "0", "-", "ok" },            /* 101 threads */
+			{ 6, "0", "-", "ok" },            /* 102 rss */
+			{ 9, "-", "-", "ok" },            /* 103 rss: falling */
+			{ 14, "+", "?", "ok" },           /* 200 threads: one more a second, max 100 */
+			{ 17, "0", "-", "ok" },           /* 201 threads */
+		};
+
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			const char *l = lines[rows[i].line];
+			char trend[16], when[16], verdict[16];
+
+			cell(l, 46, 9, trend, sizeof(trend));
+			cell(l, 56, 5, when, sizeof(when));
+			cell(l, 62, 7, verdict, sizeof(verdict));
+			if (strlen(rows[i].trend) == 1 && strchr("+-", rows[i].trend[0]))
+				CHECK_MSG(trend[0] == rows[i].trend[0] && trend[1], "%s", l);
+			else
+				CHECK_MSG(strcmp(trend, rows[i].trend) == 0, "%s", l);
+			if (strcmp(rows[i].eta, "?") == 0)
+				CHECK_MSG(strcmp(when, "-") != 0 && strchr("smhd", when[strlen(when) - 1]), "%s", l);
+			else
+				CHECK_MSG(strcmp(when, rows[i].eta) == 0, "%s", l);
+			CHECK_MSG(strcmp(verdict, rows[i].verdict) == 0, "%s", l);
+		}
+	}
+	if (m->root.page_size == 4096) {   /* 100 pages of 4 KiB a second */
+		char trend[16];
+
+		cell(lines[3], 46, 9, trend, sizeof(trend));
+		CHECK_STR(trend, "+1.4G");
+	}
+	/* sparklines: 101's rss rises from the lowest block to the full one,
+	 * 102's is flat (one character repeated) */
+	CHECK_MSG(strcmp(lines[3] + 70, "▁▂▃▄▅▆▇█") == 0, "%s", lines[3]);
+	CHECK_MSG(strcmp(lines[6] + 70, "▄▄▄▄▄▄▄▄") == 0, "%s", lines[6]);
+	for (size_t i = 3; i < n; i++)
+		CHECK_MSG(columns(lines[i], strlen(lines[i])) == 78, "%s", lines[i]);
+	free(lines);
+	buf_free(&b);
+}
+
+static void test_history(const struct monitor *m)
+{
+	const struct watched *w = find(m, 101);
+	struct buf b = { 0 };
+	char want[200];
+
+	report_history_json(&b, m, w);
+	CHECK(buf_ok(&b));
+	CHECK_MSG(json_valid(b.data), "invalid JSON:\n%s", b.data);
+	snprintf(want, sizeof(want), "{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\", \"window_seconds\": 20, \"bucket_seconds\": 0.416,\n \"rss\": [",
+		 (int)(101 * 1000 / m->hz / 1000), (int)(101 * 1000 / m->hz % 1000));
+	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.200s", want, b.data);
+	/* each metric: its buckets oldest first, as the monitor holds them */
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		const struct history *h = &w->m[i].hist;
+		char key[32], prev_t[32] = "";
+		const char *p, *end;
+		unsigned entries = 0, want_entries = 0;
+
+		snprintf(key, sizeof(key), "\"%s\": [", metric_name((enum metric)i));
+		p = strstr(b.data, key);
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		end = strchr(p, ']');
+		for (int64_t k = h->head - HIST_BUCKETS + 1; k <= h->head; k++) {
+			const struct bucket *bk = history_bucket(h, k);
+			char obj[200];
+			const char *q, *t;
+
+			if (!bk || !bk->n)
+				continue;
+			want_entries++;
+			if (!(q = strstr(p, "{\"t\": \"")) || q > end)
+				break;
+			t = q + 7;
+			p = strchr(q, '}');
+			snprintf(obj, sizeof(obj), "%.*s", (int)(p + 1 - q), q);
+			entries++;
+			CHECK_MSG(rfc3339_ok(t), "%s", obj);
+			CHECK_MSG(strncmp(prev_t, t, 24) < 0, "not oldest first: %s then %.24s", prev_t, t);
+			snprintf(prev_t, sizeof(prev_t), "%.24s", t);
+			CHECK_MSG(field(obj, "samples") == bk->n, "%s", obj);
+			CHECK_MSG(fabs(field(obj, "mean") - bk->sum / bk->n) <= 0.05, "%s", obj);
+			CHECK_MSG(field(obj, "min") == bk->min && field(obj, "max") == bk->max, "%s", obj);
+			CHECK(field(obj, "min") <= field(obj, "mean") && field(obj, "mean") <= field(obj, "max"));
+		}
+		CHECK_MSG(entries == want_entries && entries == HIST_BUCKETS, "%s: %u entries of %u", key, entries,
+			  want_entries);
+		/* the newest bucket holds the newest sample */
+		CHECK(h->b[h->head % HIST_BUCKETS].max == (float)h->last || i != METRIC_RSS);
+	}
+
+	/* the table: title, header, one row per bucket */
+	buf_reset(&b);
+	report_history_table(&b, m, w);
+	check_table_shape("history table", b.data);
+	{
+		size_t n;
+		char **lines = split_lines(b.data, &n);
+
+		CHECK_MSG(n == 3 + HIST_BUCKETS, "%zu lines", n);
+		CHECK_MSG(strncmp(lines[0], "workers: pid 101 (gunicorn): 48 buckets of ", 43) == 0 &&
+			  strstr(lines[0], ", newest last"), "%s", lines[0]);
+		CHECK_STR(lines[1], "");
+		CHECK_STR(lines[2], "TIME (UTC)               SAMPLES      RSS  RSS MIN  RSS MAX      FDS  THREADS");
+		for (size_t i = 3; i < n; i++)
+			CHECK_MSG(rfc3339_ok(lines[i]) && lines[i][24] == ' ', "%s", lines[i]);
+		if (n == 3 + HIST_BUCKETS) {
+			char max[16], threads[16];
+
+			cell(lines[n - 1], 51, 8, max, sizeof(max));
+			cell(lines[n - 1], 69, 8, threads, sizeof(threads));
+			CHECK_MSG((strcmp(max, "15.5M") == 0 || m->root.page_size != 4096) && strcmp(threads, "2") == 0,
+				  "%s", lines[n - 1]);
+		}
+		free(lines);
+	}
+
+	/* the comm of pid 201 has unprintable bytes: the table must not pass
+	 * them to the terminal (the status table shows them as '?') */
+	buf_reset(&b);
+	report_history_table(&b, m, find(m, 201));
+	check_table_shape("history table of pid 201", b.data);
+	buf_reset(&b);
+	report_history_json(&b, m, find(m, 201));
+	CHECK_MSG(json_valid(b.data), "%s", b.data);
+
+	/* a process without samples yet */
+	{
+		struct watched empty = *w;
+
+		for (int i = 0; i < METRIC_COUNT; i++)
+			metric_state_init(&empty.m[i], 20000);
+		buf_reset(&b);
+		report_history_table(&b, m, &empty);
+		CHECK(strstr(b.data, "\n(no samples yet)\n") != NULL);
+		buf_reset(&b);
+		report_history_json(&b, m, &empty);
+		CHECK_MSG(json_valid(b.data), "%s", b.data);
+		CHECK(strstr(b.data, "\"rss\": [],\n \"fds\": [],\n \"threads\": []}\n") != NULL);
+	}
+	buf_free(&b);
+}
+
+static void test_answer(const struct monitor *m)
+{
+	static const struct {
+		const char *request;
+		const char *reply_starts;   /* the reply starts so */
+		bool json;                  /* the body is JSON */
+	} cases[] = {
+		{ "status", "OK\nleakwatchd: watching 5 processes", false },
+		{ "status table", "OK\nleakwatchd: watching 5 processes", false },
+		{ "status json", "OK\n[{\"watch\": \"workers\", \"pid\": 101,", true },
+		{ " \tstatus   json\t", "OK\n[{", true },
+		{ "history 101", "OK\nworkers: pid 101 (gunicorn): 48 buckets of ", false },
+		{ "history 101 table", "OK\nworkers: pid 101 (gunicorn):", false },
+		{ "history 201 json", "OK\n{\"watch\": \"a-very-long-watch-name\", \"pid\": 201,", true },
+		{ "", "ERR unknown request: \n", false },
+		{ "   ", "ERR unknown request:    \n", false },
+		{ "foo", "ERR unknown request: foo\n", false },
+		{ "STATUS", "ERR unknown request: STATUS\n", false },
+		{ "json", "ERR unknown request: json\n", false },
+		{ "table", "ERR unknown request: table\n", false },
+		{ "status xml", "ERR unknown request: status xml\n", false },
+		{ "status xml extra", "ERR unknown request: status xml extra\n", false },
+		{ "status json json", "ERR unknown request: status json json\n", false },
+		{ "status json extra", "ERR unknown request: status json extra\n", false },
+		{ "status 101", "ERR unknown request: status 101\n", false },
+		{ "history", "ERR unknown request: history\n", false },
+		{ "history json", "ERR unknown request: history json\n", false },
+		{ "history abc", "ERR not a pid: abc\n", false },
+		{ "history 12abc", "ERR not a pid: 12abc\n", false },
+		{ "history 0", "ERR not a pid: 0\n", false },
+		{ "history -101", "ERR not a pid: -101\n", false },
+		{ "history 0x65", "ERR not a pid: 0x65\n", false },
+		{ "history 2147483648", "ERR not a pid: 2147483648\n", false },
+		{ "history 99999999999999999999999", "ERR not a pid: 99999999999999999999999\n", false },
+		{ "history 99999", "ERR pid 99999 is not watched\n", false },
+		{ "history 1", "ERR pid 1 is not watched\n", false },       /* PID 1 is never watched */
+		{ "history 99999 json", "ERR pid 99999 is not watched\n", false },
+		{ "history 101 102", "ERR unknown request: history 101 102\n", false },
+		{ "history 101 json extra", "ERR unknown request: history 101 json extra\n", false },
+		{ "a b c d e f", "ERR unknown request: a b c d e f\n", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = { 0 };
+		bool ok = strncmp(cases[i].reply_starts, "OK\n", 3) == 0;
+
+		report_answer(m, cases[i].request, &b);
+		CHECK(buf_ok(&b) && b.data);
+		if (!b.data)
+			continue;
+		CHECK_MSG(strncmp(b.data, cases[i].reply_starts, strlen(cases[i].reply_starts)) == 0,
+			  "\"%s\": want \"%s...\", got \"%.120s\"", cases[i].request, cases[i].reply_starts, b.data);
+		CHECK_MSG(b.len > 0 && b.data[b.len - 1] == '\n', "\"%s\": no final newline", cases[i].request);
+		if (!ok)   /* an error is one line */
+			CHECK_MSG(strchr(b.data, '\n') == b.data + b.len - 1, "\"%s\": %s", cases[i].request, b.data);
+		if (cases[i].json)
+			CHECK_MSG(json_valid(b.data + 3), "\"%s\": invalid JSON", cases[i].request);
+		buf_free(&b);
+	}
+
+	/* a long bad request: the echo is cut, the reply stays one line */
+	{
+		struct buf b = { 0 };
+		char req[300];
+
+		memset(req, 'z', sizeof(req) - 1);
+		req[sizeof(req) - 1] = '\0';
+		report_answer(m, req, &b);
+		CHECK(strncmp(b.data, "ERR unknown request: zzz", 24) == 0);
+		CHECK(strchr(b.data, '\n') == b.data + b.len - 1 && b.len < 100);
+		buf_free(&b);
+	}
+
+	/* requests up to the control socket's limit (255 bytes) are read whole:
+	 * a bad word after a long run of blanks is still refused, and a format
+	 * word there still counts */
+	{
+		struct buf b = { 0 };
+		char req[256];
+
+		snprintf(req, sizeof(req), "status%*s", 200, "xml");
+		report_answer(m, req, &b);
+		CHECK_MSG(strncmp(b.data, "ERR ", 4) == 0, "\"status <197 blanks>xml\": %.40s", b.data);
+		buf_reset(&b);
+		snprintf(req, sizeof(req), "status%*s", 200, "json");
+		report_answer(m, req, &b);
+		CHECK_MSG(strncmp(b.data, "OK\n[", 4) == 0, "\"status <196 blanks>json\": %.40s", b.data);
+		buf_free(&b);
+	}
+}
+
+static void test_wall_usec(const struct monitor *m)
+{
+	/* the current tick's pair: now_ms is wall_usec */
+	CHECK(report_wall_usec(m, m->now_ms) == m->wall_usec);
+	CHECK(report_wall_usec(m, m->now_ms - 1500) == m->wall_usec - 1500000);
+	CHECK(report_wall_usec(m, m->now_ms + 2000) == m->wall_usec + 2000000);
+	CHECK(report_wall_usec(m, 0) == WALL_BASE);
+}
+
+int main(void)
+{
+	struct config *cfg;
+	struct monitor m;
+
+	test_sparkline();
+
+	if (!make_root("report"))
+		return 2;
+	cfg = load_config(config_text);
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return check_done("test_report");
+
+	test_empty_monitor(cfg);
+
+	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
+	make_proc(101, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(102, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(103, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(200, "a-long-command1", 1, PF_USER, "longproc", 3);
+	make_proc(201, WEIRD_COMM, 1, PF_USER, "weirdproc", 3);
+
+	CHECK(monitor_init(&m, root, cfg, 300, on_event, NULL) == 0);
+	/* 30 s at 250 ms: 101 leaks memory and fds, 102 is steady, 103 shrinks,
+	 * 200 gains a thread a second */
+	for (int i = 0; i < 120; i++) {
+		uint64_t now = 1000 + (uint64_t)i * 250;
+
+		stat_file(101, "gunicorn", 1, PF_USER, 2, 1000 + i * 25, 101);
+		stat_file(103, "gunicorn", 1, PF_USER, 1, 2500 - i * 5, 103);
+		stat_file(200, "a-long-command1", 1, PF_USER, 1 + i / 4, 1000, 200);
+		if (i % 2 == 0)
+			add_fd(101, 5 + i / 2);
+		monitor_tick(&m, now, WALL_BASE + now * 1000);
+		if (i == 0) {
+			CHECK(m.n_watched == 5);
+			test_first_tick(&m);
+		}
+	}
+	CHECK(m.n_watched == 5);
+	test_wall_usec(&m);
+	test_status_json(&m);
+	test_status_table(&m);
+	test_history(&m);
+	test_answer(&m);
+
+	monitor_free(&m);
+	config_free(cfg);
+	CHECK(remove_root() == 0);
+	return check_done("test_report");
+}

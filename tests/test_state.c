@@ -1,0 +1,890 @@
+/* The saved history: a round trip through state_encode/state_decode from a
+ * monitor on a fixture /proc tree; refusal, with a reason and without a
+ * crash, of every truncated prefix, every corrupted byte, foreign files,
+ * other versions, trailing bytes and records with impossible values (also
+ * behind a valid checksum); and monitor_restore, which continues only the
+ * histories of the very same processes under the same watch and window. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "fixture.h"
+#include "monitor.h"
+#include "report.h"
+#include "state.h"
+
+#define BOOT_ID   "6f1c2b2e-2f4a-4c39-9d0e-3c1f0b7e9a55"
+
+/* The image layout (state.c): the header, then per record pid, start
+ * ticks, window, name length, name, and per metric a fixed block. */
+#define HDR_COUNT   60
+#define HDR_PAYLOAD 64
+#define HDR_CRC     72
+#define HDR_LEN     76
+#define M_ORIGIN    8
+#define M_HEAD      16
+#define M_LAST      24
+#define M_LAST_MS   32
+#define M_BUCKETS   40
+#define BUCKET_LEN  24
+#define M_VALUE     (M_BUCKETS + 48 * BUCKET_LEN)
+#define M_LEN       (M_VALUE + 8 + 2 + 4 * 3 + 8)
+
+/* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
+
+#define CONFIG(workers_name, workers_window) \
+	"interval: 250ms\n" \
+	"watches:\n" \
+	"  - name: " workers_name "\n" \
+	"    match: { comm: gunicorn }\n" \
+	"    window: " workers_window "\n" \
+	"    rss: { growth: 100M/h, max: 12M, for: 2 }\n" \
+	"    fds: { growth: 1000/h }\n" \
+	"  - name: others\n" \
+	"    match: { cmdline: \"^other\" }\n" \
+	"    window: 10s\n" \
+	"    threads: { max: 100 }\n"
+
+struct seen {
+	int found, found_restored;
+};
+
+static void on_event(void *ctx, struct event *e)
+{
+	struct seen *s = ctx;
+
+	if (s && e->type == EVENT_FOUND) {
+		s->found++;
+		s->found_restored += strstr(e->message, "of history kept from before leakwatchd restarted") != NULL;
+	}
+}
+
+/* The last tick of run(), boot-time ms. */
+#define LAST_MS (1000 + 99 * 250)
+
+/* 25 s at 250 ms: 101 leaks memory and fds (a leak and a limit episode),
+ * 102 is steady, 200 gains threads. */
+static void run(struct monitor *m)
+{
+	for (int i = 0; i < 100; i++) {
+		uint64_t now = 1000 + (uint64_t)i * 250;
+
+		stat_file(101, "gunicorn", 1, PF_USER, 2, 1000 + i * 25, 101);
+		stat_file(200, "other", 1, PF_USER, 1 + i / 4, 1000, 200);
+		if (i % 2 == 0)
+			add_fd(101, 5 + i / 2);
+		monitor_tick(m, now, WALL_BASE + now * 1000);
+	}
+}
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static void put_at(unsigned char *img, size_t off, const void *v, size_t n)
+{
+	memcpy(img + off, v, n);
+}
+
+static uint64_t get64(const unsigned char *img, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, img + off, sizeof(v));
+	return v;
+}
+
+/* Make the header agree with the bytes after it: payload length and CRC. */
+static void reseal(unsigned char *img, size_t len)
+{
+	uint64_t payload = len - HDR_LEN;
+	uint32_t crc = crc32_update(0, img + HDR_LEN, len - HDR_LEN);
+
+	put_at(img, HDR_PAYLOAD, &payload, 8);
+	put_at(img, HDR_CRC, &crc, 4);
+}
+
+/* Decode from an exactly sized heap copy, so ASan sees any read past it. */
+static int decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+{
+	void *copy = malloc(len ? len : 1);
+	int r;
+
+	if (!copy)
+		exit(2);
+	memcpy(copy, data, len);
+	r = state_decode(copy, len, out, why, why_len);
+	free(copy);
+	return r;
+}
+
+/* Decoding must fail with -EINVAL, a reason, and nothing left allocated. */
+static bool refused(const void *data, size_t len, char *why, size_t why_len)
+{
+	struct saved_state st;
+	int r;
+
+	memset(&st, 0x5a, sizeof(st));
+	why[0] = '\0';
+	r = decode(data, len, &st, why, why_len);
+	if (r == 0)
+		saved_state_clear(&st);
+	return r == -EINVAL && why[0] && st.procs == NULL && st.n == 0;
+}
+
+static bool metric_equal(const struct metric_state *a, const struct metric_state *b)
+{
+	return a->hist.width_ms == b->hist.width_ms && a->hist.origin_ms == b->hist.origin_ms &&
+	       a->hist.head == b->hist.head && a->hist.last == b->hist.last && a->hist.last_ms == b->hist.last_ms &&
+	       memcmp(a->hist.b, b->hist.b, sizeof(a->hist.b)) == 0 && a->value == b->value &&
+	       a->leaking == b->leaking && a->in_limit == b->in_limit && a->over == b->over &&
+	       a->under == b->under && a->streak == b->streak && a->streak_since == b->streak_since;
+}
+
+/* The offset of the first record's metric block k, from its name length. */
+static size_t metric_off(const unsigned char *img, int k)
+{
+	uint16_t name_len;
+
+	memcpy(&name_len, img + HDR_LEN + 20, 2);
+	return HDR_LEN + 22 + name_len + (size_t)k * M_LEN;
+}
+
+/* ---- the tests ------------------------------------------------------------------ */
+
+static void test_crc32(void)
+{
+	/* the standard check value of CRC-32 (IEEE 802.3) */
+	CHECK(crc32_update(0, "123456789", 9) == 0xcbf43926u);
+	CHECK(crc32_update(0, "", 0) == 0);
+	/* incremental */
+	CHECK(crc32_update(crc32_update(0, "12345", 5), "6789", 4) == 0xcbf43926u);
+}
+
+static void test_round_trip(const struct monitor *m, const unsigned char *img, size_t len)
+{
+	struct saved_state st;
+	char why[160] = "";
+	const struct saved_proc *p;
+	const struct watched *w;
+	size_t n = 0;
+	bool leaking = false, in_limit = false, streak = false, over = false, under = false;
+
+	CHECK(len > HDR_LEN && memcmp(img, "LWSTATE\n", 8) == 0);
+	CHECK_MSG(decode(img, len, &st, why, sizeof(why)) == 0, "%s", why);
+	CHECK_STR(st.boot_id, BOOT_ID);
+	CHECK(st.saved_usec == m->wall_usec);
+	CHECK(st.n == m->n_watched && st.n == 3);
+	/* the same processes, in the same order */
+	for (p = st.procs, w = m->watched; p && w; p = p->next, w = w->next, n++) {
+		const struct watch *wc = &m->cfg->watches[w->watch];
+
+		CHECK(p->pid == w->pid);
+		CHECK(p->start_ticks == w->start_ticks);
+		CHECK_STR(p->watch, wc->name);
+		CHECK(p->window_ms == wc->window_ms);
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			CHECK_MSG(metric_equal(&p->m[i], &w->m[i]), "pid %d %s differs", (int)p->pid,
+				  metric_name((enum metric)i));
+			CHECK(p->m[i].hist.head > 0);
+			/* not saved: refitted at the next sample */
+			CHECK(p->m[i].fitted_head == -1 && p->m[i].eta == -1 && !p->m[i].trend.ready);
+			leaking |= p->m[i].leaking;
+			in_limit |= p->m[i].in_limit;
+			streak |= p->m[i].streak != 0 && p->m[i].streak_since != 0;
+			over |= p->m[i].over != 0;
+			under |= p->m[i].under != 0;
+		}
+	}
+	CHECK(p == NULL && w == NULL && n == 3);
+	/* the fixture exercises the episode flags */
+	CHECK(leaking && in_limit && streak && over && under);
+	saved_state_clear(&st);
+	CHECK(st.procs == NULL && st.n == 0);
+	saved_state_clear(&st);   /* twice: fine */
+
+	/* encoding is deterministic */
+	{
+		struct buf b = { 0 };
+
+		state_encode(&b, m, BOOT_ID);
+		CHECK(buf_ok(&b) && b.len == len && memcmp(b.data, img, len) == 0);
+		buf_free(&b);
+	}
+}
+
+static void test_boot_ids(const struct monitor *m, const struct config *cfg)
+{
+	struct buf b = { 0 };
+	struct saved_state st;
+	char why[160] = "";
+	struct monitor empty;
+
+	/* a boot id longer than the field is cut, terminated */
+	state_encode(&b, m, "0123456789012345678901234567890123456789-and-more");
+	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
+	CHECK_STR(st.boot_id, "012345678901234567890123456789012345678");
+	saved_state_clear(&st);
+	buf_reset(&b);
+	state_encode(&b, m, "");
+	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
+	CHECK_STR(st.boot_id, "");
+	saved_state_clear(&st);
+
+	/* no process: a header only, decoded to nothing */
+	memset(&empty, 0, sizeof(empty));
+	empty.cfg = cfg;
+	empty.wall_usec = 42;
+	buf_reset(&b);
+	state_encode(&b, &empty, BOOT_ID);
+	CHECK(b.len == HDR_LEN);
+	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
+	CHECK(st.n == 0 && st.procs == NULL && st.saved_usec == 42);
+	CHECK_STR(st.boot_id, BOOT_ID);
+	saved_state_clear(&st);
+	buf_free(&b);
+}
+
+/* img, cut after its first n_records records: a valid image too. */
+static size_t records_prefix(const unsigned char *img, unsigned char *out, uint32_t n_records)
+{
+	size_t off = HDR_LEN;
+
+	for (uint32_t i = 0; i < n_records; i++) {
+		uint16_t name_len;
+
+		memcpy(&name_len, img + off + 20, 2);
+		off += 22 + name_len + 3 * M_LEN;
+	}
+	memcpy(out, img, off);
+	put_at(out, HDR_COUNT, &n_records, 4);
+	reseal(out, off);
+	return off;
+}
+
+static void test_truncated(const unsigned char *img, size_t len)
+{
+	unsigned bad = 0, bad_resealed = 0;
+	char why[160];
+	unsigned char *one = malloc(len);
+	size_t one_len = records_prefix(img, one, 1);
+
+	/* every prefix, as written */
+	for (size_t n = 0; n < len; n++)
+		if (!refused(img, n, why, sizeof(why))) {
+			if (bad++ < 5)
+				fprintf(stderr, "prefix of %zu bytes: not refused (%s)\n", n, why);
+		}
+	CHECK_MSG(bad == 0, "%u of %zu prefixes accepted", bad, len);
+	CHECK(refused(img, 7, why, sizeof(why)));
+	CHECK_STR(why, "not a leakwatch state file");
+	CHECK(refused(img, 20, why, sizeof(why)));
+	CHECK_STR(why, "truncated header");
+	CHECK(refused(img, len - 1, why, sizeof(why)));
+	CHECK_MSG(strncmp(why, "truncated", 9) == 0, "%s", why);
+
+	/* every cut inside a record, behind a header made to agree (length
+	 * and checksum): the record itself must be found short */
+	{
+		struct saved_state st;
+
+		CHECK_MSG(decode(one, one_len, &st, why, sizeof(why)) == 0 && st.n == 1, "%s", why);
+		saved_state_clear(&st);
+	}
+	{
+		unsigned char *copy = malloc(one_len);
+
+		for (size_t n = HDR_LEN + 1; n < one_len; n++) {
+			memcpy(copy, one, n);
+			reseal(copy, n);
+			if (!refused(copy, n, why, sizeof(why)) || strncmp(why, "record ", 7) != 0) {
+				if (bad_resealed++ < 5)
+					fprintf(stderr, "resealed prefix of %zu bytes: %s\n", n, why);
+			}
+		}
+		free(copy);
+	}
+	CHECK_MSG(bad_resealed == 0, "%u resealed prefixes not refused as records", bad_resealed);
+	free(one);
+}
+
+static void test_corrupt(const unsigned char *img, size_t len)
+{
+	unsigned char *copy = malloc(len);
+	char why[160];
+	unsigned bad = 0;
+
+	memcpy(copy, img, len);
+	/* any byte of the payload: the checksum */
+	for (size_t i = HDR_LEN; i < len; i++) {
+		unsigned char mask = (unsigned char)(1u << (i % 8));
+
+		copy[i] ^= mask;
+		if (!refused(copy, len, why, sizeof(why)) || strcmp(why, "checksum mismatch") != 0)
+			if (bad++ < 5)
+				fprintf(stderr, "byte %zu ^ 0x%02x: %s\n", i, mask, why);
+		copy[i] ^= mask;
+		if (i % 5 == 0) {   /* the whole byte, too */
+			copy[i] ^= 0xff;
+			if (!refused(copy, len, why, sizeof(why)) || strcmp(why, "checksum mismatch") != 0)
+				if (bad++ < 5)
+					fprintf(stderr, "byte %zu ^ 0xff: %s\n", i, why);
+			copy[i] ^= 0xff;
+		}
+	}
+	CHECK_MSG(bad == 0, "%u corrupted payload bytes not refused", bad);
+
+	/* any byte of the header: refused, except in the fields no decision
+	 * depends on here (the boot id, compared by the caller, and the time
+	 * of the save), which must then come back as corrupted (or be the
+	 * padding after the boot id) */
+	bad = 0;
+	for (size_t i = 0; i < HDR_LEN; i++) {
+		struct saved_state st;
+		int r;
+
+		copy[i] ^= 0x10;
+		r = decode(copy, len, &st, why, sizeof(why));
+		if (r == 0) {
+			bool in_boot_id = i >= 12 && i <= 12 + strlen(BOOT_ID), in_time = i >= 52 && i < 60;
+			bool padding = i > 12 + strlen(BOOT_ID) && i < 52;
+
+			if (!((in_boot_id && strcmp(st.boot_id, BOOT_ID) != 0) || padding ||
+			      (in_time && st.saved_usec != get64(img, 52))))
+				if (bad++ < 5)
+					fprintf(stderr, "header byte %zu: accepted\n", i);
+			saved_state_clear(&st);
+		} else if (r != -EINVAL || !why[0]) {
+			bad++;
+		}
+		copy[i] ^= 0x10;
+	}
+	CHECK_MSG(bad == 0, "%u corrupted header bytes not handled", bad);
+	CHECK(memcmp(copy, img, len) == 0);
+	free(copy);
+}
+
+static void test_foreign(const unsigned char *img, size_t len)
+{
+	static const unsigned char elf[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3e, 0, 1 };
+	static const struct {
+		const char *what;
+		const void *data;
+		size_t len;
+	} cases[] = {
+		{ "empty", "", 0 },
+		{ "text", "hello world\n", 12 },
+		{ "ELF", elf, sizeof(elf) },
+		{ "magic without its newline", "LWSTATE", 7 },
+		{ "magic in lower case", "lwstate\n\1\0\0\0", 12 },
+		{ "JSON", "{\"version\": 1}\n", 15 },
+	};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_MSG(refused(cases[i].data, cases[i].len, why, sizeof(why)), "%s", cases[i].what);
+		CHECK_MSG(strcmp(why, "not a leakwatch state file") == 0, "%s: %s", cases[i].what, why);
+	}
+
+	/* no reason buffer: still refused, nothing written */
+	{
+		struct saved_state st;
+
+		CHECK(state_decode("hello world\n", 12, &st, NULL, 0) == -EINVAL);
+		CHECK(decode(img, len - 3, &st, NULL, 0) == -EINVAL);
+		strcpy(why, "untouched");
+		CHECK(decode(img, len - 3, &st, why, 0) == -EINVAL);
+		CHECK_STR(why, "untouched");
+	}
+	/* a short reason buffer: cut, terminated */
+	{
+		struct saved_state st;
+		char small[8];
+
+		memset(small, 'X', sizeof(small));
+		CHECK(decode("hello world\n", 12, &st, small, sizeof(small)) == -EINVAL);
+		CHECK_STR(small, "not a l");
+	}
+}
+
+static void test_version(const unsigned char *img, size_t len)
+{
+	static const uint32_t versions[] = { 0, 2, STATE_VERSION + 1, 0x01000000, UINT32_MAX };
+	unsigned char *copy = malloc(len);
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		char num[16];
+
+		memcpy(copy, img, len);
+		put_at(copy, 8, &versions[i], 4);
+		snprintf(num, sizeof(num), "%u", versions[i]);
+		CHECK(refused(copy, len, why, sizeof(why)));
+		CHECK_MSG(strstr(why, "version") && strstr(why, num), "version %u: %s", versions[i], why);
+		/* a header cut right after the version still names the version */
+		CHECK(refused(copy, 12, why, sizeof(why)));
+		CHECK_MSG(strstr(why, "version"), "version %u, 12 bytes: %s", versions[i], why);
+	}
+	free(copy);
+}
+
+static void test_trailing(const unsigned char *img, size_t len)
+{
+	unsigned char *copy = malloc(len + 64);
+	char why[160];
+
+	memcpy(copy, img, len);
+	memset(copy + len, 0, 64);
+	/* after the payload the header announces */
+	for (size_t extra = 1; extra <= 64; extra *= 2) {
+		CHECK(refused(copy, len + extra, why, sizeof(why)));
+		CHECK_MSG(strstr(why, "trailing garbage"), "%zu bytes: %s", extra, why);
+	}
+	/* inside the payload, checksum and all, after the last record */
+	memcpy(copy + len, "garbage!", 8);
+	reseal(copy, len + 8);
+	CHECK(refused(copy, len + 8, why, sizeof(why)));
+	CHECK_STR(why, "8 bytes after the last record");
+	/* a whole extra record's worth, fewer records counted */
+	{
+		uint32_t n;
+
+		memcpy(copy, img, len);
+		memcpy(&n, copy + HDR_COUNT, 4);
+		n--;
+		put_at(copy, HDR_COUNT, &n, 4);
+		CHECK(refused(copy, len, why, sizeof(why)));
+		CHECK_MSG(strstr(why, "bytes after the last record"), "%s", why);
+		n += 2;   /* one more record counted than there is */
+		put_at(copy, HDR_COUNT, &n, 4);
+		CHECK(refused(copy, len, why, sizeof(why)));
+		CHECK_MSG(strncmp(why, "record 4: ", 10) == 0, "%s", why);
+		n = UINT32_MAX;
+		put_at(copy, HDR_COUNT, &n, 4);
+		CHECK(refused(copy, len, why, sizeof(why)));
+	}
+	free(copy);
+}
+
+/* Records with values no history can have, behind a valid checksum. */
+static void test_impossible(const unsigned char *img, size_t len)
+{
+	const double nan = NAN, inf = INFINITY;
+	const float fnan = NAN, fneg = -1.0f, fbig = 1e9f;
+	const uint32_t zero32 = 0, neg_pid = (uint32_t)-5, big_n = 5;
+	const uint64_t zero64 = 0, other_window = 30000, head_m2 = (uint64_t)-2, head_big = (uint64_t)1 << 40;
+	const uint16_t name0 = 0, name256 = 256, name_max = UINT16_MAX;
+	size_t m0 = metric_off(img, 0), m2 = metric_off(img, 2);
+	size_t b5 = m0 + M_BUCKETS + 5 * BUCKET_LEN;
+	const struct {
+		const char *what;
+		size_t off;
+		const void *v;
+		size_t n;
+		const char *reason;
+	} cases[] = {
+		{ "pid 0", HDR_LEN, &zero32, 4, "record 1: impossible values" },
+		{ "negative pid", HDR_LEN, &neg_pid, 4, "record 1: impossible values" },
+		{ "window 0", HDR_LEN + 12, &zero64, 8, "record 1: impossible values" },
+		{ "window not the buckets'", HDR_LEN + 12, &other_window, 8, "record 1: impossible values" },
+		{ "empty name", HDR_LEN + 20, &name0, 2, "record 1: bad watch name" },
+		{ "name of 256", HDR_LEN + 20, &name256, 2, "record 1: bad watch name" },
+		{ "name past the end", HDR_LEN + 20, &name_max, 2, "record 1: bad watch name" },
+		{ "name with a slash", HDR_LEN + 22, "/", 1, "record 1: impossible values" },
+		{ "name with a space", HDR_LEN + 23, " ", 1, "record 1: impossible values" },
+		{ "name with a newline", HDR_LEN + 22, "\n", 1, "record 1: impossible values" },
+		{ "name with a high byte", HDR_LEN + 22, "\xc3", 1, "record 1: impossible values" },
+		{ "head -2", m0 + M_HEAD, &head_m2, 8, "record 1: impossible values" },
+		{ "head 2^40", m0 + M_HEAD, &head_big, 8, "record 1: impossible values" },
+		{ "last NaN", m0 + M_LAST, &nan, 8, "record 1: impossible values" },
+		{ "last +Inf", m2 + M_LAST, &inf, 8, "record 1: impossible values" },
+		{ "last sample before the origin", m0 + M_LAST_MS, &zero64, 8, "record 1: impossible values" },
+		{ "bucket sum NaN", b5, &nan, 8, "record 1: impossible values" },
+		{ "bucket min NaN", b5 + 8, &fnan, 4, "record 1: impossible values" },
+		{ "bucket min over max", b5 + 8, &fbig, 4, "record 1: impossible values" },
+		{ "bucket time offset negative", b5 + 16, &fneg, 4, "record 1: impossible values" },
+		{ "value NaN", m2 + M_VALUE, &nan, 8, "record 1: impossible values" },
+		{ "value -Inf", m0 + M_VALUE, &(const double){ -INFINITY }, 8, "record 1: impossible values" },
+		{ "count past the records", HDR_COUNT, &big_n, 4, "record 4: " },
+	};
+	unsigned char *copy = malloc(len);
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(copy, img, len);
+		put_at(copy, cases[i].off, cases[i].v, cases[i].n);
+		reseal(copy, len);
+		CHECK_MSG(refused(copy, len, why, sizeof(why)), "%s: accepted", cases[i].what);
+		CHECK_MSG(strncmp(why, cases[i].reason, strlen(cases[i].reason)) == 0, "%s: %s", cases[i].what, why);
+	}
+	/* the same in the last record */
+	{
+		size_t last = len - 3 * M_LEN;
+
+		memcpy(copy, img, len);
+		put_at(copy, last + M_VALUE, &nan, 8);
+		reseal(copy, len);
+		CHECK(refused(copy, len, why, sizeof(why)));
+		CHECK_STR(why, "record 3: impossible values");
+	}
+	free(copy);
+}
+
+/* Random damage behind a valid checksum: refused or decoded into sane
+ * values, never a crash or a leak (ASan). */
+static void test_fuzz(const unsigned char *img, size_t len)
+{
+	unsigned char *copy = malloc(len);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned accepted = 0, refused_n = 0, insane = 0;
+
+	for (int iter = 0; iter < 2000; iter++) {
+		struct saved_state st;
+		char why[160] = "";
+		size_t n = len;
+		int r, edits;
+
+		memcpy(copy, img, len);
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		edits = 1 + (int)(x % 4);
+		for (int e = 0; e < edits; e++) {
+			size_t off;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			off = HDR_LEN + (size_t)(x % (len - HDR_LEN));
+			if (iter % 3 == 0)   /* a whole little-endian word of random bits */
+				for (size_t k = off & ~(size_t)3; k < (off & ~(size_t)3) + 4 && k < len; k++)
+					copy[k] = (unsigned char)(x >> (8 * (k % 4) + 16));
+			else
+				copy[off] ^= (unsigned char)(1u << (x >> 40) % 8);
+		}
+		if (iter % 5 == 0) {   /* and cut it somewhere */
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			n = HDR_LEN + (size_t)(x % (len - HDR_LEN));
+		}
+		reseal(copy, n);
+		r = decode(copy, n, &st, why, sizeof(why));
+		if (r == 0) {
+			accepted++;
+			for (const struct saved_proc *p = st.procs; p; p = p->next) {
+				bool ok = p->pid > 0 && p->window_ms > 0 && p->watch && *p->watch;
+
+				for (int i = 0; i < METRIC_COUNT; i++)
+					ok &= p->m[i].hist.head >= -1 && isfinite(p->m[i].value) &&
+					      p->m[i].hist.width_ms == (p->window_ms / 48 ? p->window_ms / 48 : 1);
+				insane += !ok;
+			}
+			saved_state_clear(&st);
+		} else {
+			refused_n++;
+			if (r != -EINVAL || !why[0] || st.procs || st.n)
+				insane++;
+		}
+	}
+	CHECK_MSG(insane == 0, "%u insane results", insane);
+	CHECK(refused_n > 0 && accepted > 0);   /* both paths were taken */
+	free(copy);
+}
+
+/* ---- monitor_restore --------------------------------------------------------------- */
+
+struct restore_case {
+	const char *what;
+	const struct config *cfg;
+	unsigned long long start_101;    /* 101's start time in the new /proc */
+	bool hide_200;                   /* 200 shows up only after the first scan */
+	bool restored[3];                /* 101, 102, 200 */
+};
+
+static const struct saved_proc *saved(const struct saved_state *st, pid_t pid)
+{
+	for (const struct saved_proc *p = st->procs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static void test_restore_case(const struct restore_case *c, const unsigned char *img, size_t len)
+{
+	static const pid_t pids[3] = { 101, 102, 200 };
+	struct saved_state st, ref;
+	struct monitor m;
+	struct seen s = { 0 };
+	char why[160];
+	char hidden[300], shown[300];
+	uint64_t now = LAST_MS + 250;
+	size_t n_restored = 0;
+
+	/* the reference copy, and the one handed over */
+	CHECK(decode(img, len, &ref, why, sizeof(why)) == 0);
+	CHECK(decode(img, len, &st, why, sizeof(why)) == 0);
+	stat_file(101, "gunicorn", 1, PF_USER, 2, 1000 + 99 * 25, c->start_101);
+	snprintf(shown, sizeof(shown), "%s/200", root);
+	snprintf(hidden, sizeof(hidden), "%s/hidden-200", root);
+	if (c->hide_200)
+		CHECK(rename(shown, hidden) == 0);
+
+	CHECK(monitor_init(&m, root, c->cfg, 300, on_event, &s) == 0);
+	monitor_restore(&m, &st);
+	CHECK(st.procs == NULL && st.n == 0);   /* taken over */
+	saved_state_clear(&st);
+	monitor_tick(&m, now, WALL_BASE + now * 1000);
+	CHECK(m.restore == NULL);               /* the first scan claimed or dropped them all */
+	if (c->hide_200) {
+		CHECK(rename(hidden, shown) == 0);
+		now += 1000;                    /* the next scan */
+		monitor_tick(&m, now, WALL_BASE + now * 1000);
+	}
+	CHECK_MSG(m.n_watched == 3, "%s: %zu watched", c->what, m.n_watched);
+
+	for (int k = 0; k < 3; k++) {
+		const struct watched *w = monitor_find(&m, pids[k]);
+		const struct saved_proc *p = saved(&ref, pids[k]);
+
+		CHECK(w && p);
+		if (!w || !p)
+			continue;
+		n_restored += c->restored[k];
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			const struct history *h = &w->m[i].hist, *old = &p->m[i].hist;
+
+			if (c->restored[k]) {
+				/* the saved history, plus this tick's sample in its newest
+				 * bucket or the next one */
+				CHECK_MSG(h->origin_ms == old->origin_ms, "%s: pid %d", c->what, (int)pids[k]);
+				CHECK_MSG(h->head >= old->head && h->head <= old->head + 4 &&
+					  h->head == (int64_t)((now - old->origin_ms) / old->width_ms),
+					  "%s: pid %d head %lld, saved %lld", c->what, (int)pids[k], (long long)h->head,
+					  (long long)old->head);
+				for (int64_t b = old->head - HIST_BUCKETS + 1; b < old->head; b++)
+					CHECK_MSG(h->head > b + HIST_BUCKETS - 1 ||
+						  memcmp(history_bucket(h, b), history_bucket(old, b), sizeof(struct bucket)) == 0,
+						  "%s: pid %d bucket %lld", c->what, (int)pids[k], (long long)b);
+				CHECK(w->m[i].leaking == p->m[i].leaking);
+				CHECK(h->last_ms == now && w->m[i].value == h->last);
+			} else {
+				/* a fresh history: one sample */
+				CHECK_MSG(h->head == 0 && h->origin_ms == now && h->b[0].n == 1, "%s: pid %d %s head %lld",
+					  c->what, (int)pids[k], metric_name((enum metric)i), (long long)h->head);
+				CHECK(!w->m[i].leaking && !w->m[i].in_limit);
+			}
+		}
+	}
+	CHECK_MSG(m.n_restored == n_restored, "%s: %zu restored, expected %zu", c->what, m.n_restored, n_restored);
+	CHECK_MSG(s.found == 3 && s.found_restored == (int)n_restored, "%s: %d found, %d said restored", c->what,
+		  s.found, s.found_restored);
+
+	/* a restored history renders (and its reports stay sane) */
+	{
+		struct buf b = { 0 };
+
+		report_answer(&m, "status json", &b);
+		report_answer(&m, "history 101", &b);
+		report_answer(&m, "history 200 json", &b);
+		CHECK(buf_ok(&b) && strncmp(b.data, "OK\n", 3) == 0);
+		buf_free(&b);
+	}
+	monitor_free(&m);
+	saved_state_clear(&ref);
+	stat_file(101, "gunicorn", 1, PF_USER, 2, 1000 + 99 * 25, 101);
+}
+
+static void test_restore(const unsigned char *img, size_t len, const struct config *cfg)
+{
+	struct config *window = load_config(CONFIG("workers", "30s"));
+	struct config *renamed = load_config(CONFIG("workers2", "20s"));
+	const struct restore_case cases[] = {
+		{ "same processes, same config", cfg, 101, false, { true, true, true } },
+		{ "the workers' window changed", window, 101, false, { false, false, true } },
+		{ "the workers' watch renamed", renamed, 101, false, { false, false, true } },
+		{ "101 is another process (start time)", cfg, 5000, false, { false, true, true } },
+		{ "200 found after the first scan", cfg, 101, true, { true, true, false } },
+	};
+
+	if (!window || !renamed)
+		exit(2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		test_restore_case(&cases[i], img, len);
+
+	/* a history restored twice, or restore lists appended */
+	{
+		struct saved_state a, b;
+		struct monitor m;
+		char why[160];
+		uint64_t now = LAST_MS + 250;
+
+		CHECK(decode(img, len, &a, why, sizeof(why)) == 0);
+		CHECK(decode(img, len, &b, why, sizeof(why)) == 0);
+		CHECK(monitor_init(&m, root, cfg, 300, NULL, NULL) == 0);
+		monitor_restore(&m, &a);
+		monitor_restore(&m, &b);
+		monitor_tick(&m, now, WALL_BASE + now * 1000);
+		CHECK(m.n_restored == 3 && m.restore == NULL);
+		monitor_free(&m);   /* frees what is left */
+
+		/* never ticked: monitor_free releases the list */
+		CHECK(decode(img, len, &a, why, sizeof(why)) == 0);
+		CHECK(monitor_init(&m, root, cfg, 300, NULL, NULL) == 0);
+		monitor_restore(&m, &a);
+		monitor_free(&m);
+	}
+	config_free(window);
+	config_free(renamed);
+}
+
+/* Extreme values the decoder accepts must not upset the monitor or the
+ * reports (run under UBSan): a huge head, an origin far in the future, a
+ * bucket full to the brim, counters at their maximum.  In a child process,
+ * so that a sanitizer's abort is one failed check here. */
+static int restore_extremes(const unsigned char *img, size_t len, const struct config *cfg)
+{
+	const uint64_t head_max = ((uint64_t)1 << 40) - 1, far = (uint64_t)1 << 62, zero = 0;
+	const uint32_t n_max = UINT32_MAX;
+	const double huge = 1e300;
+	const float fmin = -3e38f, fmax = 3e38f;
+	size_t m0 = metric_off(img, 0), m1 = metric_off(img, 1);
+	unsigned char *copy = malloc(len);
+	struct saved_state st;
+	struct monitor m;
+	struct buf b = { 0 };
+	char why[160];
+	uint64_t now = LAST_MS + 250;
+	int bad = 0;
+
+	/* times that contradict each other, or lie centuries ahead: refused */
+	const struct { size_t off; const uint64_t *v; size_t off2; const uint64_t *v2; } bad_times[] = {
+		{ m0 + M_ORIGIN, &zero, m0 + M_HEAD, &head_max },
+		{ m1 + M_ORIGIN, &far, m1 + M_LAST_MS, &far },
+		{ m0 + M_HEAD, &head_max, 0, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
+		memcpy(copy, img, len);
+		put_at(copy, bad_times[i].off, bad_times[i].v, 8);
+		if (bad_times[i].v2)
+			put_at(copy, bad_times[i].off2, bad_times[i].v2, 8);
+		reseal(copy, len);
+		if (decode(copy, len, &st, why, sizeof(why)) == 0) {
+			fprintf(stderr, "extremes: inconsistent times %zu accepted\n", i);
+			saved_state_clear(&st);
+			bad++;
+		}
+	}
+	/* extreme but consistent values: accepted, restored and rendered safely */
+	memcpy(copy, img, len);
+	for (int k = 0; k < 48; k += 7) {
+		size_t bk = m1 + M_BUCKETS + (size_t)k * BUCKET_LEN;
+
+		put_at(copy, bk, &huge, 8);
+		put_at(copy, bk + 8, &fmin, 4);
+		put_at(copy, bk + 12, &fmax, 4);
+		put_at(copy, bk + 20, &n_max, 4);
+	}
+	for (size_t off = m0 + M_VALUE + 10; off < m0 + M_VALUE + 22; off += 4)
+		put_at(copy, off, &n_max, 4);   /* over, under, streak */
+	reseal(copy, len);
+	if (decode(copy, len, &st, why, sizeof(why)) != 0) {
+		fprintf(stderr, "extremes: refused: %s\n", why);
+		free(copy);
+		return 1;
+	}
+	free(copy);
+	if (monitor_init(&m, root, cfg, 300, NULL, NULL) != 0)
+		return 1;
+	monitor_restore(&m, &st);
+	for (int i = 0; i < 8; i++, now += 250)
+		monitor_tick(&m, now, WALL_BASE + now * 1000);
+	bad += m.n_restored != 3;
+	report_answer(&m, "status", &b);
+	report_answer(&m, "status json", &b);
+	for (const struct watched *w = m.watched; w; w = w->next) {
+		report_history_json(&b, &m, w);
+		report_history_table(&b, &m, w);
+	}
+	bad += !buf_ok(&b);
+	buf_free(&b);
+	monitor_free(&m);
+	return bad ? 1 : 0;
+}
+
+static void test_restore_extremes(const unsigned char *img, size_t len, const struct config *cfg)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(restore_extremes(img, len, cfg));
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "restoring extreme (accepted) values and rendering them failed (status 0x%x; a sanitizer report above?)",
+		  status);
+}
+
+int main(void)
+{
+	struct config *cfg;
+	struct monitor m;
+	struct buf img = { 0 };
+
+	test_crc32();
+	if (!make_root("state"))
+		return 2;
+	cfg = load_config(CONFIG("workers", "20s"));
+	if (!cfg)
+		return 2;
+
+	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
+	make_proc(101, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(102, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
+	make_proc(200, "other", 1, PF_USER, "other", 3);
+
+	CHECK(monitor_init(&m, root, cfg, 300, NULL, NULL) == 0);
+	run(&m);
+	CHECK(m.n_watched == 3);
+	/* episode counters the run leaves at zero, so that the round trip
+	 * carries values there too */
+	if (m.watched) {
+		m.watched->m[METRIC_THREADS].streak = 2;
+		m.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
+		m.watched->m[METRIC_FDS].under = 1;
+	}
+	state_encode(&img, &m, BOOT_ID);
+	CHECK(buf_ok(&img));
+	CHECK(img.len == HDR_LEN + 3 * (22 + 3 * M_LEN) + 2 * strlen("workers") + strlen("others"));
+
+	test_round_trip(&m, (const unsigned char *)img.data, img.len);
+	test_boot_ids(&m, cfg);
+	monitor_free(&m);
+
+	test_truncated((const unsigned char *)img.data, img.len);
+	{
+		/* the tests that checksum the image once per case: one or two
+		 * records (still a valid image: the header made to agree) */
+		unsigned char *part = malloc(img.len);
+		size_t part_len = records_prefix((const unsigned char *)img.data, part, 1);
+
+		test_corrupt(part, part_len);
+		part_len = records_prefix((const unsigned char *)img.data, part, 2);
+		test_fuzz(part, part_len);
+		free(part);
+	}
+	test_foreign((const unsigned char *)img.data, img.len);
+	test_version((const unsigned char *)img.data, img.len);
+	test_trailing((const unsigned char *)img.data, img.len);
+	test_impossible((const unsigned char *)img.data, img.len);
+	test_restore((const unsigned char *)img.data, img.len, cfg);
+	test_restore_extremes((const unsigned char *)img.data, img.len, cfg);
+
+	buf_free(&img);
+	config_free(cfg);
+	CHECK(remove_root() == 0);
+	return check_done("test_state");
+}
