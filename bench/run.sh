@@ -112,7 +112,7 @@ say ""
 say "=== CPU per process-sample (N=$N, interval ${IV} ms, ${SECS} s each) ==="
 printf '%-12s %10s %16s %12s %10s  %s\n' tool "CPU s" process-samples "us/sample" "vs floor" note
 row leakwatchd "$D_CPU" "$D_SAMPLES" "rss+fds+threads, discovery, detection; CPU from /proc/PID/stat"
-row floor "$F_CPU" "$F_SAMPLES" "pread stat + fstatat fd (getrusage)"
+row floor "$F_CPU" "$F_SAMPLES" "pread stat + statm, fstatat fd (getrusage)"
 if [ "$SCAN_FLOOR" != 0 ]; then
     row floor+scan "$(kv "$WORK/floorscan.out" cpu_s)" "$(kv "$WORK/floorscan.out" samples)" \
         "floor + getdents of /proc each round (informational)"

@@ -17,6 +17,7 @@ struct client {
 	sd_event_source *io, *timer;
 	char req[CONTROL_REQUEST_MAX];
 	size_t req_len;
+	bool too_long;             /* read on to the newline, then refuse */
 	struct buf reply;
 	size_t sent;
 };
@@ -84,11 +85,21 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 			return 0;
 		}
 		cl->req_len += (size_t)n;
-		if (n == 0 || memchr(cl->req, '\n', cl->req_len)) {
+		if (cl->too_long) {
+			/* Read it all: closing on unread input would reset the
+			 * connection before the client reads our answer. */
+			bool end = n == 0 || memchr(cl->req, '\n', cl->req_len);
+
+			cl->req_len = 0;
+			if (end) {
+				buf_puts(&cl->reply, "ERR request too long\n");
+				sd_event_source_set_io_events(cl->io, EPOLLOUT);
+			}
+		} else if (n == 0 || memchr(cl->req, '\n', cl->req_len)) {
 			answer(cl);
 		} else if (cl->req_len == sizeof(cl->req) - 1) {
-			buf_puts(&cl->reply, "ERR request too long\n");
-			sd_event_source_set_io_events(cl->io, EPOLLOUT);
+			cl->too_long = true;
+			cl->req_len = 0;
 		}
 		return 0;
 	}

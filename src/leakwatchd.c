@@ -179,7 +179,7 @@ static void set_save_period(struct daemon *d)
 
 static void save_state(struct daemon *d)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX] = "", path[PATH_MAX] = "";
 	int r;
 
 	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
@@ -238,6 +238,17 @@ static void load_state(struct daemon *d)
 	else
 		monitor_restore(&d->mon, &st);
 	saved_state_clear(&st);
+}
+
+/* Captures beyond the bounds, and what a crash left half-written: the
+ * bounds may have changed with an upgrade, and the next capture is far. */
+static void tidy_incidents(struct daemon *d)
+{
+	char dir[PATH_MAX], incidents[PATH_MAX + 16];
+
+	if (state_dir(d, dir, sizeof(dir)) == 0 &&
+	    snprintf(incidents, sizeof(incidents), "%s/incidents", dir) < (int)sizeof(incidents))
+		capture_prune(incidents, CAPTURE_MAX_COUNT, CAPTURE_MAX_BYTES);
 }
 
 static void read_boot_id(struct daemon *d)
@@ -457,6 +468,7 @@ static int run(struct daemon *d)
 	set_save_period(d);
 	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
 	load_state(d);
+	tidy_incidents(d);
 	set_listen(d, e);
 
 	r = sd_event_loop(e);

@@ -59,6 +59,7 @@ Phase 2, four daemons side by side, each with one fresh 1 MiB/s leaker:
   byte flipped: an `error` event names the file and says it is unusable,
   the daemon keeps running, replaces the file with a valid one and reports
   the fresh leak in normal time (the same bound).
+- textfile-removed: the metrics textfile is gone once the daemon stopped.
 - daemon-exits: every daemon still running exits 0 on SIGTERM.
 
 One PASS/FAIL line per check, then `operator_test: N passed, M failed`;
@@ -1178,6 +1179,12 @@ def main():
             pass
         stop_groups([p.proc for p in progs])
         d1.stop()
+        c = Check("textfile-removed")
+        if os.path.exists(textfile):
+            c.fail(f"{textfile} still there after SIGTERM: node_exporter would export stale values")
+        else:
+            c.note("leakwatchd removed it when it stopped")
+        checks.append(c)
 
         # ------------------------------------------------------------ phase 2
         print("operator_test: phase 2 (restart, unusable state files)", flush=True)
