@@ -554,6 +554,11 @@ int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid
 	return 0;
 }
 
+struct action_policy **actor_policies(struct actor *a)
+{
+	return &a->policies;
+}
+
 void actor_set_child_nofile(struct actor *a, const struct rlimit *rl)
 {
 	a->child_nofile = *rl;

@@ -47,6 +47,11 @@ void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
  * nothing: the first suppression was reported. */
 int actor_run(struct actor *a, const struct act_request *r);
 
+/* The watches' action records (cooldown, max_actions): saved with the
+ * history, restored at start. */
+struct action_policy;
+struct action_policy **actor_policies(struct actor *a);
+
 /* Actions still running (exec children, kill_after timers). */
 unsigned actor_pending(const struct actor *a);
 

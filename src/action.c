@@ -48,6 +48,19 @@ int action_record(struct action_policy *p, const struct watch *w, uint64_t now_m
 	return 0;
 }
 
+int action_policy_restore(struct action_policy **list, const struct watch *w,
+			  const uint64_t *times, unsigned n)
+{
+	struct action_policy *p = action_policy_get(list, w->name);
+
+	if (!p)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		if (times[i] > p->last_ms && action_record(p, w, times[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 struct action_policy *action_policy_get(struct action_policy **list, const char *name)
 {
 	struct action_policy *p;

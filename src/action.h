@@ -26,6 +26,11 @@ enum action_gate action_gate(const struct action_policy *p, const struct watch *
 /* Record an action taken at now_ms.  0 or -ENOMEM. */
 int action_record(struct action_policy *p, const struct watch *w, uint64_t now_ms);
 
+/* Take up saved action times (oldest first) for watch w, as if its
+ * actions had been recorded then.  0 or -ENOMEM. */
+int action_policy_restore(struct action_policy **list, const struct watch *w,
+			  const uint64_t *times, unsigned n);
+
 /* Find or add the record of a watch by name; NULL on -ENOMEM. */
 struct action_policy *action_policy_get(struct action_policy **list, const char *name);
 void action_policy_free_all(struct action_policy *list);   /* accepts NULL */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "action.h"
 #include "capture.h"
 #include "cfgload.h"
 #include "clock.h"
@@ -184,7 +185,7 @@ static void save_state(struct daemon *d)
 
 	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
 	buf_reset(&d->scratch);
-	state_encode(&d->scratch, &d->mon, d->boot_id);
+	state_encode(&d->scratch, &d->mon, *actor_policies(d->actor), d->boot_id);
 	r = buf_ok(&d->scratch) ? 0 : -ENOMEM;
 	if (r == 0)
 		r = state_dir(d, dir, sizeof(dir));
@@ -233,10 +234,18 @@ static void load_state(struct daemon *d)
 			    r == -EINVAL ? why : strerror(-r));
 		return;
 	}
-	if (strcmp(st.boot_id, d->boot_id) != 0)
+	if (strcmp(st.boot_id, d->boot_id) != 0) {
 		log_info("the saved history %s is from another boot: not used", path);
-	else
+	} else {
 		monitor_restore(&d->mon, &st);
+		/* cooldown and max_actions hold across the restart too */
+		for (const struct saved_policy *p = st.policies; p; p = p->next) {
+			const struct watch *w = config_find_watch(d->cfg, p->watch);
+
+			if (w)
+				action_policy_restore(actor_policies(d->actor), w, p->times, p->n);
+		}
+	}
 	saved_state_clear(&st);
 }
 

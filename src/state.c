@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "monitor.h"
 
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
@@ -68,7 +69,8 @@ static void put_metric(struct buf *b, const struct metric_state *s)
 	put_u64(b, s->streak_since);
 }
 
-void state_encode(struct buf *b, const struct monitor *m, const char *boot_id)
+void state_encode(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+		  const char *boot_id)
 {
 	char id[BOOT_ID_LEN] = { 0 };
 	size_t start, payload;
@@ -98,6 +100,26 @@ void state_encode(struct buf *b, const struct monitor *m, const char *boot_id)
 		for (int i = 0; i < METRIC_COUNT; i++)
 			put_metric(b, &w->m[i]);
 		n++;
+	}
+	{
+		uint32_t np = 0;
+		size_t at = b->len;
+
+		put_u32(b, 0);
+		for (const struct action_policy *p = policies; p; p = p->next) {
+			size_t name_len = strlen(p->name);
+
+			if (name_len > NAME_MAX_LEN || p->n == 0)
+				continue;
+			put_u16(b, (uint16_t)name_len);
+			buf_add(b, p->name, name_len);
+			put_u32(b, p->n);
+			for (unsigned i = 0; i < p->n; i++)   /* oldest first */
+				put_u64(b, p->times[(p->head + p->cap - p->n + i) % p->cap]);
+			np++;
+		}
+		if (buf_ok(b))
+			memcpy(b->data + at, &np, 4);
 	}
 	if (!buf_ok(b))
 		return;
@@ -205,6 +227,54 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* The action records after the processes; -EINVAL (reason in why) or -ENOMEM. */
+static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t why_len)
+{
+	uint32_t n = get_u32(r);
+	struct saved_policy **tail = &out->policies;
+
+	if (r->short_read) {
+		reason(why, why_len, "truncated: no action records");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct saved_policy *p;
+		uint16_t name_len = get_u16(r);
+		uint32_t count;
+
+		if (r->short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r->left) {
+			reason(why, why_len, "action record %u: bad watch name", i + 1);
+			return -EINVAL;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p || !(p->watch = malloc(name_len + 1u))) {
+			free(p);
+			return -ENOMEM;
+		}
+		*tail = p;
+		tail = &p->next;
+		get(r, p->watch, name_len);
+		p->watch[name_len] = '\0';
+		count = get_u32(r);
+		if (r->short_read || !valid_name(p->watch) || count == 0 || count > r->left / 8) {
+			reason(why, why_len, "action record %u: %s", i + 1, r->short_read ? "truncated" : "impossible values");
+			return -EINVAL;
+		}
+		p->times = malloc(count * sizeof(*p->times));
+		if (!p->times)
+			return -ENOMEM;
+		p->n = count;
+		for (uint32_t k = 0; k < count; k++) {
+			p->times[k] = get_u64(r);
+			if (p->times[k] >= (uint64_t)1 << 42 || (k && p->times[k] < p->times[k - 1])) {
+				reason(why, why_len, "action record %u: impossible values", i + 1);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
 {
 	struct rd r = { data, len, false };
@@ -280,6 +350,10 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 			return -EINVAL;
 		}
 	}
+	if (get_policies(&r, out, why, why_len) < 0) {
+		saved_state_clear(out);
+		return -EINVAL;
+	}
 	if (r.left) {
 		reason(why, why_len, "%zu bytes after the last record", r.left);
 		saved_state_clear(out);
@@ -305,4 +379,12 @@ void saved_state_clear(struct saved_state *s)
 		saved_proc_free(p);
 	}
 	s->n = 0;
+	while (s->policies) {
+		struct saved_policy *p = s->policies;
+
+		s->policies = p->next;
+		free(p->watch);
+		free(p->times);
+		free(p);
+	}
 }

@@ -4,7 +4,8 @@
  * processes that are still the same (pid and start time, same boot).
  *
  * The image: a header (magic, format version, boot id, counts, payload
- * length, CRC-32 of the payload) and a record per process.  Decoding
+ * length, CRC-32 of the payload), a record per process, and each watch's
+ * recent action times (cooldown and max_actions hold across a restart).  Decoding
  * checks every length, so a truncated, corrupt or foreign file is refused
  * with a reason, never trusted.  Pure: no I/O here. */
 #ifndef LEAKWATCH_STATE_H
@@ -32,17 +33,28 @@ struct saved_proc {
 	struct metric_state m[METRIC_COUNT];
 };
 
+/* One watch's action times, oldest first (CLOCK_MONOTONIC ms). */
+struct saved_policy {
+	struct saved_policy *next;
+	char *watch;
+	uint32_t n;
+	uint64_t *times;
+};
+
 struct saved_state {
 	char boot_id[40];
 	uint64_t saved_usec;        /* wall clock of the save */
 	struct saved_proc *procs;
 	size_t n;
+	struct saved_policy *policies;
 };
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 
-/* Encode every watched process of m. */
-void state_encode(struct buf *b, const struct monitor *m, const char *boot_id);
+/* Encode every watched process of m, and the action records (NULL: none). */
+struct action_policy;
+void state_encode(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+		  const char *boot_id);
 
 /* 0 and *out, or -EINVAL with a reason ("not a leakwatch state file",
  * "truncated", "checksum mismatch", ...) in why. */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "check.h"
 #include "config.h"
 #include "fixture.h"
@@ -29,6 +30,7 @@
 #define HDR_PAYLOAD 64
 #define HDR_CRC     72
 #define HDR_LEN     76
+#define TAIL_LEN    4      /* the action records' count, 0: none saved here */
 #define M_ORIGIN    8
 #define M_HEAD      16
 #define M_LAST      24
@@ -213,7 +215,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	{
 		struct buf b = { 0 };
 
-		state_encode(&b, m, BOOT_ID);
+		state_encode(&b, m, NULL, BOOT_ID);
 		CHECK(buf_ok(&b) && b.len == len && memcmp(b.data, img, len) == 0);
 		buf_free(&b);
 	}
@@ -227,12 +229,12 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	struct monitor empty;
 
 	/* a boot id longer than the field is cut, terminated */
-	state_encode(&b, m, "0123456789012345678901234567890123456789-and-more");
+	state_encode(&b, m, NULL, "0123456789012345678901234567890123456789-and-more");
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "012345678901234567890123456789012345678");
 	saved_state_clear(&st);
 	buf_reset(&b);
-	state_encode(&b, m, "");
+	state_encode(&b, m, NULL, "");
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "");
 	saved_state_clear(&st);
@@ -242,8 +244,8 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	empty.cfg = cfg;
 	empty.wall_usec = 42;
 	buf_reset(&b);
-	state_encode(&b, &empty, BOOT_ID);
-	CHECK(b.len == HDR_LEN);
+	state_encode(&b, &empty, NULL, BOOT_ID);
+	CHECK(b.len == HDR_LEN + TAIL_LEN);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.n == 0 && st.procs == NULL && st.saved_usec == 42);
 	CHECK_STR(st.boot_id, BOOT_ID);
@@ -263,6 +265,8 @@ static size_t records_prefix(const unsigned char *img, unsigned char *out, uint3
 		off += 22 + name_len + 3 * M_LEN;
 	}
 	memcpy(out, img, off);
+	memset(out + off, 0, TAIL_LEN);   /* no action records */
+	off += TAIL_LEN;
 	put_at(out, HDR_COUNT, &n_records, 4);
 	reseal(out, off);
 	return off;
@@ -301,9 +305,12 @@ static void test_truncated(const unsigned char *img, size_t len)
 		unsigned char *copy = malloc(one_len);
 
 		for (size_t n = HDR_LEN + 1; n < one_len; n++) {
+			/* cut in the record, or in the action records' count after it */
+			const char *want = n < one_len - TAIL_LEN ? "record " : "truncated: no action records";
+
 			memcpy(copy, one, n);
 			reseal(copy, n);
-			if (!refused(copy, n, why, sizeof(why)) || strncmp(why, "record ", 7) != 0) {
+			if (!refused(copy, n, why, sizeof(why)) || strncmp(why, want, strlen(want)) != 0) {
 				if (bad_resealed++ < 5)
 					fprintf(stderr, "resealed prefix of %zu bytes: %s\n", n, why);
 			}
@@ -459,8 +466,9 @@ static void test_trailing(const unsigned char *img, size_t len)
 		memcpy(&n, copy + HDR_COUNT, 4);
 		n--;
 		put_at(copy, HDR_COUNT, &n, 4);
+		/* the last record is then read as action records: refused too */
 		CHECK(refused(copy, len, why, sizeof(why)));
-		CHECK_MSG(strstr(why, "bytes after the last record"), "%s", why);
+		CHECK_MSG(strstr(why, "action record") || strstr(why, "bytes after the last record"), "%s", why);
 		n += 2;   /* one more record counted than there is */
 		put_at(copy, HDR_COUNT, &n, 4);
 		CHECK(refused(copy, len, why, sizeof(why)));
@@ -525,7 +533,7 @@ static void test_impossible(const unsigned char *img, size_t len)
 	}
 	/* the same in the last record */
 	{
-		size_t last = len - 3 * M_LEN;
+		size_t last = len - TAIL_LEN - 3 * M_LEN;
 
 		memcpy(copy, img, len);
 		put_at(copy, last + M_VALUE, &nan, 8);
@@ -828,6 +836,65 @@ static void test_restore_extremes(const unsigned char *img, size_t len, const st
 		  status);
 }
 
+/* The watches' action times ride along: cooldown and max_actions hold
+ * across a restart.  Oldest first; a ring that wrapped comes out in order. */
+static void test_policies(struct monitor *m, const struct config *cfg)
+{
+	const struct watch *w = config_find_watch(cfg, "workers");
+	struct action_policy *list = NULL, *restored = NULL, *p;
+	struct saved_state st;
+	struct buf b = { 0 };
+	char why[160];
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	p = action_policy_get(&list, "workers");
+	for (uint64_t t = 1000; t <= 9000; t += 1000)   /* more than max_actions: wraps */
+		action_record(p, w, t);
+	action_policy_get(&list, "others");              /* no action: not saved */
+	state_encode(&b, m, list, BOOT_ID);
+	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
+	CHECK(st.policies && !st.policies->next);
+	if (st.policies) {
+		const struct saved_policy *sp = st.policies;
+		bool ordered = sp->n == p->n && sp->n > 0;
+
+		CHECK_STR(sp->watch, "workers");
+		for (uint32_t i = 0; ordered && i < sp->n; i++)
+			ordered = sp->times[i] == 9000 - (uint64_t)(sp->n - 1 - i) * 1000;
+		CHECK_MSG(ordered, "%u times, not the newest %u in order", sp->n, p->n);
+		/* restored into a fresh list: the same gate at any instant */
+		CHECK(action_policy_restore(&restored, w, sp->times, sp->n) == 0);
+		for (uint64_t now = 8500; now < 9000 + w->max_actions_period_ms + w->cooldown_ms + 2000; now += 250)
+			CHECK_MSG(action_gate(restored, w, now) == action_gate(p, w, now), "gate at %llu",
+				  (unsigned long long)now);
+	}
+	saved_state_clear(&st);
+	CHECK(st.policies == NULL);
+	/* an action record cut short, or with times out of order */
+	{
+		unsigned char *copy = malloc(b.len);
+		uint64_t back = 5;
+
+		for (size_t n = b.len - 8; n < b.len; n++) {
+			memcpy(copy, b.data, n);
+			reseal(copy, n);
+			CHECK(refused(copy, n, why, sizeof(why)));
+			CHECK_MSG(strncmp(why, "action record 1: ", 17) == 0, "%s", why);
+		}
+		memcpy(copy, b.data, b.len);
+		put_at(copy, b.len - 8, &back, 8);
+		reseal(copy, b.len);
+		CHECK(refused(copy, b.len, why, sizeof(why)));
+		CHECK_STR(why, "action record 1: impossible values");
+		free(copy);
+	}
+	action_policy_free_all(list);
+	action_policy_free_all(restored);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	struct config *cfg;
@@ -856,11 +923,12 @@ int main(void)
 		m.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
 		m.watched->m[METRIC_FDS].under = 1;
 	}
-	state_encode(&img, &m, BOOT_ID);
+	state_encode(&img, &m, NULL, BOOT_ID);
 	CHECK(buf_ok(&img));
-	CHECK(img.len == HDR_LEN + 3 * (22 + 3 * M_LEN) + 2 * strlen("workers") + strlen("others"));
+	CHECK(img.len == HDR_LEN + 3 * (22 + 3 * M_LEN) + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
 
 	test_round_trip(&m, (const unsigned char *)img.data, img.len);
+	test_policies(&m, cfg);
 	test_boot_ids(&m, cfg);
 	monitor_free(&m);
 
