@@ -46,9 +46,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, kill_group, parse_ts,
-                    read_jsonl,
-                    start_failed, stop_daemon, stop_groups)
+from lwtest import (PROGRAMS, PYTHON, Check, Prog, daemon_env, finish, interrupt_on_term, kill_group, parse_ts,
+                    read_jsonl, start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 250
 WARMUP_S = 1
@@ -131,28 +130,6 @@ def alive(pid):
         return st[st.rindex(")") + 2] not in "ZX"
     except (OSError, ValueError, IndexError):
         return False
-
-
-class Prog:
-    """A program started by the test, in its own session."""
-
-    def __init__(self, name, argv, work):
-        self.name = name
-        self.argv = argv
-        self.err = os.path.join(work, name + ".stderr")
-        self.proc = None
-        self.started = None
-
-    def start(self):
-        with open(self.err, "w") as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=err, start_new_session=True)
-        self.started = time.time()
-        return self
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
 
 class Daemon:

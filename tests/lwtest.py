@@ -111,6 +111,29 @@ def daemon_env(work, name, base=None):
     return env
 
 
+class Prog:
+    """A program started by a test, in its own session; `started` is the
+    time it was started (just before the fork)."""
+
+    def __init__(self, name, argv, work):
+        self.name = name
+        self.argv = argv
+        self.err = os.path.join(work, name + ".stderr")
+        self.proc = None
+        self.started = None
+
+    def start(self):
+        with open(self.err, "w") as err:
+            self.started = time.time()
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=err, start_new_session=True)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+
 def interrupt_on_term():
     """SIGTERM/SIGHUP to the runner raise KeyboardInterrupt: it cleans up like ^C."""
     def interrupted(signum, frame):

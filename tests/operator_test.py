@@ -80,7 +80,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (HERE, PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, kill_group,
+from lwtest import (HERE, PROGRAMS, PYTHON, Check, Prog, daemon_env, finish, interrupt_on_term, kill_group,
                     parse_ts, read_jsonl, start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 200
@@ -239,28 +239,6 @@ def of(events, kind, watch=None, pid=None):
 
 def ts_of(e):
     return parse_ts(e.get("ts")) if e else None
-
-
-class Prog:
-    """A program started by the test, in its own session."""
-
-    def __init__(self, name, argv, work):
-        self.name = name
-        self.argv = argv
-        self.err = os.path.join(work, name + ".stderr")
-        self.proc = None
-        self.t0 = None
-
-    def start(self):
-        with open(self.err, "w") as err:
-            self.t0 = time.time()
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=err, start_new_session=True)
-        return self
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
 
 class Daemon:
@@ -954,7 +932,7 @@ def check_capture(daemon, prog, leaked_path, exited_at):
 def leak_after(daemon, prog, run=-1):
     """Seconds from the program's start to its rss leak event, or None."""
     e = of(daemon.events(run), "leak", None, prog.pid)
-    return (ts_of(e[0]) - prog.t0) if e and ts_of(e[0]) else None
+    return (ts_of(e[0]) - prog.started) if e and ts_of(e[0]) else None
 
 
 def found_to_leak(events_found, events_leak, pid):
@@ -966,7 +944,7 @@ def found_to_leak(events_found, events_leak, pid):
 def check_restart(d, prog, baseline, kill_t, restart_t, bound, base_found):
     c = Check("restart")
     if baseline is None:
-        c.fail(f"no baseline leak in phase 1 (killed at {kill_t - prog.t0:.1f}s, from the expected "
+        c.fail(f"no baseline leak in phase 1 (killed at {kill_t - prog.started:.1f}s, from the expected "
                f"{EXPECTED_BASELINE_S:.1f}s)")
     if len(d.runs) < 2:
         c.fail("the daemon was not restarted")
@@ -995,9 +973,9 @@ def check_restart(d, prog, baseline, kill_t, restart_t, bound, base_found):
             c.fail(f"leak {t:.1f}s after the start, later than {bound:.1f}s "
                    f"(baseline + {INTERVAL_S}s interval + {START_TOL_S}s discovery)")
     c.note(f"baseline {baseline if baseline is not None else float('nan'):.1f}s, killed at "
-           f"{kill_t - prog.t0:.1f}s, up again {restart_t - kill_t:.2f}s later, leak at "
+           f"{kill_t - prog.started:.1f}s, up again {restart_t - kill_t:.2f}s later, leak at "
            f"{t if t is not None else float('nan'):.1f}s (bound {bound:.1f}s; afresh it would be ~"
-           f"{(restart_t - prog.t0) + (baseline or EXPECTED_BASELINE_S):.1f}s)")
+           f"{(restart_t - prog.started) + (baseline or EXPECTED_BASELINE_S):.1f}s)")
     ff = found_to_leak(first, second, prog.pid)
     if ff is not None and base_found is not None:
         c.note(f"found-to-leak {ff:.2f}s vs {base_found:.2f}s without restart")
@@ -1149,7 +1127,7 @@ def main():
             say("textfile reader started")
 
         # the baseline leak, the capture's action, the leaker's exit
-        deadline = max(base.t0, cap.t0) + LEAK_WAIT_S
+        deadline = max(base.started, cap.started) + LEAK_WAIT_S
         cap_exit = None
         while time.time() < deadline and d1.proc.poll() is None:
             evs = d1.events()
@@ -1224,7 +1202,7 @@ def main():
         rp = leakers["restart"]
 
         # SIGKILL at half the baseline, start again at once
-        kill_t = rp.t0 + (baseline if baseline is not None else EXPECTED_BASELINE_S) / 2
+        kill_t = rp.started + (baseline if baseline is not None else EXPECTED_BASELINE_S) / 2
         wait_for(lambda: of(drst.events(), "found", None, rp.pid), max(0.1, kill_t - time.time()))
         time.sleep(max(0.0, kill_t - time.time()))
         kill_t = time.time()
@@ -1234,10 +1212,10 @@ def main():
         if not drst.wait_started():
             return start_failed("operator_test", "leakwatchd (restart, second run)", drst.proc.poll(), drst.err)
         restart_t = ts_of(of(drst.events(), "start")[0]) or time.time()
-        say(f"restart daemon killed at {kill_t - rp.t0:.1f}s and up again {restart_t - kill_t:.3f}s later")
+        say(f"restart daemon killed at {kill_t - rp.started:.1f}s and up again {restart_t - kill_t:.3f}s later")
 
         bound = (baseline if baseline is not None else EXPECTED_BASELINE_S) + INTERVAL_S + START_TOL_S
-        deadline = rp.t0 + LEAK_WAIT_S
+        deadline = rp.started + LEAK_WAIT_S
 
         def all_leaked():
             return all(of(d.events(), "leak", None, leakers[n].pid) for n, d in
