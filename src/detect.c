@@ -90,6 +90,7 @@ unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value)
 {
 	unsigned events = 0;
+	struct trend t;
 	double rate;
 
 	history_add(&s->hist, now_ms, value);
@@ -102,7 +103,10 @@ unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
 		return events;
 	}
 	s->fitted_head = s->hist.head;
-	trend_fit(&s->hist, &s->trend);
+	trend_fit(&s->hist, &t);
+	s->trend.ready = t.ready;
+	s->trend.slope = t.slope;
+	s->trend.window_s = t.window_s;
 
 	update_eta(s, r, value);
 
@@ -112,11 +116,11 @@ unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
 		return events;
 	}
 	if (!s->leaking) {
-		if (persisted(s, trend_sustained(&s->trend, rate), now_ms)) {
+		if (persisted(s, trend_sustained(&t, rate), now_ms)) {
 			s->leaking = true;
 			events |= DETECT_LEAK;
 		}
-	} else if (persisted(s, trend_cleared(&s->trend, rate), now_ms)) {
+	} else if (persisted(s, trend_cleared(&t, rate), now_ms)) {
 		s->leaking = false;   /* re-armed: a new episode may be reported */
 	}
 	return events;

@@ -19,9 +19,18 @@ const char *verdict_name(enum verdict v);   /* "warming", "ok", "leak", "limit" 
 #define DETECT_LEAK  0x1u   /* a leak episode starts */
 #define DETECT_LIMIT 0x2u   /* a limit episode starts */
 
+/* What is kept of the latest fit: the whole of it (struct trend) lives
+ * only while detect_sample() judges it, which keeps a watched process
+ * within its memory budget. */
+struct fit {
+	bool ready;             /* the history covered the window */
+	double slope;           /* the current rate, per second */
+	double window_s;        /* length of the analysed window, seconds */
+};
+
 struct metric_state {
 	struct history hist;
-	struct trend trend;     /* the latest fit */
+	struct fit trend;       /* the latest fit */
 	int64_t fitted_head;    /* the history's newest bucket at that fit */
 	double value;           /* the latest sample */
 	double eta;             /* seconds until max at the current slope; < 0: none */

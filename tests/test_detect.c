@@ -115,14 +115,18 @@ static double run(const struct shape *s, double scale, double dt, uint64_t seed,
 		unsigned ev = detect_sample(&ms, &rule, t < warmup, (uint64_t)(t * 1000), v);
 
 		if (getenv("TD_TRACE") && strcmp(getenv("TD_TRACE"), s->name) == 0 && seed == (uint64_t)atoi(getenv("TD_SEED")) && ms.trend.ready) {
-			const struct trend *q = &ms.trend;
+			struct trend fit, *q = &fit;
+
+			trend_fit(&ms.hist, &fit);   /* the detector keeps only a summary */
 			fprintf(stderr, "  t=%.2f sw=%.3g sr=%.3g ro=%.3g rn=%.3g rf=%.3g rc=%.3g ef=%.3g ec=%.3g noise=%.3g t=%.3g %d\n",
 				t, q->slope_window / unit, q->slope_recent / unit, q->rate_old / unit, q->rate_new / unit,
 				q->rise_floor / unit, q->rise_ceiling / unit, q->end_floor / unit, q->end_ceiling / unit,
 				q->noise / unit, q->tstat, trend_sustained(q, rule.growth));
 		}
 		if ((ev & DETECT_LEAK) && getenv("TD_DEBUG")) {
-			const struct trend *q = &ms.trend;
+			struct trend fit, *q = &fit;
+
+			trend_fit(&ms.hist, &fit);
 			fprintf(stderr, "  %s t=%.2f sw=%.3g sr=%.3g ro=%.3g rn=%.3g rf=%.3g rc=%.3g ef=%.3g ec=%.3g noise=%.3g t=%.3g g=%.3g\n",
 				s->name, t, q->slope_window / unit, q->slope_recent / unit, q->rate_old / unit, q->rate_new / unit,
 				q->rise_floor / unit, q->rise_ceiling / unit, q->end_floor / unit, q->end_ceiling / unit,
