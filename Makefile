@@ -11,7 +11,9 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS        = libproc2 yaml-0.1 libsystemd libmicrohttpd
+PKGS        = libproc2 yaml-0.1 libsystemd
+# libmicrohttpd: its header only; httpd.c loads the library when needed
+OPT_PKGS    = libmicrohttpd
 PYTHON     ?= /usr/bin/python3
 BUILD      ?= build
 VERSION    ?= 0.1.0
@@ -22,7 +24,7 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wformat-security -Wno-format-nonliteral
 LW_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DLEAKWATCH_VERSION=\"$(VERSION)\" \
-            $(shell $(PKG_CONFIG) --cflags $(PKGS))
+            $(shell $(PKG_CONFIG) --cflags $(PKGS) $(OPT_PKGS))
 LW_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
 # Pure logic and side effects live in separate files; the library holds both,

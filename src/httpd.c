@@ -1,5 +1,6 @@
 #include "httpd.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -9,6 +10,47 @@
 #include <sys/socket.h>
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define MHD_SONAME   "libmicrohttpd.so.12"
+
+/* libmicrohttpd is loaded when a listen: address is configured, not
+ * linked: it brings GnuTLS and its kin, megabytes of resident memory
+ * that a daemon without an HTTP endpoint has no use for. */
+static struct {
+	void *handle;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_run) *run;
+	__typeof__(MHD_get_timeout) *get_timeout;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static int load_mhd(void)
+{
+	void *h;
+
+	if (mhd.handle)
+		return 0;
+	h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return -ELIBACC;
+#define SYM(field, name) (*(void **)&mhd.field = dlsym(h, name)) == NULL
+	if (SYM(start_daemon, "MHD_start_daemon") || SYM(stop_daemon, "MHD_stop_daemon") ||
+	    SYM(get_daemon_info, "MHD_get_daemon_info") || SYM(run, "MHD_run") ||
+	    SYM(get_timeout, "MHD_get_timeout") ||
+	    SYM(create_response_from_buffer, "MHD_create_response_from_buffer") ||
+	    SYM(add_response_header, "MHD_add_response_header") ||
+	    SYM(queue_response, "MHD_queue_response") || SYM(destroy_response, "MHD_destroy_response")) {
+		dlclose(h);
+		return -ELIBBAD;
+	}
+#undef SYM
+	mhd.handle = h;
+	return 0;
+}
 
 struct httpd {
 	struct MHD_Daemon *mhd;
@@ -24,17 +66,17 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	r = mhd.create_response_from_buffer(len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		if (owned)
 			free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = mhd.queue_response(conn, status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
@@ -76,8 +118,8 @@ static void run(struct httpd *h)
 	MHD_UNSIGNED_LONG_LONG ms = 0;
 	uint64_t now;
 
-	MHD_run(h->mhd);
-	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+	mhd.run(h->mhd);
+	if (mhd.get_timeout(h->mhd, &ms) != MHD_YES) {
 		sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
 		return;
 	}
@@ -124,6 +166,9 @@ int httpd_new(struct httpd **out, sd_event *e, const char *listen, httpd_render_
 	*out = NULL;
 	if (!colon)
 		return -EINVAL;
+	r = load_mhd();
+	if (r < 0)
+		return r;
 	host_len = (size_t)(colon - listen);
 	if (listen[0] == '[' && host_len >= 2 && colon[-1] == ']') {
 		listen++;
@@ -145,7 +190,7 @@ int httpd_new(struct httpd **out, sd_event *e, const char *listen, httpd_render_
 	h->ctx = ctx;
 	h->event = sd_event_ref(e);
 	errno = 0;
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	h->mhd = mhd.start_daemon(MHD_USE_EPOLL | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				  0, NULL, NULL, on_request, h,
 				  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
@@ -157,7 +202,7 @@ int httpd_new(struct httpd **out, sd_event *e, const char *listen, httpd_render_
 		r = errno ? -errno : -EADDRINUSE;
 		goto fail;
 	}
-	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	info = mhd.get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info) {
 		r = -EOPNOTSUPP;
 		goto fail;
@@ -182,7 +227,7 @@ void httpd_free(struct httpd *h)
 	sd_event_source_disable_unref(h->io);
 	sd_event_source_disable_unref(h->timer);
 	if (h->mhd)
-		MHD_stop_daemon(h->mhd);
+		mhd.stop_daemon(h->mhd);
 	sd_event_unref(h->event);
 	free(h);
 }

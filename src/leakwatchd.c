@@ -315,7 +315,9 @@ static void set_listen(struct daemon *d, sd_event *e)
 	r = httpd_new(&d->httpd, e, want, render_metrics, d);
 	if (r < 0) {
 		state_event(d, false, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
-			    r == -EADDRNOTAVAIL ? "no such address" : strerror(-r));
+			    r == -EADDRNOTAVAIL ? "no such address" :
+			    r == -ELIBACC ? "libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)" :
+			    strerror(-r));
 		return;
 	}
 	d->listening = strdup(want);
