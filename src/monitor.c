@@ -40,7 +40,9 @@ static struct pid_entry *lookup(struct monitor *m, pid_t pid)
 
 static void base_event(struct monitor *m, struct event *e, enum event_type t, const struct watched *w)
 {
-	event_init(e, t, m->wall_usec);
+	/* stamped when it happens: a scan of thousands of new pids takes a
+	 * while, and a process found late in it must not seem found early */
+	event_init(e, t, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
 	if (w) {
 		e->watch = m->cfg->watches[w->watch].name;
 		e->pid = w->pid;
@@ -451,8 +453,6 @@ static void sample(struct monitor *m)
 			continue;
 		}
 		m->samples++;
-		w->last = s;
-		w->last_ms = m->now_ms;
 		warming = monitor_warming(m, w);
 		v[METRIC_RSS] = s.rss;
 		v[METRIC_FDS] = s.fds;
@@ -474,6 +474,7 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 {
 	m->now_ms = now_ms;
 	m->wall_usec = wall_usec;
+	m->tick_mono_usec = clock_usec(CLOCK_MONOTONIC);
 	if (m->gen == 0 || m->rematch || now_ms - m->last_scan_ms >= SCAN_MIN_MS) {
 		uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 

@@ -26,8 +26,6 @@ struct watched {
 	size_t watch;              /* index into the config's watches */
 	char comm[16];
 	struct proc_handle h;
-	struct proc_sample last;
-	uint64_t last_ms;
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
@@ -70,6 +68,7 @@ struct monitor {
 	uint64_t now_ms;           /* boot-time ms of the current tick */
 	uint64_t last_scan_ms;     /* when discovery last ran */
 	uint64_t wall_usec;        /* wall clock of the current tick */
+	uint64_t tick_mono_usec;   /* CLOCK_MONOTONIC at the start of the tick */
 	uint64_t samples;          /* process-samples taken, in all */
 	uint64_t scans;            /* discovery scans, in all */
 	uint64_t scan_usec;        /* duration of the last scan */

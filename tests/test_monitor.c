@@ -99,8 +99,8 @@ int main(void)
 	for (struct watched *w = m.watched; w; w = w->next) {
 		if (w->pid == 101) {
 			CHECK_STR(cfg->watches[w->watch].name, "workers");
-			CHECK(w->last.fds == 5 + 60);
-			CHECK(w->last.threads == 2);
+			CHECK(w->m[METRIC_FDS].value == 5 + 60);
+			CHECK(w->m[METRIC_THREADS].value == 2);
 		}
 		if (w->pid == 100)
 			CHECK_STR(cfg->watches[w->watch].name, "pythons");

@@ -13,7 +13,7 @@ Workers keep the default SIGTERM disposition: a SIGTERM kills them, and the
 master's log shows it.
 
 --log FILE gets one JSON object a line, written by the master:
-    {"t": UNIX_TIME, "ev": "spawn", "slot": N, "pid": PID}
+    {"t": UNIX_TIME, "ev": "spawn", "slot": N, "pid": PID}   (t: just before the fork)
     {"t": UNIX_TIME, "ev": "exit", "slot": N, "pid": PID, "status": "signal TERM" | "exit N"}
     {"t": UNIX_TIME, "ev": "stop"}         (the master was told to stop)
 
@@ -63,12 +63,15 @@ def main():
     workers = {}            # pid -> slot
     stopping = False
 
-    def record(**rec):
+    def record(t=None, **rec):
         if log:
-            rec = dict(t=round(time.time(), 4), **rec)
+            rec = dict(t=round(time.time() if t is None else t, 4), **rec)
             log.write(json.dumps(rec) + "\n")
 
     def spawn(slot):
+        # the time before the fork: the master may run late after it, and
+        # the worker must never seem to be found before it existed
+        t = time.time()
         pid = os.fork()
         if pid == 0:
             try:
@@ -76,7 +79,7 @@ def main():
             finally:
                 os._exit(0)
         workers[pid] = slot
-        record(ev="spawn", slot=slot, pid=pid)
+        record(t=t, ev="spawn", slot=slot, pid=pid)
 
     def stop(signum, frame):
         nonlocal stopping
