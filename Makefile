@@ -125,8 +125,29 @@ check: all unit golden compilers catalog unitfile alerts sanitize scenario actio
 demo: $(BUILD)/leakwatchd
 	@sh tests/demo.sh $(BUILD)/leakwatchd
 
-# Benchmarks print figures; they do not fail on a goal (bench/README.md).
-bench: bench-cpu bench-memory
+# Benchmarks print figures; they do not fail on a goal (bench/README.md,
+# BENCHMARKS.md).  `make bench` takes about 15 minutes, bench-full hours.
+bench: bench-cpu bench-memory bench-detect bench-scale
+
+bench-full: $(BUILD)/leakwatchd
+	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench-matrix \
+	  --sizes 10,100,1000,5000 --fds 10,1000 --runs 3 --seconds 20
+	$(PYTHON) bench/scale.py all $(BUILD)/leakwatchd
+	$(PYTHON) bench/detect.py --daemon $(BUILD)/leakwatchd --full --rates 1024
+	BENCH_MEMORY_SECONDS=1800 sh bench/memory.sh $(BUILD)/leakwatchd
+
+# CPU per process-sample beside the floor, psutil, monit and process-exporter
+bench-matrix: $(BUILD)/leakwatchd
+	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench-matrix \
+	  --sizes 10,100,1000 --fds 10 --runs 3 --seconds 10
+
+# time from leak start to the first warning, beside monit and reload-on-rss
+bench-detect: $(BUILD)/leakwatchd
+	$(PYTHON) bench/detect.py --daemon $(BUILD)/leakwatchd
+
+# discovery among 5000 processes; memory at 10, 1000, 5000 watched
+bench-scale: $(BUILD)/leakwatchd
+	$(PYTHON) bench/scale.py all $(BUILD)/leakwatchd --runs 1
 
 bench-cpu: $(BUILD)/leakwatchd
 	@sh bench/run.sh $(BUILD)/leakwatchd
@@ -159,4 +180,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
