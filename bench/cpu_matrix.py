@@ -747,6 +747,17 @@ def csv_val(v):
 
 # ---------------------------------------------------------------------------
 
+def write_csv(path, rows):
+    """The whole file again after every size, renamed into place: a file
+    replaced meanwhile (a git checkout, say) does not swallow the rest."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, CSV_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
 def wait_quiet(a, mine):
     """With --wait-quiet: wait while more than --max-other-procs processes
     that this script did not start are on the machine."""
@@ -853,9 +864,7 @@ def main():
     say("leakwatchd %s (git %s); %s" % (daemon, rev, "; ".join(vers)))
 
     os.makedirs(os.path.dirname(os.path.abspath(a.csv)), exist_ok=True)
-    csvf = open(a.csv, "w", newline="")
-    cw = csv.DictWriter(csvf, CSV_FIELDS)
-    cw.writeheader()
+    csv_rows = []
 
     summary = {}     # (n, fds) -> table
     skipped = []
@@ -939,15 +948,16 @@ def main():
                     row = {"kind": "run", "n": n, "fds": nfds, "decoys": n_decoys,
                            "interval_ms": a.interval_ms, "seconds": a.seconds, "run": i + 1}
                     row.update({k: r.get(k) for k in CSV_FIELDS if k in r})
-                    cw.writerow({k: csv_val(v) for k, v in row.items()})
+                    csv_rows.append({k: csv_val(v) for k, v in row.items()})
                 row = {"kind": "median", "n": n, "fds": nfds, "decoys": n_decoys,
                        "interval_ms": a.interval_ms, "seconds": a.seconds, "run": "median", "tool": tool}
                 row.update(m)
-                cw.writerow({k: csv_val(row.get(k)) for k in CSV_FIELDS})
-            csvf.flush()
+                csv_rows.append({k: csv_val(row.get(k)) for k in CSV_FIELDS})
+            write_csv(a.csv, csv_rows)
             print_combo(n, nfds, n_decoys, c, table, tools)
             say("(this size took %.0f s; load average %s)" % (time.monotonic() - t_combo, load_avg()))
-    csvf.close()
+
+    write_csv(a.csv, csv_rows)
 
     # ---- summary against the goals -----------------------------------------
     say("")
