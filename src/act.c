@@ -105,7 +105,7 @@ static void report(const struct subject *s, const char *result, const char *fmt,
 static int same_process(struct actor *a, pid_t pid, unsigned long long start_ticks)
 {
 	struct proc_stat st;
-	int r = proc_read_stat(a->root, pid, &st);
+	int r = proc_read_stat(a->root, pid, &st, NULL);
 
 	if (r < 0)
 		return r;

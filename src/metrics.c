@@ -277,10 +277,13 @@ void metrics_render(struct buf *b, const struct monitor *m, const struct metrics
 	family(b, "leakwatch_samples_total", "counter", "Process-samples taken.");
 	buf_puts(b, "leakwatch_samples_total");
 	value(b, (double)m->samples);
-	family(b, "leakwatch_scans_total", "counter", "Discovery scans of /proc.");
+	family(b, "leakwatch_scans_total", "counter", "Discovery passes over /proc (full scans and probes of new pids).");
 	buf_puts(b, "leakwatch_scans_total");
 	value(b, (double)m->scans);
-	family(b, "leakwatch_scan_duration_seconds", "gauge", "Duration of the last discovery scan of /proc.");
+	family(b, "leakwatch_full_scans_total", "counter", "Discovery passes that read /proc's whole directory.");
+	buf_puts(b, "leakwatch_full_scans_total");
+	value(b, (double)m->full_scans);
+	family(b, "leakwatch_scan_duration_seconds", "gauge", "Duration of the last discovery pass over /proc.");
 	buf_puts(b, "leakwatch_scan_duration_seconds");
 	value(b, (double)m->scan_usec / 1e6);
 	family(b, "leakwatch_ticks_total", "counter", "Ticks (a discovery scan when due, and a sample of each watched process).");

@@ -14,16 +14,27 @@
 #include "state.h"
 #include "units.h"
 
-/* A process younger than this is matched again at every scan: it may not
- * have exec'd its real program yet.  Older non-matching pids are matched
- * again every RECHECK_MS, for the rare late exec. */
+/* A process younger than this is matched again at every discovery: it may
+ * not have exec'd its real program yet.  Older non-matching pids are
+ * matched again every RECHECK_MS, for the rare late exec. */
 #define YOUNG_MS   3000
 #define RECHECK_MS 60000
 
-/* Discovery reads every pid's directory entry: with short intervals, do it
- * at most once a second.  Watched processes are sampled at every tick all
- * the same, and their exits are seen there (ESRCH on the kept fds). */
-#define SCAN_MIN_MS 1000
+/* Discovery runs at most once a second: with short intervals, watched
+ * processes are still sampled at every tick, and their exits are seen there
+ * (ESRCH on the kept fds).  The slack keeps a tick that comes a hair early
+ * from skipping its discovery. */
+#define SCAN_MIN_MS   1000
+#define SCAN_SLACK_MS 50
+
+/* Discovery reads /proc's whole directory (a full scan) only every
+ * RECHECK_MS, or when it cannot know which pids are new.  In between, the
+ * last-pid field of /proc/loadavg says whether any pid was allocated since
+ * the last discovery, and which: pids are allocated upward, so the new ones
+ * are (last, now], and each is looked up by number (a probe).  A full scan
+ * instead when the pids wrapped, or when there are more new pids than
+ * PROBE_MAX and a quarter of the known ones (a readdir is then cheaper). */
+#define PROBE_MAX 64
 
 static unsigned slot(pid_t pid)
 {
@@ -57,19 +68,23 @@ static void emit(struct monitor *m, struct event *e)
 		m->emit(m->emit_ctx, e);
 }
 
-/* Read what the criteria need about a pid, from stat on. */
-static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e)
+/* Read what the criteria need about a pid, from stat on.  A probed pid may
+ * be a thread's (readdir lists group leaders alone): -ESRCH for those. */
+static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e, bool probe)
 {
 	struct proc_stat st;
 	char rel[40], buf[4096];
 	ssize_t n;
+	bool thread = false;
 	int r;
 
 	proc_info_clear(&e->info);
 	e->info.pid = pid;
-	r = proc_read_stat(&m->root, pid, &st);
+	r = proc_read_stat(&m->root, pid, &st, probe ? &thread : NULL);
 	if (r < 0)
 		return r;
+	if (thread)
+		return -ESRCH;
 	e->info.ppid = st.ppid;
 	e->info.start_ticks = st.start_ticks;
 	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
@@ -112,13 +127,13 @@ static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e)
 	return 0;
 }
 
-static struct pid_entry *add_entry(struct monitor *m, pid_t pid)
+static struct pid_entry *add_entry(struct monitor *m, pid_t pid, bool probe)
 {
 	struct pid_entry *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
-	if (read_info(m, pid, e) < 0) {
+	if (read_info(m, pid, e, probe) < 0) {
 		proc_info_clear(&e->info);
 		free(e);
 		return NULL;
@@ -126,7 +141,18 @@ static struct pid_entry *add_entry(struct monitor *m, pid_t pid)
 	e->gen = m->gen;
 	e->next = m->table[slot(pid)];
 	m->table[slot(pid)] = e;
+	m->n_entries++;
+	m->n_seen++;
 	return e;
+}
+
+static void drop_entry(struct monitor *m, struct pid_entry *e)
+{
+	if (e->gen == m->gen)
+		m->n_seen--;
+	m->n_entries--;
+	proc_info_clear(&e->info);
+	free(e);
 }
 
 static const struct proc_info *parent_info(void *ctx, pid_t ppid)
@@ -135,7 +161,7 @@ static const struct proc_info *parent_info(void *ctx, pid_t ppid)
 	struct pid_entry *e = lookup(m, ppid);
 
 	if (!e)
-		e = add_entry(m, ppid);
+		e = add_entry(m, ppid, false);
 	return e ? &e->info : NULL;
 }
 
@@ -273,46 +299,91 @@ static bool pidfile_target(struct monitor *m, pid_t pid)
 	return false;
 }
 
-static void scan(struct monitor *m)
+static void read_pidfiles(struct monitor *m)
+{
+	m->n_pidfiles = 0;
+	for (size_t i = 0; i < m->cfg->n_watches; i++)
+		for (const struct match *mt = &m->cfg->watches[i].match; mt; mt = mt->parent)
+			if (mt->pidfile)
+				pidfile_pid(m, mt->pidfile);
+}
+
+static bool young(const struct monitor *m, const struct pid_entry *e)
+{
+	return !e->w && !e->never && m->now_ms < e->start_ms + YOUNG_MS;
+}
+
+/* Remember the young unmatched pids, to match them again at the next
+ * discovery whatever kind it is. */
+static void note_young(struct monitor *m, const struct pid_entry *e)
+{
+	if (!young(m, e))
+		return;
+	if (m->n_young == m->cap_young) {
+		size_t cap = m->cap_young ? 2 * m->cap_young : 16;
+		pid_t *p = realloc(m->young, cap * sizeof(*p));
+
+		if (!p)
+			return;     /* then found at the next full scan */
+		m->young = p;
+		m->cap_young = cap;
+	}
+	m->young[m->n_young++] = e->info.pid;
+}
+
+/* A pid listed by the full scan, or named by a pidfile or the young list. */
+static void visit(struct monitor *m, pid_t pid, bool probe)
+{
+	struct pid_entry *e = lookup(m, pid);
+
+	if (!e) {
+		if (probe)
+			m->probes++;
+		e = add_entry(m, pid, probe);
+		if (e) {
+			evaluate(m, e);
+			note_young(m, e);
+		}
+		return;
+	}
+	if (e->gen != m->gen) {
+		e->gen = m->gen;
+		m->n_seen++;
+	}
+	if (e->w || e->never)
+		return;
+	if (m->rematch || m->recheck_all || m->now_ms < e->start_ms + YOUNG_MS ||
+	    m->now_ms + SCAN_MIN_MS >= e->checked_ms + RECHECK_MS || pidfile_target(m, e->info.pid)) {
+		if (read_info(m, e->info.pid, e, false) == 0)
+			evaluate(m, e);
+	}
+	note_young(m, e);
+}
+
+/* Read /proc's whole directory: new pids, the re-check, and the exits. */
+static void full_scan(struct monitor *m)
 {
 	DIR *d = m->dir;
 	struct dirent *de;
 
 	m->gen++;
-	m->n_pidfiles = 0;
+	m->n_seen = 0;
+	m->n_young = 0;
 	/* Read the pidfiles first, so a pid named in one is matched again. */
-	for (size_t i = 0; i < m->cfg->n_watches; i++)
-		for (const struct match *mt = &m->cfg->watches[i].match; mt; mt = mt->parent)
-			if (mt->pidfile)
-				pidfile_pid(m, mt->pidfile);
+	read_pidfiles(m);
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		struct pid_entry *e;
-		char *end;
-		long pid;
+		pid_t pid = proc_name_pid(de->d_name);
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end)
-			continue;
-		e = lookup(m, (pid_t)pid);
-		if (e) {
-			e->gen = m->gen;
-			if (e->w || e->never)
-				continue;
-			if (m->rematch || m->now_ms < e->start_ms + YOUNG_MS ||
-			    m->now_ms - e->checked_ms >= RECHECK_MS || pidfile_target(m, e->info.pid)) {
-				if (read_info(m, e->info.pid, e) == 0)
-					evaluate(m, e);
-			}
-			continue;
-		}
-		e = add_entry(m, (pid_t)pid);
-		if (e)
-			evaluate(m, e);
+		if (pid > 0)
+			visit(m, pid, false);
 	}
 	m->rematch = false;
+	m->recheck_all = false;
+	m->last_full_ms = m->now_ms;
+	m->full_scans++;
+	if (m->n_seen == m->n_entries)
+		return;     /* every pid known was listed: none exited */
 
 	/* Forget the pids that were not listed: they exited. */
 	for (unsigned i = 0; i < PID_TABLE_SIZE; i++) {
@@ -325,13 +396,79 @@ static void scan(struct monitor *m)
 				*pp = e->next;
 				if (e->w)
 					unwatch(m, e->w, true);
-				proc_info_clear(&e->info);
-				free(e);
+				drop_entry(m, e);
 			} else {
 				pp = &e->next;
 			}
 		}
 	}
+}
+
+/* The pids allocated since the last discovery, looked up by number, then
+ * the young ones and those named by pidfiles matched again.  Exits of
+ * unwatched processes wait for the next full scan. */
+static void probe_scan(struct monitor *m, long from, long to)
+{
+	size_t n_young = m->n_young;
+	pid_t *old = NULL;
+
+	read_pidfiles(m);
+	if (n_young) {
+		old = m->young;
+		m->young = NULL;
+		m->cap_young = m->n_young = 0;
+	}
+	for (long pid = from; pid <= to; pid++)
+		visit(m, (pid_t)pid, true);
+	for (size_t i = 0; i < n_young; i++) {
+		struct pid_entry *e = lookup(m, old[i]);
+
+		if (e && young(m, e) && e->checked_ms != m->now_ms)
+			visit(m, old[i], false);
+	}
+	free(old);
+	for (size_t i = 0; i < m->n_pidfiles; i++) {
+		pid_t pid = m->pidfiles[i].pid;
+		struct pid_entry *e = pid > 0 ? lookup(m, pid) : NULL;
+
+		if (pid > 0 && (!e || e->checked_ms != m->now_ms))
+			visit(m, pid, true);
+	}
+}
+
+static int read_last_pid(struct monitor *m, long *pid)
+{
+	char buf[128];
+	ssize_t n;
+
+	if (m->loadavg_fd < 0)
+		return -ENOENT;
+	n = pread(m->loadavg_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	return proc_parse_last_pid(buf, (size_t)n, pid);
+}
+
+static void discover(struct monitor *m)
+{
+	long last = -1, fresh;
+
+	if (read_last_pid(m, &last) < 0)
+		last = -1;
+	fresh = last - m->last_pid;
+	if (m->gen && m->now_ms + SCAN_SLACK_MS >= m->last_full_ms + RECHECK_MS) {
+		/* the minute is up: match every pid again, once */
+		m->recheck_all = true;
+		full_scan(m);
+	} else if (m->gen == 0 || m->rematch || last < 0 || m->last_pid < 0 || fresh < 0 ||
+		   (fresh > PROBE_MAX && (size_t)fresh > m->n_entries / 4)) {
+		full_scan(m);
+	} else {
+		probe_scan(m, m->last_pid + 1, last);
+	}
+	/* read before the scan: a pid allocated during it is probed next time
+	 * (and found known, if the scan listed it) */
+	m->last_pid = last;
 }
 
 /* A watched process could not be sampled.  Gone (ESRCH): report it and
@@ -357,8 +494,7 @@ static void forget(struct monitor *m, struct watched *w, int err)
 
 		if (err == -ESRCH) {
 			*pp = e->next;
-			proc_info_clear(&e->info);
-			free(e);
+			drop_entry(m, e);
 		} else {
 			e->w = NULL;
 			e->never = true;
@@ -475,11 +611,11 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 	m->now_ms = now_ms;
 	m->wall_usec = wall_usec;
 	m->tick_mono_usec = clock_usec(CLOCK_MONOTONIC);
-	if (m->gen == 0 || m->rematch || now_ms - m->last_scan_ms >= SCAN_MIN_MS) {
+	if (m->gen == 0 || m->rematch || now_ms + SCAN_SLACK_MS >= m->last_scan_ms + SCAN_MIN_MS) {
 		uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 
 		m->last_scan_ms = now_ms;
-		scan(m);
+		discover(m);
 		m->scan_usec = clock_usec(CLOCK_MONOTONIC) - t0;
 		m->scans++;
 		/* what the first scan did not claim is gone */
@@ -494,6 +630,22 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 	return 0;
 }
 
+/* loadavg's last pid counts in our own pid namespace: probe only when the
+ * root is a /proc of that namespace (its "self" is us). */
+static int open_loadavg(const struct proc_root *root, pid_t self)
+{
+	char link[32], want[32];
+	ssize_t n = readlinkat(root->fd, "self", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%d", (int)self);
+	if (strcmp(link, want) != 0)
+		return -1;
+	return openat(root->fd, "loadavg", O_RDONLY | O_CLOEXEC);
+}
+
 int monitor_init(struct monitor *m, const char *proc_path, const struct config *cfg,
 		 pid_t self, event_fn emit_fn, void *emit_ctx)
 {
@@ -501,6 +653,8 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 
 	memset(m, 0, sizeof(*m));
 	m->root.fd = -1;
+	m->loadavg_fd = -1;
+	m->last_pid = -1;
 	m->cfg = cfg;
 	m->self = self;
 	m->hz = sysconf(_SC_CLK_TCK);
@@ -521,6 +675,7 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 		proc_root_close(&m->root);
 		return r;
 	}
+	m->loadavg_fd = open_loadavg(&m->root, self);
 	return 0;
 }
 
@@ -588,6 +743,12 @@ void monitor_free(struct monitor *m)
 	proc_root_close(&m->root);
 	free(m->pidfiles);
 	m->pidfiles = NULL;
+	free(m->young);
+	m->young = NULL;
+	m->n_young = m->cap_young = 0;
+	if (m->loadavg_fd >= 0)
+		close(m->loadavg_fd);
+	m->loadavg_fd = -1;
 	free(m->cmdline_buf);
 	m->cmdline_buf = NULL;
 	while (m->restore) {

@@ -15,7 +15,7 @@
 #include "match.h"
 #include "proc.h"
 
-#define PID_TABLE_SIZE 1024
+#define PID_TABLE_SIZE 4096
 #define CMDLINE_MAX (64 * 1024)   /* longer command lines are matched on their start */
 
 struct watched {
@@ -64,15 +64,25 @@ struct monitor {
 	struct pid_entry *table[PID_TABLE_SIZE];
 	struct watched *watched;
 	size_t n_watched;
-	unsigned gen;
+	size_t n_entries;          /* pid entries in the table */
+	size_t n_seen;             /* of them, seen by the current full scan */
+	unsigned gen;              /* full scans so far */
 	uint64_t now_ms;           /* boot-time ms of the current tick */
 	uint64_t last_scan_ms;     /* when discovery last ran */
+	uint64_t last_full_ms;     /* when /proc's directory was last read whole */
+	int loadavg_fd;            /* ROOT/loadavg, kept; -1: every discovery is a full scan */
+	long last_pid;             /* its last-pid field at the last discovery; -1 unknown */
+	pid_t *young;              /* unmatched pids still young at the last discovery */
+	size_t n_young, cap_young;
 	uint64_t wall_usec;        /* wall clock of the current tick */
 	uint64_t tick_mono_usec;   /* CLOCK_MONOTONIC at the start of the tick */
 	uint64_t samples;          /* process-samples taken, in all */
-	uint64_t scans;            /* discovery scans, in all */
+	uint64_t scans;            /* discovery passes, in all */
+	uint64_t full_scans;       /* of them, full reads of /proc's directory */
+	uint64_t probes;           /* new pids looked up by number, not by a full scan */
 	uint64_t scan_usec;        /* duration of the last scan */
 	bool rematch;              /* the config changed: evaluate every pid again */
+	bool recheck_all;          /* this full scan is the minute's: likewise */
 	struct pidfile_cache {
 		const char *path;
 		pid_t pid;

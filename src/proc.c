@@ -201,16 +201,79 @@ ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, si
 	return total;
 }
 
-int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st)
+int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, bool *thread)
 {
 	char rel[32], buf[1024];
 	ssize_t n;
+	int ret;
 
 	snprintf(rel, sizeof(rel), "%d/stat", (int)pid);
 	n = proc_read_file(r, rel, buf, sizeof(buf));
 	if (n < 0)
 		return n == -ENOENT ? -ESRCH : (int)n;
-	return proc_parse_stat(buf, (size_t)n, st);
+	ret = proc_parse_stat(buf, (size_t)n, st);
+	if (ret == 0 && thread)
+		*thread = proc_stat_is_thread(buf, (size_t)n);
+	return ret;
+}
+
+bool proc_stat_is_thread(const char *buf, size_t len)
+{
+	const char *p = NULL, *end = buf + len;
+	int field = 2;
+
+	for (const char *q = end; q > buf; q--)
+		if (q[-1] == ')') {
+			p = q;
+			break;
+		}
+	if (!p)
+		return false;
+	/* p is just after comm: each space starts the next field */
+	for (; p < end && *p != '\n'; p++) {
+		if (*p != ' ')
+			continue;
+		if (++field == 38)
+			return p + 3 <= end && p[1] == '-' && p[2] == '1' &&
+			       (p + 3 == end || p[3] == ' ' || p[3] == '\n');
+	}
+	return false;
+}
+
+int proc_parse_last_pid(const char *buf, size_t len, long *pid)
+{
+	const char *p = buf + len;
+	long v = 0, mul = 1;
+	bool digits = false;
+
+	while (p > buf && (p[-1] == '\n' || p[-1] == ' '))
+		p--;
+	for (; p > buf && p[-1] >= '0' && p[-1] <= '9'; p--) {
+		if (mul > 100000000L)
+			return -EINVAL;
+		v += (p[-1] - '0') * mul;
+		mul *= 10;
+		digits = true;
+	}
+	if (!digits || p == buf || p[-1] != ' ' || memchr(buf, '/', (size_t)(p - buf)) == NULL)
+		return -EINVAL;
+	*pid = v;
+	return 0;
+}
+
+pid_t proc_name_pid(const char *name)
+{
+	long v = 0;
+	const char *p = name;
+
+	if (*p < '1' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > 0x7fffffffL)
+			return 0;
+	}
+	return *p ? 0 : (pid_t)v;
 }
 
 int proc_parse_statm(const char *buf, size_t len, long *resident_pages)

@@ -38,6 +38,19 @@ int proc_parse_statm(const char *buf, size_t len, long *resident_pages);
 /* Parse the text of /proc/PID/stat (comm may contain spaces and ')'). */
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st);
 
+/* Is this the stat text of a thread that is not its group's leader?  Field
+ * 38, exit_signal, is -1 for those alone (a /proc/TID lookup works for any
+ * thread, though readdir lists only leaders). */
+bool proc_stat_is_thread(const char *buf, size_t len);
+
+/* The last-pid field of /proc/loadavg ("0.00 0.01 0.05 1/123 4567"): the
+ * pid most recently allocated in the reader's pid namespace. */
+int proc_parse_last_pid(const char *buf, size_t len, long *pid);
+
+/* A /proc directory entry's name as a pid: all digits, no leading zero,
+ * within pid_t; else 0. */
+pid_t proc_name_pid(const char *name);
+
 /* The systemd unit from the text of /proc/PID/cgroup: the deepest path
  * component ending in .service or .scope.  -ENOENT when there is none. */
 int proc_parse_unit(const char *cgroup, char *unit, size_t len);
@@ -66,8 +79,9 @@ void proc_root_close(struct proc_root *r);
  * returns the length read or -errno. */
 ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size);
 
-/* Read /proc/PID/stat once. */
-int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st);
+/* Read /proc/PID/stat once.  thread, when not NULL, is set to
+ * proc_stat_is_thread() of the text. */
+int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, bool *thread);
 
 /* A watched process: kept descriptors and its identity. */
 struct proc_handle {

@@ -395,6 +395,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			{ "leakwatch_actions_total", "counter" },
 			{ "leakwatch_samples_total", "counter" },
 			{ "leakwatch_scans_total", "counter" },
+			{ "leakwatch_full_scans_total", "counter" },
 			{ "leakwatch_scan_duration_seconds", "gauge" },
 			{ "leakwatch_ticks_total", "counter" },
 			{ "leakwatch_tick_seconds_total", "counter" },
@@ -488,6 +489,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	/* the daemon's own figures */
 	CHECK(sample(b.data, "leakwatch_samples_total") == (double)m->samples && m->samples > 0);
 	CHECK(sample(b.data, "leakwatch_scans_total") == (double)m->scans && m->scans > 0);
+	CHECK(sample(b.data, "leakwatch_full_scans_total") == (double)m->full_scans && m->full_scans > 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 120);
 	CHECK(sample(b.data, "leakwatch_tick_duration_seconds") == 0.000125);
 	CHECK(sample(b.data, "leakwatch_tick_seconds_total") == 0.0175);
@@ -541,7 +543,7 @@ static void test_empty(const struct config *cfg)
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
-	CHECK(count(b.data, "# TYPE ") == 17 && count(b.data, "# HELP ") == 17);
+	CHECK(count(b.data, "# TYPE ") == 18 && count(b.data, "# HELP ") == 18);
 	CHECK(expo_family(&x, "leakwatch_process_rss_bytes") && expo_family(&x, "leakwatch_process_rss_bytes")->samples == 0);
 	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"idle\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 0);

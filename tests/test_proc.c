@@ -1,6 +1,7 @@
 /* /proc parsing: stat lines (odd comms), cgroup units, cmdline joining,
  * status uid, Python detection. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "check.h"
@@ -133,9 +134,71 @@ static void test_statm(void)
 	}
 }
 
+/* Field 38 (exit_signal) is -1 for a thread that is not its group's leader. */
+static void test_thread(void)
+{
+	static const struct { const char *line; bool thread; } cases[] = {
+		{ "4243 (python3) S 1 4242 4242 0 -1 4194368 0 0 0 0 0 0 0 0 20 0 3 0 123460 25000000 6144 "
+		  "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 -1 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", true },
+		{ "4242 (python3) S 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 3 0 123456 25000000 6144 "
+		  "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", false },
+		/* a comm with spaces and ')': counted from the last ')' */
+		{ "9 (a ) -1 b) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1 2 3 1 1 0 0 0 0 0 0 0 0 0 0 -1 0\n", true },
+		{ "9 (a ) -1 b) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1 2 3 1 1 0 0 0 0 0 0 0 0 0 0 -10 0\n", false },
+		/* -1 as the very last field, without a newline */
+		{ "9 (a) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1 2 3 1 1 0 0 0 0 0 0 0 0 0 0 -1", true },
+		/* too short to have field 38 (old kernels, fixtures) */
+		{ "9 (a) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1 2 3 -1\n", false },
+		{ "no parenthesis -1", false },
+		{ "", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(proc_stat_is_thread(cases[i].line, strlen(cases[i].line)) == cases[i].thread,
+			  "case %zu", i);
+}
+
+static void test_last_pid(void)
+{
+	static const struct { const char *text; int r; long pid; } cases[] = {
+		{ "0.20 0.22 0.30 1/345 12345\n", 0, 12345 },
+		{ "0.00 0.00 0.00 2/99 4194304", 0, 4194304 },
+		{ "1.50 1.20 1.00 3/120 1\n\n", 0, 1 },
+		{ "0.20 0.22 0.30 1/345 \n", -EINVAL, 0 },
+		{ "12345\n", -EINVAL, 0 },            /* no runnable/total field */
+		{ "0.20 0.22 0.30 1/345 12345678901\n", -EINVAL, 0 },
+		{ "0.20 0.22 0.30 1/345 12a45\n", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long pid = -7;
+		int r = proc_parse_last_pid(cases[i].text, strlen(cases[i].text), &pid);
+
+		CHECK_MSG(r == cases[i].r, "case %zu: r=%d", i, r);
+		CHECK_MSG(pid == (r == 0 ? cases[i].pid : -7), "case %zu: pid=%ld", i, pid);
+	}
+}
+
+static void test_name_pid(void)
+{
+	static const struct { const char *name; pid_t pid; } cases[] = {
+		{ "1", 1 }, { "4194304", 4194304 }, { "2147483647", 2147483647 },
+		{ "2147483648", 0 }, { "99999999999999999999", 0 },
+		{ "0", 0 }, { "01", 0 }, { "self", 0 }, { "12a", 0 }, { "", 0 },
+		{ "-1", 0 }, { " 1", 0 }, { "1 ", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(proc_name_pid(cases[i].name) == cases[i].pid, "case %zu (%s)", i, cases[i].name);
+}
+
 int main(void)
 {
 	test_stat();
+	test_thread();
+	test_last_pid();
+	test_name_pid();
 	test_statm();
 	test_unit();
 	test_cmdline();

@@ -1,0 +1,213 @@
+/* Discovery between full scans, on a fixture /proc tree whose "self" is the
+ * monitor's pid and which has a loadavg: new pids are probed by number from
+ * loadavg's last-pid field; young pids are matched again; threads are
+ * skipped; the directory is read whole once a minute (late exec, exits),
+ * when the pids wrapped, when too many are new, and after a reload. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "fixture.h"
+#include "monitor.h"
+
+#define SELF 300
+
+static int found[2048], gone[2048];
+
+static void on_event(void *ctx, struct event *e)
+{
+	(void)ctx;
+	if (e->pid <= 0 || e->pid >= 2048)
+		return;
+	if (e->type == EVENT_FOUND)
+		found[e->pid]++;
+	if (e->type == EVENT_GONE)
+		gone[e->pid]++;
+}
+
+static void last_pid(long pid)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "0.10 0.20 0.30 1/123 %ld\n", pid);
+
+	put("loadavg", buf, (size_t)n);
+}
+
+/* A process started at boot-time second START_S (young for 3 s after). */
+static void proc_at(int pid, const char *comm, const char *argv0, double start_s)
+{
+	make_proc(pid, comm, 1, PF_USER, argv0, 1);
+	stat_file(pid, comm, 1, PF_USER, 1, 1000, (unsigned long long)(start_s * 100));
+}
+
+/* The full 52-field stat of a thread (exit_signal -1) named COMM. */
+static void thread_at(int pid, int tgid, const char *comm)
+{
+	char rel[64], buf[512];
+	int n = snprintf(buf, sizeof(buf),
+			 "%d (%s) S 1 %d %d 0 -1 4194368 0 0 0 0 0 0 0 0 20 0 2 0 100 1000 1000 "
+			 "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 -1 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+			 pid, comm, tgid, tgid);
+
+	make_proc(pid, comm, 1, PF_USER, "python3 worker.py", 1);
+	snprintf(rel, sizeof(rel), "%d/stat", pid);
+	put(rel, buf, (size_t)n);
+}
+
+static void rm_proc(int pid)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/%d", root, pid);
+	CHECK(system(cmd) == 0);
+}
+
+static uint64_t now_ms;
+
+static void tick_at(struct monitor *m, double s)
+{
+	now_ms = (uint64_t)(s * 1000);
+	monitor_tick(m, now_ms, WALL_BASE + now_ms * 1000);
+}
+
+static bool known(struct monitor *m, pid_t pid)
+{
+	for (struct pid_entry *e = m->table[(unsigned)pid % PID_TABLE_SIZE]; e; e = e->next)
+		if (e->info.pid == pid)
+			return true;
+	return false;
+}
+
+static const char *config_text =
+	"interval: 1s\n"
+	"watches:\n"
+	"  - name: targets\n"
+	"    match: { cmdline: \"^python3 app\\\\.py\" }\n"
+	"    window: 20s\n"
+	"    rss: { growth: 100M/h }\n";
+
+int main(void)
+{
+	struct config *cfg;
+	struct monitor m;
+	char path[300];
+
+	if (!make_root("discovery"))
+		return 2;
+	cfg = load_config(config_text);
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return check_done("test_discovery");
+	snprintf(path, sizeof(path), "%s/self", root);
+	CHECK(symlink("300", path) == 0);
+	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
+	make_proc(SELF, "leakwatchd", 1, PF_USER, "leakwatchd", 3);
+	proc_at(100, "python3", "python3 app.py", 1);
+	proc_at(101, "bash", "bash", 1);
+	last_pid(101);
+
+	CHECK(monitor_init(&m, root, cfg, SELF, on_event, NULL) == 0);
+	CHECK(m.loadavg_fd >= 0);
+
+	/* the first discovery reads the directory whole */
+	tick_at(&m, 100);
+	CHECK(found[100] == 1 && m.full_scans == 1 && m.n_entries == 4);
+
+	/* nothing new: no scan, no probe */
+	tick_at(&m, 101);
+	CHECK(m.scans == 2 && m.full_scans == 1 && m.probes == 0);
+
+	/* a new process: probed by number */
+	proc_at(102, "python3", "python3 app.py --port 8001", 101.5);
+	last_pid(102);
+	tick_at(&m, 102);
+	CHECK(found[102] == 1 && m.full_scans == 1 && m.probes == 1);
+
+	/* the pids in between were threads, a process gone already, and a
+	 * shell that will exec the target: only the shell is remembered */
+	thread_at(103, 100, "python3");
+	proc_at(105, "sh", "sh -c exec python3 app.py", 102.5);
+	last_pid(105);
+	tick_at(&m, 103);
+	CHECK(found[103] == 0 && !known(&m, 103) && known(&m, 105) && found[105] == 0);
+	CHECK(m.full_scans == 1 && m.probes == 4);   /* 103, 104, 105 */
+	CHECK(m.n_young == 1 && m.young[0] == 105);
+
+	/* the exec, with no new pid: the young pid is matched again */
+	put("105/cmdline", "python3\0app.py\0", 15);
+	stat_file(105, "python3", 1, PF_USER, 1, 1000, 10250);
+	tick_at(&m, 104);
+	CHECK(found[105] == 1 && m.full_scans == 1 && m.probes == 4 && m.n_young == 0);
+
+	/* an exec past the young age is found at the next full scan, a minute
+	 * after the last one, which also forgets the pids that exited */
+	proc_at(106, "sh", "sh", 103.5);
+	last_pid(106);
+	tick_at(&m, 105);
+	tick_at(&m, 106);
+	tick_at(&m, 107);
+	CHECK(known(&m, 106) && found[106] == 0 && m.n_young == 0);
+	put("106/cmdline", "python3\0app.py\0", 15);
+	rm_proc(101);
+	for (int s = 108; s < 160; s++)
+		tick_at(&m, s);
+	CHECK(found[106] == 0 && m.full_scans == 1 && known(&m, 101));
+	tick_at(&m, 160);
+	CHECK(found[106] == 1 && m.full_scans == 2 && !known(&m, 101));
+
+	/* a pid that wrapped round below the last one: a full scan */
+	proc_at(50, "python3", "python3 app.py", 160.5);
+	last_pid(50);
+	tick_at(&m, 161);
+	CHECK(found[50] == 1 && m.full_scans == 3);
+
+	/* many pids at once (more than 64 and a quarter of the known ones):
+	 * one full scan instead of probes */
+	proc_at(1200, "python3", "python3 app.py", 161.5);
+	last_pid(1200);
+	tick_at(&m, 162);
+	CHECK(found[1200] == 1 && m.full_scans == 4);
+	/* a few: probes */
+	proc_at(1210, "python3", "python3 app.py", 162.5);
+	last_pid(1210);
+	{
+		uint64_t probes = m.probes;
+
+		tick_at(&m, 163);
+		CHECK(found[1210] == 1 && m.full_scans == 4 && m.probes == probes + 10);
+	}
+
+	/* a reload matches every pid again: a full scan */
+	monitor_set_config(&m, cfg);
+	tick_at(&m, 163.2);
+	CHECK(m.full_scans == 5);
+
+	/* discovery at most once a second, with a little slack for early ticks */
+	{
+		uint64_t scans = m.scans;
+
+		tick_at(&m, 163.6);
+		CHECK(m.scans == scans);
+		tick_at(&m, 164.17);
+		CHECK(m.scans == scans + 1);
+	}
+	monitor_free(&m);
+
+	/* without loadavg (or in another pid namespace's /proc): a full scan
+	 * at every discovery, as before */
+	CHECK(monitor_init(&m, root, cfg, 299, on_event, NULL) == 0);
+	CHECK(m.loadavg_fd < 0);
+	tick_at(&m, 200);
+	tick_at(&m, 201);
+	tick_at(&m, 201.96);
+	CHECK(m.full_scans == 3);
+	monitor_free(&m);
+
+	config_free(cfg);
+	CHECK(remove_root() == 0);
+	return check_done("test_discovery");
+}
