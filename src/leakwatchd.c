@@ -109,6 +109,8 @@ static void notify_status(struct daemon *d)
 {
 	char summary[160], status[180];
 
+	if (!getenv("NOTIFY_SOCKET"))
+		return;     /* not under systemd: nobody to tell */
 	report_summary(&d->mon, summary, sizeof(summary));
 	snprintf(status, sizeof(status), "%s%s", summary, d->dry_run ? " (dry run)" : "");
 	if (d->ready && strcmp(status, d->status) == 0)

@@ -32,14 +32,16 @@ struct watched {
 	enum event_type retry_why;
 };
 
+/* What a full scan reads for each listed pid comes first, in one cache
+ * line with the pid itself (info.pid). */
 struct pid_entry {
 	struct pid_entry *next;    /* hash chain */
-	struct proc_info info;
+	struct watched *w;         /* the watch, when matched */
 	uint64_t start_ms;
 	uint64_t checked_ms;       /* when the match was last evaluated */
-	unsigned gen;              /* the last scan that saw this pid */
+	unsigned gen;              /* the last full scan that saw this pid */
 	bool never;                /* kernel thread, PID 1, ourselves: never watched */
-	struct watched *w;         /* the watch, when matched */
+	struct proc_info info;
 };
 
 typedef void (*event_fn)(void *ctx, struct event *e);

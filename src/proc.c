@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,28 @@
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
+
+/* The decimal number at p (an optional '-', then digits); *ok false when
+ * there are no digits.  No strtol: this runs for every sample. */
+static unsigned long long parse_num(const char *p, const char *end, bool *neg, bool *ok)
+{
+	unsigned long long v = 0;
+	const char *start;
+
+	*neg = p < end && *p == '-';
+	if (*neg)
+		p++;
+	start = p;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - 9) / 10) {
+			*ok = false;     /* no field of stat or statm is this long */
+			return 0;
+		}
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	*ok = p > start;
+	return v;
+}
 
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 {
@@ -27,12 +50,7 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 	if (!open)
 		return -EINVAL;
 	/* comm may contain ')': the real end is the last ')' */
-	close = NULL;
-	for (p = end; p > open; p--)
-		if (p[-1] == ')') {
-			close = p - 1;
-			break;
-		}
+	close = memrchr(open, ')', (size_t)(end - open));
 	if (!close)
 		return -EINVAL;
 	n = (size_t)(close - open - 1);
@@ -43,37 +61,42 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st)
 
 	/* Fields after comm, numbered as in proc(5): 3 is state. */
 	p = close + 1;
-	for (field = 3; field <= 24 && p < end; field++) {
-		char *next;
+	for (field = 3; field <= 24; field++) {
+		unsigned long long v;
+		bool neg, ok = true;
 
 		while (p < end && *p == ' ')
 			p++;
-		if (p >= end)
+		if (p >= end || *p == '\n')
 			break;
 		switch (field) {
 		case 3:
 			st->state = *p;
 			break;
 		case 4:
-			st->ppid = (pid_t)strtol(p, NULL, 10);
+			v = parse_num(p, end, &neg, &ok);
+			st->ppid = neg ? 0 : (pid_t)v;
 			break;
 		case 9:
-			st->flags = (unsigned)strtoul(p, NULL, 10);
+			v = parse_num(p, end, &neg, &ok);
+			st->flags = (unsigned)v;
 			break;
 		case 20:
-			st->threads = strtol(p, NULL, 10);
+			v = parse_num(p, end, &neg, &ok);
+			st->threads = neg ? -(long)v : (long)v;
 			break;
 		case 22:
-			st->start_ticks = strtoull(p, NULL, 10);
+			st->start_ticks = parse_num(p, end, &neg, &ok);
 			break;
 		case 24:
-			st->rss_pages = strtol(p, NULL, 10);
-			return 0;
+			v = parse_num(p, end, &neg, &ok);
+			st->rss_pages = neg ? -(long)v : (long)v;
+			return ok ? 0 : -EINVAL;
 		}
-		next = memchr(p, ' ', (size_t)(end - p));
-		if (!next)
-			break;
-		p = next;
+		if (!ok)
+			return -EINVAL;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
 	}
 	return -EINVAL;
 }
@@ -278,21 +301,27 @@ pid_t proc_name_pid(const char *name)
 
 int proc_parse_statm(const char *buf, size_t len, long *resident_pages)
 {
-	char tmp[128], *end;
-	long size, rss;
+	const char *p = buf, *end = buf + len;
+	unsigned long long rss;
+	bool neg, ok;
 
-	if (len == 0 || len >= sizeof(tmp))
+	if (len == 0 || len >= 128)
 		return -EINVAL;
-	memcpy(tmp, buf, len);
-	tmp[len] = '\0';
-	errno = 0;
-	size = strtol(tmp, &end, 10);
-	if (end == tmp || *end != ' ' || errno)
+	parse_num(p, end, &neg, &ok);            /* size */
+	if (!ok || neg)
 		return -EINVAL;
-	rss = strtol(end + 1, &end, 10);
-	if (*end != ' ' || errno || rss < 0 || size < 0)
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p >= end || *p != ' ')
 		return -EINVAL;
-	*resident_pages = rss;
+	rss = parse_num(++p, end, &neg, &ok);
+	if (!ok || neg || rss > (unsigned long long)LONG_MAX)
+		return -EINVAL;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p >= end || *p != ' ')
+		return -EINVAL;
+	*resident_pages = (long)rss;
 	return 0;
 }
 
