@@ -126,11 +126,11 @@ demo: $(BUILD)/leakwatchd
 	@sh tests/demo.sh $(BUILD)/leakwatchd
 
 # Benchmarks print figures; they do not fail on a goal (bench/README.md,
-# BENCHMARKS.md).  `make bench` takes about 15 minutes, bench-full hours.
+# BENCHMARKS.md).  `make bench` takes about 22 minutes, bench-full hours.
 bench: bench-cpu bench-memory bench-detect bench-scale
 
 bench-full: $(BUILD)/leakwatchd
-	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench-matrix \
+	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench/matrix \
 	  --sizes 10,100,1000,5000 --fds 10,1000 --runs 3 --seconds 20
 	$(PYTHON) bench/scale.py all $(BUILD)/leakwatchd
 	$(PYTHON) bench/detect.py --daemon $(BUILD)/leakwatchd --full --rates 1024
@@ -138,7 +138,7 @@ bench-full: $(BUILD)/leakwatchd
 
 # CPU per process-sample beside the floor, psutil, monit and process-exporter
 bench-matrix: $(BUILD)/leakwatchd
-	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench-matrix \
+	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench/matrix \
 	  --sizes 10,100,1000 --fds 10 --runs 3 --seconds 10
 
 # time from leak start to the first warning, beside monit and reload-on-rss

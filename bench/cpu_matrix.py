@@ -267,15 +267,17 @@ def feasible(n, nfds, n_decoys, decoy_fds, tools):
     except (OSError, ValueError):
         in_use = 0
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    need_files = n * (nfds + 3) + n_decoys * (decoy_fds + 3)
+    # file-max counts open files, not descriptors: a holder dup()s one open
+    # of /dev/null, so it takes 4 (stdin, stdout, stderr, /dev/null)
+    need_files = n * 4 + n_decoys * 4
     if nfds + 3 > nr_open or (hard != resource.RLIM_INFINITY and nfds + 3 > hard):
         return "each holder needs %d fds: above nr_open=%d or RLIMIT_NOFILE hard=%s" % (
             nfds + 3, nr_open, hard)
     # leave a tenth of file-max (and 50000) to everyone else on the machine
     room = file_max - in_use - max(file_max // 10, 50000)
     if need_files > room:
-        return ("%d holders x %d fds = %d open files; fs.file-max=%d, %d in use, "
-                "room %d after a 10%% reserve" % (n, nfds + 3, need_files, file_max, in_use, room))
+        return ("%d holders and decoys need %d open files; fs.file-max=%d, %d in use, "
+                "room %d after a 10%% reserve" % (n + n_decoys, need_files, file_max, in_use, room))
     pid_max = read_int("/proc/sys/kernel/pid_max")
     nprocs = len([d for d in os.listdir("/proc") if d.isdigit()])
     if n + n_decoys + nprocs + 1000 > pid_max:
@@ -901,8 +903,8 @@ def main():
                 "%d other processes on the machine" % (n, nfds + 3, count_fds(c.pids[-1]), n_decoys,
                                                        time.monotonic() - t_combo, load_avg(), others))
             if others > 1000:
-                say("NOTE: %d processes not started here: leakwatchd, monit and the exporter scan them "
-                    "all every round (see floor+scan), so small sizes read high" % others)
+                say("NOTE: %d processes not started here: monit and the exporter scan them all every "
+                    "round, and leakwatchd probes every pid they create: small sizes read high" % others)
             if "monit" in tools:
                 c.monit_dir, c.monit_rc = write_monit(c)
             runs = []

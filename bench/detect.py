@@ -8,7 +8,7 @@ warns, for the same limit.
         [--warmup DURATION] [--uwsgi-period S] [--timeout S]
         [--csv FILE] [--work DIR]
 
-Run from the repository root after `make` (no Makefile target).  For each
+Run from the repository root after `make` (`make bench-detect`).  For each
 leak rate R (default 1024 and 50 KiB/s) it starts one
 tests/programs/leak_memory.py --rate R --tag UNIQUE.  Its leak starts at
 once; t=0 is the moment the program says it has started (its first stderr
