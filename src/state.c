@@ -44,21 +44,29 @@ static void put_u64(struct buf *b, uint64_t v) { buf_add(b, &v, sizeof(v)); }
 static void put_f32(struct buf *b, float v) { buf_add(b, &v, sizeof(v)); }
 static void put_f64(struct buf *b, double v) { buf_add(b, &v, sizeof(v)); }
 
-static void put_metric(struct buf *b, const struct metric_state *s)
+static void put_timeline(struct buf *b, const struct timeline *tl)
 {
-	const struct history *h = &s->hist;
-
-	put_u64(b, h->width_ms);
-	put_u64(b, h->origin_ms);
-	put_u64(b, (uint64_t)h->head);
-	put_f64(b, h->last);
-	put_u64(b, h->last_ms);
+	put_u64(b, tl->width_ms);
+	put_u64(b, tl->origin_ms);
+	put_u64(b, (uint64_t)tl->head);
+	put_u64(b, tl->last_ms);
 	for (int i = 0; i < HIST_BUCKETS; i++) {
-		put_f64(b, h->b[i].sum);
-		put_f32(b, h->b[i].min);
-		put_f32(b, h->b[i].max);
-		put_f32(b, h->b[i].toff);
-		put_u32(b, h->b[i].n);
+		put_u32(b, tl->n[i]);
+		put_f32(b, tl->toff[i]);
+	}
+}
+
+static void put_metric(struct buf *b, const struct timeline *tl, const struct metric_state *s)
+{
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		/* a bucket without samples holds stale values (history.h): zeros */
+		struct slot sl = { 0 };
+
+		if (tl->n[i])
+			sl = s->hist.s[i];
+		put_f64(b, sl.sum);
+		put_f32(b, sl.min);
+		put_f32(b, sl.max);
 	}
 	put_f64(b, s->value);
 	put_u8(b, s->leaking);
@@ -97,8 +105,9 @@ void state_encode(struct buf *b, const struct monitor *m, const struct action_po
 		put_u64(b, wc->window_ms);
 		put_u16(b, (uint16_t)name_len);
 		buf_add(b, wc->name, name_len);
+		put_timeline(b, &w->tl);
 		for (int i = 0; i < METRIC_COUNT; i++)
-			put_metric(b, &w->m[i]);
+			put_metric(b, &w->tl, &w->m[i]);
 		n++;
 	}
 	{
@@ -172,36 +181,53 @@ static void reason(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A metric as saved; false when its values cannot be a real history. */
-static bool get_metric(struct rd *r, struct metric_state *s, uint64_t window_ms)
+/* A timeline as saved; false when its values cannot be a real one. */
+static bool get_timeline(struct rd *r, struct timeline *tl, uint64_t window_ms)
 {
-	struct history *h = &s->hist;
 	bool ok = true;
 
-	metric_state_init(s, window_ms);
-	ok &= get_u64(r) == h->width_ms;
-	h->origin_ms = get_u64(r);
-	h->head = (int64_t)get_u64(r);
-	h->last = get_f64(r);
-	h->last_ms = get_u64(r);
+	timeline_init(tl, window_ms);
+	ok &= get_u64(r) == tl->width_ms;
+	tl->origin_ms = get_u64(r);
+	tl->head = (int64_t)get_u64(r);
+	tl->last_ms = get_u64(r);
 	/* boot-time ms fit 2^42 for a century; the newest bucket is the one
 	 * the newest sample fell into */
-	ok &= h->head >= -1 && h->last_ms < (uint64_t)1 << 42 && h->last_ms >= h->origin_ms &&
-	      isfinite(h->last);
-	if (ok && h->head >= 0)
-		ok &= (uint64_t)h->head == (h->last_ms - h->origin_ms) / h->width_ms;
+	ok &= tl->head >= -1 && tl->last_ms < (uint64_t)1 << 42 && tl->last_ms >= tl->origin_ms;
+	if (ok && tl->head >= 0)
+		ok &= (uint64_t)tl->head == (tl->last_ms - tl->origin_ms) / tl->width_ms;
 	for (int i = 0; i < HIST_BUCKETS; i++) {
-		h->b[i].sum = get_f64(r);
-		h->b[i].min = get_f32(r);
-		h->b[i].max = get_f32(r);
-		h->b[i].toff = get_f32(r);
-		h->b[i].n = get_u32(r);
-		ok &= isfinite(h->b[i].sum) && isfinite(h->b[i].min) && isfinite(h->b[i].max) &&
-		      isfinite(h->b[i].toff) && h->b[i].toff >= 0 &&
-		      h->b[i].toff <= (float)h->width_ms * (float)h->b[i].n &&
-		      (!h->b[i].n || h->b[i].min <= h->b[i].max);
-		if (!h->b[i].n)
-			memset(&h->b[i], 0, sizeof(h->b[i]));
+		tl->n[i] = get_u32(r);
+		tl->toff[i] = get_f32(r);
+		/* samples only in buckets since the origin; time offsets within
+		 * their buckets */
+		ok &= isfinite(tl->toff[i]) && tl->toff[i] >= 0 &&
+		      tl->toff[i] <= (float)tl->width_ms * (float)tl->n[i] &&
+		      (tl->n[i] == 0 || timeline_slot_used(tl, i));
+	}
+	/* the newest sample is in the newest bucket */
+	if (ok && tl->head >= 0)
+		ok &= tl->n[tl->head % HIST_BUCKETS] > 0;
+	return ok;
+}
+
+/* A metric as saved, in its process's timeline; false when its values
+ * cannot be a real history. */
+static bool get_metric(struct rd *r, struct metric_state *s, const struct timeline *tl)
+{
+	bool ok = true;
+
+	metric_state_init(s);
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		struct slot *sl = &s->hist.s[i];
+
+		sl->sum = get_f64(r);
+		sl->min = get_f32(r);
+		sl->max = get_f32(r);
+		if (tl->n[i])
+			ok &= isfinite(sl->sum) && isfinite(sl->min) && isfinite(sl->max) && sl->min <= sl->max;
+		else      /* written as zeros */
+			ok &= sl->sum == 0 && sl->min == 0 && sl->max == 0;
 	}
 	s->value = get_f64(r);
 	s->leaking = get_u8(r) != 0;
@@ -342,8 +368,9 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		get(&r, p->watch, name_len);
 		p->watch[name_len] = '\0';
 		ok = valid_name(p->watch) && p->pid > 0 && p->window_ms > 0;
+		ok &= get_timeline(&r, &p->tl, p->window_ms);
 		for (int k = 0; k < METRIC_COUNT; k++)
-			ok &= get_metric(&r, &p->m[k], p->window_ms);
+			ok &= get_metric(&r, &p->m[k], &p->tl);
 		if (r.short_read || !ok) {
 			reason(why, why_len, "record %u: %s", i + 1, r.short_read ? "truncated" : "impossible values");
 			saved_state_clear(out);
