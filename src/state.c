@@ -13,8 +13,10 @@
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
 #define BOOT_ID_LEN 40
-#define HEADER_LEN (8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4)
 #define NAME_MAX_LEN 255
+
+_Static_assert(STATE_HEADER_LEN == 8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4, "the header's fields");
+_Static_assert(STATE_CHUNK >= STATE_HEADER_LEN, "the placeholder fits a chunk");
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
@@ -35,28 +37,70 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-/* ---- encoding: fixed-width fields, the host's byte order ----------------- */
+/* ---- encoding: through a chunk, handed on as it fills ----------------------- */
 
-static void put_u8(struct buf *b, uint8_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u16(struct buf *b, uint16_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u32(struct buf *b, uint32_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u64(struct buf *b, uint64_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_f32(struct buf *b, float v) { buf_add(b, &v, sizeof(v)); }
-static void put_f64(struct buf *b, double v) { buf_add(b, &v, sizeof(v)); }
+struct enc {
+	state_write_fn sink;
+	void *ctx;
+	unsigned char *chunk;      /* STATE_CHUNK bytes */
+	size_t used;
+	uint64_t passed;           /* bytes handed on so far, the placeholder included */
+	uint32_t crc;              /* of the payload handed on */
+	int err;                   /* the sink's error; nothing more is written */
+};
 
-static void put_timeline(struct buf *b, const struct timeline *tl)
+static void flush(struct enc *e)
 {
-	put_u64(b, tl->width_ms);
-	put_u64(b, tl->origin_ms);
-	put_u64(b, (uint64_t)tl->head);
-	put_u64(b, tl->last_ms);
-	for (int i = 0; i < HIST_BUCKETS; i++) {
-		put_u32(b, tl->n[i]);
-		put_f32(b, tl->toff[i]);
+	size_t skip = 0;
+
+	if (e->err || e->used == 0)
+		return;
+	if (e->passed < STATE_HEADER_LEN)      /* the placeholder is not payload */
+		skip = STATE_HEADER_LEN - e->passed < e->used ? STATE_HEADER_LEN - e->passed : e->used;
+	e->crc = crc32_update(e->crc, e->chunk + skip, e->used - skip);
+	e->err = e->sink(e->ctx, e->chunk, e->used);
+	e->passed += e->used;
+	e->used = 0;
+}
+
+static void put(struct enc *e, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	while (n > 0 && !e->err) {
+		size_t k = STATE_CHUNK - e->used;
+
+		if (k > n)
+			k = n;
+		memcpy(e->chunk + e->used, p, k);
+		e->used += k;
+		p += k;
+		n -= k;
+		if (e->used == STATE_CHUNK)
+			flush(e);
 	}
 }
 
-static void put_metric(struct buf *b, const struct timeline *tl, const struct metric_state *s)
+static void put_u8(struct enc *e, uint8_t v) { put(e, &v, sizeof(v)); }
+static void put_u16(struct enc *e, uint16_t v) { put(e, &v, sizeof(v)); }
+static void put_u32(struct enc *e, uint32_t v) { put(e, &v, sizeof(v)); }
+static void put_u64(struct enc *e, uint64_t v) { put(e, &v, sizeof(v)); }
+static void put_f32(struct enc *e, float v) { put(e, &v, sizeof(v)); }
+static void put_f64(struct enc *e, double v) { put(e, &v, sizeof(v)); }
+
+static void put_timeline(struct enc *e, const struct timeline *tl)
+{
+	put_u64(e, tl->width_ms);
+	put_u64(e, tl->origin_ms);
+	put_u64(e, (uint64_t)tl->head);
+	put_u64(e, tl->last_ms);
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		put_u32(e, tl->n[i]);
+		put_f32(e, tl->toff[i]);
+	}
+}
+
+static void put_metric(struct enc *e, const struct timeline *tl, const struct metric_state *s)
 {
 	for (int i = 0; i < HIST_BUCKETS; i++) {
 		/* a bucket without samples holds stale values (history.h): zeros */
@@ -64,82 +108,109 @@ static void put_metric(struct buf *b, const struct timeline *tl, const struct me
 
 		if (tl->n[i])
 			sl = s->hist.s[i];
-		put_f64(b, sl.sum);
-		put_f32(b, sl.min);
-		put_f32(b, sl.max);
+		put_f64(e, sl.sum);
+		put_f32(e, sl.min);
+		put_f32(e, sl.max);
 	}
-	put_f64(b, s->value);
-	put_u8(b, s->leaking);
-	put_u8(b, s->in_limit);
-	put_u32(b, s->over);
-	put_u32(b, s->under);
-	put_u32(b, s->streak);
-	put_u64(b, s->streak_since);
+	put_f64(e, s->value);
+	put_u8(e, s->leaking);
+	put_u8(e, s->in_limit);
+	put_u32(e, s->over);
+	put_u32(e, s->under);
+	put_u32(e, s->streak);
+	put_u64(e, s->streak_since);
 }
 
-void state_encode(struct buf *b, const struct monitor *m, const struct action_policy *policies,
-		  const char *boot_id)
+static bool policy_saved(const struct action_policy *p)
 {
-	char id[BOOT_ID_LEN] = { 0 };
-	size_t start, payload;
-	uint32_t n = 0, crc;
+	return strlen(p->name) <= NAME_MAX_LEN && p->n > 0;
+}
 
-	strncpy(id, boot_id, sizeof(id) - 1);
-	buf_add(b, magic, sizeof(magic));
-	put_u32(b, STATE_VERSION);
-	buf_add(b, id, sizeof(id));
-	put_u64(b, m->wall_usec);
-	start = b->len;
-	put_u32(b, 0);             /* count, payload length and CRC: filled below */
-	put_u64(b, 0);
-	put_u32(b, 0);
-	payload = b->len;
+/* The header, its counts, length and checksum as given. */
+static void make_header(unsigned char *out, const char *boot_id, uint64_t wall_usec, uint32_t n,
+			uint64_t payload, uint32_t crc)
+{
+	uint32_t version = STATE_VERSION;
+	size_t id_len = strnlen(boot_id, BOOT_ID_LEN - 1);
+
+	memset(out, 0, STATE_HEADER_LEN);
+	memcpy(out, magic, sizeof(magic));
+	memcpy(out + 8, &version, 4);
+	memcpy(out + 12, boot_id, id_len);
+	memcpy(out + 12 + BOOT_ID_LEN, &wall_usec, 8);
+	memcpy(out + 60, &n, 4);
+	memcpy(out + 64, &payload, 8);
+	memcpy(out + 72, &crc, 4);
+}
+
+int state_encode(const struct monitor *m, const struct action_policy *policies, const char *boot_id,
+		 state_write_fn sink, void *ctx, unsigned char header[STATE_HEADER_LEN])
+{
+	struct enc e = { .sink = sink, .ctx = ctx };
+	uint32_t n = 0, np = 0;
+
+	e.chunk = malloc(STATE_CHUNK);
+	if (!e.chunk)
+		return -ENOMEM;
+	make_header(header, boot_id, m->wall_usec, 0, 0, 0);
+	put(&e, header, STATE_HEADER_LEN);     /* the placeholder */
 	for (const struct watched *w = m->watched; w; w = w->next) {
 		const struct watch *wc = &m->cfg->watches[w->watch];
 		size_t name_len = strlen(wc->name);
 
 		if (name_len > NAME_MAX_LEN)
 			continue;
-		put_u32(b, (uint32_t)w->pid);
-		put_u64(b, w->start_ticks);
-		put_u64(b, wc->window_ms);
-		put_u16(b, (uint16_t)name_len);
-		buf_add(b, wc->name, name_len);
-		put_timeline(b, &w->tl);
+		put_u32(&e, (uint32_t)w->pid);
+		put_u64(&e, w->start_ticks);
+		put_u64(&e, wc->window_ms);
+		put_u16(&e, (uint16_t)name_len);
+		put(&e, wc->name, name_len);
+		put_timeline(&e, &w->tl);
 		for (int i = 0; i < METRIC_COUNT; i++)
-			put_metric(b, &w->tl, &w->m[i]);
+			put_metric(&e, &w->tl, &w->m[i]);
 		n++;
 	}
-	{
-		uint32_t np = 0;
-		size_t at = b->len;
+	for (const struct action_policy *p = policies; p; p = p->next)
+		np += policy_saved(p);
+	put_u32(&e, np);
+	for (const struct action_policy *p = policies; p; p = p->next) {
+		size_t name_len = strlen(p->name);
 
-		put_u32(b, 0);
-		for (const struct action_policy *p = policies; p; p = p->next) {
-			size_t name_len = strlen(p->name);
-
-			if (name_len > NAME_MAX_LEN || p->n == 0)
-				continue;
-			put_u16(b, (uint16_t)name_len);
-			buf_add(b, p->name, name_len);
-			put_u32(b, p->n);
-			for (unsigned i = 0; i < p->n; i++)   /* oldest first */
-				put_u64(b, p->times[(p->head + p->cap - p->n + i) % p->cap]);
-			np++;
-		}
-		if (buf_ok(b))
-			memcpy(b->data + at, &np, 4);
+		if (!policy_saved(p))
+			continue;
+		put_u16(&e, (uint16_t)name_len);
+		put(&e, p->name, name_len);
+		put_u32(&e, p->n);
+		for (unsigned i = 0; i < p->n; i++)   /* oldest first */
+			put_u64(&e, p->times[(p->head + p->cap - p->n + i) % p->cap]);
 	}
-	if (!buf_ok(b))
-		return;
-	{
-		uint64_t len = b->len - payload;
+	flush(&e);
+	free(e.chunk);
+	if (e.err)
+		return e.err;
+	make_header(header, boot_id, m->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
+	return 0;
+}
 
-		crc = crc32_update(0, b->data + payload, b->len - payload);
-		memcpy(b->data + start, &n, 4);
-		memcpy(b->data + start + 4, &len, 8);
-		memcpy(b->data + start + 12, &crc, 4);
-	}
+static int buf_write(void *ctx, const void *data, size_t len)
+{
+	struct buf *b = ctx;
+
+	buf_add(b, data, len);
+	return buf_ok(b) ? 0 : -ENOMEM;
+}
+
+int state_encode_buf(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+		     const char *boot_id)
+{
+	unsigned char header[STATE_HEADER_LEN];
+	size_t start = b->len;
+	int r = state_encode(m, policies, boot_id, buf_write, b, header);
+
+	if (r < 0)
+		return r;
+	memcpy(b->data + start, header, sizeof(header));
+	return 0;
 }
 
 /* ---- decoding: every read is bounds-checked --------------------------------- */

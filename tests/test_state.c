@@ -1,15 +1,20 @@
 /* The saved history: a round trip through state_encode/state_decode from a
- * monitor on a fixture /proc tree; refusal, with a reason and without a
- * crash, of every truncated prefix, every corrupted byte, foreign files,
- * other versions, trailing bytes and records with impossible values (also
- * behind a valid checksum); and monitor_restore, which continues only the
- * histories of the very same processes under the same watch and window. */
+ * monitor on a fixture /proc tree; the image streamed in chunks is the
+ * image built whole, and a save that fails midway leaves the old file as it
+ * was; refusal, with a reason and without a crash, of every truncated
+ * prefix, every corrupted byte, foreign files, other versions, trailing
+ * bytes and records with impossible values (also behind a valid checksum);
+ * and monitor_restore, which continues only the histories of the very same
+ * processes under the same watch and window. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +23,11 @@
 #include "check.h"
 #include "config.h"
 #include "fixture.h"
+#include "fsutil.h"
 #include "monitor.h"
 #include "report.h"
 #include "state.h"
+#include "state_file.h"
 
 #define BOOT_ID   "6f1c2b2e-2f4a-4c39-9d0e-3c1f0b7e9a55"
 
@@ -246,7 +253,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	{
 		struct buf b = { 0 };
 
-		state_encode(&b, m, NULL, BOOT_ID);
+		CHECK(state_encode_buf(&b, m, NULL, BOOT_ID) == 0);
 		CHECK(buf_ok(&b) && b.len == len && memcmp(b.data, img, len) == 0);
 		buf_free(&b);
 	}
@@ -260,12 +267,12 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	struct monitor empty;
 
 	/* a boot id longer than the field is cut, terminated */
-	state_encode(&b, m, NULL, "0123456789012345678901234567890123456789-and-more");
+	CHECK(state_encode_buf(&b, m, NULL, "0123456789012345678901234567890123456789-and-more") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "012345678901234567890123456789012345678");
 	saved_state_clear(&st);
 	buf_reset(&b);
-	state_encode(&b, m, NULL, "");
+	CHECK(state_encode_buf(&b, m, NULL, "") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "");
 	saved_state_clear(&st);
@@ -275,7 +282,7 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	empty.cfg = cfg;
 	empty.wall_usec = 42;
 	buf_reset(&b);
-	state_encode(&b, &empty, NULL, BOOT_ID);
+	CHECK(state_encode_buf(&b, &empty, NULL, BOOT_ID) == 0);
 	CHECK(b.len == HDR_LEN + TAIL_LEN);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.n == 0 && st.procs == NULL && st.saved_usec == 42);
@@ -720,6 +727,180 @@ static void test_fuzz(const unsigned char *img, size_t len)
 	free(copy);
 }
 
+/* ---- streaming and the file ------------------------------------------------------ */
+
+/* A sink that keeps what it is given, and fails at its fail_at'th call. */
+struct chunks {
+	struct buf all;
+	size_t calls, fail_at, after_failure;
+	bool bad_size, failed;
+};
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+	struct chunks *c = ctx;
+
+	if (c->failed) {
+		c->after_failure++;
+		return -EIO;
+	}
+	c->calls++;
+	c->bad_size |= len == 0 || len > STATE_CHUNK;
+	if (c->calls == c->fail_at) {
+		c->failed = true;
+		return -EIO;
+	}
+	buf_add(&c->all, data, len);
+	return 0;
+}
+
+/* A monitor of n processes, copies of m's (pids 1000 on): an image of
+ * many chunks.  Free the result's watched array only. */
+static void many(struct monitor *big, const struct monitor *m, size_t n)
+{
+	struct watched *ws = calloc(n, sizeof(*ws));
+	const struct watched *src = m->watched;
+
+	if (!ws)
+		exit(2);
+	memset(big, 0, sizeof(*big));
+	big->cfg = m->cfg;
+	big->wall_usec = m->wall_usec;
+	for (size_t i = 0; i < n; i++) {
+		ws[i] = *src;
+		ws[i].pid = (pid_t)(1000 + i);
+		ws[i].next = i + 1 < n ? &ws[i + 1] : NULL;
+		src = src->next ? src->next : m->watched;
+	}
+	big->watched = ws;
+	big->n_watched = n;
+}
+
+static bool file_is(const char *path, const void *data, size_t len)
+{
+	char *got = NULL;
+	size_t got_len = 0;
+	bool same = read_file_all(path, STATE_MAX_SIZE, &got, &got_len) == 0 && got_len == len &&
+		    memcmp(got, data, len) == 0;
+
+	free(got);
+	return same;
+}
+
+/* Files in dir whose name has ".tmp-" in it. */
+static unsigned temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (!d)
+		return 1000;
+	while ((de = readdir(d)))
+		n += strstr(de->d_name, ".tmp-") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void test_stream(const struct monitor *m, const unsigned char *img, size_t len)
+{
+	struct monitor big;
+	struct chunks c = { 0 };
+	struct buf whole = { 0 };
+	unsigned char header[STATE_HEADER_LEN];
+	size_t calls;
+
+	many(&big, m, 150);
+	CHECK(state_encode_buf(&whole, &big, NULL, BOOT_ID) == 0);
+	CHECK(whole.len == HDR_LEN + 100 * (REC_FIXED + strlen("workers")) + 50 * (REC_FIXED + strlen("others")) +
+	      TAIL_LEN);
+	CHECK(whole.len > 5 * STATE_CHUNK);
+
+	/* in chunks, each full but the last; first a placeholder header
+	 * (nothing counted yet), the header proper at the end */
+	CHECK(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == 0);
+	CHECK(buf_ok(&c.all) && c.all.len == whole.len && !c.bad_size);
+	CHECK(c.calls == (whole.len + STATE_CHUNK - 1) / STATE_CHUNK);
+	CHECK(memcmp(c.all.data, whole.data, HDR_COUNT) == 0);
+	{
+		static const unsigned char zeros[HDR_LEN - HDR_COUNT];
+
+		CHECK(memcmp(c.all.data + HDR_COUNT, zeros, sizeof(zeros)) == 0);
+	}
+	CHECK(memcmp(header, whole.data, STATE_HEADER_LEN) == 0);
+	CHECK(memcmp(c.all.data + HDR_LEN, whole.data + HDR_LEN, whole.len - HDR_LEN) == 0);
+	{
+		struct saved_state st;
+		char why[160];
+		const struct saved_proc *p;
+		const struct watched *w;
+		bool same = true;
+
+		CHECK_MSG(decode(whole.data, whole.len, &st, why, sizeof(why)) == 0 && st.n == 150, "%s", why);
+		for (p = st.procs, w = big.watched; p && w; p = p->next, w = w->next) {
+			same &= p->pid == w->pid && timeline_equal(&p->tl, &w->tl);
+			for (int i = 0; i < METRIC_COUNT; i++)
+				same &= metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]);
+		}
+		CHECK(same && !p && !w);
+		saved_state_clear(&st);
+	}
+	calls = c.calls;
+	buf_free(&c.all);
+
+	/* a sink that fails: its error, and not called again */
+	for (size_t at = 1; at <= calls; at++) {
+		memset(&c, 0, sizeof(c));
+		c.fail_at = at;
+		CHECK_MSG(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == -EIO, "failing at call %zu", at);
+		CHECK(c.failed && c.after_failure == 0 && c.calls == at);
+		buf_free(&c.all);
+	}
+
+	/* to a file: the same bytes, mode 0600, renamed into place */
+	{
+		char dir[300], path[340], missing[340];
+		struct stat sb;
+		pid_t pid;
+		int status = 0;
+
+		snprintf(dir, sizeof(dir), "%s/state-dir", root);
+		snprintf(path, sizeof(path), "%s/history.state", dir);
+		snprintf(missing, sizeof(missing), "%s/no-such-dir/history.state", root);
+		CHECK(mkdir(dir, 0700) == 0);
+		CHECK(state_save(path, &big, NULL, BOOT_ID, false) == 0);
+		CHECK(file_is(path, whole.data, whole.len));
+		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600);
+		CHECK(state_save(path, m, NULL, BOOT_ID, true) == 0);
+		CHECK(file_is(path, img, len));
+		CHECK(temporaries(dir) == 0);
+
+		/* the disk fills up midway (a file size limit, a few chunks in):
+		 * the error, the old file as it was, no temporary file */
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			struct rlimit lim = { 3 * STATE_CHUNK + 100, 3 * STATE_CHUNK + 100 };
+
+			signal(SIGXFSZ, SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+				_exit(3);
+			_exit(state_save(path, &big, NULL, BOOT_ID, false) == -EFBIG ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a save over the file size limit: status 0x%x",
+			  status);
+		CHECK(file_is(path, img, len));
+		CHECK(temporaries(dir) == 0);
+
+		/* no directory: nothing to remove either */
+		CHECK(state_save(missing, m, NULL, BOOT_ID, false) == -ENOENT);
+		CHECK(file_is(path, img, len));
+	}
+	buf_free(&whole);
+	free(big.watched);
+}
+
 /* ---- monitor_restore --------------------------------------------------------------- */
 
 struct restore_case {
@@ -987,7 +1168,7 @@ static void test_policies(struct monitor *m, const struct config *cfg)
 	for (uint64_t t = 1000; t <= 9000; t += 1000)   /* more than max_actions: wraps */
 		action_record(p, w, t);
 	action_policy_get(&list, "others");              /* no action: not saved */
-	state_encode(&b, m, list, BOOT_ID);
+	CHECK(state_encode_buf(&b, m, list, BOOT_ID) == 0);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.policies && !st.policies->next);
 	if (st.policies) {
@@ -1057,11 +1238,12 @@ int main(void)
 		m.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
 		m.watched->m[METRIC_FDS].under = 1;
 	}
-	state_encode(&img, &m, NULL, BOOT_ID);
+	CHECK(state_encode_buf(&img, &m, NULL, BOOT_ID) == 0);
 	CHECK(buf_ok(&img));
 	CHECK(img.len == HDR_LEN + 3 * REC_FIXED + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
 
 	test_round_trip(&m, (const unsigned char *)img.data, img.len);
+	test_stream(&m, (const unsigned char *)img.data, img.len);
 	test_policies(&m, cfg);
 	test_boot_ids(&m, cfg);
 	monitor_free(&m);
