@@ -33,7 +33,7 @@ LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_matc
            src/match.c src/proc.c src/action.c src/act.c \
            src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
            src/monitor.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
-           src/fsutil.c src/state.c src/metrics.c src/httpd.c \
+           src/fsutil.c src/state.c src/state_file.c src/metrics.c src/httpd.c \
            src/fdsum.c src/capture.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))

@@ -762,7 +762,7 @@ def memory(args, paths):
         % (soft, hard))
     say("A 30m window's 48 buckets per metric are allocated when a process is found, so the RSS is final "
         "once the first scan has found everyone; the samples every 10 s check that it stays flat.  The history "
-        "is saved every window/48 = 37.5 s (first at 37.5 s): its image is built in memory (VmHWM).")
+        "is saved every window/48 = 37.5 s (first at 37.5 s): streamed to its file 64 KiB at a time (VmHWM).")
     rows = []
     for n in counts:
         rows.append(memory_run(args, paths, n))

@@ -14,10 +14,9 @@ const char *verdict_name(enum verdict v)
 	return "?";
 }
 
-void metric_state_init(struct metric_state *s, uint64_t window_ms)
+void metric_state_init(struct metric_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	history_init(&s->hist, window_ms);
 	s->fitted_head = -1;
 	s->eta = -1;
 }
@@ -86,24 +85,24 @@ static void update_eta(struct metric_state *s, const struct metric_rule *r, doub
 	}
 }
 
-unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
+unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value)
 {
 	unsigned events = 0;
 	struct trend t;
 	double rate;
 
-	history_add(&s->hist, now_ms, value);
+	series_add(&s->hist, tl, value);
 	s->value = value;
 	update_limit(s, r, value, &events);
 	/* The trend moves with whole buckets: fit once per new bucket (once per
 	 * sample when buckets are shorter than the interval). */
-	if (s->hist.head == s->fitted_head) {
+	if (tl->head == s->fitted_head) {
 		update_eta(s, r, value);
 		return events;
 	}
-	s->fitted_head = s->hist.head;
-	trend_fit(&s->hist, &t);
+	s->fitted_head = tl->head;
+	trend_fit(tl, &s->hist, &t);
 	s->trend.ready = t.ready;
 	s->trend.slope = t.slope;
 	s->trend.window_s = t.window_s;

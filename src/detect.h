@@ -1,6 +1,8 @@
-/* Per process and metric: the history, the latest trend, and the episode
- * state that turns trend answers and limit crossings into events, once per
- * episode.  Pure logic, fed one sample at a time. */
+/* Per process and metric: the history's series, the latest trend, and the
+ * episode state that turns trend answers and limit crossings into events,
+ * once per episode.  Pure logic, fed one sample at a time; the process's
+ * timeline (history.h) is the caller's, advanced before its metrics are
+ * fed. */
 #ifndef LEAKWATCH_DETECT_H
 #define LEAKWATCH_DETECT_H
 
@@ -29,9 +31,9 @@ struct fit {
 };
 
 struct metric_state {
-	struct history hist;
+	struct series hist;     /* this metric's values in the process's timeline */
 	struct fit trend;       /* the latest fit */
-	int64_t fitted_head;    /* the history's newest bucket at that fit */
+	int64_t fitted_head;    /* the timeline's newest bucket at that fit */
 	double value;           /* the latest sample */
 	double eta;             /* seconds until max at the current slope; < 0: none */
 	bool leaking;           /* leak reported, not yet cleared */
@@ -42,16 +44,17 @@ struct metric_state {
 	uint64_t streak_since;  /* time of the first of them, ms */
 };
 
-void metric_state_init(struct metric_state *s, uint64_t window_ms);
+void metric_state_init(struct metric_state *s);
 
 /* The growth rate (per second) that counts as a leak right now: `growth`,
  * or the rate that reaches `max` within `predict` when that is lower; 0 when
  * neither applies. */
 double detect_rate(const struct metric_rule *r, double value);
 
-/* Feed one sample taken at now_ms.  `warming`: the process is in its
- * warm-up (no trend verdicts).  Returns DETECT_* bits to report now. */
-unsigned detect_sample(struct metric_state *s, const struct metric_rule *r,
+/* Feed one sample taken at now_ms, after timeline_add(tl, now_ms) for
+ * it (once for all the process's metrics).  `warming`: the process is in
+ * its warm-up (no trend verdicts).  Returns DETECT_* bits to report now. */
+unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value);
 
 enum verdict detect_verdict(const struct metric_state *s, bool warming);

@@ -44,28 +44,86 @@ DIR *opendir_at(int parent, const char *name)
 	return d;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync)
+int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode)
 {
-	char tmp[PATH_MAX];
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	f->fd = -1;
+	f->mode = mode;
+	f->path = path;
+	if (snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(f->tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, data, len);
-	if (r == 0 && fchmod(fd, mode) < 0)     /* whatever the umask */
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	return f->fd < 0 ? -errno : 0;
+}
+
+int atomic_file_write(void *file, const void *data, size_t len)
+{
+	struct atomic_file *f = file;
+
+	return write_all(f->fd, data, len);
+}
+
+int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t len, off_t off)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = pwrite(f->fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void atomic_file_abort(struct atomic_file *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	unlink(f->tmp);
+}
+
+int atomic_file_commit(struct atomic_file *f, bool sync)
+{
+	int r = 0;
+
+	if (f->fd < 0)
+		return -EBADF;
+	if (fchmod(f->fd, f->mode) < 0)     /* whatever the umask */
 		r = -errno;
-	if (r == 0 && sync && fdatasync(fd) < 0)
+	if (r == 0 && sync && fdatasync(f->fd) < 0)
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
+	if (close(f->fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	f->fd = -1;
+	if (r == 0 && rename(f->tmp, f->path) < 0)
 		r = -errno;
 	if (r < 0)
-		unlink(tmp);
+		unlink(f->tmp);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync)
+{
+	struct atomic_file f;
+	int r = atomic_file_open(&f, path, mode);
+
+	if (r < 0)
+		return r;
+	r = write_all(f.fd, data, len);
+	if (r < 0) {
+		atomic_file_abort(&f);
+		return r;
+	}
+	return atomic_file_commit(&f, sync);
 }
 
 int read_file_all(const char *path, size_t max, char **data, size_t *len)

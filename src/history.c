@@ -2,58 +2,99 @@
 
 #include <string.h>
 
-void history_init(struct history *h, uint64_t window_ms)
+void timeline_init(struct timeline *tl, uint64_t window_ms)
 {
-	memset(h, 0, sizeof(*h));
-	h->width_ms = window_ms / HIST_BUCKETS;
-	if (h->width_ms == 0)
-		h->width_ms = 1;
-	h->head = -1;
+	memset(tl, 0, sizeof(*tl));
+	tl->width_ms = window_ms / HIST_BUCKETS;
+	if (tl->width_ms == 0)
+		tl->width_ms = 1;
+	tl->head = -1;
 }
 
-void history_add(struct history *h, uint64_t t_ms, double v)
+static void clear_slot(struct timeline *tl, int64_t k)
+{
+	tl->n[k % HIST_BUCKETS] = 0;
+	tl->toff[k % HIST_BUCKETS] = 0;
+}
+
+void timeline_add(struct timeline *tl, uint64_t t_ms)
 {
 	int64_t k;
-	struct bucket *b;
+	int i;
 
-	if (h->head < 0) {
-		h->origin_ms = t_ms;
-		h->head = 0;
-		memset(&h->b[0], 0, sizeof(h->b[0]));
+	if (tl->head < 0) {
+		tl->origin_ms = t_ms;
+		tl->head = 0;
+		clear_slot(tl, 0);
 	}
-	if (t_ms < h->origin_ms)   /* the clock is monotonic; be safe anyway */
-		t_ms = h->origin_ms;
-	k = (int64_t)((t_ms - h->origin_ms) / h->width_ms);
-	if (k < h->head)           /* never goes back: fold into the newest */
-		k = h->head;
-	/* Clear the buckets skipped since the newest one (at most the ring). */
-	for (int64_t i = h->head + 1; i <= k && i <= h->head + HIST_BUCKETS; i++)
-		memset(&h->b[i % HIST_BUCKETS], 0, sizeof(h->b[0]));
-	if (k > h->head + HIST_BUCKETS)
-		memset(h->b, 0, sizeof(h->b));
-	h->head = k;
-	b = &h->b[k % HIST_BUCKETS];
-	if (b->n == 0 || v < b->min)
-		b->min = (float)v;
-	if (b->n == 0 || v > b->max)
-		b->max = (float)v;
-	b->sum += v;
-	b->toff += (float)(t_ms - h->origin_ms - (uint64_t)k * h->width_ms);
-	b->n++;
-	h->last = v;
-	h->last_ms = t_ms;
+	if (t_ms < tl->origin_ms)   /* the clock is monotonic; be safe anyway */
+		t_ms = tl->origin_ms;
+	k = (int64_t)((t_ms - tl->origin_ms) / tl->width_ms);
+	if (k < tl->head)           /* never goes back: fold into the newest */
+		k = tl->head;
+	/* Empty the buckets skipped since the newest one (at most the ring). */
+	for (int64_t j = tl->head + 1; j <= k && j <= tl->head + HIST_BUCKETS; j++)
+		clear_slot(tl, j);
+	tl->head = k;
+	i = (int)(k % HIST_BUCKETS);
+	tl->toff[i] += (float)(t_ms - tl->origin_ms - (uint64_t)k * tl->width_ms);
+	tl->n[i]++;
+	tl->last_ms = t_ms;
 }
 
-const struct bucket *history_bucket(const struct history *h, int64_t k)
+void series_add(struct series *s, const struct timeline *tl, double v)
 {
-	if (h->head < 0 || k > h->head || k <= h->head - HIST_BUCKETS || k < 0)
-		return NULL;
-	return &h->b[k % HIST_BUCKETS];
+	int i;
+	struct slot *sl;
+
+	if (tl->head < 0)
+		return;
+	i = (int)(tl->head % HIST_BUCKETS);
+	sl = &s->s[i];
+	if (tl->n[i] == 1) {        /* the bucket's first sample: what was here is stale */
+		sl->sum = 0;
+		sl->min = sl->max = (float)v;
+	} else {
+		if (v < sl->min)
+			sl->min = (float)v;
+		if (v > sl->max)
+			sl->max = (float)v;
+	}
+	sl->sum += v;
 }
 
-uint64_t history_span_ms(const struct history *h)
+bool history_bucket(const struct timeline *tl, const struct series *s, int64_t k, struct bucket *out)
 {
-	if (h->head < 0)
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (tl->head < 0 || k > tl->head || k <= tl->head - HIST_BUCKETS || k < 0)
+		return false;
+	i = (int)(k % HIST_BUCKETS);
+	out->n = tl->n[i];
+	if (out->n) {
+		out->toff = tl->toff[i];
+		out->sum = s->s[i].sum;
+		out->min = s->s[i].min;
+		out->max = s->s[i].max;
+	}
+	return true;
+}
+
+uint64_t timeline_span_ms(const struct timeline *tl)
+{
+	if (tl->head < 0)
 		return 0;
-	return h->last_ms - h->origin_ms;
+	return tl->last_ms - tl->origin_ms;
+}
+
+bool timeline_slot_used(const struct timeline *tl, int i)
+{
+	int64_t back;
+
+	if (tl->head < 0 || i < 0 || i >= HIST_BUCKETS)
+		return false;
+	/* the bucket in (head - HIST_BUCKETS, head] that lives in slot i */
+	back = ((tl->head - i) % HIST_BUCKETS + HIST_BUCKETS) % HIST_BUCKETS;
+	return tl->head - back >= 0;
 }

@@ -33,6 +33,7 @@
 #include "paths.h"
 #include "report.h"
 #include "state.h"
+#include "state_file.h"
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
@@ -54,7 +55,7 @@ struct daemon {
 	uint64_t saved_ms;         /* when it was last saved (boot-time ms) */
 	bool save_failing;         /* the last save failed (reported once) */
 	char boot_id[40];
-	struct buf scratch;        /* for the state image and the textfile, reused */
+	struct buf scratch;        /* for the textfile, reused */
 	struct metrics_counters counters;
 	struct rlimit nofile;      /* RLIMIT_NOFILE as started, for exec commands */
 	struct httpd *httpd;       /* metrics: listen, when on */
@@ -186,28 +187,22 @@ static void save_state(struct daemon *d)
 	int r;
 
 	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
-	buf_reset(&d->scratch);
-	state_encode(&d->scratch, &d->mon, *actor_policies(d->actor), d->boot_id);
-	r = buf_ok(&d->scratch) ? 0 : -ENOMEM;
-	if (r == 0)
-		r = state_dir(d, dir, sizeof(dir));
+	r = state_dir(d, dir, sizeof(dir));
 	if (r == 0)
 		r = state_path(d, path, sizeof(path));
 	if (r == 0)
 		r = mkdir_p(dir, 0700);
 	if (r == 0)
-		/* no fsync: the history is only of use within this boot, and
-		 * the page cache outlives a crash of the daemon */
-		r = write_file_atomic(path, d->scratch.data, d->scratch.len, 0600, false);
+		/* streamed, never whole in memory; no fsync: the history is
+		 * only of use within this boot, and the page cache outlives a
+		 * crash of the daemon */
+		r = state_save(path, &d->mon, *actor_policies(d->actor), d->boot_id, false);
 	if (r < 0 && !d->save_failing)
 		state_event(d, false, "cannot save the history to %s: %s; a restart will start it afresh",
 			    path[0] ? path : dir, strerror(-r));
 	else if (r == 0 && d->save_failing)
 		log_info("the history is saved to %s again", path);
 	d->save_failing = r < 0;
-	/* a large image is not kept between saves */
-	if (d->scratch.cap > (1u << 20))
-		buf_free(&d->scratch);
 }
 
 /* Read the saved history, for the processes the first scan finds again.

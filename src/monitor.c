@@ -228,7 +228,8 @@ static bool restore(struct monitor *m, struct watched *w)
 			continue;
 		*pp = p->next;
 		if (strcmp(p->watch, wc->name) == 0 && p->window_ms == wc->window_ms &&
-		    p->m[0].hist.head >= 0) {
+		    p->tl.head >= 0) {
+			w->tl = p->tl;
 			memcpy(w->m, p->m, sizeof(w->m));
 			m->n_restored++;
 			saved_proc_free(p);
@@ -258,15 +259,16 @@ static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
 		free(w);      /* gone already */
 		return;
 	}
+	timeline_init(&w->tl, wc->window_ms);
 	for (int i = 0; i < METRIC_COUNT; i++)
-		metric_state_init(&w->m[i], wc->window_ms);
+		metric_state_init(&w->m[i]);
 	w->next = m->watched;
 	m->watched = w;
 	m->n_watched++;
 	e->w = w;
 	base_event(m, &ev, EVENT_FOUND, w);
 	if (restore(m, w)) {
-		uint64_t kept = history_span_ms(&w->m[0].hist);
+		uint64_t kept = timeline_span_ms(&w->tl);
 		char span[32];
 
 		if (kept > wc->window_ms)
@@ -581,6 +583,7 @@ static void sample(struct monitor *m)
 		bool warming;
 		int r;
 		double v[METRIC_COUNT];
+		unsigned ev[METRIC_COUNT];
 
 		next = w->next;
 		r = proc_sample(&m->root, &w->h, &s);
@@ -593,12 +596,15 @@ static void sample(struct monitor *m)
 		v[METRIC_RSS] = s.rss;
 		v[METRIC_FDS] = s.fds;
 		v[METRIC_THREADS] = s.threads;
+		/* the sample goes into every metric's history before any of it is
+		 * reported: a capture shows the whole sample */
+		timeline_add(&w->tl, m->now_ms);
+		for (int i = 0; i < METRIC_COUNT; i++)
+			ev[i] = detect_sample(&w->m[i], &w->tl, &wc->rule[i], warming, m->now_ms, v[i]);
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			unsigned ev = detect_sample(&w->m[i], &wc->rule[i], warming, m->now_ms, v[i]);
-
-			if (ev & DETECT_LIMIT)
+			if (ev[i] & DETECT_LIMIT)
 				report(m, w, EVENT_LIMIT, i);
-			if (ev & DETECT_LEAK)
+			if (ev[i] & DETECT_LEAK)
 				report(m, w, EVENT_LEAK, i);
 		}
 		if (w->retry_metric >= 0)
@@ -719,9 +725,11 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 			continue;
 		}
 		w->watch = (size_t)(nw - cfg->watches);
-		if (nw->window_ms != ow->window_ms)
+		if (nw->window_ms != ow->window_ms) {
+			timeline_init(&w->tl, nw->window_ms);
 			for (int i = 0; i < METRIC_COUNT; i++)
-				metric_state_init(&w->m[i], nw->window_ms);
+				metric_state_init(&w->m[i]);
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ struct watched {
 	size_t watch;              /* index into the config's watches */
 	char comm[16];
 	struct proc_handle h;
+	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */

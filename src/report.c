@@ -180,7 +180,7 @@ static void clip(char *out, const char *s, size_t width)
 	out[i] = '\0';
 }
 
-void report_sparkline(const struct history *h, char *out, size_t len)
+void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len)
 {
 	static const char *const blocks[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 	const int per = HIST_BUCKETS / SPARK_CELLS;
@@ -198,11 +198,11 @@ void report_sparkline(const struct history *h, char *out, size_t len)
 		uint32_t n = 0;
 
 		for (int j = 0; j < per; j++) {
-			const struct bucket *bk = history_bucket(h, h->head - HIST_BUCKETS + 1 + c * per + j);
+			struct bucket bk;
 
-			if (bk && bk->n) {
-				sum += bk->sum;
-				n += bk->n;
+			if (history_bucket(tl, s, tl->head - HIST_BUCKETS + 1 + c * per + j, &bk) && bk.n) {
+				sum += bk.sum;
+				n += bk.n;
 			}
 		}
 		have[c] = n > 0;
@@ -259,7 +259,7 @@ void report_status_table(struct buf *b, const struct monitor *m)
 			else
 				snprintf(slope, sizeof(slope), "-");
 			eta(when, sizeof(when), s->eta);
-			report_sparkline(&s->hist, spark, sizeof(spark));
+			report_sparkline(&w->tl, &s->hist, spark, sizeof(spark));
 			buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n",
 				   i ? "" : name, i ? "" : pid, i ? "" : comm,
 				   metric_name((enum metric)i), val, slope, when,
@@ -274,14 +274,14 @@ void report_status_table(struct buf *b, const struct monitor *m)
 /* ---- history ---------------------------------------------------------------- */
 
 /* The mean sample time of bucket k, boot-time ms. */
-static uint64_t bucket_time(const struct history *h, int64_t k, const struct bucket *bk)
+static uint64_t bucket_time(const struct timeline *tl, int64_t k, const struct bucket *bk)
 {
-	return h->origin_ms + (uint64_t)k * h->width_ms + (uint64_t)(bk->toff / (float)bk->n);
+	return tl->origin_ms + (uint64_t)k * tl->width_ms + (uint64_t)(bk->toff / (float)bk->n);
 }
 
 void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w)
 {
-	const struct history *h0 = &w->m[0].hist;
+	const struct timeline *tl = &w->tl;
 	char ts[40];
 
 	buf_puts(b, "{\"watch\": ");
@@ -292,24 +292,23 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 	buf_printf(b, ", \"started\": \"%s\", \"window_seconds\": ", ts);
 	buf_json_number(b, (double)m->cfg->watches[w->watch].window_ms / 1000.0);
 	buf_puts(b, ", \"bucket_seconds\": ");
-	buf_json_number(b, (double)h0->width_ms / 1000.0);
+	buf_json_number(b, (double)tl->width_ms / 1000.0);
 	for (int i = 0; i < METRIC_COUNT; i++) {
-		const struct history *h = &w->m[i].hist;
 		bool first = true;
 
 		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
-		for (int64_t k = h->head - HIST_BUCKETS + 1; h->head >= 0 && k <= h->head; k++) {
-			const struct bucket *bk = history_bucket(h, k);
+		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+			struct bucket bk;
 
-			if (!bk || !bk->n)
+			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
 				continue;
-			format_rfc3339(report_wall_usec(m, bucket_time(h, k, bk)), ts, sizeof(ts));
-			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk->n);
-			buf_json_number(b, round(bk->sum / bk->n * 10) / 10);
+			format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk.n);
+			buf_json_number(b, round(bk.sum / bk.n * 10) / 10);
 			buf_puts(b, ", \"min\": ");
-			buf_json_number(b, bk->min);
+			buf_json_number(b, bk.min);
 			buf_puts(b, ", \"max\": ");
-			buf_json_number(b, bk->max);
+			buf_json_number(b, bk.max);
 			buf_puts(b, "}");
 			first = false;
 		}
@@ -320,7 +319,7 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 
 void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w)
 {
-	const struct history *h = &w->m[METRIC_RSS].hist;
+	const struct timeline *tl = &w->tl;
 	char ts[40], d[24];
 	unsigned rows = 0;
 
@@ -328,30 +327,30 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 
 	clip(name, m->cfg->watches[w->watch].name, 32);
 	clip(comm, w->comm, 15);
-	format_duration(d, sizeof(d), (double)h->width_ms / 1000.0);
+	format_duration(d, sizeof(d), (double)tl->width_ms / 1000.0);
 	buf_printf(b, "%s: pid %d (%s): %d buckets of %s, newest last\n\n",
 		   name, (int)w->pid, comm, HIST_BUCKETS, d);
 	buf_printf(b, "%-24s %7s %8s %8s %8s %8s %8s\n", "TIME (UTC)", "SAMPLES", "RSS",
 		   "RSS MIN", "RSS MAX", "FDS", "THREADS");
-	for (int64_t k = h->head - HIST_BUCKETS + 1; h->head >= 0 && k <= h->head; k++) {
-		const struct bucket *bk = history_bucket(h, k);
+	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+		struct bucket bk;
 		char cols[5][24];
 
-		if (!bk || !bk->n)
+		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
 			continue;
-		format_rfc3339(report_wall_usec(m, bucket_time(h, k, bk)), ts, sizeof(ts));
-		amount(cols[0], sizeof(cols[0]), METRIC_RSS, bk->sum / bk->n);
-		amount(cols[1], sizeof(cols[1]), METRIC_RSS, bk->min);
-		amount(cols[2], sizeof(cols[2]), METRIC_RSS, bk->max);
+		format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+		amount(cols[0], sizeof(cols[0]), METRIC_RSS, bk.sum / bk.n);
+		amount(cols[1], sizeof(cols[1]), METRIC_RSS, bk.min);
+		amount(cols[2], sizeof(cols[2]), METRIC_RSS, bk.max);
 		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
-			const struct bucket *o = history_bucket(&w->m[i].hist, k);
+			struct bucket o;
 
-			if (o && o->n)
-				amount(cols[2 + i], sizeof(cols[0]), i, o->sum / o->n);
+			if (history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+				amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
 			else
 				snprintf(cols[2 + i], sizeof(cols[0]), "-");
 		}
-		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s\n", ts, bk->n, cols[0], cols[1], cols[2],
+		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s\n", ts, bk.n, cols[0], cols[1], cols[2],
 			   cols[3], cols[4]);
 		rows++;
 	}

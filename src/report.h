@@ -25,9 +25,10 @@ void report_status_table(struct buf *b, const struct monitor *m);
 void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w);
 void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w);
 
-/* SPARK_CELLS block characters for a metric's window (UTF-8), into out
- * (at least 3 * SPARK_CELLS + 1 bytes); cells without samples are spaces. */
-void report_sparkline(const struct history *h, char *out, size_t len);
+/* SPARK_CELLS block characters for a metric's window (its series s in
+ * its process's timeline tl, UTF-8), into out (at least 3 * SPARK_CELLS + 1
+ * bytes); cells without samples are spaces. */
+void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len);
 
 /* Answer one control request ("status [json|table]", "history PID
  * [json|table]"): the reply starts with a line "OK" or "ERR MESSAGE". */

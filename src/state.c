@@ -13,8 +13,10 @@
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
 #define BOOT_ID_LEN 40
-#define HEADER_LEN (8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4)
 #define NAME_MAX_LEN 255
+
+_Static_assert(STATE_HEADER_LEN == 8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4, "the header's fields");
+_Static_assert(STATE_CHUNK >= STATE_HEADER_LEN, "the placeholder fits a chunk");
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
@@ -35,102 +37,180 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-/* ---- encoding: fixed-width fields, the host's byte order ----------------- */
+/* ---- encoding: through a chunk, handed on as it fills ----------------------- */
 
-static void put_u8(struct buf *b, uint8_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u16(struct buf *b, uint16_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u32(struct buf *b, uint32_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_u64(struct buf *b, uint64_t v) { buf_add(b, &v, sizeof(v)); }
-static void put_f32(struct buf *b, float v) { buf_add(b, &v, sizeof(v)); }
-static void put_f64(struct buf *b, double v) { buf_add(b, &v, sizeof(v)); }
+struct enc {
+	state_write_fn sink;
+	void *ctx;
+	unsigned char *chunk;      /* STATE_CHUNK bytes */
+	size_t used;
+	uint64_t passed;           /* bytes handed on so far, the placeholder included */
+	uint32_t crc;              /* of the payload handed on */
+	int err;                   /* the sink's error; nothing more is written */
+};
 
-static void put_metric(struct buf *b, const struct metric_state *s)
+static void flush(struct enc *e)
 {
-	const struct history *h = &s->hist;
+	size_t skip = 0;
 
-	put_u64(b, h->width_ms);
-	put_u64(b, h->origin_ms);
-	put_u64(b, (uint64_t)h->head);
-	put_f64(b, h->last);
-	put_u64(b, h->last_ms);
-	for (int i = 0; i < HIST_BUCKETS; i++) {
-		put_f64(b, h->b[i].sum);
-		put_f32(b, h->b[i].min);
-		put_f32(b, h->b[i].max);
-		put_f32(b, h->b[i].toff);
-		put_u32(b, h->b[i].n);
-	}
-	put_f64(b, s->value);
-	put_u8(b, s->leaking);
-	put_u8(b, s->in_limit);
-	put_u32(b, s->over);
-	put_u32(b, s->under);
-	put_u32(b, s->streak);
-	put_u64(b, s->streak_since);
+	if (e->err || e->used == 0)
+		return;
+	if (e->passed < STATE_HEADER_LEN)      /* the placeholder is not payload */
+		skip = STATE_HEADER_LEN - e->passed < e->used ? STATE_HEADER_LEN - e->passed : e->used;
+	e->crc = crc32_update(e->crc, e->chunk + skip, e->used - skip);
+	e->err = e->sink(e->ctx, e->chunk, e->used);
+	e->passed += e->used;
+	e->used = 0;
 }
 
-void state_encode(struct buf *b, const struct monitor *m, const struct action_policy *policies,
-		  const char *boot_id)
+static void put(struct enc *e, const void *data, size_t n)
 {
-	char id[BOOT_ID_LEN] = { 0 };
-	size_t start, payload;
-	uint32_t n = 0, crc;
+	const unsigned char *p = data;
 
-	strncpy(id, boot_id, sizeof(id) - 1);
-	buf_add(b, magic, sizeof(magic));
-	put_u32(b, STATE_VERSION);
-	buf_add(b, id, sizeof(id));
-	put_u64(b, m->wall_usec);
-	start = b->len;
-	put_u32(b, 0);             /* count, payload length and CRC: filled below */
-	put_u64(b, 0);
-	put_u32(b, 0);
-	payload = b->len;
+	while (n > 0 && !e->err) {
+		size_t k = STATE_CHUNK - e->used;
+
+		if (k > n)
+			k = n;
+		memcpy(e->chunk + e->used, p, k);
+		e->used += k;
+		p += k;
+		n -= k;
+		if (e->used == STATE_CHUNK)
+			flush(e);
+	}
+}
+
+static void put_u8(struct enc *e, uint8_t v) { put(e, &v, sizeof(v)); }
+static void put_u16(struct enc *e, uint16_t v) { put(e, &v, sizeof(v)); }
+static void put_u32(struct enc *e, uint32_t v) { put(e, &v, sizeof(v)); }
+static void put_u64(struct enc *e, uint64_t v) { put(e, &v, sizeof(v)); }
+static void put_f32(struct enc *e, float v) { put(e, &v, sizeof(v)); }
+static void put_f64(struct enc *e, double v) { put(e, &v, sizeof(v)); }
+
+static void put_timeline(struct enc *e, const struct timeline *tl)
+{
+	put_u64(e, tl->width_ms);
+	put_u64(e, tl->origin_ms);
+	put_u64(e, (uint64_t)tl->head);
+	put_u64(e, tl->last_ms);
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		put_u32(e, tl->n[i]);
+		put_f32(e, tl->toff[i]);
+	}
+}
+
+static void put_metric(struct enc *e, const struct timeline *tl, const struct metric_state *s)
+{
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		/* a bucket without samples holds stale values (history.h): zeros */
+		struct slot sl = { 0 };
+
+		if (tl->n[i])
+			sl = s->hist.s[i];
+		put_f64(e, sl.sum);
+		put_f32(e, sl.min);
+		put_f32(e, sl.max);
+	}
+	put_f64(e, s->value);
+	put_u8(e, s->leaking);
+	put_u8(e, s->in_limit);
+	put_u32(e, s->over);
+	put_u32(e, s->under);
+	put_u32(e, s->streak);
+	put_u64(e, s->streak_since);
+}
+
+static bool policy_saved(const struct action_policy *p)
+{
+	return strlen(p->name) <= NAME_MAX_LEN && p->n > 0;
+}
+
+/* The header, its counts, length and checksum as given. */
+static void make_header(unsigned char *out, const char *boot_id, uint64_t wall_usec, uint32_t n,
+			uint64_t payload, uint32_t crc)
+{
+	uint32_t version = STATE_VERSION;
+	size_t id_len = strnlen(boot_id, BOOT_ID_LEN - 1);
+
+	memset(out, 0, STATE_HEADER_LEN);
+	memcpy(out, magic, sizeof(magic));
+	memcpy(out + 8, &version, 4);
+	memcpy(out + 12, boot_id, id_len);
+	memcpy(out + 12 + BOOT_ID_LEN, &wall_usec, 8);
+	memcpy(out + 60, &n, 4);
+	memcpy(out + 64, &payload, 8);
+	memcpy(out + 72, &crc, 4);
+}
+
+int state_encode(const struct monitor *m, const struct action_policy *policies, const char *boot_id,
+		 state_write_fn sink, void *ctx, unsigned char header[STATE_HEADER_LEN])
+{
+	struct enc e = { .sink = sink, .ctx = ctx };
+	uint32_t n = 0, np = 0;
+
+	e.chunk = malloc(STATE_CHUNK);
+	if (!e.chunk)
+		return -ENOMEM;
+	make_header(header, boot_id, m->wall_usec, 0, 0, 0);
+	put(&e, header, STATE_HEADER_LEN);     /* the placeholder */
 	for (const struct watched *w = m->watched; w; w = w->next) {
 		const struct watch *wc = &m->cfg->watches[w->watch];
 		size_t name_len = strlen(wc->name);
 
 		if (name_len > NAME_MAX_LEN)
 			continue;
-		put_u32(b, (uint32_t)w->pid);
-		put_u64(b, w->start_ticks);
-		put_u64(b, wc->window_ms);
-		put_u16(b, (uint16_t)name_len);
-		buf_add(b, wc->name, name_len);
+		put_u32(&e, (uint32_t)w->pid);
+		put_u64(&e, w->start_ticks);
+		put_u64(&e, wc->window_ms);
+		put_u16(&e, (uint16_t)name_len);
+		put(&e, wc->name, name_len);
+		put_timeline(&e, &w->tl);
 		for (int i = 0; i < METRIC_COUNT; i++)
-			put_metric(b, &w->m[i]);
+			put_metric(&e, &w->tl, &w->m[i]);
 		n++;
 	}
-	{
-		uint32_t np = 0;
-		size_t at = b->len;
+	for (const struct action_policy *p = policies; p; p = p->next)
+		np += policy_saved(p);
+	put_u32(&e, np);
+	for (const struct action_policy *p = policies; p; p = p->next) {
+		size_t name_len = strlen(p->name);
 
-		put_u32(b, 0);
-		for (const struct action_policy *p = policies; p; p = p->next) {
-			size_t name_len = strlen(p->name);
-
-			if (name_len > NAME_MAX_LEN || p->n == 0)
-				continue;
-			put_u16(b, (uint16_t)name_len);
-			buf_add(b, p->name, name_len);
-			put_u32(b, p->n);
-			for (unsigned i = 0; i < p->n; i++)   /* oldest first */
-				put_u64(b, p->times[(p->head + p->cap - p->n + i) % p->cap]);
-			np++;
-		}
-		if (buf_ok(b))
-			memcpy(b->data + at, &np, 4);
+		if (!policy_saved(p))
+			continue;
+		put_u16(&e, (uint16_t)name_len);
+		put(&e, p->name, name_len);
+		put_u32(&e, p->n);
+		for (unsigned i = 0; i < p->n; i++)   /* oldest first */
+			put_u64(&e, p->times[(p->head + p->cap - p->n + i) % p->cap]);
 	}
-	if (!buf_ok(b))
-		return;
-	{
-		uint64_t len = b->len - payload;
+	flush(&e);
+	free(e.chunk);
+	if (e.err)
+		return e.err;
+	make_header(header, boot_id, m->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
+	return 0;
+}
 
-		crc = crc32_update(0, b->data + payload, b->len - payload);
-		memcpy(b->data + start, &n, 4);
-		memcpy(b->data + start + 4, &len, 8);
-		memcpy(b->data + start + 12, &crc, 4);
-	}
+static int buf_write(void *ctx, const void *data, size_t len)
+{
+	struct buf *b = ctx;
+
+	buf_add(b, data, len);
+	return buf_ok(b) ? 0 : -ENOMEM;
+}
+
+int state_encode_buf(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+		     const char *boot_id)
+{
+	unsigned char header[STATE_HEADER_LEN];
+	size_t start = b->len;
+	int r = state_encode(m, policies, boot_id, buf_write, b, header);
+
+	if (r < 0)
+		return r;
+	memcpy(b->data + start, header, sizeof(header));
+	return 0;
 }
 
 /* ---- decoding: every read is bounds-checked --------------------------------- */
@@ -172,36 +252,53 @@ static void reason(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A metric as saved; false when its values cannot be a real history. */
-static bool get_metric(struct rd *r, struct metric_state *s, uint64_t window_ms)
+/* A timeline as saved; false when its values cannot be a real one. */
+static bool get_timeline(struct rd *r, struct timeline *tl, uint64_t window_ms)
 {
-	struct history *h = &s->hist;
 	bool ok = true;
 
-	metric_state_init(s, window_ms);
-	ok &= get_u64(r) == h->width_ms;
-	h->origin_ms = get_u64(r);
-	h->head = (int64_t)get_u64(r);
-	h->last = get_f64(r);
-	h->last_ms = get_u64(r);
+	timeline_init(tl, window_ms);
+	ok &= get_u64(r) == tl->width_ms;
+	tl->origin_ms = get_u64(r);
+	tl->head = (int64_t)get_u64(r);
+	tl->last_ms = get_u64(r);
 	/* boot-time ms fit 2^42 for a century; the newest bucket is the one
 	 * the newest sample fell into */
-	ok &= h->head >= -1 && h->last_ms < (uint64_t)1 << 42 && h->last_ms >= h->origin_ms &&
-	      isfinite(h->last);
-	if (ok && h->head >= 0)
-		ok &= (uint64_t)h->head == (h->last_ms - h->origin_ms) / h->width_ms;
+	ok &= tl->head >= -1 && tl->last_ms < (uint64_t)1 << 42 && tl->last_ms >= tl->origin_ms;
+	if (ok && tl->head >= 0)
+		ok &= (uint64_t)tl->head == (tl->last_ms - tl->origin_ms) / tl->width_ms;
 	for (int i = 0; i < HIST_BUCKETS; i++) {
-		h->b[i].sum = get_f64(r);
-		h->b[i].min = get_f32(r);
-		h->b[i].max = get_f32(r);
-		h->b[i].toff = get_f32(r);
-		h->b[i].n = get_u32(r);
-		ok &= isfinite(h->b[i].sum) && isfinite(h->b[i].min) && isfinite(h->b[i].max) &&
-		      isfinite(h->b[i].toff) && h->b[i].toff >= 0 &&
-		      h->b[i].toff <= (float)h->width_ms * (float)h->b[i].n &&
-		      (!h->b[i].n || h->b[i].min <= h->b[i].max);
-		if (!h->b[i].n)
-			memset(&h->b[i], 0, sizeof(h->b[i]));
+		tl->n[i] = get_u32(r);
+		tl->toff[i] = get_f32(r);
+		/* samples only in buckets since the origin; time offsets within
+		 * their buckets */
+		ok &= isfinite(tl->toff[i]) && tl->toff[i] >= 0 &&
+		      tl->toff[i] <= (float)tl->width_ms * (float)tl->n[i] &&
+		      (tl->n[i] == 0 || timeline_slot_used(tl, i));
+	}
+	/* the newest sample is in the newest bucket */
+	if (ok && tl->head >= 0)
+		ok &= tl->n[tl->head % HIST_BUCKETS] > 0;
+	return ok;
+}
+
+/* A metric as saved, in its process's timeline; false when its values
+ * cannot be a real history. */
+static bool get_metric(struct rd *r, struct metric_state *s, const struct timeline *tl)
+{
+	bool ok = true;
+
+	metric_state_init(s);
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		struct slot *sl = &s->hist.s[i];
+
+		sl->sum = get_f64(r);
+		sl->min = get_f32(r);
+		sl->max = get_f32(r);
+		if (tl->n[i])
+			ok &= isfinite(sl->sum) && isfinite(sl->min) && isfinite(sl->max) && sl->min <= sl->max;
+		else      /* written as zeros */
+			ok &= sl->sum == 0 && sl->min == 0 && sl->max == 0;
 	}
 	s->value = get_f64(r);
 	s->leaking = get_u8(r) != 0;
@@ -342,8 +439,9 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		get(&r, p->watch, name_len);
 		p->watch[name_len] = '\0';
 		ok = valid_name(p->watch) && p->pid > 0 && p->window_ms > 0;
+		ok &= get_timeline(&r, &p->tl, p->window_ms);
 		for (int k = 0; k < METRIC_COUNT; k++)
-			ok &= get_metric(&r, &p->m[k], p->window_ms);
+			ok &= get_metric(&r, &p->m[k], &p->tl);
 		if (r.short_read || !ok) {
 			reason(why, why_len, "record %u: %s", i + 1, r.short_read ? "truncated" : "impossible values");
 			saved_state_clear(out);

@@ -15,8 +15,9 @@
  *                                                not on a line (5, 6)
  *
  * The window (W, `window:` in the config) is held as HIST_BUCKETS buckets of
- * count, sum, minimum and maximum (history.h), and cut into four quarters
- * Q1..Q4 of W/4 each.
+ * count, sum, minimum and maximum (history.h: the counts and times in the
+ * process's timeline, the values in the metric's series), and cut into four
+ * quarters Q1..Q4 of W/4 each.
  *
  * Slopes.  Three estimators of the rate, each fooled by a different shape:
  * the weighted least-squares line through the bucket means (exact for a
@@ -147,7 +148,7 @@ static double tstat4(const double y[4])
 	return b * sqrt(5.0) / fmax(sqrt(ssr / 2), 1e-9 * fabs(ybar) + 1e-12);
 }
 
-void trend_fit(const struct history *h, struct trend *t)
+void trend_fit(const struct timeline *tl, const struct series *sr, struct trend *t)
 {
 	struct quarter q[4];
 	struct ols all = {0}, recent = {0};
@@ -155,33 +156,33 @@ void trend_fit(const struct history *h, struct trend *t)
 	double w_s, seg, lo_old, lo_new, hi_old, hi_new, spread[4];
 
 	memset(t, 0, sizeof(*t));
-	if (h->head < 0)
+	if (tl->head < 0)
 		return;
-	k0 = h->head - (HIST_BUCKETS - 1);
-	w_s = (double)h->width_ms / 1000.0;
+	k0 = tl->head - (HIST_BUCKETS - 1);
+	w_s = (double)tl->width_ms / 1000.0;
 	seg = QUARTER * w_s;
 	t->window_s = HIST_BUCKETS * w_s;
 
 	memset(q, 0, sizeof(q));
-	for (int64_t k = k0 < 0 ? 0 : k0; k <= h->head; k++) {
-		const struct bucket *b = history_bucket(h, k);
+	for (int64_t k = k0 < 0 ? 0 : k0; k <= tl->head; k++) {
+		struct bucket b;
 		double tk, mean;
 		struct quarter *qq;
 
-		if (!b || b->n == 0)
+		if (!history_bucket(tl, sr, k, &b) || b.n == 0)
 			continue;
-		tk = (double)(k - k0) * w_s + b->toff / b->n / 1000.0;
-		mean = b->sum / b->n;
-		ols_add(&all, b->n, tk, mean);
+		tk = (double)(k - k0) * w_s + b.toff / b.n / 1000.0;
+		mean = b.sum / b.n;
+		ols_add(&all, b.n, tk, mean);
 		if (k - k0 >= 2 * QUARTER)
-			ols_add(&recent, b->n, tk, mean);
+			ols_add(&recent, b.n, tk, mean);
 		qq = &q[(k - k0) / QUARTER];
-		if (qq->n == 0 || b->min < qq->lo)
-			qq->lo = b->min;
-		if (qq->n == 0 || b->max > qq->hi)
-			qq->hi = b->max;
+		if (qq->n == 0 || b.min < qq->lo)
+			qq->lo = b.min;
+		if (qq->n == 0 || b.max > qq->hi)
+			qq->hi = b.max;
 		qq->level[qq->nlevel++] = mean;
-		qq->n += b->n;
+		qq->n += b.n;
 	}
 	t->slope = ols_slope(&all);
 	if (k0 < 0)

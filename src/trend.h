@@ -27,9 +27,10 @@ struct trend {
 	double tstat;          /* t statistic of the line through the quarter means */
 };
 
-/* Fit the history.  When it does not cover the window yet, only `slope`
- * (a plain least-squares fit of what there is) is set and ready is false. */
-void trend_fit(const struct history *h, struct trend *t);
+/* Fit the series s of timeline tl.  When it does not cover the window yet,
+ * only `slope` (a plain least-squares fit of what there is) is set and
+ * ready is false. */
+void trend_fit(const struct timeline *tl, const struct series *s, struct trend *t);
 
 /* Does the trend show sustained growth of at least `rate` per second?
  * Needs ready; one true answer is not yet a verdict (see detect.c). */

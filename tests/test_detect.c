@@ -91,10 +91,20 @@ static double value(const struct shape *s, double t, struct rng *r, double *stat
 	return v;
 }
 
+/* One sample at t_ms, as the monitor takes it: the process's timeline
+ * first, then the metric. */
+static unsigned feed(struct timeline *tl, struct metric_state *s, const struct metric_rule *r, bool warming,
+		     uint64_t t_ms, double v)
+{
+	timeline_add(tl, t_ms);
+	return detect_sample(s, tl, r, warming, t_ms, v);
+}
+
 /* Run one shape at a time scale; returns the first leak time or -1. */
 static double run(const struct shape *s, double scale, double dt, uint64_t seed,
 		  double *slope_at_leak, double *eta_at_leak, double *value_at_leak)
 {
+	struct timeline tl;
 	struct metric_state ms;
 	struct metric_rule rule = {0};
 	struct rng r = { seed * 0x9E3779B97F4A7C15ull + 1 };
@@ -109,15 +119,16 @@ static double run(const struct shape *s, double scale, double dt, uint64_t seed,
 		rule.max = 4096 * MiB;
 		rule.for_samples = 1;
 	}
-	metric_state_init(&ms, window_ms);
+	timeline_init(&tl, window_ms);
+	metric_state_init(&ms);
 	for (double t = dt; t < total; t += dt) {
 		double v = value(s, t / scale, &r, state) * unit;
-		unsigned ev = detect_sample(&ms, &rule, t < warmup, (uint64_t)(t * 1000), v);
+		unsigned ev = feed(&tl, &ms, &rule, t < warmup, (uint64_t)(t * 1000), v);
 
 		if (getenv("TD_TRACE") && strcmp(getenv("TD_TRACE"), s->name) == 0 && seed == (uint64_t)atoi(getenv("TD_SEED")) && ms.trend.ready) {
 			struct trend fit, *q = &fit;
 
-			trend_fit(&ms.hist, &fit);   /* the detector keeps only a summary */
+			trend_fit(&tl, &ms.hist, &fit);   /* the detector keeps only a summary */
 			fprintf(stderr, "  t=%.2f sw=%.3g sr=%.3g ro=%.3g rn=%.3g rf=%.3g rc=%.3g ef=%.3g ec=%.3g noise=%.3g t=%.3g %d\n",
 				t, q->slope_window / unit, q->slope_recent / unit, q->rate_old / unit, q->rate_new / unit,
 				q->rise_floor / unit, q->rise_ceiling / unit, q->end_floor / unit, q->end_ceiling / unit,
@@ -126,7 +137,7 @@ static double run(const struct shape *s, double scale, double dt, uint64_t seed,
 		if ((ev & DETECT_LEAK) && getenv("TD_DEBUG")) {
 			struct trend fit, *q = &fit;
 
-			trend_fit(&ms.hist, &fit);
+			trend_fit(&tl, &ms.hist, &fit);
 			fprintf(stderr, "  %s t=%.2f sw=%.3g sr=%.3g ro=%.3g rn=%.3g rf=%.3g rc=%.3g ef=%.3g ec=%.3g noise=%.3g t=%.3g g=%.3g\n",
 				s->name, t, q->slope_window / unit, q->slope_recent / unit, q->rate_old / unit, q->rate_new / unit,
 				q->rise_floor / unit, q->rise_ceiling / unit, q->end_floor / unit, q->end_ceiling / unit,
@@ -191,29 +202,31 @@ static const struct shape shapes[] = {
 /* The verdict SPEC's status shows: warming, ok, leak, limit. */
 static void test_verdicts(void)
 {
+	struct timeline tl;
 	struct metric_state s;
 	struct metric_rule r = { .has_max = true, .max = 100, .for_samples = 2, .growth = 1 };
 	unsigned ev = 0;
 
-	metric_state_init(&s, 20000);
+	timeline_init(&tl, 20000);
+	metric_state_init(&s);
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "warming");   /* no history */
 	for (int i = 1; i <= 100; i++)                                  /* flat, 25 s */
-		ev |= detect_sample(&s, &r, false, (uint64_t)i * 250, 50);
+		ev |= feed(&tl, &s, &r, false, (uint64_t)i * 250, 50);
 	CHECK(ev == 0);
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "ok");
 	CHECK_STR(verdict_name(detect_verdict(&s, true)), "warming");   /* in warm-up */
-	ev = detect_sample(&s, &r, false, 25250, 150);                  /* over max once */
+	ev = feed(&tl, &s, &r, false, 25250, 150);                      /* over max once */
 	CHECK(ev == 0 && detect_verdict(&s, false) == VERDICT_OK);
-	ev = detect_sample(&s, &r, false, 25500, 150);                  /* twice: for = 2 */
+	ev = feed(&tl, &s, &r, false, 25500, 150);                      /* twice: for = 2 */
 	CHECK(ev == DETECT_LIMIT);
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "limit");
-	ev = detect_sample(&s, &r, false, 25750, 150);                  /* once per episode */
+	ev = feed(&tl, &s, &r, false, 25750, 150);                      /* once per episode */
 	CHECK(ev == 0);
-	detect_sample(&s, &r, false, 26000, 50);
-	detect_sample(&s, &r, false, 26250, 50);                        /* under for 2 samples */
+	feed(&tl, &s, &r, false, 26000, 50);
+	feed(&tl, &s, &r, false, 26250, 50);                            /* under for 2 samples */
 	CHECK(detect_verdict(&s, false) == VERDICT_OK);
-	CHECK(detect_sample(&s, &r, false, 26500, 150) == 0);
-	CHECK(detect_sample(&s, &r, false, 26750, 150) == DETECT_LIMIT); /* a new episode */
+	CHECK(feed(&tl, &s, &r, false, 26500, 150) == 0);
+	CHECK(feed(&tl, &s, &r, false, 26750, 150) == DETECT_LIMIT); /* a new episode */
 	s.leaking = true;
 	s.in_limit = false;
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "leak");

@@ -288,29 +288,47 @@ static const struct watched *find(const struct monitor *m, pid_t pid)
 
 /* ---- the tests ----------------------------------------------------------------- */
 
+/* One metric's history: its own timeline, 1 s buckets. */
+struct history {
+	struct timeline tl;
+	struct series s;
+};
+
+static void history_init(struct history *h)
+{
+	timeline_init(&h->tl, 48000);
+	memset(&h->s, 0, sizeof(h->s));
+}
+
+static void history_add(struct history *h, uint64_t t_ms, double v)
+{
+	timeline_add(&h->tl, t_ms);
+	series_add(&h->s, &h->tl, v);
+}
+
 static void test_sparkline(void)
 {
 	struct history h;
 	char out[3 * SPARK_CELLS + 1];
 
 	/* empty: all spaces */
-	history_init(&h, 48000);
+	history_init(&h);
 	memset(out, 'X', sizeof(out));
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK_STR(out, "        ");
 
 	/* a rising series over the whole ring: lowest block first, full block last */
 	for (int i = 0; i < 96; i++)
 		history_add(&h, 10000 + (uint64_t)i * 500, 100.0 + i);
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK_STR(out, "▁▂▃▄▅▆▇█");
 	CHECK(strlen(out) == 3 * SPARK_CELLS);
 
 	/* falling: the other way round */
-	history_init(&h, 48000);
+	history_init(&h);
 	for (int i = 0; i < 96; i++)
 		history_add(&h, 10000 + (uint64_t)i * 500, 1000.0 - i);
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK(strncmp(out, "█", 3) == 0);
 	CHECK(strcmp(out + 3 * (SPARK_CELLS - 1), "▁") == 0);
 
@@ -319,39 +337,39 @@ static void test_sparkline(void)
 		static const double amp[] = { 0, 0.004, -0.004 };
 
 		for (size_t a = 0; a < sizeof(amp) / sizeof(amp[0]); a++) {
-			history_init(&h, 48000);
+			history_init(&h);
 			for (int i = 0; i < 96; i++)
 				history_add(&h, 10000 + (uint64_t)i * 500, 5e8 * (1 + (i % 2 ? amp[a] : 0)));
-			report_sparkline(&h, out, sizeof(out));
+			report_sparkline(&h.tl, &h.s, out, sizeof(out));
 			CHECK(strlen(out) == 3 * SPARK_CELLS);
 			for (int c = 1; c < SPARK_CELLS; c++)
 				CHECK_MSG(memcmp(out, out + 3 * c, 3) == 0, "flat %g: %s", amp[a], out);
 			CHECK(memcmp(out, " ", 1) != 0);
 		}
-		history_init(&h, 48000);
+		history_init(&h);
 		for (int i = 0; i < 96; i++)
 			history_add(&h, 10000 + (uint64_t)i * 500, 0);
-		report_sparkline(&h, out, sizeof(out));
+		report_sparkline(&h.tl, &h.s, out, sizeof(out));
 		CHECK_STR(out, "▄▄▄▄▄▄▄▄");
 	}
 
 	/* a short history: the cells before its start are spaces */
-	history_init(&h, 48000);
+	history_init(&h);
 	for (int i = 0; i < 12; i++)   /* 6 s: 6 buckets, the last cell */
 		history_add(&h, 10000 + (uint64_t)i * 500, 7);
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK_STR(out, "       ▄");
 	for (int i = 12; i < 24; i++)  /* 12 s: the last two cells, rising */
 		history_add(&h, 10000 + (uint64_t)i * 500, 700);
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK_STR(out, "      ▁█");
 
 	/* a gap: a cell without samples is a space */
-	history_init(&h, 48000);
+	history_init(&h);
 	for (int i = 0; i < 48; i++)
 		if (i / 6 != 3)
 			history_add(&h, 10000 + (uint64_t)i * 1000, 1);
-	report_sparkline(&h, out, sizeof(out));
+	report_sparkline(&h.tl, &h.s, out, sizeof(out));
 	CHECK_STR(out, "▄▄▄ ▄▄▄▄");
 
 	/* a buffer too small for SPARK_CELLS characters: empty, nothing written past it */
@@ -359,9 +377,9 @@ static void test_sparkline(void)
 		char small[3 * SPARK_CELLS + 2];
 
 		memset(small, 'X', sizeof(small));
-		report_sparkline(&h, small, 3 * SPARK_CELLS);
+		report_sparkline(&h.tl, &h.s, small, 3 * SPARK_CELLS);
 		CHECK(small[0] == '\0' && small[1] == 'X');
-		report_sparkline(&h, small, 0);
+		report_sparkline(&h.tl, &h.s, small, 0);
 		CHECK(small[0] == '\0' && small[1] == 'X');
 	}
 }
@@ -399,8 +417,9 @@ static void test_empty_monitor(const struct config *cfg)
 		struct watched w;
 
 		memset(&w, 0, sizeof(w));
+		timeline_init(&w.tl, 20000);
 		for (int i = 0; i < METRIC_COUNT; i++)
-			metric_state_init(&w.m[i], 20000);
+			metric_state_init(&w.m[i]);
 		w.m[METRIC_FDS].leaking = true;
 		w.m[METRIC_RSS].in_limit = true;
 		w.m[METRIC_THREADS].in_limit = true;   /* one process over two limits: one */
@@ -683,7 +702,7 @@ static void test_history(const struct monitor *m)
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.200s", want, b.data);
 	/* each metric: its buckets oldest first, as the monitor holds them */
 	for (int i = 0; i < METRIC_COUNT; i++) {
-		const struct history *h = &w->m[i].hist;
+		const struct timeline *tl = &w->tl;
 		char key[32], prev_t[32] = "";
 		const char *p, *end;
 		unsigned entries = 0, want_entries = 0;
@@ -694,12 +713,12 @@ static void test_history(const struct monitor *m)
 		if (!p)
 			continue;
 		end = strchr(p, ']');
-		for (int64_t k = h->head - HIST_BUCKETS + 1; k <= h->head; k++) {
-			const struct bucket *bk = history_bucket(h, k);
+		for (int64_t k = tl->head - HIST_BUCKETS + 1; k <= tl->head; k++) {
+			struct bucket b0, *bk = &b0;
 			char obj[200];
 			const char *q, *t;
 
-			if (!bk || !bk->n)
+			if (!history_bucket(tl, &w->m[i].hist, k, bk) || !bk->n)
 				continue;
 			want_entries++;
 			if (!(q = strstr(p, "{\"t\": \"")) || q > end)
@@ -718,8 +737,13 @@ static void test_history(const struct monitor *m)
 		}
 		CHECK_MSG(entries == want_entries && entries == HIST_BUCKETS, "%s: %u entries of %u", key, entries,
 			  want_entries);
-		/* the newest bucket holds the newest sample */
-		CHECK(h->b[h->head % HIST_BUCKETS].max == (float)h->last || i != METRIC_RSS);
+		/* the newest bucket holds the newest sample (rss: its largest) */
+		{
+			const struct slot *sl = &w->m[i].hist.s[tl->head % HIST_BUCKETS];
+			float v = (float)w->m[i].value;
+
+			CHECK(sl->min <= v && v <= sl->max && (i != METRIC_RSS || sl->max == v));
+		}
 	}
 
 	/* the table: title, header, one row per bucket */
@@ -761,8 +785,9 @@ static void test_history(const struct monitor *m)
 	{
 		struct watched empty = *w;
 
+		timeline_init(&empty.tl, 20000);
 		for (int i = 0; i < METRIC_COUNT; i++)
-			metric_state_init(&empty.m[i], 20000);
+			metric_state_init(&empty.m[i]);
 		buf_reset(&b);
 		report_history_table(&b, m, &empty);
 		CHECK(strstr(b.data, "\n(no samples yet)\n") != NULL);

@@ -1,15 +1,20 @@
 /* The saved history: a round trip through state_encode/state_decode from a
- * monitor on a fixture /proc tree; refusal, with a reason and without a
- * crash, of every truncated prefix, every corrupted byte, foreign files,
- * other versions, trailing bytes and records with impossible values (also
- * behind a valid checksum); and monitor_restore, which continues only the
- * histories of the very same processes under the same watch and window. */
+ * monitor on a fixture /proc tree; the image streamed in chunks is the
+ * image built whole, and a save that fails midway leaves the old file as it
+ * was; refusal, with a reason and without a crash, of every truncated
+ * prefix, every corrupted byte, foreign files, other versions, trailing
+ * bytes and records with impossible values (also behind a valid checksum);
+ * and monitor_restore, which continues only the histories of the very same
+ * processes under the same watch and window. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,27 +23,34 @@
 #include "check.h"
 #include "config.h"
 #include "fixture.h"
+#include "fsutil.h"
 #include "monitor.h"
 #include "report.h"
 #include "state.h"
+#include "state_file.h"
 
 #define BOOT_ID   "6f1c2b2e-2f4a-4c39-9d0e-3c1f0b7e9a55"
 
-/* The image layout (state.c): the header, then per record pid, start
- * ticks, window, name length, name, and per metric a fixed block. */
+/* The image layout (state.h): the header, then per record pid, start
+ * ticks, window, name length, name, the timeline, and per metric a fixed
+ * block. */
 #define HDR_COUNT   60
 #define HDR_PAYLOAD 64
 #define HDR_CRC     72
 #define HDR_LEN     76
 #define TAIL_LEN    4      /* the action records' count, 0: none saved here */
-#define M_ORIGIN    8
-#define M_HEAD      16
-#define M_LAST      24
-#define M_LAST_MS   32
-#define M_BUCKETS   40
-#define BUCKET_LEN  24
-#define M_VALUE     (M_BUCKETS + 48 * BUCKET_LEN)
+#define TL_WIDTH    0
+#define TL_ORIGIN   8
+#define TL_HEAD     16
+#define TL_LAST_MS  24
+#define TL_BUCKETS  32     /* per bucket: u32 count, f32 time offset */
+#define TL_BUCKET_LEN 8
+#define TL_LEN      (TL_BUCKETS + 48 * TL_BUCKET_LEN)
+#define M_BUCKETS   0      /* per bucket: f64 sum, f32 min, f32 max */
+#define SLOT_LEN    16
+#define M_VALUE     (M_BUCKETS + 48 * SLOT_LEN)
 #define M_LEN       (M_VALUE + 8 + 2 + 4 * 3 + 8)
+#define REC_FIXED   (22 + TL_LEN + 3 * M_LEN)   /* a record but its name */
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
 
@@ -140,22 +152,47 @@ static bool refused(const void *data, size_t len, char *why, size_t why_len)
 	return r == -EINVAL && why[0] && st.procs == NULL && st.n == 0;
 }
 
-static bool metric_equal(const struct metric_state *a, const struct metric_state *b)
+static bool timeline_equal(const struct timeline *a, const struct timeline *b)
 {
-	return a->hist.width_ms == b->hist.width_ms && a->hist.origin_ms == b->hist.origin_ms &&
-	       a->hist.head == b->hist.head && a->hist.last == b->hist.last && a->hist.last_ms == b->hist.last_ms &&
-	       memcmp(a->hist.b, b->hist.b, sizeof(a->hist.b)) == 0 && a->value == b->value &&
+	return a->width_ms == b->width_ms && a->origin_ms == b->origin_ms && a->head == b->head &&
+	       a->last_ms == b->last_ms && memcmp(a->n, b->n, sizeof(a->n)) == 0 &&
+	       memcmp(a->toff, b->toff, sizeof(a->toff)) == 0;
+}
+
+/* Every bucket of the window as read, bit for bit. */
+static bool buckets_equal(const struct timeline *ta, const struct series *a, const struct timeline *tb,
+			  const struct series *b)
+{
+	for (int64_t k = ta->head - HIST_BUCKETS + 1; k <= ta->head; k++) {
+		struct bucket x, y;
+
+		if (history_bucket(ta, a, k, &x) != history_bucket(tb, b, k, &y) || memcmp(&x, &y, sizeof(x)) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool metric_equal(const struct timeline *ta, const struct metric_state *a, const struct timeline *tb,
+			 const struct metric_state *b)
+{
+	return buckets_equal(ta, &a->hist, tb, &b->hist) && a->value == b->value &&
 	       a->leaking == b->leaking && a->in_limit == b->in_limit && a->over == b->over &&
 	       a->under == b->under && a->streak == b->streak && a->streak_since == b->streak_since;
 }
 
-/* The offset of the first record's metric block k, from its name length. */
-static size_t metric_off(const unsigned char *img, int k)
+/* The offset of the first record's timeline, from its name length. */
+static size_t timeline_off(const unsigned char *img)
 {
 	uint16_t name_len;
 
 	memcpy(&name_len, img + HDR_LEN + 20, 2);
-	return HDR_LEN + 22 + name_len + (size_t)k * M_LEN;
+	return HDR_LEN + 22 + name_len;
+}
+
+/* The offset of the first record's metric block k. */
+static size_t metric_off(const unsigned char *img, int k)
+{
+	return timeline_off(img) + TL_LEN + (size_t)k * M_LEN;
 }
 
 /* ---- the tests ------------------------------------------------------------------ */
@@ -191,10 +228,11 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 		CHECK(p->start_ticks == w->start_ticks);
 		CHECK_STR(p->watch, wc->name);
 		CHECK(p->window_ms == wc->window_ms);
+		CHECK_MSG(timeline_equal(&p->tl, &w->tl), "pid %d: timeline differs", (int)p->pid);
+		CHECK(p->tl.head > 0);
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			CHECK_MSG(metric_equal(&p->m[i], &w->m[i]), "pid %d %s differs", (int)p->pid,
+			CHECK_MSG(metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]), "pid %d %s differs", (int)p->pid,
 				  metric_name((enum metric)i));
-			CHECK(p->m[i].hist.head > 0);
 			/* not saved: refitted at the next sample */
 			CHECK(p->m[i].fitted_head == -1 && p->m[i].eta == -1 && !p->m[i].trend.ready);
 			leaking |= p->m[i].leaking;
@@ -215,7 +253,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	{
 		struct buf b = { 0 };
 
-		state_encode(&b, m, NULL, BOOT_ID);
+		CHECK(state_encode_buf(&b, m, NULL, BOOT_ID) == 0);
 		CHECK(buf_ok(&b) && b.len == len && memcmp(b.data, img, len) == 0);
 		buf_free(&b);
 	}
@@ -229,12 +267,12 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	struct monitor empty;
 
 	/* a boot id longer than the field is cut, terminated */
-	state_encode(&b, m, NULL, "0123456789012345678901234567890123456789-and-more");
+	CHECK(state_encode_buf(&b, m, NULL, "0123456789012345678901234567890123456789-and-more") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "012345678901234567890123456789012345678");
 	saved_state_clear(&st);
 	buf_reset(&b);
-	state_encode(&b, m, NULL, "");
+	CHECK(state_encode_buf(&b, m, NULL, "") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "");
 	saved_state_clear(&st);
@@ -244,7 +282,7 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	empty.cfg = cfg;
 	empty.wall_usec = 42;
 	buf_reset(&b);
-	state_encode(&b, &empty, NULL, BOOT_ID);
+	CHECK(state_encode_buf(&b, &empty, NULL, BOOT_ID) == 0);
 	CHECK(b.len == HDR_LEN + TAIL_LEN);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.n == 0 && st.procs == NULL && st.saved_usec == 42);
@@ -262,7 +300,7 @@ static size_t records_prefix(const unsigned char *img, unsigned char *out, uint3
 		uint16_t name_len;
 
 		memcpy(&name_len, img + off + 20, 2);
-		off += 22 + name_len + 3 * M_LEN;
+		off += REC_FIXED + name_len;
 	}
 	memcpy(out, img, off);
 	memset(out + off, 0, TAIL_LEN);   /* no action records */
@@ -422,7 +460,7 @@ static void test_foreign(const unsigned char *img, size_t len)
 
 static void test_version(const unsigned char *img, size_t len)
 {
-	static const uint32_t versions[] = { 0, 2, STATE_VERSION + 1, 0x01000000, UINT32_MAX };
+	static const uint32_t versions[] = { 0, 1, STATE_VERSION + 1, 0x01000000, UINT32_MAX };
 	unsigned char *copy = malloc(len);
 	char why[160];
 
@@ -438,6 +476,11 @@ static void test_version(const unsigned char *img, size_t len)
 		CHECK(refused(copy, 12, why, sizeof(why)));
 		CHECK_MSG(strstr(why, "version"), "version %u, 12 bytes: %s", versions[i], why);
 	}
+	/* the format before the timeline was shared (one per metric) */
+	memcpy(copy, img, len);
+	put_at(copy, 8, &versions[1], 4);
+	CHECK(refused(copy, len, why, sizeof(why)));
+	CHECK_STR(why, "unknown format version 1");
 	free(copy);
 }
 
@@ -483,13 +526,16 @@ static void test_trailing(const unsigned char *img, size_t len)
 /* Records with values no history can have, behind a valid checksum. */
 static void test_impossible(const unsigned char *img, size_t len)
 {
-	const double nan = NAN, inf = INFINITY;
+	const double nan = NAN, inf = INFINITY, one = 1;
 	const float fnan = NAN, fneg = -1.0f, fbig = 1e9f;
 	const uint32_t zero32 = 0, neg_pid = (uint32_t)-5, big_n = 5;
-	const uint64_t zero64 = 0, other_window = 30000, head_m2 = (uint64_t)-2, head_big = (uint64_t)1 << 40;
+	const uint64_t zero64 = 0, other_window = 30000, head_m1 = (uint64_t)-1, head_m2 = (uint64_t)-2,
+		       head_big = (uint64_t)1 << 40, width_7 = 7;
 	const uint16_t name0 = 0, name256 = 256, name_max = UINT16_MAX;
-	size_t m0 = metric_off(img, 0), m2 = metric_off(img, 2);
-	size_t b5 = m0 + M_BUCKETS + 5 * BUCKET_LEN;
+	size_t tl = timeline_off(img), m0 = metric_off(img, 0), m2 = metric_off(img, 2);
+	size_t t5 = tl + TL_BUCKETS + 5 * TL_BUCKET_LEN, b5 = m0 + M_BUCKETS + 5 * SLOT_LEN;
+	uint64_t head, origin, last_ms, width;
+	size_t t_head;
 	const struct {
 		const char *what;
 		size_t off;
@@ -508,21 +554,26 @@ static void test_impossible(const unsigned char *img, size_t len)
 		{ "name with a space", HDR_LEN + 23, " ", 1, "record 1: impossible values" },
 		{ "name with a newline", HDR_LEN + 22, "\n", 1, "record 1: impossible values" },
 		{ "name with a high byte", HDR_LEN + 22, "\xc3", 1, "record 1: impossible values" },
-		{ "head -2", m0 + M_HEAD, &head_m2, 8, "record 1: impossible values" },
-		{ "head 2^40", m0 + M_HEAD, &head_big, 8, "record 1: impossible values" },
-		{ "last NaN", m0 + M_LAST, &nan, 8, "record 1: impossible values" },
-		{ "last +Inf", m2 + M_LAST, &inf, 8, "record 1: impossible values" },
-		{ "last sample before the origin", m0 + M_LAST_MS, &zero64, 8, "record 1: impossible values" },
+		{ "bucket width not the window's", tl + TL_WIDTH, &width_7, 8, "record 1: impossible values" },
+		{ "head -2", tl + TL_HEAD, &head_m2, 8, "record 1: impossible values" },
+		{ "head 2^40", tl + TL_HEAD, &head_big, 8, "record 1: impossible values" },
+		{ "empty, with samples", tl + TL_HEAD, &head_m1, 8, "record 1: impossible values" },
+		{ "last sample before the origin", tl + TL_LAST_MS, &zero64, 8, "record 1: impossible values" },
+		{ "time offset NaN", t5 + 4, &fnan, 4, "record 1: impossible values" },
+		{ "time offset negative", t5 + 4, &fneg, 4, "record 1: impossible values" },
+		{ "time offset past its bucket", t5 + 4, &fbig, 4, "record 1: impossible values" },
+		{ "time offset without samples", t5, &zero32, 4, "record 1: impossible values" },
 		{ "bucket sum NaN", b5, &nan, 8, "record 1: impossible values" },
 		{ "bucket min NaN", b5 + 8, &fnan, 4, "record 1: impossible values" },
 		{ "bucket min over max", b5 + 8, &fbig, 4, "record 1: impossible values" },
-		{ "bucket time offset negative", b5 + 16, &fneg, 4, "record 1: impossible values" },
 		{ "value NaN", m2 + M_VALUE, &nan, 8, "record 1: impossible values" },
+		{ "value +Inf", metric_off(img, 1) + M_VALUE, &inf, 8, "record 1: impossible values" },
 		{ "value -Inf", m0 + M_VALUE, &(const double){ -INFINITY }, 8, "record 1: impossible values" },
 		{ "count past the records", HDR_COUNT, &big_n, 4, "record 4: " },
 	};
 	unsigned char *copy = malloc(len);
 	char why[160];
+	struct saved_state st;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(copy, img, len);
@@ -540,6 +591,81 @@ static void test_impossible(const unsigned char *img, size_t len)
 		reseal(copy, len);
 		CHECK(refused(copy, len, why, sizeof(why)));
 		CHECK_STR(why, "record 3: impossible values");
+	}
+
+	/* The counts against the timeline.  The newest bucket holds the
+	 * newest sample: not without samples. */
+	head = get64(img, tl + TL_HEAD);
+	t_head = tl + TL_BUCKETS + (head % 48) * TL_BUCKET_LEN;
+	memcpy(copy, img, len);
+	put_at(copy, t_head, &zero64, 8);       /* its count and time offset */
+	reseal(copy, len);
+	CHECK(refused(copy, len, why, sizeof(why)));
+	CHECK_STR(why, "record 1: impossible values");
+
+	/* A timeline younger than the ring: its samples in the buckets since
+	 * the origin, none in the slots ahead of its head.  Made from the
+	 * fixture's (whose ring is full) by moving the origin to 5 buckets
+	 * before the newest sample and emptying the slots 6 to 47. */
+	CHECK(head >= 48);
+	last_ms = get64(img, tl + TL_LAST_MS);
+	width = get64(img, tl + TL_WIDTH);
+	origin = last_ms - 5 * width - width / 2;
+	memcpy(copy, img, len);
+	put_at(copy, tl + TL_ORIGIN, &origin, 8);
+	put_at(copy, tl + TL_HEAD, &(const uint64_t){ 5 }, 8);
+	for (size_t k = 0; k < 48; k++) {
+		if (k == 5) {   /* the newest: the newest sample is in it */
+			const uint32_t n1 = 1;
+			const float toff = (float)(last_ms - origin - 5 * width);
+
+			put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN, &n1, 4);
+			put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN + 4, &toff, 4);
+		}
+		if (k <= 5)
+			continue;
+		put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN, &zero64, 8);
+		for (int i = 0; i < 3; i++) {
+			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN, &zero64, 8);
+			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN + 8, &zero64, 8);
+		}
+	}
+	reseal(copy, len);
+	CHECK_MSG(decode(copy, len, &st, why, sizeof(why)) == 0, "a young timeline: %s", why);
+	if (st.procs) {
+		struct bucket x;
+
+		CHECK(st.procs->tl.head == 5 && history_bucket(&st.procs->tl, &st.procs->m[0].hist, 5, &x) &&
+		      x.n == 1);
+		CHECK(!history_bucket(&st.procs->tl, &st.procs->m[0].hist, 6, &x));
+	}
+	saved_state_clear(&st);
+	{
+		/* samples before the origin, or values in a bucket without samples */
+		unsigned char *young = malloc(len);
+		const uint32_t n1 = 1;
+		const struct {
+			const char *what;
+			size_t off;
+			const void *v;
+			size_t n;
+		} young_cases[] = {
+			{ "samples before the origin", tl + TL_BUCKETS + 6 * TL_BUCKET_LEN, &n1, 4 },
+			{ "samples before the origin (slot 47)", tl + TL_BUCKETS + 47 * TL_BUCKET_LEN, &n1, 4 },
+			{ "a sum without samples", m0 + M_BUCKETS + 6 * SLOT_LEN, &one, 8 },
+			{ "a minimum without samples", metric_off(img, 1) + M_BUCKETS + 20 * SLOT_LEN + 8, &fneg, 4 },
+			{ "a maximum without samples", m2 + M_BUCKETS + 47 * SLOT_LEN + 12, &fbig, 4 },
+		};
+
+		memcpy(young, copy, len);
+		for (size_t i = 0; i < sizeof(young_cases) / sizeof(young_cases[0]); i++) {
+			memcpy(copy, young, len);
+			put_at(copy, young_cases[i].off, young_cases[i].v, young_cases[i].n);
+			reseal(copy, len);
+			CHECK_MSG(refused(copy, len, why, sizeof(why)), "%s: accepted", young_cases[i].what);
+			CHECK_MSG(strcmp(why, "record 1: impossible values") == 0, "%s: %s", young_cases[i].what, why);
+		}
+		free(young);
 	}
 	free(copy);
 }
@@ -583,9 +709,10 @@ static void test_fuzz(const unsigned char *img, size_t len)
 			for (const struct saved_proc *p = st.procs; p; p = p->next) {
 				bool ok = p->pid > 0 && p->window_ms > 0 && p->watch && *p->watch;
 
+				ok &= p->tl.head >= -1 && p->tl.width_ms == (p->window_ms / 48 ? p->window_ms / 48 : 1) &&
+				      (p->tl.head < 0 || p->tl.n[p->tl.head % HIST_BUCKETS] > 0);
 				for (int i = 0; i < METRIC_COUNT; i++)
-					ok &= p->m[i].hist.head >= -1 && isfinite(p->m[i].value) &&
-					      p->m[i].hist.width_ms == (p->window_ms / 48 ? p->window_ms / 48 : 1);
+					ok &= isfinite(p->m[i].value);
 				insane += !ok;
 			}
 			saved_state_clear(&st);
@@ -598,6 +725,180 @@ static void test_fuzz(const unsigned char *img, size_t len)
 	CHECK_MSG(insane == 0, "%u insane results", insane);
 	CHECK(refused_n > 0 && accepted > 0);   /* both paths were taken */
 	free(copy);
+}
+
+/* ---- streaming and the file ------------------------------------------------------ */
+
+/* A sink that keeps what it is given, and fails at its fail_at'th call. */
+struct chunks {
+	struct buf all;
+	size_t calls, fail_at, after_failure;
+	bool bad_size, failed;
+};
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+	struct chunks *c = ctx;
+
+	if (c->failed) {
+		c->after_failure++;
+		return -EIO;
+	}
+	c->calls++;
+	c->bad_size |= len == 0 || len > STATE_CHUNK;
+	if (c->calls == c->fail_at) {
+		c->failed = true;
+		return -EIO;
+	}
+	buf_add(&c->all, data, len);
+	return 0;
+}
+
+/* A monitor of n processes, copies of m's (pids 1000 on): an image of
+ * many chunks.  Free the result's watched array only. */
+static void many(struct monitor *big, const struct monitor *m, size_t n)
+{
+	struct watched *ws = calloc(n, sizeof(*ws));
+	const struct watched *src = m->watched;
+
+	if (!ws)
+		exit(2);
+	memset(big, 0, sizeof(*big));
+	big->cfg = m->cfg;
+	big->wall_usec = m->wall_usec;
+	for (size_t i = 0; i < n; i++) {
+		ws[i] = *src;
+		ws[i].pid = (pid_t)(1000 + i);
+		ws[i].next = i + 1 < n ? &ws[i + 1] : NULL;
+		src = src->next ? src->next : m->watched;
+	}
+	big->watched = ws;
+	big->n_watched = n;
+}
+
+static bool file_is(const char *path, const void *data, size_t len)
+{
+	char *got = NULL;
+	size_t got_len = 0;
+	bool same = read_file_all(path, STATE_MAX_SIZE, &got, &got_len) == 0 && got_len == len &&
+		    memcmp(got, data, len) == 0;
+
+	free(got);
+	return same;
+}
+
+/* Files in dir whose name has ".tmp-" in it. */
+static unsigned temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (!d)
+		return 1000;
+	while ((de = readdir(d)))
+		n += strstr(de->d_name, ".tmp-") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void test_stream(const struct monitor *m, const unsigned char *img, size_t len)
+{
+	struct monitor big;
+	struct chunks c = { 0 };
+	struct buf whole = { 0 };
+	unsigned char header[STATE_HEADER_LEN];
+	size_t calls;
+
+	many(&big, m, 150);
+	CHECK(state_encode_buf(&whole, &big, NULL, BOOT_ID) == 0);
+	CHECK(whole.len == HDR_LEN + 100 * (REC_FIXED + strlen("workers")) + 50 * (REC_FIXED + strlen("others")) +
+	      TAIL_LEN);
+	CHECK(whole.len > 5 * STATE_CHUNK);
+
+	/* in chunks, each full but the last; first a placeholder header
+	 * (nothing counted yet), the header proper at the end */
+	CHECK(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == 0);
+	CHECK(buf_ok(&c.all) && c.all.len == whole.len && !c.bad_size);
+	CHECK(c.calls == (whole.len + STATE_CHUNK - 1) / STATE_CHUNK);
+	CHECK(memcmp(c.all.data, whole.data, HDR_COUNT) == 0);
+	{
+		static const unsigned char zeros[HDR_LEN - HDR_COUNT];
+
+		CHECK(memcmp(c.all.data + HDR_COUNT, zeros, sizeof(zeros)) == 0);
+	}
+	CHECK(memcmp(header, whole.data, STATE_HEADER_LEN) == 0);
+	CHECK(memcmp(c.all.data + HDR_LEN, whole.data + HDR_LEN, whole.len - HDR_LEN) == 0);
+	{
+		struct saved_state st;
+		char why[160];
+		const struct saved_proc *p;
+		const struct watched *w;
+		bool same = true;
+
+		CHECK_MSG(decode(whole.data, whole.len, &st, why, sizeof(why)) == 0 && st.n == 150, "%s", why);
+		for (p = st.procs, w = big.watched; p && w; p = p->next, w = w->next) {
+			same &= p->pid == w->pid && timeline_equal(&p->tl, &w->tl);
+			for (int i = 0; i < METRIC_COUNT; i++)
+				same &= metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]);
+		}
+		CHECK(same && !p && !w);
+		saved_state_clear(&st);
+	}
+	calls = c.calls;
+	buf_free(&c.all);
+
+	/* a sink that fails: its error, and not called again */
+	for (size_t at = 1; at <= calls; at++) {
+		memset(&c, 0, sizeof(c));
+		c.fail_at = at;
+		CHECK_MSG(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == -EIO, "failing at call %zu", at);
+		CHECK(c.failed && c.after_failure == 0 && c.calls == at);
+		buf_free(&c.all);
+	}
+
+	/* to a file: the same bytes, mode 0600, renamed into place */
+	{
+		char dir[300], path[340], missing[340];
+		struct stat sb;
+		pid_t pid;
+		int status = 0;
+
+		snprintf(dir, sizeof(dir), "%s/state-dir", root);
+		snprintf(path, sizeof(path), "%s/history.state", dir);
+		snprintf(missing, sizeof(missing), "%s/no-such-dir/history.state", root);
+		CHECK(mkdir(dir, 0700) == 0);
+		CHECK(state_save(path, &big, NULL, BOOT_ID, false) == 0);
+		CHECK(file_is(path, whole.data, whole.len));
+		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600);
+		CHECK(state_save(path, m, NULL, BOOT_ID, true) == 0);
+		CHECK(file_is(path, img, len));
+		CHECK(temporaries(dir) == 0);
+
+		/* the disk fills up midway (a file size limit, a few chunks in):
+		 * the error, the old file as it was, no temporary file */
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			struct rlimit lim = { 3 * STATE_CHUNK + 100, 3 * STATE_CHUNK + 100 };
+
+			signal(SIGXFSZ, SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+				_exit(3);
+			_exit(state_save(path, &big, NULL, BOOT_ID, false) == -EFBIG ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a save over the file size limit: status 0x%x",
+			  status);
+		CHECK(file_is(path, img, len));
+		CHECK(temporaries(dir) == 0);
+
+		/* no directory: nothing to remove either */
+		CHECK(state_save(missing, m, NULL, BOOT_ID, false) == -ENOENT);
+		CHECK(file_is(path, img, len));
+	}
+	buf_free(&whole);
+	free(big.watched);
 }
 
 /* ---- monitor_restore --------------------------------------------------------------- */
@@ -659,27 +960,41 @@ static void test_restore_case(const struct restore_case *c, const unsigned char 
 		if (!w || !p)
 			continue;
 		n_restored += c->restored[k];
-		for (int i = 0; i < METRIC_COUNT; i++) {
-			const struct history *h = &w->m[i].hist, *old = &p->m[i].hist;
+		if (c->restored[k]) {
+			const struct timeline *tl = &w->tl, *old = &p->tl;
 
-			if (c->restored[k]) {
-				/* the saved history, plus this tick's sample in its newest
-				 * bucket or the next one */
-				CHECK_MSG(h->origin_ms == old->origin_ms, "%s: pid %d", c->what, (int)pids[k]);
-				CHECK_MSG(h->head >= old->head && h->head <= old->head + 4 &&
-					  h->head == (int64_t)((now - old->origin_ms) / old->width_ms),
-					  "%s: pid %d head %lld, saved %lld", c->what, (int)pids[k], (long long)h->head,
-					  (long long)old->head);
-				for (int64_t b = old->head - HIST_BUCKETS + 1; b < old->head; b++)
-					CHECK_MSG(h->head > b + HIST_BUCKETS - 1 ||
-						  memcmp(history_bucket(h, b), history_bucket(old, b), sizeof(struct bucket)) == 0,
+			/* the saved history, plus this tick's sample in its newest
+			 * bucket or the next one */
+			CHECK_MSG(tl->origin_ms == old->origin_ms && tl->last_ms == now, "%s: pid %d", c->what,
+				  (int)pids[k]);
+			CHECK_MSG(tl->head >= old->head && tl->head <= old->head + 4 &&
+				  tl->head == (int64_t)((now - old->origin_ms) / old->width_ms),
+				  "%s: pid %d head %lld, saved %lld", c->what, (int)pids[k], (long long)tl->head,
+				  (long long)old->head);
+			for (int i = 0; i < METRIC_COUNT; i++) {
+				struct bucket newest;
+
+				for (int64_t b = old->head - HIST_BUCKETS + 1; b < old->head; b++) {
+					struct bucket x, y;
+
+					history_bucket(tl, &w->m[i].hist, b, &x);
+					history_bucket(old, &p->m[i].hist, b, &y);
+					CHECK_MSG(tl->head > b + HIST_BUCKETS - 1 || memcmp(&x, &y, sizeof(x)) == 0,
 						  "%s: pid %d bucket %lld", c->what, (int)pids[k], (long long)b);
+				}
 				CHECK(w->m[i].leaking == p->m[i].leaking);
-				CHECK(h->last_ms == now && w->m[i].value == h->last);
-			} else {
-				/* a fresh history: one sample */
-				CHECK_MSG(h->head == 0 && h->origin_ms == now && h->b[0].n == 1, "%s: pid %d %s head %lld",
-					  c->what, (int)pids[k], metric_name((enum metric)i), (long long)h->head);
+				CHECK(history_bucket(tl, &w->m[i].hist, tl->head, &newest) && newest.n > 0 &&
+				      newest.min <= (float)w->m[i].value && (float)w->m[i].value <= newest.max);
+			}
+		} else {
+			/* a fresh history: one sample */
+			CHECK_MSG(w->tl.head == 0 && w->tl.origin_ms == now && w->tl.n[0] == 1, "%s: pid %d head %lld",
+				  c->what, (int)pids[k], (long long)w->tl.head);
+			for (int i = 0; i < METRIC_COUNT; i++) {
+				struct bucket b0;
+
+				CHECK(history_bucket(&w->tl, &w->m[i].hist, 0, &b0) && b0.n == 1 &&
+				      b0.sum == w->m[i].value);
 				CHECK(!w->m[i].leaking && !w->m[i].in_limit);
 			}
 		}
@@ -756,7 +1071,7 @@ static int restore_extremes(const unsigned char *img, size_t len, const struct c
 	const uint32_t n_max = UINT32_MAX;
 	const double huge = 1e300;
 	const float fmin = -3e38f, fmax = 3e38f;
-	size_t m0 = metric_off(img, 0), m1 = metric_off(img, 1);
+	size_t tl = timeline_off(img), m0 = metric_off(img, 0), m1 = metric_off(img, 1);
 	unsigned char *copy = malloc(len);
 	struct saved_state st;
 	struct monitor m;
@@ -767,9 +1082,9 @@ static int restore_extremes(const unsigned char *img, size_t len, const struct c
 
 	/* times that contradict each other, or lie centuries ahead: refused */
 	const struct { size_t off; const uint64_t *v; size_t off2; const uint64_t *v2; } bad_times[] = {
-		{ m0 + M_ORIGIN, &zero, m0 + M_HEAD, &head_max },
-		{ m1 + M_ORIGIN, &far, m1 + M_LAST_MS, &far },
-		{ m0 + M_HEAD, &head_max, 0, NULL },
+		{ tl + TL_ORIGIN, &zero, tl + TL_HEAD, &head_max },
+		{ tl + TL_ORIGIN, &far, tl + TL_LAST_MS, &far },
+		{ tl + TL_HEAD, &head_max, 0, NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
@@ -787,12 +1102,12 @@ static int restore_extremes(const unsigned char *img, size_t len, const struct c
 	/* extreme but consistent values: accepted, restored and rendered safely */
 	memcpy(copy, img, len);
 	for (int k = 0; k < 48; k += 7) {
-		size_t bk = m1 + M_BUCKETS + (size_t)k * BUCKET_LEN;
+		size_t bk = m1 + M_BUCKETS + (size_t)k * SLOT_LEN;
 
 		put_at(copy, bk, &huge, 8);
 		put_at(copy, bk + 8, &fmin, 4);
 		put_at(copy, bk + 12, &fmax, 4);
-		put_at(copy, bk + 20, &n_max, 4);
+		put_at(copy, tl + TL_BUCKETS + (size_t)k * TL_BUCKET_LEN, &n_max, 4);
 	}
 	for (size_t off = m0 + M_VALUE + 10; off < m0 + M_VALUE + 22; off += 4)
 		put_at(copy, off, &n_max, 4);   /* over, under, streak */
@@ -853,7 +1168,7 @@ static void test_policies(struct monitor *m, const struct config *cfg)
 	for (uint64_t t = 1000; t <= 9000; t += 1000)   /* more than max_actions: wraps */
 		action_record(p, w, t);
 	action_policy_get(&list, "others");              /* no action: not saved */
-	state_encode(&b, m, list, BOOT_ID);
+	CHECK(state_encode_buf(&b, m, list, BOOT_ID) == 0);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.policies && !st.policies->next);
 	if (st.policies) {
@@ -923,11 +1238,12 @@ int main(void)
 		m.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
 		m.watched->m[METRIC_FDS].under = 1;
 	}
-	state_encode(&img, &m, NULL, BOOT_ID);
+	CHECK(state_encode_buf(&img, &m, NULL, BOOT_ID) == 0);
 	CHECK(buf_ok(&img));
-	CHECK(img.len == HDR_LEN + 3 * (22 + 3 * M_LEN) + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
+	CHECK(img.len == HDR_LEN + 3 * REC_FIXED + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
 
 	test_round_trip(&m, (const unsigned char *)img.data, img.len);
+	test_stream(&m, (const unsigned char *)img.data, img.len);
 	test_policies(&m, cfg);
 	test_boot_ids(&m, cfg);
 	monitor_free(&m);
