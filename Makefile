@@ -74,7 +74,30 @@ golden: $(BUILD)/leakwatchd
 sanitize:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" unit golden
+	  LDFLAGS="-fsanitize=address,undefined" unit golden fuzz-replay
+
+# Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their corpora
+# (under the sanitizers, through sanitize); `make fuzz` runs each with
+# libFuzzer (clang) for FUZZ_SECONDS.
+FUZZ_TARGETS = stat text config state
+FUZZ_SECONDS ?= 300
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_proc.h $(BUILD)/libleakwatch.a
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	  $(BUILD)/libleakwatch.a $(LW_LIBS) $(LDLIBS)
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+	@set -e; for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t; done
+
+fuzz:
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	  build/fuzz/libleakwatch.a
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  clang $(LW_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
+	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build/fuzz/libleakwatch.a $(LW_LIBS); done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/fuzz/run.sh
 
 scenario: $(BUILD)/leakwatchd
 	$(PYTHON) tests/scenario_test.py --daemon $(BUILD)/leakwatchd
@@ -180,4 +203,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean

@@ -1,0 +1,29 @@
+/* The NUL-terminated /proc texts: status (real uid), cgroup (unit),
+ * cmdline (joined in place), loadavg (last pid), a directory name (pid),
+ * an exe path (Python?). */
+#include <sys/types.h>
+
+#include "fuzz_proc.h"
+#include "proc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_cstr(data, size), unit[256];
+	uid_t uid;
+	long pid;
+	size_t n;
+
+	if (!s)
+		return 0;
+	(void)proc_parse_ruid(s, &uid);
+	if (proc_parse_unit(s, unit, sizeof(unit)) == 0 && strlen(unit) >= sizeof(unit))
+		abort();
+	(void)proc_parse_last_pid(s, size, &pid);
+	(void)proc_name_pid(s);
+	(void)proc_exe_is_python(s);
+	n = proc_join_cmdline(s, size);
+	if (n > size)
+		abort();
+	free(s);
+	return 0;
+}
