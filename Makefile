@@ -34,7 +34,7 @@ LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_matc
            src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
            src/monitor.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
            src/fsutil.c src/state.c src/state_file.c src/metrics.c src/httpd.c \
-           src/fdsum.c src/capture.c
+           src/fdsum.c src/capture.c src/regex_cost.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
@@ -99,6 +99,11 @@ fuzz:
 	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build/fuzz/libleakwatch.a $(LW_LIBS); done
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/fuzz/run.sh
 
+# Alias bombs, 10,000 watches, deep nesting, huge files, exponential
+# regexes: each refused (or loaded) within 2 s of CPU and 64 MiB.
+hostile: $(BUILD)/leakwatchd
+	$(PYTHON) tests/hostile_config_test.py --daemon $(BUILD)/leakwatchd
+
 scenario: $(BUILD)/leakwatchd
 	$(PYTHON) tests/scenario_test.py --daemon $(BUILD)/leakwatchd
 
@@ -142,7 +147,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd
+check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -203,4 +208,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean

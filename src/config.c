@@ -16,7 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_FILE_SIZE     (16u << 20)
+#define MAX_FILE_SIZE     (4u << 20)
+#define MAX_YAML_DEPTH    64       /* libyaml slows quadratically with depth */
+#define MAX_YAML_NODES    100000   /* about 200 bytes each once loaded */
+#define MAX_WATCHES       1000
 #define MIN_INTERVAL_MS   100
 #define WINDOW_SAMPLES    10
 #define MAX_NAME_LEN      64
@@ -387,6 +390,11 @@ static void parse_watches(struct cfg_ctx *c, yaml_node_t *v, struct config *cfg,
 		cfg_err(c, v, "no watches defined");
 		return;
 	}
+	if (n > MAX_WATCHES) {
+		cfg_err(c, v, "%zu watches; at most %d are allowed (one watch matches any "
+			"number of processes)", n, MAX_WATCHES);
+		return;
+	}
 	cfg->watches = calloc(n, sizeof(*cfg->watches));
 	*nodes = calloc(n, sizeof(**nodes));
 	if (!cfg->watches || !*nodes) {
@@ -567,8 +575,14 @@ out:
 static int file_error(const char *path, const char *what, int err, struct diag *diags)
 {
 	char *msg, **msgs;
+	int n;
 
-	if (asprintf(&msg, "%s: error: %s: %s", path, what, strerror(-err)) < 0)
+	if (err == -EFBIG)
+		n = asprintf(&msg, "%s: error: %s: larger than %u MiB, far more than a "
+			     "configuration needs", path, what, MAX_FILE_SIZE >> 20);
+	else
+		n = asprintf(&msg, "%s: error: %s: %s", path, what, strerror(-err));
+	if (n < 0)
 		return err;
 	msgs = realloc(diags->msgs, (diags->n + 1) * sizeof(char *));
 	if (!msgs) {
@@ -603,12 +617,63 @@ static void syntax_error(struct cfg_ctx *c, const yaml_parser_t *p, const char *
 	cfg_err_mark(c, line, col, "%s", p->problem ? p->problem : "invalid YAML");
 }
 
+/* A pass over the events before the document is loaded, so a hostile file
+ * costs little: nesting and node counts are bounded (aliases count once
+ * per reference, so "billion laughs" stays small).  Returns -E2BIG after
+ * reporting a limit; syntax errors are left to the loader, which reports
+ * them at the same place. */
+static int prescan(struct cfg_ctx *c, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t depth = 0, nodes = 0;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		c->oom = true;
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (r == 0 && yaml_parser_parse(&parser, &ev)) {
+		yaml_event_type_t t = ev.type;
+
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_YAML_DEPTH) {
+				cfg_err_mark(c, ev.start_mark.line, ev.start_mark.column,
+					     "nested more than %d deep", MAX_YAML_DEPTH);
+				r = -E2BIG;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT ||
+		     t == YAML_SCALAR_EVENT || t == YAML_ALIAS_EVENT) && ++nodes > MAX_YAML_NODES &&
+		    r == 0) {
+			cfg_err_mark(c, ev.start_mark.line, ev.start_mark.column,
+				     "more than %d YAML nodes; a configuration needs far fewer "
+				     "(at most %d watches)", MAX_YAML_NODES, MAX_WATCHES);
+			r = -E2BIG;
+		}
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	if (parser.error == YAML_MEMORY_ERROR) {
+		c->oom = true;
+		r = -ENOMEM;
+	}
+	yaml_parser_delete(&parser);
+	return r;
+}
+
 static void load_document(struct cfg_ctx *c, const char *buf, size_t len, struct config *cfg)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, next;
 	yaml_node_t *root;
 
+	if (prescan(c, buf, len) < 0)
+		return;
 	if (!yaml_parser_initialize(&parser)) {
 		c->oom = true;
 		return;

@@ -1,6 +1,7 @@
 /* The `match:` mapping of a watch (and its nested `parent:` matches). */
 #include "config.h"
 #include "config_parse.h"
+#include "regex_cost.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -116,13 +117,50 @@ static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 	m->user = cfg_strdup(c, s);
 }
 
+/* All the cmdline regexes of a configuration together may take this much
+ * memory once compiled (regex_cost.h estimates it). */
+#define REGEX_TOTAL_BYTES (32u << 20)   /* a?{2000}, the worst one, fits */
+
+/* Refuse what would take glibc exponential time or memory; true when S
+ * may go to regcomp. */
+static bool regex_acceptable(struct cfg_ctx *c, yaml_node_t *v, const char *s)
+{
+	struct regex_cost cost;
+
+	switch (regex_cost(s, &cost)) {
+	case REGEX_BACKREF:
+		cfg_err(c, v, "back-references like \\1 are not supported in 'cmdline': "
+			"matching them can take exponential time");
+		return false;
+	case REGEX_TOO_DEEP:
+		cfg_err(c, v, "'cmdline' regex nests parentheses more than %d deep",
+			REGEX_MAX_DEPTH);
+		return false;
+	case REGEX_TOO_BIG:
+		cfg_err(c, v, "'cmdline' regex is too complex: more than %d elements once its "
+			"repetitions are expanded", REGEX_MAX_ELEMENTS);
+		return false;
+	case REGEX_OK:
+		break;
+	}
+	c->regex_bytes += cost.bytes;
+	if (c->regex_bytes > REGEX_TOTAL_BYTES) {
+		if (!c->regex_budget_spent)
+			cfg_err(c, v, "the 'cmdline' regexes up to here would take over %u MiB "
+				"to compile; simplify them or use fewer", REGEX_TOTAL_BYTES >> 20);
+		c->regex_budget_spent = true;
+		return false;
+	}
+	return true;
+}
+
 static void parse_cmdline(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 {
 	const char *s = cfg_string(c, "cmdline", v, "a regular expression");
 	char err[256];
 	int r;
 
-	if (!s)
+	if (!s || !regex_acceptable(c, v, s))
 		return;
 	r = regcomp(&m->cmdline_re, s, REG_EXTENDED | REG_NOSUB);
 	if (r != 0) {

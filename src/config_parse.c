@@ -17,6 +17,10 @@ static void add_error(struct cfg_ctx *c, size_t line, size_t column, const char 
 	struct cfg_error *errs;
 	char *msg;
 
+	if (c->n_errs >= CFG_MAX_ERRORS) {
+		c->n_dropped++;
+		return;
+	}
 	if (vasprintf(&msg, fmt, ap) < 0) {
 		c->oom = true;
 		return;
@@ -120,6 +124,16 @@ int cfg_finish(struct cfg_ctx *c, struct diag *diags)
 			continue;
 		if (asprintf(&msg, "%s:%zu:%zu: error: %s", c->path, e->line + 1,
 			     e->column + 1, e->msg) < 0)
+			msg = NULL;
+		if (push_diag(diags, msg) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	if (c->n_dropped) {
+		char *msg;
+
+		if (asprintf(&msg, "%s: error: %zu more errors not shown", c->path, c->n_dropped) < 0)
 			msg = NULL;
 		if (push_diag(diags, msg) < 0) {
 			r = -ENOMEM;

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #define CFG_DESC_LEN 96
+#define CFG_MAX_ERRORS 1000   /* more are counted, not kept */
 #define CFG_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 struct cfg_error {
@@ -28,6 +29,9 @@ struct cfg_ctx {
 	int (*lookup_user)(const char *name, uid_t *uid);
 	struct cfg_error *errs;
 	size_t n_errs;
+	size_t n_dropped;      /* errors past CFG_MAX_ERRORS, only counted */
+	uint64_t regex_bytes;  /* estimated, of the cmdline regexes so far */
+	bool regex_budget_spent;
 	bool oom;
 };
 
