@@ -518,7 +518,7 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 	struct act_request req = {
 		.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
 		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
-		.comm = w->comm, .retry = retry, .incident = w->incident,
+		.procfd = w->h.dirfd, .comm = w->comm, .retry = retry, .incident = w->incident,
 	};
 
 	if (!m->act)
