@@ -376,6 +376,12 @@ static void do_exec(struct actor *a, const struct act_request *r)
 
 	if (!j || subject_init(&j->s, a, r, "exec") < 0)
 		goto fail;
+	/* {pid} must name the process judged when the command starts; what the
+	 * command does with it later, it answers for */
+	if (still_there(a, r) < 0) {
+		report(&j->s, "failed", "pid %d is gone or was replaced before the command", (int)r->pid);
+		goto fail;
+	}
 	j->timeout_ms = w->exec_timeout_ms;
 	if (action_argv(w, &as, &argv) < 0 || action_env(environ, &as, &env) < 0 ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {

@@ -45,7 +45,7 @@ void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
  * The process must still be pid with start_ticks, and, when procfd is
  * given, the very process behind it (a start time has clock-tick
  * resolution; the kept directory names one process whatever the time):
- * else the action fails, and nothing is signalled or restarted.
+ * else the action fails, and nothing is signalled, restarted or run.
  * Returns 0, or -EAGAIN when cooldown or max_actions withheld it: the
  * caller asks again (with retry set) while the episode lasts, and the
  * action is taken once the gate opens.  A retry still gated reports
