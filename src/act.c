@@ -470,12 +470,19 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *err
 static char *restart_target(struct actor *a, const struct act_request *r, const char **why)
 {
 	char rel[48], buf[4096], unit[256];
+	ssize_t n;
 
 	if (r->watch->unit)
 		return strdup(r->watch->unit);
 	snprintf(rel, sizeof(rel), "%d/cgroup", (int)r->pid);
-	if (proc_read_file(a->root, rel, buf, sizeof(buf)) <= 0 ||
-	    proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
+	n = proc_read_file(a->root, rel, buf, sizeof(buf));
+	/* Checked after the read: a process still there now was there then, so
+	 * the cgroup read is its own, not that of a process that took its pid. */
+	if (still_there(a, r) < 0) {
+		*why = "is gone or was replaced before its unit was looked up";
+		return NULL;
+	}
+	if (n <= 0 || proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
 		*why = "is in no systemd unit";
 		return NULL;
 	}
