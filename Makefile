@@ -115,6 +115,11 @@ action: $(BUILD)/leakwatchd
 systemd: $(BUILD)/leakwatchd
 	sh tests/systemd_test.sh $(BUILD)/leakwatchd
 
+# Processes that exit as soon as they are found, pids handed on at once
+# (ns_last_pid): in a pid namespace of their own; needs root, else skipped.
+race: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/race_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 gunicorn: $(BUILD)/leakwatchd
 	$(PYTHON) tests/gunicorn_test.py --daemon $(BUILD)/leakwatchd
 
@@ -147,7 +152,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd
+check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -208,4 +213,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean

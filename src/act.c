@@ -114,6 +114,49 @@ static int same_process(struct actor *a, pid_t pid, unsigned long long start_tic
 	return 0;
 }
 
+/* Is the monitor's kept /proc/PID directory of the process alive?  0 yes,
+ * -ESRCH gone, another -errno when it cannot tell (no such fd, not a
+ * /proc/PID directory, a kernel without pidfd_send_signal). */
+static int held_alive(const struct act_request *r)
+{
+	if (r->procfd < 0)
+		return -EBADF;
+	return syscall(SYS_pidfd_send_signal, r->procfd, 0, NULL, 0) < 0 ? -errno : 0;
+}
+
+/* Is the process judged still there?  Its pid must still have its start
+ * time, and when the monitor's kept /proc/PID directory can tell, that very
+ * process must be alive: a start time counts clock ticks, so a process
+ * that took the pid within the same tick would pass for it.  0 or -ESRCH. */
+static int still_there(struct actor *a, const struct act_request *r)
+{
+	int e = same_process(a, r->pid, r->start_ticks);
+
+	if (e < 0)
+		return e;
+	return held_alive(r) == -ESRCH ? -ESRCH : 0;
+}
+
+/* A descriptor to signal the judged process through: a duplicate of the
+ * monitor's kept /proc/PID directory (pidfd_send_signal takes one: it names
+ * the process that was sampled, whoever has the pid now), else a pidfd
+ * opened now on whoever has the pid (still_there() must follow).  The fd,
+ * or -errno: -ESRCH gone, -ENOSYS no pidfds. */
+static int hold_process(const struct act_request *r)
+{
+	int fd, e = held_alive(r);
+
+	if (e == -ESRCH)
+		return e;
+	if (e == 0) {
+		fd = fcntl(r->procfd, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			return fd;
+	}
+	fd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 /* ---- signal --------------------------------------------------------------- */
 
 struct kill_timer {
@@ -126,8 +169,11 @@ struct kill_timer {
 
 static int send_signal(struct actor *a, int pidfd, pid_t pid, unsigned long long start, int sig)
 {
-	if (pidfd >= 0)
-		return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+		return 0;
+	if (pidfd >= 0 && errno != ENOSYS)
+		return -errno;
+	/* no pidfd, or a /proc/PID fd on a kernel without pidfd_send_signal */
 	if (same_process(a, pid, start) < 0)
 		return -ESRCH;
 	return kill(pid, sig) < 0 ? -errno : 0;
@@ -170,16 +216,24 @@ static void do_signal(struct actor *a, const struct act_request *r)
 		goto out;
 	/* Hold the process first, then check it is the one we judged: a pidfd
 	 * opened before the check cannot be fooled by a later pid reuse. */
-	pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd < 0 && errno != ENOSYS) {
-		report(&s, "failed", "pid %d is gone", (int)r->pid);
+	pidfd = hold_process(r);
+	if (pidfd == -ESRCH) {
+		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
 		goto out;
 	}
-	if (same_process(a, r->pid, r->start_ticks) < 0) {
+	if (pidfd < 0 && pidfd != -ENOSYS) {
+		report(&s, "failed", "cannot hold pid %d: %s", (int)r->pid, strerror(-pidfd));
+		goto out;
+	}
+	if (still_there(a, r) < 0) {
 		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
 		goto close;
 	}
 	e = send_signal(a, pidfd, r->pid, r->start_ticks, w->signal);
+	if (e == -ESRCH) {
+		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
+		goto close;
+	}
 	if (e < 0) {
 		report(&s, "failed", "SIG%s: %s", sigabbrev_np(w->signal), strerror(-e));
 		goto close;
@@ -322,6 +376,12 @@ static void do_exec(struct actor *a, const struct act_request *r)
 
 	if (!j || subject_init(&j->s, a, r, "exec") < 0)
 		goto fail;
+	/* {pid} must name the process judged when the command starts; what the
+	 * command does with it later, it answers for */
+	if (still_there(a, r) < 0) {
+		report(&j->s, "failed", "pid %d is gone or was replaced before the command", (int)r->pid);
+		goto fail;
+	}
 	j->timeout_ms = w->exec_timeout_ms;
 	if (action_argv(w, &as, &argv) < 0 || action_env(environ, &as, &env) < 0 ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -410,12 +470,19 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *err
 static char *restart_target(struct actor *a, const struct act_request *r, const char **why)
 {
 	char rel[48], buf[4096], unit[256];
+	ssize_t n;
 
 	if (r->watch->unit)
 		return strdup(r->watch->unit);
 	snprintf(rel, sizeof(rel), "%d/cgroup", (int)r->pid);
-	if (proc_read_file(a->root, rel, buf, sizeof(buf)) <= 0 ||
-	    proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
+	n = proc_read_file(a->root, rel, buf, sizeof(buf));
+	/* Checked after the read: a process still there now was there then, so
+	 * the cgroup read is its own, not that of a process that took its pid. */
+	if (still_there(a, r) < 0) {
+		*why = "is gone or was replaced before its unit was looked up";
+		return NULL;
+	}
+	if (n <= 0 || proc_parse_unit(buf, unit, sizeof(unit)) < 0) {
 		*why = "is in no systemd unit";
 		return NULL;
 	}
@@ -436,7 +503,7 @@ static void do_restart(struct actor *a, const struct act_request *r, char *unit)
 		goto out;
 	}
 	s->unit = unit;
-	if (same_process(a, r->pid, r->start_ticks) < 0) {
+	if (still_there(a, r) < 0) {
 		report(s, "failed", "pid %d is gone or was replaced before the restart", (int)r->pid);
 		goto out;
 	}

@@ -21,6 +21,7 @@ struct act_request {
 	double value;
 	pid_t pid;
 	unsigned long long start_ticks;
+	int procfd;              /* the monitor's kept /proc/PID directory, or -1 */
 	const char *comm;
 	bool retry;              /* asked again after a suppression: silent if still gated */
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
@@ -41,6 +42,10 @@ struct rlimit;
 void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
 
 /* Take the watch's action for this leak or limit event (none for alert).
+ * The process must still be pid with start_ticks, and, when procfd is
+ * given, the very process behind it (a start time has clock-tick
+ * resolution; the kept directory names one process whatever the time):
+ * else the action fails, and nothing is signalled, restarted or run.
  * Returns 0, or -EAGAIN when cooldown or max_actions withheld it: the
  * caller asks again (with retry set) while the episode lasts, and the
  * action is taken once the gate opens.  A retry still gated reports

@@ -473,13 +473,32 @@ static void discover(struct monitor *m)
 	m->last_pid = last;
 }
 
+/* A watched process is gone: has a new process taken its pid already?  Then
+ * this tick's discovery listed the pid under the old entry, and a probe
+ * covers only the pids allocated since the last discovery: it would wait
+ * for the next full scan, up to a minute.  So it is looked up now.  Not
+ * while the pid is a zombie's (the old one, or already the next): a
+ * process that takes it later is new to the discovery after. */
+static void rediscover(struct monitor *m, pid_t pid, unsigned long long start_ticks)
+{
+	struct proc_stat st;
+
+	if (proc_read_stat(&m->root, pid, &st, NULL) < 0 || st.start_ticks == start_ticks ||
+	    st.state == 'Z' || st.state == 'X')
+		return;
+	visit(m, pid, true);
+}
+
 /* A watched process could not be sampled.  Gone (ESRCH): report it and
- * drop its pid entry, so that a process reusing the pid is read afresh at
- * the next scan.  Anything else (EACCES on another user's fd directory,
- * say): report an error once and never watch that process again. */
+ * drop its pid entry, so that a process reusing the pid is read afresh
+ * (at once, if there is one already).  Anything else (EACCES on another
+ * user's fd directory, say): report an error once and never watch that
+ * process again. */
 static void forget(struct monitor *m, struct watched *w, int err)
 {
 	struct pid_entry **pp = &m->table[slot(w->pid)];
+	unsigned long long start_ticks = w->start_ticks;
+	pid_t pid = w->pid;
 
 	if (err != -ESRCH) {
 		struct event ev;
@@ -503,6 +522,8 @@ static void forget(struct monitor *m, struct watched *w, int err)
 		}
 	}
 	unwatch(m, w, err == -ESRCH);
+	if (err == -ESRCH)
+		rediscover(m, pid, start_ticks);
 }
 
 bool monitor_warming(const struct monitor *m, const struct watched *w)
@@ -518,7 +539,7 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 	struct act_request req = {
 		.watch = &m->cfg->watches[w->watch], .why = t, .metric = metric,
 		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
-		.comm = w->comm, .retry = retry, .incident = w->incident,
+		.procfd = w->h.dirfd, .comm = w->comm, .retry = retry, .incident = w->incident,
 	};
 
 	if (!m->act)
