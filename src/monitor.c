@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,8 @@ static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e, bool pro
 		if (n > 0) {
 			buf[n] = '\0';
 			e->info.exe = strdup(buf);
+		} else {
+			e->info.exe_err = n < 0 ? -errno : -ENOENT;
 		}
 	}
 	if (m->needs & NEED_UID) {
@@ -231,6 +234,10 @@ static bool restore(struct monitor *m, struct watched *w)
 		    p->tl.head >= 0) {
 			w->tl = p->tl;
 			memcpy(w->m, p->m, sizeof(w->m));
+			/* a metric saved while it could not be read holds -1s */
+			for (int i = 0; i < METRIC_COUNT; i++)
+				if (w->m[i].value < 0)
+					w->unreadable |= 1u << i;
 			m->n_restored++;
 			saved_proc_free(p);
 			return true;
@@ -281,16 +288,76 @@ static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
 	emit(m, &ev);
 }
 
+/* A user's name, or "uid N". */
+static void user_name(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(out, len, "%s", res->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)uid);
+}
+
+/* The user a process runs as (its real uid, as `user:` matches), or "?". */
+static void owner(struct monitor *m, pid_t pid, char *out, size_t len)
+{
+	char rel[40], buf[4096];
+	uid_t uid;
+
+	snprintf(rel, sizeof(rel), "%d/status", (int)pid);
+	if (proc_read_file(&m->root, rel, buf, sizeof(buf)) > 0 && proc_parse_ruid(buf, &uid) == 0)
+		user_name(uid, out, len);
+	else
+		snprintf(out, len, "?");
+}
+
+/* A process that a watch may match, but whose exe link (or its parent's)
+ * cannot be read: not watched, and said once per watch. */
+static void report_undecided(struct monitor *m, const struct pid_entry *e, size_t idx,
+			     const struct proc_info *who)
+{
+	const struct watch *wc = &m->cfg->watches[idx];
+	char user[64], whose[64];
+	struct event ev;
+
+	if (!m->undecided || m->undecided[idx])
+		return;
+	m->undecided[idx] = true;
+	if (!who)
+		who = &e->info;
+	owner(m, who->pid, user, sizeof(user));
+	event_init(&ev, EVENT_ERROR, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
+	ev.warning = true;
+	ev.watch = wc->name;
+	ev.pid = e->info.pid;
+	ev.comm = e->info.comm;
+	if (who == &e->info)
+		snprintf(whose, sizeof(whose), "its executable");
+	else
+		snprintf(whose, sizeof(whose), "the executable of its parent, pid %d (%s),", (int)who->pid, who->comm);
+	snprintf(ev.message, sizeof(ev.message),
+		 "%s: pid %d (%s): not watched: cannot tell whether this watch matches it, as %s cannot be read: "
+		 "%s (the process runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
+		 "CAP_SYS_PTRACE (said once for this watch)",
+		 wc->name, (int)e->info.pid, e->info.comm, whose, strerror(-who->exe_err), user, m->self_user);
+	emit(m, &ev);
+}
+
 static void evaluate(struct monitor *m, struct pid_entry *e)
 {
-	int idx;
+	struct match_unknown why = { NULL };
+	int idx, undecided;
 
 	e->checked_ms = m->now_ms;
 	if (e->never || e->w)
 		return;
-	idx = match_watch(m->cfg, &e->info, parent_info, pidfile_pid, m);
+	idx = match_watch(m->cfg, &e->info, parent_info, pidfile_pid, m, &undecided, &why);
 	if (idx >= 0)
 		watch(m, e, (size_t)idx);
+	else if (undecided >= 0)
+		report_undecided(m, e, (size_t)undecided, why.proc);
 }
 
 static bool pidfile_target(struct monitor *m, pid_t pid)
@@ -573,6 +640,44 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	act(m, w, t, metric, false);
 }
 
+/* The metrics the daemon may read changed (usually at the first sample:
+ * another user's fd directory).  The history of a metric not read holds
+ * -1 placeholders, so that its buckets stay in step with the process's
+ * timeline: when a metric becomes readable, or unreadable, the history
+ * starts again.  Each metric's first refusal is reported, once. */
+static void readable_changed(struct monitor *m, struct watched *w, unsigned unreadable, int fds_err)
+{
+	const struct watch *wc = &m->cfg->watches[w->watch];
+	unsigned fresh = unreadable & ~w->warned;
+
+	if (w->tl.head >= 0) {
+		timeline_init(&w->tl, wc->window_ms);
+		for (int i = 0; i < METRIC_COUNT; i++)
+			metric_state_init(&w->m[i]);
+		w->retry_metric = -1;
+	}
+	w->unreadable = unreadable;
+	if (fresh & (1u << METRIC_FDS)) {
+		struct event ev;
+		char user[64];
+
+		w->warned |= 1u << METRIC_FDS;
+		owner(m, w->pid, user, sizeof(user));
+		base_event(m, &ev, EVENT_ERROR, w);
+		ev.warning = true;
+		ev.metric = METRIC_FDS;
+		/* before 6.2 the count comes from listing the directory, which
+		 * CAP_DAC_READ_SEARCH opens; since, a stat that needs nothing */
+		snprintf(ev.message, sizeof(ev.message),
+			 "%s: pid %d (%s): cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
+			 "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
+			 "to count them",
+			 wc->name, (int)w->pid, w->comm, strerror(-fds_err), user, m->self_user,
+			 m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
+		emit(m, &ev);
+	}
+}
+
 static void sample(struct monitor *m)
 {
 	struct watched *w, *next;
@@ -581,6 +686,7 @@ static void sample(struct monitor *m)
 		const struct watch *wc = &m->cfg->watches[w->watch];
 		struct proc_sample s;
 		bool warming;
+		unsigned unreadable;
 		int r;
 		double v[METRIC_COUNT];
 		unsigned ev[METRIC_COUNT];
@@ -592,6 +698,9 @@ static void sample(struct monitor *m)
 			continue;
 		}
 		m->samples++;
+		unreadable = s.fds_err ? 1u << METRIC_FDS : 0;
+		if (unreadable != w->unreadable)
+			readable_changed(m, w, unreadable, s.fds_err);
 		warming = monitor_warming(m, w);
 		v[METRIC_RSS] = s.rss;
 		v[METRIC_FDS] = s.fds;
@@ -599,8 +708,16 @@ static void sample(struct monitor *m)
 		/* the sample goes into every metric's history before any of it is
 		 * reported: a capture shows the whole sample */
 		timeline_add(&w->tl, m->now_ms);
-		for (int i = 0; i < METRIC_COUNT; i++)
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			if (w->unreadable & (1u << i)) {
+				/* a placeholder: nothing is judged on it */
+				series_add(&w->m[i].hist, &w->tl, -1);
+				w->m[i].value = -1;
+				ev[i] = 0;
+				continue;
+			}
 			ev[i] = detect_sample(&w->m[i], &w->tl, &wc->rule[i], warming, m->now_ms, v[i]);
+		}
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			if (ev[i] & DETECT_LIMIT)
 				report(m, w, EVENT_LIMIT, i);
@@ -668,8 +785,10 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 	m->emit = emit_fn;
 	m->emit_ctx = emit_ctx;
 	m->cmdline_buf = malloc(CMDLINE_MAX);
-	if (!m->cmdline_buf)
+	m->undecided = calloc(cfg->n_watches + 1, sizeof(*m->undecided));
+	if (!m->cmdline_buf || !m->undecided)
 		return -ENOMEM;
+	user_name(geteuid(), m->self_user, sizeof(m->self_user));
 	r = proc_root_open(&m->root, proc_path);
 	if (r < 0)
 		return r;
@@ -712,6 +831,9 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 	m->cfg = cfg;
 	m->needs = match_needs(cfg);
 	m->rematch = true;
+	/* a new configuration: its undecidable watches are reported again */
+	free(m->undecided);
+	m->undecided = calloc(cfg->n_watches + 1, sizeof(*m->undecided));
 	for (w = m->watched; w; w = next) {
 		const struct watch *ow = &old->watches[w->watch];
 		const struct watch *nw = config_find_watch(cfg, ow->name);
@@ -759,6 +881,8 @@ void monitor_free(struct monitor *m)
 	m->loadavg_fd = -1;
 	free(m->cmdline_buf);
 	m->cmdline_buf = NULL;
+	free(m->undecided);
+	m->undecided = NULL;
 	while (m->restore) {
 		struct saved_proc *p = m->restore;
 

@@ -10,7 +10,8 @@
 
 void report_summary(const struct monitor *m, char *out, size_t len)
 {
-	unsigned leaking = 0, over = 0;
+	unsigned leaking = 0, over = 0, partly = 0;
+	char more[48] = "";
 
 	for (const struct watched *w = m->watched; w; w = w->next) {
 		bool leak = false, limit = false;
@@ -21,10 +22,19 @@ void report_summary(const struct monitor *m, char *out, size_t len)
 		}
 		leaking += leak;
 		over += limit;
+		partly += w->unreadable != 0;
 	}
-	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit",
+	if (partly)
+		snprintf(more, sizeof(more), ", %u partly unreadable", partly);
+	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
 		 m->n_watched, m->n_watched == 1 ? "" : "es", m->cfg->n_watches,
-		 m->cfg->n_watches == 1 ? "" : "es", leaking, over);
+		 m->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
+}
+
+/* Is this metric of w one the daemon may not read? */
+static bool unreadable(const struct watched *w, int i)
+{
+	return (w->unreadable & (1u << i)) != 0;
 }
 
 uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms)
@@ -75,6 +85,10 @@ static void json_metric(struct buf *b, const struct monitor *m, const struct wat
 	const struct metric_state *s = &w->m[i];
 
 	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
+	if (unreadable(w, i)) {
+		buf_puts(b, "null, \"slope_per_hour\": null, \"eta_seconds\": null, \"verdict\": \"unreadable\"}");
+		return;
+	}
 	buf_json_number(b, round(s->value));
 	buf_puts(b, ", \"slope_per_hour\": ");
 	buf_json_number(b, round(slope_per_hour(s)));
@@ -253,6 +267,12 @@ void report_status_table(struct buf *b, const struct monitor *m)
 			const struct metric_state *s = &w->m[i];
 			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
 
+			if (unreadable(w, i)) {
+				buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %s\n",
+					   i ? "" : name, i ? "" : pid, i ? "" : comm,
+					   metric_name((enum metric)i), "-", "-", "-", "unreadable");
+				continue;
+			}
 			amount(val, sizeof(val), i, s->value);
 			if (s->trend.ready)
 				rate(slope, sizeof(slope), i, slope_per_hour(s));
@@ -297,7 +317,9 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 		bool first = true;
 
 		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
-		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+		/* a metric the daemon may not read has no history to show */
+		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head && !unreadable(w, i);
+		     k++) {
 			struct bucket bk;
 
 			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
@@ -345,7 +367,7 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
 			struct bucket o;
 
-			if (history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+			if (!unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
 				amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
 			else
 				snprintf(cols[2 + i], sizeof(cols[0]), "-");
