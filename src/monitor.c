@@ -640,42 +640,58 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	act(m, w, t, metric, false);
 }
 
-/* The metrics the daemon may read changed (usually at the first sample:
- * another user's fd directory).  The history of a metric not read holds
- * -1 placeholders, so that its buckets stay in step with the process's
- * timeline: when a metric becomes readable, or unreadable, the history
- * starts again.  Each metric's first refusal is reported, once. */
-static void readable_changed(struct monitor *m, struct watched *w, unsigned unreadable, int fds_err)
+/* The metrics the daemon may read changed (another user's fd directory,
+ * closed to us; or opened, after a restart with more privileges).  The
+ * history of a metric not read holds -1 placeholders, so that its buckets
+ * stay in step with the process's timeline: the history starts again.  A
+ * metric that changed starts afresh; the others keep their episodes (a
+ * leak or limit reported is not reported again). */
+static void restart_history(struct monitor *m, struct watched *w, unsigned unreadable)
 {
 	const struct watch *wc = &m->cfg->watches[w->watch];
-	unsigned fresh = unreadable & ~w->warned;
+	unsigned changed = unreadable ^ w->unreadable;
 
-	if (w->tl.head >= 0) {
-		timeline_init(&w->tl, wc->window_ms);
-		for (int i = 0; i < METRIC_COUNT; i++)
-			metric_state_init(&w->m[i]);
-		w->retry_metric = -1;
-	}
 	w->unreadable = unreadable;
-	if (fresh & (1u << METRIC_FDS)) {
-		struct event ev;
-		char user[64];
+	if (w->tl.head < 0)
+		return;     /* no history yet */
+	timeline_init(&w->tl, wc->window_ms);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		struct metric_state *s = &w->m[i], kept = *s;
 
-		w->warned |= 1u << METRIC_FDS;
-		owner(m, w->pid, user, sizeof(user));
-		base_event(m, &ev, EVENT_ERROR, w);
-		ev.warning = true;
-		ev.metric = METRIC_FDS;
-		/* before 6.2 the count comes from listing the directory, which
-		 * CAP_DAC_READ_SEARCH opens; since, a stat that needs nothing */
-		snprintf(ev.message, sizeof(ev.message),
-			 "%s: pid %d (%s): cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
-			 "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
-			 "to count them",
-			 wc->name, (int)w->pid, w->comm, strerror(-fds_err), user, m->self_user,
-			 m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
-		emit(m, &ev);
+		metric_state_init(s);
+		if (changed & (1u << i))
+			continue;
+		s->value = kept.value;
+		s->leaking = kept.leaking;
+		s->in_limit = kept.in_limit;
+		s->over = kept.over;
+		s->under = kept.under;
 	}
+	if (w->retry_metric >= 0 && (changed & (1u << w->retry_metric)))
+		w->retry_metric = -1;
+}
+
+/* A metric of w that the daemon may not read: said once for the process. */
+static void warn_unreadable(struct monitor *m, struct watched *w, int fds_err)
+{
+	const struct watch *wc = &m->cfg->watches[w->watch];
+	struct event ev;
+	char user[64];
+
+	w->warned |= 1u << METRIC_FDS;
+	owner(m, w->pid, user, sizeof(user));
+	base_event(m, &ev, EVENT_ERROR, w);
+	ev.warning = true;
+	ev.metric = METRIC_FDS;
+	/* before 6.2 the count comes from listing the directory, which
+	 * CAP_DAC_READ_SEARCH opens; since, from a stat that needs nothing */
+	snprintf(ev.message, sizeof(ev.message),
+		 "%s: pid %d (%s): cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
+		 "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
+		 "to count them",
+		 wc->name, (int)w->pid, w->comm, strerror(-fds_err), user, m->self_user,
+		 m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
+	emit(m, &ev);
 }
 
 static void sample(struct monitor *m)
@@ -700,7 +716,9 @@ static void sample(struct monitor *m)
 		m->samples++;
 		unreadable = s.fds_err ? 1u << METRIC_FDS : 0;
 		if (unreadable != w->unreadable)
-			readable_changed(m, w, unreadable, s.fds_err);
+			restart_history(m, w, unreadable);
+		if (unreadable & ~w->warned)
+			warn_unreadable(m, w, s.fds_err);
 		warming = monitor_warming(m, w);
 		v[METRIC_RSS] = s.rss;
 		v[METRIC_FDS] = s.fds;

@@ -8,9 +8,18 @@
 #include "event.h"
 #include "units.h"
 
-void report_summary(const struct monitor *m, char *out, size_t len)
+static unsigned partly_unreadable(const struct monitor *m)
 {
-	unsigned leaking = 0, over = 0, partly = 0;
+	unsigned n = 0;
+
+	for (const struct watched *w = m->watched; w; w = w->next)
+		n += w->unreadable != 0;
+	return n;
+}
+
+static void summary(const struct monitor *m, char *out, size_t len, bool with_unreadable)
+{
+	unsigned leaking = 0, over = 0, partly = with_unreadable ? partly_unreadable(m) : 0;
 	char more[48] = "";
 
 	for (const struct watched *w = m->watched; w; w = w->next) {
@@ -22,13 +31,17 @@ void report_summary(const struct monitor *m, char *out, size_t len)
 		}
 		leaking += leak;
 		over += limit;
-		partly += w->unreadable != 0;
 	}
 	if (partly)
 		snprintf(more, sizeof(more), ", %u partly unreadable", partly);
 	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
 		 m->n_watched, m->n_watched == 1 ? "" : "es", m->cfg->n_watches,
 		 m->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
+}
+
+void report_summary(const struct monitor *m, char *out, size_t len)
+{
+	summary(m, out, len, true);
 }
 
 /* Is this metric of w one the daemon may not read? */
@@ -248,10 +261,16 @@ void report_status_table(struct buf *b, const struct monitor *m)
 {
 	size_t n;
 	const struct watched **v = sorted(m, &n);
-	char summary[160];
+	char line[160];
 
-	report_summary(m, summary, sizeof(summary));
-	buf_printf(b, "leakwatchd: %s\n\n", summary);
+	unsigned partly = partly_unreadable(m);
+
+	summary(m, line, sizeof(line), false);
+	buf_printf(b, "leakwatchd: %s\n", line);
+	if (partly)
+		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
+			   partly == 1 ? "" : "es");
+	buf_puts(b, "\n");
 	/* 10+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = 79 columns */
 	buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", "WATCH", "PID", "COMM",
 		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
