@@ -62,7 +62,7 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libleakwatch.a | $(BU
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-tests: $(TESTS)
+tests: $(TESTS) $(BUILD)/tests/pre62_fd.so
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do $$t; done

@@ -292,7 +292,7 @@ static void test_sample_denied(void)
 	struct proc_stat st;
 	struct proc_root r;
 	pid_t child;
-	int status;
+	int status = -1;
 
 	if (geteuid() != 0) {
 		printf("  (not root: a sample denied the fd directory is not checked)\n");
