@@ -542,8 +542,9 @@ static void discover(struct monitor *m)
 
 /* A watched process could not be sampled.  Gone (ESRCH): report it and
  * drop its pid entry, so that a process reusing the pid is read afresh at
- * the next scan.  Anything else (EACCES on another user's fd directory,
- * say): report an error once and never watch that process again. */
+ * the next scan.  Anything else (an I/O error, say; a refusal to read the
+ * fd directory is not one: the sample goes on without fds): report an
+ * error once and never watch that process again. */
 static void forget(struct monitor *m, struct watched *w, int err)
 {
 	struct pid_entry **pp = &m->table[slot(w->pid)];
