@@ -168,6 +168,41 @@ static const struct proc_info *parent_info(void *ctx, pid_t ppid)
 	return e ? &e->info : NULL;
 }
 
+/* A pidfile we may not read (mode 0600, another user's): its watches
+ * match nothing.  Said once per path and configuration. */
+static void report_pidfile(struct monitor *m, const char *path, int err)
+{
+	struct event ev;
+	char **v, *copy;
+
+	for (size_t i = 0; i < m->n_denied_pidfiles; i++)
+		if (strcmp(m->denied_pidfiles[i], path) == 0)
+			return;
+	v = realloc(m->denied_pidfiles, (m->n_denied_pidfiles + 1) * sizeof(*v));
+	if (!v)
+		return;
+	m->denied_pidfiles = v;
+	copy = strdup(path);
+	if (!copy)
+		return;     /* unsaid rather than said at every scan */
+	v[m->n_denied_pidfiles++] = copy;
+	event_init(&ev, EVENT_ERROR, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
+	ev.warning = true;
+	snprintf(ev.message, sizeof(ev.message),
+		 "cannot read the pidfile %s: %s (leakwatchd runs as %s): the pidfile: criteria that name it "
+		 "match nothing until it can be read", path, strerror(-err), m->self_user);
+	emit(m, &ev);
+}
+
+static void forget_denied_pidfiles(struct monitor *m)
+{
+	for (size_t i = 0; i < m->n_denied_pidfiles; i++)
+		free(m->denied_pidfiles[i]);
+	free(m->denied_pidfiles);
+	m->denied_pidfiles = NULL;
+	m->n_denied_pidfiles = 0;
+}
+
 static pid_t pidfile_pid(void *ctx, const char *path)
 {
 	struct monitor *m = ctx;
@@ -179,6 +214,11 @@ static pid_t pidfile_pid(void *ctx, const char *path)
 		if (strcmp(m->pidfiles[i].path, path) == 0)
 			return m->pidfiles[i].pid;
 	f = fopen(path, "re");
+	if (!f && proc_denied(-errno)) {
+		int err = -errno;
+
+		report_pidfile(m, path, err);
+	}
 	if (f) {
 		if (fgets(buf, sizeof(buf), f))
 			pid = strtol(buf, NULL, 10);
@@ -851,6 +891,7 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 	m->needs = match_needs(cfg);
 	m->rematch = true;
 	/* a new configuration: its undecidable watches are reported again */
+	forget_denied_pidfiles(m);
 	free(m->undecided);
 	m->undecided = calloc(cfg->n_watches + 1, sizeof(*m->undecided));
 	for (w = m->watched; w; w = next) {
@@ -902,6 +943,7 @@ void monitor_free(struct monitor *m)
 	m->cmdline_buf = NULL;
 	free(m->undecided);
 	m->undecided = NULL;
+	forget_denied_pidfiles(m);
 	while (m->restore) {
 		struct saved_proc *p = m->restore;
 

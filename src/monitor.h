@@ -103,6 +103,8 @@ struct monitor {
 	void *capture_ctx;
 	struct saved_proc *restore;/* saved histories, claimed at the first scan */
 	bool *undecided;           /* per watch: a process it could not decide on was reported */
+	char **denied_pidfiles;    /* pidfiles we may not read, reported (once a configuration) */
+	size_t n_denied_pidfiles;
 	char self_user[64];        /* the daemon's user, for the messages */
 	size_t n_restored;         /* processes whose history was restored */
 };

@@ -26,8 +26,9 @@ Checks, one PASS/FAIL line each:
 - pre62-warnings: one fds warning (an `error` event, metric fds) for each
   of the three other users' processes, naming pid, comm, both users, the
   reason and the remedy, and none for nobody's own; one warning for the
-  exe: watch, on the other user's process it could not decide; nothing
-  else, however many ticks passed (the run counts them).
+  exe: watch, on the other user's process it could not decide; one for a
+  pidfile only root may read (its watch, listed first, takes nothing);
+  nothing else, however many ticks passed (the run counts them).
 - pre62-sampling: `leakwatchctl status --json` shows those three with fds
   null and verdict "unreadable", rss and threads sampled (threads as the
   idle program reports them; the root leaker's rss still growing between
@@ -43,8 +44,8 @@ Checks, one PASS/FAIL line each:
 - kernel: the current kernel's path: no fds warning where the kernel counts
   fds by stat (else as pre62), the exe warning once, the root leaker's leak.
 - hidepid: one warning at start that /proc hides other users' processes;
-  only nobody's processes found, nothing else reported; the own idle
-  program fully watched.
+  only nobody's processes found, nothing else reported (but the pidfile's
+  warning); the own idle program fully watched.
 - daemons: each ran as uid 65534, was still running at the end, and exited
   0 on SIGTERM within 10 s.
 
@@ -111,7 +112,7 @@ def cmdline_re(names):
     return f"^{re.escape(PYTHON)} .* --tag ({alt})( |$)"
 
 
-def write_config(path, act):
+def write_config(path, act, pidfile):
     lines = ["# written by tests/perm_test.py", f"interval: {INTERVAL_MS}ms", "watches:"]
 
     def watch(name, match, extra=()):
@@ -120,6 +121,7 @@ def write_config(path, act):
                       "    rss: { growth: 100M/h }", "    fds: { growth: 1000/h }",
                       "    threads: { growth: 1000/h }"] + [f"    {x}" for x in extra])
 
+    watch("pidfile", {"pidfile": yq(pidfile)})    # root's, mode 0600: matches nothing for nobody
     watch("exe", {"exe": yq("*/python3*"), "cmdline": yq(cmdline_re(["other-exe", "own-exe"]))})
     for name in ("root-leak", "other-leak", "own-leak"):
         watch(name, {"cmdline": yq(cmdline_re([name]))},
@@ -251,6 +253,19 @@ def fds_warnings(events):
     return [e for e in events if e.get("event") == "error" and e.get("metric") == "fds"]
 
 
+def pidfile_warnings(events):
+    return [e for e in events if e.get("event") == "error" and "cannot read the pidfile" in e.get("message", "")]
+
+
+def check_pidfile_warning(c, d, pidfile):
+    w = pidfile_warnings(d.events())
+    want = f"cannot read the pidfile {pidfile}: Permission denied (leakwatchd runs as {SELF_USER})"
+    if len(w) != 1 or want not in w[0].get("message", ""):
+        c.fail(f"{d.name}: pidfile warnings {[e.get('message') for e in w][:2]}, not one saying {want!r}")
+    if any(e.get("event") == "found" and e.get("watch") == "pidfile" for e in d.events()):
+        c.fail(f"{d.name}: something found under the unreadable pidfile's watch")
+
+
 def exe_warnings(events):
     return [e for e in events if e.get("event") == "error" and e.get("watch") == "exe"]
 
@@ -306,14 +321,15 @@ def check_exe_warning(c, d, targets):
     return w
 
 
-def check_pre62_warnings(d, targets, t_end):
+def check_pre62_warnings(d, targets, t_end, pidfile):
     c = Check("pre62-warnings")
     ev = d.events()
     warns = check_fds_warnings(c, d, targets, {targets[n].pid for n in OTHERS})
     check_exe_warning(c, d, targets)
+    check_pidfile_warning(c, d, pidfile)
     errors = [e for e in ev if e.get("event") == "error"]
-    if len(errors) != len(OTHERS) + 1:
-        c.fail(f"{len(errors)} error events, not {len(OTHERS) + 1}: " +
+    if len(errors) != len(OTHERS) + 2:
+        c.fail(f"{len(errors)} error events, not {len(OTHERS) + 2}: " +
                "; ".join(repr(e.get("message", ""))[:90] for e in errors[:6]))
     # how many ticks came after the warnings: repeats would have shown
     if warns:
@@ -321,7 +337,7 @@ def check_pre62_warnings(d, targets, t_end):
         ticks = int((t_end - first) * 1000 / INTERVAL_MS)
         if ticks < 40:
             c.fail(f"only {ticks} ticks after the warnings")
-        c.note(f"{len(warns)} fds warnings + 1 exe warning over {ticks} ticks")
+        c.note(f"{len(warns)} fds warnings + 1 exe + 1 pidfile warning over {ticks} ticks")
     if warns and c.ok:
         c.note(repr(warns[0].get("message"))[:160] + "...")
     return c
@@ -425,15 +441,16 @@ def check_exe_undecided(daemons, targets):
     return c
 
 
-def check_kernel(d, targets, fd_size):
+def check_kernel(d, targets, fd_size, pidfile):
     c = Check("kernel")
     ev = d.events()
     expect = set() if fd_size else {targets[n].pid for n in OTHERS}
     check_fds_warnings(c, d, targets, expect)
     check_exe_warning(c, d, targets)
+    check_pidfile_warning(c, d, pidfile)
     errors = [e for e in ev if e.get("event") == "error"]
-    if len(errors) != len(expect) + 1:
-        c.fail(f"{len(errors)} error events, not {len(expect) + 1}")
+    if len(errors) != len(expect) + 2:
+        c.fail(f"{len(errors)} error events, not {len(expect) + 2}")
     if len(leaks(ev, targets["root-leak"].pid)) != 1:
         c.fail("root-leak: no single rss leak event")
     last = by_pid(d.status[-1] if d.status else None)
@@ -445,10 +462,11 @@ def check_kernel(d, targets, fd_size):
     return c
 
 
-def check_hidepid(d, targets, ready):
+def check_hidepid(d, targets, ready, pidfile):
     c = Check("hidepid")
     ev = d.events()
-    errors = [e for e in ev if e.get("event") == "error"]
+    check_pidfile_warning(c, d, pidfile)
+    errors = [e for e in ev if e.get("event") == "error" and e not in pidfile_warnings(ev)]
     hp = [e for e in errors if "hidepid=invisible" in e.get("message", "")]
     if len(hp) != 1 or len(errors) != 1:
         c.fail(f"{len(hp)} hidepid warnings, {len(errors)} errors in all: "
@@ -558,8 +576,9 @@ def main():
     fd_size = os.stat("/proc/self/fd").st_size > 0
 
     cfg_alert, cfg_act = os.path.join(work, "alert.yaml"), os.path.join(work, "act.yaml")
-    write_config(cfg_alert, act=False)
-    write_config(cfg_act, act=True)
+    pidfile = os.path.join(work, "root.pid")
+    write_config(cfg_alert, False, pidfile)
+    write_config(cfg_act, True, pidfile)
     targets = {n: Target(n, work, progs) for n in TARGETS}
     daemons = [Daemon("kernel", work, binaries["daemon"], cfg_alert),
                Daemon("pre62", work, binaries["daemon"], cfg_act, preload=binaries["shim"]),
@@ -575,6 +594,9 @@ def main():
             t.start(work)
         wait_for(lambda: all(t.ready_info() for t in targets.values() if t.ready), 10)
         ready = {n: t.ready_info() for n, t in targets.items() if t.ready}
+        # a pidfile only root may read, naming one of nobody's own processes
+        with open(os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(f"{targets['own-idle'].pid}\n")
         dead = [n for n, t in targets.items() if t.proc.poll() is not None]
         if dead:
             print(f"FAIL  programs did not start: {dead} (stderr in {work})")
@@ -631,13 +653,13 @@ def main():
                 print(f"  {d.name}: {json.dumps(e)}")
 
     results = [
-        check_pre62_warnings(pre62, targets, t_end),
+        check_pre62_warnings(pre62, targets, t_end, pidfile),
         check_pre62_sampling(pre62, targets, ready),
         check_pre62_leaks(pre62, targets),
         check_pre62_actions(pre62, targets),
         check_exe_undecided([kernel, pre62], targets),
-        check_kernel(kernel, targets, fd_size),
-        check_hidepid(hidepid, targets, ready),
+        check_kernel(kernel, targets, fd_size, pidfile),
+        check_hidepid(hidepid, targets, ready, pidfile),
         check_daemons(daemons, time.time() - t0),
     ]
     events = [dict(e, daemon=d.name) for d in daemons for e in d.events()]

@@ -7,7 +7,8 @@
  * monitor (its owner, nobody, changes the mode): one warning in all, and
  * the history starts again at each change.  The saved history keeps the
  * unreadable mark (-1 placeholders) across a restart, and a process found
- * readable after it starts afresh.  Needs root (to make the tree and turn
+ * readable after it starts afresh.  A pidfile only root may read: said
+ * once, its watch matches nothing.  Needs root (to make the tree and turn
  * nobody); otherwise it says so and checks nothing. */
 #include <errno.h>
 #include <grp.h>
@@ -27,6 +28,7 @@
 
 #define NOBODY 65534
 
+/* and a watch by a pidfile that only root may read */
 static const char *config_text =
 	"interval: 250ms\n"
 	"watches:\n"
@@ -34,10 +36,13 @@ static const char *config_text =
 	"    match: { cmdline: \"^worker\" }\n"
 	"    window: 20s\n"
 	"    rss: { growth: 100M/h }\n"
-	"    fds: { growth: 1000/h, max: 10 }\n";
+	"    fds: { growth: 1000/h, max: 10 }\n"
+	"  - name: api\n"
+	"    match: { pidfile: \"%s/api.pid\" }\n";
 
 struct seen {
 	int found[256], warned[256][METRIC_COUNT], errors, leak[256][METRIC_COUNT], limit[256][METRIC_COUNT];
+	int pidfile;
 	char last[512];
 };
 
@@ -54,6 +59,9 @@ static void on_event(void *ctx, struct event *e)
 		s->errors++;
 		if (e->metric >= 0 && e->warning)
 			s->warned[pid][e->metric]++;
+		if (strstr(e->message, "cannot read the pidfile ") && strstr(e->message, "/api.pid: Permission denied "
+									     "(leakwatchd runs as nobody)") && e->warning)
+			s->pidfile++;
 		snprintf(s->last, sizeof(s->last), "%s", e->message);
 		break;
 	default: break;
@@ -130,7 +138,9 @@ static void as_nobody(const struct config *cfg)
 	CHECK(s.found[101] == 1 && s.found[102] == 1 && m.n_watched == 2);
 	CHECK_MSG(s.warned[101][METRIC_FDS] == 1, "101 warned %d times", s.warned[101][METRIC_FDS]);
 	CHECK_MSG(s.warned[102][METRIC_FDS] == 1, "102 warned %d times", s.warned[102][METRIC_FDS]);
-	CHECK(s.errors == 2);
+	CHECK(s.errors == 3);
+	CHECK_MSG(s.pidfile == 1, "%d pidfile warnings", s.pidfile);   /* read at every scan, said once */
+	CHECK(s.found[103] == 0);
 	CHECK(s.leak[101][METRIC_RSS] == 1);              /* rss still judged */
 	CHECK(s.leak[101][METRIC_FDS] == 0 && s.limit[101][METRIC_FDS] == 0);
 	/* over 10 while it could be read; again once read again (afresh) */
@@ -178,7 +188,7 @@ static void as_nobody(const struct config *cfg)
 		CHECK(rows > 40);
 	}
 	report_summary(&m, line, sizeof(line));
-	CHECK_STR(line, "watching 2 processes with 1 watch: 1 leaking, 0 over a limit, 2 partly unreadable");
+	CHECK_STR(line, "watching 2 processes with 2 watches: 1 leaking, 0 over a limit, 2 partly unreadable");
 
 	/* the restart: 102 was saved unreadable, and is readable now */
 	buf_reset(&b);
@@ -207,7 +217,7 @@ int main(void)
 	struct config *cfg;
 	pid_t child;
 	int status = -1;
-	char cmd[1200];
+	char cmd[2000], text[1024];
 
 	if (geteuid() != 0) {
 		printf("test_unreadable: not root: cannot turn nobody; nothing checked\n");
@@ -215,16 +225,19 @@ int main(void)
 	}
 	if (!make_root("unreadable"))
 		return 2;
-	cfg = load_config(config_text);
+	snprintf(text, sizeof(text), config_text, root);
+	cfg = load_config(text);
 	CHECK(cfg != NULL);
 	if (!cfg)
 		return check_done("test_unreadable");
 	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
 	make_proc(101, "worker", 1, PF_USER, "worker a", 5);
 	make_proc(102, "worker", 1, PF_USER, "worker b", 5);
+	make_proc(103, "api", 1, PF_USER, "api", 5);
+	put("api.pid", "103\n", 4);
 	/* the tree is nobody's but 101's fd directory, root's and closed */
-	snprintf(cmd, sizeof(cmd), "chown -R %d:%d %s && chown 0:0 %s/101/fd && chmod 0700 %s/101/fd",
-		 NOBODY, NOBODY, root, root, root);
+	snprintf(cmd, sizeof(cmd), "chown -R %d:%d %s && chown 0:0 %s/101/fd %s/api.pid && chmod 0700 %s/101/fd && "
+		 "chmod 0600 %s/api.pid", NOBODY, NOBODY, root, root, root, root, root);
 	CHECK(system(cmd) == 0);
 	fflush(NULL);
 	child = fork();
