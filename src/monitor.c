@@ -379,9 +379,10 @@ static void report_undecided(struct monitor *m, const struct pid_entry *e, size_
 		snprintf(whose, sizeof(whose), "the executable of its parent, pid %d (%s),", (int)who->pid, who->comm);
 	snprintf(ev.message, sizeof(ev.message),
 		 "%s: pid %d (%s): not watched: cannot tell whether this watch matches it, as %s cannot be read: "
-		 "%s (the process runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
+		 "%s (the %s runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
 		 "CAP_SYS_PTRACE (said once for this watch)",
-		 wc->name, (int)e->info.pid, e->info.comm, whose, strerror(-who->exe_err), user, m->self_user);
+		 wc->name, (int)e->info.pid, e->info.comm, whose, strerror(-who->exe_err),
+		 who == &e->info ? "process" : "parent", user, m->self_user);
 	emit(m, &ev);
 }
 
