@@ -62,7 +62,7 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libleakwatch.a | $(BU
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-tests: $(TESTS)
+tests: $(TESTS) $(BUILD)/tests/pre62_fd.so
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do $$t; done
@@ -134,6 +134,15 @@ journal: $(BUILD)/leakwatchd
 operator: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/operator_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# leakwatchd unprivileged among other users' processes, a /proc before
+# Linux 6.2 (the LD_PRELOAD shim) and one mounted hidepid=2; needs root.
+perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
+	$(PYTHON) tests/perm_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl \
+	  --shim $(BUILD)/tests/pre62_fd.so
+
+$(BUILD)/tests/pre62_fd.so: tests/pre62_fd.c | $(BUILD)/tests
+	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
+
 # Warning-free with both compilers (-Werror), each in its own build dir.
 compilers:
 	$(MAKE) --no-print-directory BUILD=build/gcc CC=gcc CFLAGS="-O2 -g -Werror" all tests
@@ -152,7 +161,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator systemd
+check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -213,4 +222,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean

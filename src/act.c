@@ -234,6 +234,11 @@ static void do_signal(struct actor *a, const struct act_request *r)
 		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
 		goto close;
 	}
+	if (e == -EPERM) {   /* another user's process, and we are not root */
+		report(&s, "failed", "SIG%s: %s: leakwatchd may not signal this process (run it as root or with CAP_KILL)",
+		       sigabbrev_np(w->signal), strerror(-e));
+		goto close;
+	}
 	if (e < 0) {
 		report(&s, "failed", "SIG%s: %s", sigabbrev_np(w->signal), strerror(-e));
 		goto close;

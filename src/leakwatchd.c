@@ -144,6 +144,41 @@ static void open_control(struct daemon *d, sd_event *e)
 			    strerror(-r));
 }
 
+/* /proc mounted with hidepid= (systemd's ProtectProc=, or by hand) keeps
+ * other users' processes from an unprivileged daemon: said once, at start,
+ * as nothing else would tell. */
+static bool in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+
+	if (getegid() == gid)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static void warn_hidepid(struct daemon *d)
+{
+	struct proc_mount pm;
+	char status[4096];
+	uint64_t caps = 0;
+
+	if (proc_root_mount(&d->mon.root, &pm) < 0)
+		return;
+	if (proc_read_file(&d->mon.root, "self/status", status, sizeof(status)) > 0)
+		proc_parse_cap_eff(status, &caps);
+	if (!proc_mount_hides(&pm, caps, pm.has_gid && in_group(pm.gid)))
+		return;
+	state_event(d, true, "/proc is mounted with hidepid=%s: leakwatchd runs as %s and %s, so it cannot "
+		    "watch other users' processes; run it as root, with CAP_SYS_PTRACE, or in the group of "
+		    "the mount's gid= option",
+		    proc_hidepid_name(pm.hidepid), d->mon.self_user,
+		    pm.hidepid == HIDEPID_NOACCESS ? "may not read them" : "sees only its own user's processes");
+}
+
 /* ---- history that survives a restart ---------------------------------------- */
 
 static int state_dir(const struct daemon *d, char *out, size_t len)
@@ -471,6 +506,7 @@ static int run(struct daemon *d)
 		 d->cfg->n_watches, d->cfg->n_watches == 1 ? "" : "es", d->config_path,
 		 d->dry_run ? " (dry run: no actions)" : "");
 	on_event(d, &ev);
+	warn_hidepid(d);
 	open_control(d, e);
 	read_boot_id(d);
 	set_save_period(d);

@@ -167,7 +167,7 @@ static bool printed_action(const struct monitor *m, const struct counter *k)
 	return false;
 }
 
-enum per { PER_VALUE, PER_TREND, PER_ETA, PER_LEAK, PER_LIMIT };
+enum per { PER_VALUE, PER_TREND, PER_ETA, PER_LEAK, PER_LIMIT, PER_UNREADABLE };
 
 static void per_metric(struct buf *b, const struct monitor *m, const char *name, enum per what)
 {
@@ -176,7 +176,13 @@ static void per_metric(struct buf *b, const struct monitor *m, const char *name,
 			const struct metric_state *s = &w->m[i];
 			double v;
 
+			/* a metric not read has no series but this one */
+			if ((what == PER_UNREADABLE) != ((w->unreadable & (1u << i)) != 0))
+				continue;
 			switch (what) {
+			case PER_UNREADABLE:
+				v = 1;
+				break;
 			case PER_TREND:
 				if (!s->trend.ready)
 					continue;   /* a fit over part of the window means nothing yet */
@@ -205,6 +211,8 @@ static void per_metric(struct buf *b, const struct monitor *m, const char *name,
 static void per_process(struct buf *b, const struct monitor *m, const char *name, int metric)
 {
 	for (const struct watched *w = m->watched; w; w = w->next) {
+		if (w->unreadable & (1u << metric))
+			continue;   /* not read: no sample */
 		buf_printf(b, "%s{", name);
 		process_labels(b, m, w);
 		buf_puts(b, "}");
@@ -245,6 +253,9 @@ void metrics_render(struct buf *b, const struct monitor *m, const struct metrics
 	per_metric(b, m, "leakwatch_process_leak", PER_LEAK);
 	family(b, "leakwatch_process_over_limit", "gauge", "1 while the metric is reported over its max.");
 	per_metric(b, m, "leakwatch_process_over_limit", PER_LIMIT);
+	family(b, "leakwatch_process_unreadable", "gauge",
+	       "1 for a metric of a watched process that leakwatchd may not read (its other metrics are watched).");
+	per_metric(b, m, "leakwatch_process_unreadable", PER_UNREADABLE);
 
 	family(b, "leakwatch_events_total", "counter", "Events reported, per watch and event.");
 	/* Each watch's series exist from the start, at 0, so that increase()

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,8 @@ static int read_info(struct monitor *m, pid_t pid, struct pid_entry *e, bool pro
 		if (n > 0) {
 			buf[n] = '\0';
 			e->info.exe = strdup(buf);
+		} else {
+			e->info.exe_err = n < 0 ? -errno : -ENOENT;
 		}
 	}
 	if (m->needs & NEED_UID) {
@@ -165,6 +168,41 @@ static const struct proc_info *parent_info(void *ctx, pid_t ppid)
 	return e ? &e->info : NULL;
 }
 
+/* A pidfile we may not read (mode 0600, another user's): its watches
+ * match nothing.  Said once per path and configuration. */
+static void report_pidfile(struct monitor *m, const char *path, int err)
+{
+	struct event ev;
+	char **v, *copy;
+
+	for (size_t i = 0; i < m->n_denied_pidfiles; i++)
+		if (strcmp(m->denied_pidfiles[i], path) == 0)
+			return;
+	v = realloc(m->denied_pidfiles, (m->n_denied_pidfiles + 1) * sizeof(*v));
+	if (!v)
+		return;
+	m->denied_pidfiles = v;
+	copy = strdup(path);
+	if (!copy)
+		return;     /* unsaid rather than said at every scan */
+	v[m->n_denied_pidfiles++] = copy;
+	event_init(&ev, EVENT_ERROR, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
+	ev.warning = true;
+	snprintf(ev.message, sizeof(ev.message),
+		 "cannot read the pidfile %s: %s (leakwatchd runs as %s): the pidfile: criteria that name it "
+		 "match nothing until it can be read", path, strerror(-err), m->self_user);
+	emit(m, &ev);
+}
+
+static void forget_denied_pidfiles(struct monitor *m)
+{
+	for (size_t i = 0; i < m->n_denied_pidfiles; i++)
+		free(m->denied_pidfiles[i]);
+	free(m->denied_pidfiles);
+	m->denied_pidfiles = NULL;
+	m->n_denied_pidfiles = 0;
+}
+
 static pid_t pidfile_pid(void *ctx, const char *path)
 {
 	struct monitor *m = ctx;
@@ -176,6 +214,11 @@ static pid_t pidfile_pid(void *ctx, const char *path)
 		if (strcmp(m->pidfiles[i].path, path) == 0)
 			return m->pidfiles[i].pid;
 	f = fopen(path, "re");
+	if (!f && proc_denied(-errno)) {
+		int err = -errno;
+
+		report_pidfile(m, path, err);
+	}
 	if (f) {
 		if (fgets(buf, sizeof(buf), f))
 			pid = strtol(buf, NULL, 10);
@@ -231,6 +274,10 @@ static bool restore(struct monitor *m, struct watched *w)
 		    p->tl.head >= 0) {
 			w->tl = p->tl;
 			memcpy(w->m, p->m, sizeof(w->m));
+			/* a metric saved while it could not be read holds -1s */
+			for (int i = 0; i < METRIC_COUNT; i++)
+				if (w->m[i].value < 0)
+					w->unreadable |= 1u << i;
 			m->n_restored++;
 			saved_proc_free(p);
 			return true;
@@ -281,16 +328,77 @@ static void watch(struct monitor *m, struct pid_entry *e, size_t idx)
 	emit(m, &ev);
 }
 
+/* A user's name, or "uid N". */
+static void user_name(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(out, len, "%s", res->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)uid);
+}
+
+/* The user a process runs as (its real uid, as `user:` matches), or "?". */
+static void owner(struct monitor *m, pid_t pid, char *out, size_t len)
+{
+	char rel[40], buf[4096];
+	uid_t uid;
+
+	snprintf(rel, sizeof(rel), "%d/status", (int)pid);
+	if (proc_read_file(&m->root, rel, buf, sizeof(buf)) > 0 && proc_parse_ruid(buf, &uid) == 0)
+		user_name(uid, out, len);
+	else
+		snprintf(out, len, "?");
+}
+
+/* A process that a watch may match, but whose exe link (or its parent's)
+ * cannot be read: not watched, and said once per watch. */
+static void report_undecided(struct monitor *m, const struct pid_entry *e, size_t idx,
+			     const struct proc_info *who)
+{
+	const struct watch *wc = &m->cfg->watches[idx];
+	char user[64], whose[64];
+	struct event ev;
+
+	if (!m->undecided || m->undecided[idx])
+		return;
+	m->undecided[idx] = true;
+	if (!who)
+		who = &e->info;
+	owner(m, who->pid, user, sizeof(user));
+	event_init(&ev, EVENT_ERROR, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
+	ev.warning = true;
+	ev.watch = wc->name;
+	ev.pid = e->info.pid;
+	ev.comm = e->info.comm;
+	if (who == &e->info)
+		snprintf(whose, sizeof(whose), "its executable");
+	else
+		snprintf(whose, sizeof(whose), "the executable of its parent, pid %d (%s),", (int)who->pid, who->comm);
+	snprintf(ev.message, sizeof(ev.message),
+		 "%s: pid %d (%s): not watched: cannot tell whether this watch matches it, as %s cannot be read: "
+		 "%s (the %s runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
+		 "CAP_SYS_PTRACE (said once for this watch)",
+		 wc->name, (int)e->info.pid, e->info.comm, whose, strerror(-who->exe_err),
+		 who == &e->info ? "process" : "parent", user, m->self_user);
+	emit(m, &ev);
+}
+
 static void evaluate(struct monitor *m, struct pid_entry *e)
 {
-	int idx;
+	struct match_unknown why = { NULL };
+	int idx, undecided;
 
 	e->checked_ms = m->now_ms;
 	if (e->never || e->w)
 		return;
-	idx = match_watch(m->cfg, &e->info, parent_info, pidfile_pid, m);
+	idx = match_watch(m->cfg, &e->info, parent_info, pidfile_pid, m, &undecided, &why);
 	if (idx >= 0)
 		watch(m, e, (size_t)idx);
+	else if (undecided >= 0)
+		report_undecided(m, e, (size_t)undecided, why.proc);
 }
 
 static bool pidfile_target(struct monitor *m, pid_t pid)
@@ -491,9 +599,9 @@ static void rediscover(struct monitor *m, pid_t pid, unsigned long long start_ti
 
 /* A watched process could not be sampled.  Gone (ESRCH): report it and
  * drop its pid entry, so that a process reusing the pid is read afresh
- * (at once, if there is one already).  Anything else (EACCES on another
- * user's fd directory, say): report an error once and never watch that
- * process again. */
+ * (at once, if there is one already).  Anything else (an I/O error, say;
+ * a refusal to read the fd directory is not one: the sample goes on
+ * without fds): report an error once and never watch that process again. */
 static void forget(struct monitor *m, struct watched *w, int err)
 {
 	struct pid_entry **pp = &m->table[slot(w->pid)];
@@ -594,6 +702,60 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	act(m, w, t, metric, false);
 }
 
+/* The metrics the daemon may read changed (another user's fd directory,
+ * closed to us; or opened, after a restart with more privileges).  The
+ * history of a metric not read holds -1 placeholders, so that its buckets
+ * stay in step with the process's timeline: the history starts again.  A
+ * metric that changed starts afresh; the others keep their episodes (a
+ * leak or limit reported is not reported again). */
+static void restart_history(struct monitor *m, struct watched *w, unsigned unreadable)
+{
+	const struct watch *wc = &m->cfg->watches[w->watch];
+	unsigned changed = unreadable ^ w->unreadable;
+
+	w->unreadable = unreadable;
+	if (w->tl.head < 0)
+		return;     /* no history yet */
+	timeline_init(&w->tl, wc->window_ms);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		struct metric_state *s = &w->m[i], kept = *s;
+
+		metric_state_init(s);
+		if (changed & (1u << i))
+			continue;
+		s->value = kept.value;
+		s->leaking = kept.leaking;
+		s->in_limit = kept.in_limit;
+		s->over = kept.over;
+		s->under = kept.under;
+	}
+	if (w->retry_metric >= 0 && (changed & (1u << w->retry_metric)))
+		w->retry_metric = -1;
+}
+
+/* A metric of w that the daemon may not read: said once for the process. */
+static void warn_unreadable(struct monitor *m, struct watched *w, int fds_err)
+{
+	const struct watch *wc = &m->cfg->watches[w->watch];
+	struct event ev;
+	char user[64];
+
+	w->warned |= 1u << METRIC_FDS;
+	owner(m, w->pid, user, sizeof(user));
+	base_event(m, &ev, EVENT_ERROR, w);
+	ev.warning = true;
+	ev.metric = METRIC_FDS;
+	/* before 6.2 the count comes from listing the directory, which
+	 * CAP_DAC_READ_SEARCH opens; since, from a stat that needs nothing */
+	snprintf(ev.message, sizeof(ev.message),
+		 "%s: pid %d (%s): cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
+		 "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
+		 "to count them",
+		 wc->name, (int)w->pid, w->comm, strerror(-fds_err), user, m->self_user,
+		 m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
+	emit(m, &ev);
+}
+
 static void sample(struct monitor *m)
 {
 	struct watched *w, *next;
@@ -602,6 +764,7 @@ static void sample(struct monitor *m)
 		const struct watch *wc = &m->cfg->watches[w->watch];
 		struct proc_sample s;
 		bool warming;
+		unsigned unreadable;
 		int r;
 		double v[METRIC_COUNT];
 		unsigned ev[METRIC_COUNT];
@@ -613,6 +776,11 @@ static void sample(struct monitor *m)
 			continue;
 		}
 		m->samples++;
+		unreadable = s.fds_err ? 1u << METRIC_FDS : 0;
+		if (unreadable != w->unreadable)
+			restart_history(m, w, unreadable);
+		if (unreadable & ~w->warned)
+			warn_unreadable(m, w, s.fds_err);
 		warming = monitor_warming(m, w);
 		v[METRIC_RSS] = s.rss;
 		v[METRIC_FDS] = s.fds;
@@ -620,8 +788,16 @@ static void sample(struct monitor *m)
 		/* the sample goes into every metric's history before any of it is
 		 * reported: a capture shows the whole sample */
 		timeline_add(&w->tl, m->now_ms);
-		for (int i = 0; i < METRIC_COUNT; i++)
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			if (w->unreadable & (1u << i)) {
+				/* a placeholder: nothing is judged on it */
+				series_add(&w->m[i].hist, &w->tl, -1);
+				w->m[i].value = -1;
+				ev[i] = 0;
+				continue;
+			}
 			ev[i] = detect_sample(&w->m[i], &w->tl, &wc->rule[i], warming, m->now_ms, v[i]);
+		}
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			if (ev[i] & DETECT_LIMIT)
 				report(m, w, EVENT_LIMIT, i);
@@ -689,8 +865,10 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 	m->emit = emit_fn;
 	m->emit_ctx = emit_ctx;
 	m->cmdline_buf = malloc(CMDLINE_MAX);
-	if (!m->cmdline_buf)
+	m->undecided = calloc(cfg->n_watches + 1, sizeof(*m->undecided));
+	if (!m->cmdline_buf || !m->undecided)
 		return -ENOMEM;
+	user_name(geteuid(), m->self_user, sizeof(m->self_user));
 	r = proc_root_open(&m->root, proc_path);
 	if (r < 0)
 		return r;
@@ -733,6 +911,10 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 	m->cfg = cfg;
 	m->needs = match_needs(cfg);
 	m->rematch = true;
+	/* a new configuration: its undecidable watches are reported again */
+	forget_denied_pidfiles(m);
+	free(m->undecided);
+	m->undecided = calloc(cfg->n_watches + 1, sizeof(*m->undecided));
 	for (w = m->watched; w; w = next) {
 		const struct watch *ow = &old->watches[w->watch];
 		const struct watch *nw = config_find_watch(cfg, ow->name);
@@ -780,6 +962,9 @@ void monitor_free(struct monitor *m)
 	m->loadavg_fd = -1;
 	free(m->cmdline_buf);
 	m->cmdline_buf = NULL;
+	free(m->undecided);
+	m->undecided = NULL;
+	forget_denied_pidfiles(m);
 	while (m->restore) {
 		struct saved_proc *p = m->restore;
 

@@ -29,6 +29,9 @@ struct watched {
 	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
+	unsigned unreadable;       /* metrics (1u << METRIC_*) the daemon may not read, as of
+				    * the last sample: their history holds -1 placeholders */
+	unsigned warned;           /* metrics whose unreadability was reported (once a process) */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
 	enum event_type retry_why;
 };
@@ -99,6 +102,10 @@ struct monitor {
 	capture_fn capture;        /* NULL: no captures */
 	void *capture_ctx;
 	struct saved_proc *restore;/* saved histories, claimed at the first scan */
+	bool *undecided;           /* per watch: a process it could not decide on was reported */
+	char **denied_pidfiles;    /* pidfiles we may not read, reported (once a configuration) */
+	size_t n_denied_pidfiles;
+	char self_user[64];        /* the daemon's user, for the messages */
 	size_t n_restored;         /* processes whose history was restored */
 };
 

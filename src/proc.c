@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef PROC_SUPER_MAGIC
@@ -325,6 +326,11 @@ int proc_parse_statm(const char *buf, size_t len, long *resident_pages)
 	return 0;
 }
 
+bool proc_denied(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
 int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_ticks,
 	      struct proc_handle *h)
 {
@@ -399,14 +405,28 @@ int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sa
 		return -EIO;
 	if (st.state == 'Z' || st.state == 'X' || st.start_ticks != h->start_ticks)
 		return -ESRCH;   /* exited (not yet reaped), or not the same process */
+	/* Another user's fd directory may be closed to us: the rest of the
+	 * sample still counts, and the caller says so. */
+	s->fds_err = 0;
 	if (r->fd_size) {
-		if (fstatat(h->dirfd, "fd", &fst, 0) < 0)
-			return errno == ENOENT ? -ESRCH : -errno;
-		fds = (long)fst.st_size;
+		int e = fstatat(h->dirfd, "fd", &fst, 0) < 0 ? -errno : 0;
+
+		fds = e < 0 ? 0 : (long)fst.st_size;
+		if (e == -ENOENT)
+			return -ESRCH;
+		if (e < 0 && !proc_denied(e))
+			return e;
+		s->fds_err = e;
 	} else {
 		int e = proc_count_dir(h->dirfd, "fd", &fds);
+
+		if (e == -ENOENT)
+			return -ESRCH;
+		if (e < 0 && !proc_denied(e))
+			return e;
 		if (e < 0)
-			return e == -ENOENT ? -ESRCH : e;
+			fds = 0;
+		s->fds_err = e;
 	}
 	if (h->statmfd >= 0) {
 		n = pread(h->statmfd, buf, sizeof(buf) - 1, 0);
@@ -430,4 +450,185 @@ void proc_close(struct proc_handle *h)
 	if (h->dirfd >= 0)
 		close(h->dirfd);
 	h->statfd = h->statmfd = h->dirfd = -1;
+}
+
+/* One option of a comma-separated list: the value after "KEY=", or NULL. */
+static const char *option(const char *opts, const char *end, const char *key, size_t *len)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = opts; p < end;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+
+		if ((size_t)(stop - p) > k && memcmp(p, key, k) == 0 && p[k] == '=') {
+			*len = (size_t)(stop - p) - k - 1;
+			return p + k + 1;
+		}
+		p = stop + 1;
+	}
+	return NULL;
+}
+
+static bool word_is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+int proc_parse_mountinfo(const char *text, unsigned major, unsigned minor, struct proc_mount *pm)
+{
+	for (const char *line = text; line && *line;) {
+		const char *eol = strchr(line, '\n'), *sep, *opts, *v;
+		unsigned maj, min;
+		size_t len;
+		int skip = 0;
+
+		if (!eol)
+			eol = line + strlen(line);
+		/* ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPEROPTIONS */
+		if (sscanf(line, "%*u %*u %u:%u %n", &maj, &min, &skip) != 2 || !skip || maj != major ||
+		    min != minor || !(sep = memmem(line, (size_t)(eol - line), " - ", 3)))
+			goto next;
+		/* after the separator: the type, the source, then the options */
+		opts = sep + 3;
+		for (int field = 0; field < 2 && opts; field++) {
+			opts = memchr(opts, ' ', (size_t)(eol - opts));
+			opts = opts ? opts + 1 : NULL;
+		}
+		if (!opts)
+			goto next;
+		memset(pm, 0, sizeof(*pm));
+		v = option(opts, eol, "hidepid", &len);
+		if (v) {
+			if (word_is(v, len, "1") || word_is(v, len, "noaccess"))
+				pm->hidepid = HIDEPID_NOACCESS;
+			else if (word_is(v, len, "2") || word_is(v, len, "invisible"))
+				pm->hidepid = HIDEPID_INVISIBLE;
+			else if (word_is(v, len, "4") || word_is(v, len, "ptraceable"))
+				pm->hidepid = HIDEPID_PTRACEABLE;
+		}
+		v = option(opts, eol, "gid", &len);
+		if (v && len > 0 && len < 11) {
+			char num[12];
+			char *end;
+			unsigned long g;
+
+			memcpy(num, v, len);
+			num[len] = '\0';
+			g = strtoul(num, &end, 10);
+			if (!*end && g <= UINT32_MAX) {
+				pm->has_gid = true;
+				pm->gid = (gid_t)g;
+			}
+		}
+		return 0;
+next:
+		line = *eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* The whole of a file under the root, NUL-terminated, in a malloc'd buffer. */
+static int read_all_at(int dirfd, const char *rel, size_t max, char **out)
+{
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap);
+	int fd, r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			char *p = cap < max ? realloc(buf, cap * 2) : NULL;
+
+			if (!p) {
+				r = cap < max ? -ENOMEM : -EFBIG;
+				goto fail;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+int proc_root_mount(const struct proc_root *r, struct proc_mount *pm)
+{
+	struct statfs sfs;
+	struct stat st;
+	char *text = NULL;
+	int ret;
+
+	memset(pm, 0, sizeof(*pm));
+	if (fstatfs(r->fd, &sfs) < 0 || fstat(r->fd, &st) < 0)
+		return -errno;
+	if (sfs.f_type != PROC_SUPER_MAGIC)
+		return -ENOTSUP;
+	ret = read_all_at(r->fd, "self/mountinfo", 64u << 20, &text);
+	if (ret == 0)
+		ret = proc_parse_mountinfo(text, major(st.st_dev), minor(st.st_dev), pm);
+	free(text);
+	return ret;
+}
+
+int proc_parse_cap_eff(const char *status, uint64_t *caps)
+{
+	const char *p = strstr(status, "\nCapEff:");
+	char *end;
+	unsigned long long v;
+
+	if (!p)
+		return -EINVAL;
+	p += 8;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	v = strtoull(p, &end, 16);
+	if (end == p)
+		return -EINVAL;
+	*caps = v;
+	return 0;
+}
+
+bool proc_mount_hides(const struct proc_mount *pm, uint64_t cap_eff, bool in_gid)
+{
+	/* the kernel's has_pid_permissions(): the gid= group, then ptrace
+	 * access, which CAP_SYS_PTRACE grants for every process */
+	return pm->hidepid != HIDEPID_OFF && !(pm->has_gid && in_gid) &&
+	       !(cap_eff & (1ull << PROC_CAP_SYS_PTRACE));
+}
+
+const char *proc_hidepid_name(enum proc_hidepid h)
+{
+	switch (h) {
+	case HIDEPID_OFF:        return "off";
+	case HIDEPID_NOACCESS:   return "noaccess";
+	case HIDEPID_INVISIBLE:  return "invisible";
+	case HIDEPID_PTRACEABLE: return "ptraceable";
+	}
+	return "?";
 }

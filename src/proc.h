@@ -94,9 +94,16 @@ struct proc_handle {
 
 struct proc_sample {
 	double rss;        /* bytes */
-	double fds;
+	double fds;        /* 0 when fds_err */
 	double threads;
+	int fds_err;       /* 0, or -EACCES/-EPERM: the fd count cannot be read
+			    * (another user's fd directory, read unprivileged on a
+			    * kernel before 6.2); the rest of the sample is good */
 };
+
+/* Is this -errno a refusal to read (EACCES, EPERM), as opposed to the
+ * process being gone or an error of the moment? */
+bool proc_denied(int err);
 
 /* Open the kept descriptors; fails with -ESRCH when the pid is gone or is
  * no longer the process that started at start_ticks. */
@@ -107,5 +114,40 @@ void proc_close(struct proc_handle *h);   /* accepts a closed handle */
 
 /* Count the entries of a directory (the fallback fd count). */
 int proc_count_dir(int dirfd, const char *name, long *count);
+
+/* How a procfs mount hides processes (its hidepid= and gid= options). */
+enum proc_hidepid {
+	HIDEPID_OFF = 0,        /* every process is visible and readable */
+	HIDEPID_NOACCESS = 1,   /* listed, but other users' /proc/PID cannot be read */
+	HIDEPID_INVISIBLE = 2,  /* other users' processes are not even listed */
+	HIDEPID_PTRACEABLE = 4, /* only the processes the reader may ptrace are listed */
+};
+
+struct proc_mount {
+	enum proc_hidepid hidepid;
+	bool has_gid;
+	gid_t gid;              /* members of this group see every process */
+};
+
+/* The options of the mount with device MAJOR:MINOR in the text of
+ * /proc/self/mountinfo: 0, or -ENOENT when no line has that device.
+ * hidepid= comes as a number on kernels before 5.8, as a name since. */
+int proc_parse_mountinfo(const char *text, unsigned major, unsigned minor, struct proc_mount *pm);
+
+/* The hidepid= and gid= of the procfs mounted at the root: 0, or -errno
+ * (-ENOTSUP when the root is not procfs, a fixture tree). */
+int proc_root_mount(const struct proc_root *r, struct proc_mount *pm);
+
+/* The effective capability set from the text of /proc/PID/status. */
+int proc_parse_cap_eff(const char *status, uint64_t *caps);
+
+#define PROC_CAP_SYS_PTRACE 19
+
+/* Does the mount keep other users' processes from a reader with these
+ * effective capabilities, member (in_gid) or not of the mount's gid=? */
+bool proc_mount_hides(const struct proc_mount *pm, uint64_t cap_eff, bool in_gid);
+
+/* The option's name as the kernel shows it since 5.8: "invisible"... */
+const char *proc_hidepid_name(enum proc_hidepid h);
 
 #endif

@@ -8,9 +8,19 @@
 #include "event.h"
 #include "units.h"
 
-void report_summary(const struct monitor *m, char *out, size_t len)
+static unsigned partly_unreadable(const struct monitor *m)
 {
-	unsigned leaking = 0, over = 0;
+	unsigned n = 0;
+
+	for (const struct watched *w = m->watched; w; w = w->next)
+		n += w->unreadable != 0;
+	return n;
+}
+
+static void summary(const struct monitor *m, char *out, size_t len, bool with_unreadable)
+{
+	unsigned leaking = 0, over = 0, partly = with_unreadable ? partly_unreadable(m) : 0;
+	char more[48] = "";
 
 	for (const struct watched *w = m->watched; w; w = w->next) {
 		bool leak = false, limit = false;
@@ -22,9 +32,22 @@ void report_summary(const struct monitor *m, char *out, size_t len)
 		leaking += leak;
 		over += limit;
 	}
-	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit",
+	if (partly)
+		snprintf(more, sizeof(more), ", %u partly unreadable", partly);
+	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
 		 m->n_watched, m->n_watched == 1 ? "" : "es", m->cfg->n_watches,
-		 m->cfg->n_watches == 1 ? "" : "es", leaking, over);
+		 m->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
+}
+
+void report_summary(const struct monitor *m, char *out, size_t len)
+{
+	summary(m, out, len, true);
+}
+
+/* Is this metric of w one the daemon may not read? */
+static bool unreadable(const struct watched *w, int i)
+{
+	return (w->unreadable & (1u << i)) != 0;
 }
 
 uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms)
@@ -75,6 +98,10 @@ static void json_metric(struct buf *b, const struct monitor *m, const struct wat
 	const struct metric_state *s = &w->m[i];
 
 	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
+	if (unreadable(w, i)) {
+		buf_puts(b, "null, \"slope_per_hour\": null, \"eta_seconds\": null, \"verdict\": \"unreadable\"}");
+		return;
+	}
 	buf_json_number(b, round(s->value));
 	buf_puts(b, ", \"slope_per_hour\": ");
 	buf_json_number(b, round(slope_per_hour(s)));
@@ -234,10 +261,16 @@ void report_status_table(struct buf *b, const struct monitor *m)
 {
 	size_t n;
 	const struct watched **v = sorted(m, &n);
-	char summary[160];
+	char line[160];
 
-	report_summary(m, summary, sizeof(summary));
-	buf_printf(b, "leakwatchd: %s\n\n", summary);
+	unsigned partly = partly_unreadable(m);
+
+	summary(m, line, sizeof(line), false);
+	buf_printf(b, "leakwatchd: %s\n", line);
+	if (partly)
+		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
+			   partly == 1 ? "" : "es");
+	buf_puts(b, "\n");
 	/* 10+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = 79 columns */
 	buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", "WATCH", "PID", "COMM",
 		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
@@ -253,6 +286,12 @@ void report_status_table(struct buf *b, const struct monitor *m)
 			const struct metric_state *s = &w->m[i];
 			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
 
+			if (unreadable(w, i)) {
+				buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %s\n",
+					   i ? "" : name, i ? "" : pid, i ? "" : comm,
+					   metric_name((enum metric)i), "-", "-", "-", "unreadable");
+				continue;
+			}
 			amount(val, sizeof(val), i, s->value);
 			if (s->trend.ready)
 				rate(slope, sizeof(slope), i, slope_per_hour(s));
@@ -297,7 +336,9 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 		bool first = true;
 
 		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
-		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+		/* a metric the daemon may not read has no history to show */
+		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head && !unreadable(w, i);
+		     k++) {
 			struct bucket bk;
 
 			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
@@ -345,7 +386,7 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
 			struct bucket o;
 
-			if (history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+			if (!unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
 				amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
 			else
 				snprintf(cols[2 + i], sizeof(cols[0]), "-");

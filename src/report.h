@@ -12,7 +12,9 @@
 #define REPORT_WIDTH 80
 #define SPARK_CELLS  8
 
-/* One line: "watching N processes with M watches: L leaking, K over a limit". */
+/* One line: "watching N processes with M watches: L leaking, K over a
+ * limit", and ", U partly unreadable" when some metric of U of them cannot
+ * be read. */
 void report_summary(const struct monitor *m, char *out, size_t len);
 
 /* The wall clock time (µs) of a boot-time instant, by the current tick's pair. */

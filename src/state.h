@@ -14,7 +14,10 @@
  *            per bucket u32 count and f32 time offset; then per metric (rss,
  *            fds, threads) per bucket f64 sum, f32 min, f32 max (all zero
  *            in a bucket without samples), f64 latest value, u8 leaking, u8
- *            in limit, u32 over, u32 under, u32 streak, u64 streak start
+ *            in limit, u32 over, u32 under, u32 streak, u64 streak start;
+ *            a metric the daemon may not read (fds of another user's
+ *            process) holds -1 in every sample and as its latest value,
+ *            which marks it unread when it is restored
  *   actions  u32 count of watches, and per watch u16 name length, the name,
  *            u32 count of times, u64 times (CLOCK_MONOTONIC ms), oldest first
  * (cooldown and max_actions hold across a restart).  The encoder hands the

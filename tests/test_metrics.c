@@ -391,6 +391,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			{ "leakwatch_process_eta_seconds", "gauge" },
 			{ "leakwatch_process_leak", "gauge" },
 			{ "leakwatch_process_over_limit", "gauge" },
+			{ "leakwatch_process_unreadable", "gauge" },
 			{ "leakwatch_events_total", "counter" },
 			{ "leakwatch_actions_total", "counter" },
 			{ "leakwatch_samples_total", "counter" },
@@ -510,6 +511,39 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	buf_free(&b);
 }
 
+/* A metric the daemon may not read (fds of another user's process, read
+ * unprivileged before Linux 6.2): no sample of it, no trend, leak, limit
+ * or ETA, but leakwatch_process_unreadable 1; the others as before. */
+static void test_unreadable(struct monitor *m, const struct metrics_counters *c)
+{
+	struct watched *w = (struct watched *)monitor_find(m, 101);
+	struct buf b = { 0 };
+	struct expo x;
+	unsigned saved;
+
+	if (!w)
+		return;
+	saved = w->unreadable;
+	metrics_render(&b, m, c);
+	CHECK(count(b.data, "\nleakwatch_process_unreadable{") == 0);   /* everything read */
+	buf_reset(&b);
+	w->unreadable = 1u << METRIC_FDS;
+	metrics_render(&b, m, c);
+	expo_check(&x, b.data);
+	CHECK_MSG(x.errors == 0, "%d format errors (above)", x.errors);
+	CHECK(sample(b.data, "leakwatch_process_unreadable{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"fds\"}") == 1);
+	CHECK(count(b.data, "\nleakwatch_process_unreadable{") == 1);
+	CHECK(!strstr(b.data, "leakwatch_process_fds{watch=\"workers\",pid=\"101\""));
+	CHECK(sample(b.data, "leakwatch_process_fds{watch=\"workers\",pid=\"102\",comm=\"gunicorn\"}") == 5);
+	CHECK(count(b.data, "pid=\"101\",comm=\"gunicorn\",metric=\"fds\"") == 1);   /* the unreadable line alone */
+	CHECK(sample(b.data, "leakwatch_process_rss_bytes{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}") > 0);
+	CHECK(sample(b.data, "leakwatch_process_leak{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") == 1);
+	CHECK(promtool(b.data) <= 0);
+	w->unreadable = saved;
+	expo_free(&x);
+	buf_free(&b);
+}
+
 /* Label values must be valid UTF-8 for Prometheus, but the kernel cuts a
  * comm at 15 bytes, maybe in the middle of a character. */
 static void test_utf8_comm(struct monitor *m, const struct metrics_counters *c)
@@ -543,7 +577,7 @@ static void test_empty(const struct config *cfg)
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
-	CHECK(count(b.data, "# TYPE ") == 18 && count(b.data, "# HELP ") == 18);
+	CHECK(count(b.data, "# TYPE ") == 19 && count(b.data, "# HELP ") == 19);
 	CHECK(expo_family(&x, "leakwatch_process_rss_bytes") && expo_family(&x, "leakwatch_process_rss_bytes")->samples == 0);
 	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"idle\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 0);
@@ -595,6 +629,7 @@ int main(void)
 
 	test_render(&m, &c);
 	test_utf8_comm(&m, &c);
+	test_unreadable(&m, &c);
 
 	metrics_counters_free(&c);
 	monitor_free(&m);

@@ -1,8 +1,14 @@
 /* /proc parsing: stat lines (odd comms), cgroup units, cmdline joining,
- * status uid, Python detection. */
+ * status uid, Python detection, the hidepid= of a procfs mount and the
+ * effective capabilities; and, as root, a sample of a root process taken
+ * as nobody: its fd directory refused, the rest of the sample good. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "proc.h"
@@ -203,8 +209,140 @@ static void test_name_pid(void)
 		CHECK_MSG(proc_name_pid(cases[i].name) == cases[i].pid, "case %zu (%s)", i, cases[i].name);
 }
 
+static void test_mountinfo(void)
+{
+	/* two procfs mounts stacked on /proc (a private one in a mount
+	 * namespace), and other file systems */
+	static const char text[] =
+		"22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw\n"
+		"25 27 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+		"63 22 0:39 / /proc rw,relatime - proc proc rw,hidepid=invisible\n"
+		"70 25 0:40 / /srv/a\\040-\\040b rw - tmpfs tmpfs rw,gid=5,hidepid=2\n"
+		"71 25 0:41 / /p1 rw - proc proc rw,gid=1001,hidepid=noaccess\n"
+		"72 25 0:42 / /p2 rw master:3 - proc proc rw,hidepid=4,subset=pid\n"
+		"73 25 0:43 / /p3 rw - proc proc rw,hidepid=1\n"
+		"74 25 0:44 / /p4 rw - proc proc rw,hidepid=off,gid=x\n"
+		"75 25 0:45 / /p5 rw - proc proc rw,hidepidx=2,xgid=3\n"
+		"76 25 0:46 / /p6 rw - proc proc\n"
+		"garbage line\n"
+		"77 25 0:47 / /p7 rw - proc proc rw,hidepid=ptraceable";
+	static const struct { unsigned maj, min; int r; enum proc_hidepid h; bool has_gid; gid_t gid; } cases[] = {
+		{ 0, 21, 0, HIDEPID_OFF, false, 0 },
+		{ 8, 1, 0, HIDEPID_OFF, false, 0 },
+		{ 0, 39, 0, HIDEPID_INVISIBLE, false, 0 },
+		{ 0, 40, 0, HIDEPID_INVISIBLE, true, 5 },
+		{ 0, 41, 0, HIDEPID_NOACCESS, true, 1001 },
+		{ 0, 42, 0, HIDEPID_PTRACEABLE, false, 0 },
+		{ 0, 43, 0, HIDEPID_NOACCESS, false, 0 },
+		{ 0, 44, 0, HIDEPID_OFF, false, 0 },
+		{ 0, 45, 0, HIDEPID_OFF, false, 0 },
+		{ 0, 46, -ENOENT, HIDEPID_OFF, false, 0 },   /* no options field: not a line */
+		{ 0, 47, 0, HIDEPID_PTRACEABLE, false, 0 },  /* the last line, no newline */
+		{ 0, 99, -ENOENT, HIDEPID_OFF, false, 0 },
+		{ 1, 21, -ENOENT, HIDEPID_OFF, false, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_mount pm = { .hidepid = (enum proc_hidepid)7, .has_gid = true, .gid = 7 };
+		int r = proc_parse_mountinfo(text, cases[i].maj, cases[i].min, &pm);
+
+		CHECK_MSG(r == cases[i].r, "case %zu: r=%d", i, r);
+		if (r == 0)
+			CHECK_MSG(pm.hidepid == cases[i].h && pm.has_gid == cases[i].has_gid &&
+				  (!pm.has_gid || pm.gid == cases[i].gid),
+				  "case %zu: hidepid %d gid %d/%u", i, pm.hidepid, pm.has_gid, (unsigned)pm.gid);
+	}
+	CHECK(proc_parse_mountinfo("", 0, 21, &(struct proc_mount){ 0 }) == -ENOENT);
+	CHECK_STR(proc_hidepid_name(HIDEPID_INVISIBLE), "invisible");
+	CHECK_STR(proc_hidepid_name(HIDEPID_NOACCESS), "noaccess");
+	CHECK_STR(proc_hidepid_name(HIDEPID_PTRACEABLE), "ptraceable");
+	CHECK_STR(proc_hidepid_name(HIDEPID_OFF), "off");
+}
+
+static void test_hides(void)
+{
+	const uint64_t ptrace = 1ull << PROC_CAP_SYS_PTRACE, others = 0x3fffffffffull & ~ptrace;
+	struct proc_mount off = { HIDEPID_OFF, false, 0 }, inv = { HIDEPID_INVISIBLE, false, 0 },
+			  noacc = { HIDEPID_NOACCESS, true, 4 }, ptr = { HIDEPID_PTRACEABLE, false, 0 };
+	uint64_t caps = 0;
+
+	CHECK(!proc_mount_hides(&off, 0, false));
+	CHECK(proc_mount_hides(&inv, 0, false));
+	CHECK(proc_mount_hides(&inv, others, true));      /* no gid= to be in; DAC caps do not help */
+	CHECK(!proc_mount_hides(&inv, ptrace, false));
+	CHECK(proc_mount_hides(&noacc, 0, false));
+	CHECK(!proc_mount_hides(&noacc, 0, true));        /* in the gid= group */
+	CHECK(proc_mount_hides(&ptr, 0, false));
+
+	CHECK(proc_parse_cap_eff("Name:\tx\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
+				 "CapEff:\t000001ffffffffff\nCapBnd:\t0\n", &caps) == 0 && caps == 0x1ffffffffffull);
+	CHECK(proc_parse_cap_eff("Name:\tx\nCapEff:\t0000000000080000\n", &caps) == 0 && caps == ptrace);
+	CHECK(proc_parse_cap_eff("Name:\tx\nCapEff:\t\n", &caps) == -EINVAL);
+	CHECK(proc_parse_cap_eff("CapEff:\t0000000000080000\n", &caps) == -EINVAL);   /* never the first line */
+	CHECK(proc_denied(-EACCES) && proc_denied(-EPERM) && !proc_denied(-ENOENT) && !proc_denied(-ESRCH) &&
+	      !proc_denied(0));
+}
+
+/* As root: a child turned nobody samples this (root's) process.  Its fd
+ * directory is closed to nobody when listed (the count before Linux
+ * 6.2): fds_err, and the rest of the sample good; the child's own
+ * process reads whole.  Not root: said, and nothing checked. */
+static void test_sample_denied(void)
+{
+	struct proc_stat st;
+	struct proc_root r;
+	pid_t child;
+	int status = -1;
+
+	if (geteuid() != 0) {
+		printf("  (not root: a sample denied the fd directory is not checked)\n");
+		return;
+	}
+	CHECK(proc_root_open(&r, "/proc") == 0);
+	CHECK(proc_read_stat(&r, getpid(), &st, NULL) == 0);
+	fflush(NULL);
+	child = fork();
+	if (child == 0) {
+		struct proc_handle h;
+		struct proc_sample s;
+		struct proc_stat own;
+		int bad = 0;
+
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(10);
+		for (int pass = 0; pass < 2; pass++) {
+			bool fd_size = r.fd_size;
+
+			/* the count by listing, as before 6.2; then the kernel's own way */
+			r.fd_size = pass ? fd_size : false;
+			if (pass && !fd_size)
+				break;
+			memset(&s, 0x55, sizeof(s));
+			bad += proc_open(&r, getppid(), st.start_ticks, &h) != 0;
+			bad += proc_sample(&r, &h, &s) != 0;
+			bad += s.rss <= 0 || s.threads < 1;
+			bad += pass ? s.fds_err != 0 || s.fds < 3 : s.fds_err != -EACCES || s.fds != 0;
+			proc_close(&h);
+			r.fd_size = fd_size;
+		}
+		/* our own: everything */
+		bad += proc_read_stat(&r, getpid(), &own, NULL) != 0;
+		bad += proc_open(&r, getpid(), own.start_ticks, &h) != 0;
+		r.fd_size = false;
+		bad += proc_sample(&r, &h, &s) != 0 || s.fds_err != 0 || s.fds < 3;
+		proc_close(&h);
+		_exit(bad);
+	}
+	CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child as nobody: status %#x", status);
+	proc_root_close(&r);
+}
+
 int main(void)
 {
+	test_mountinfo();
+	test_hides();
+	test_sample_denied();
 	test_stat();
 	test_thread();
 	test_last_pid();

@@ -1,0 +1,138 @@
+/* Matching a process whose exe link could not be read (another user's
+ * process, the daemon unprivileged): exe: and python: criteria cannot be
+ * told (MATCH_UNKNOWN) unless another criterion already says no; the
+ * first watch that cannot be told stops the search, so a later watch
+ * never takes the process; a missing link (ENOENT) is a plain answer;
+ * a parent's unreadable link is named as the cause. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "fixture.h"
+#include "match.h"
+
+static const char *config_text =
+	"interval: 1s\n"
+	"watches:\n"
+	"  - name: api-python\n"                     /* 0 */
+	"    match: { exe: \"*/python3*\", cmdline: \"^api\" }\n"
+	"  - name: workers\n"                        /* 1 */
+	"    match:\n"
+	"      cmdline: \"^worker\"\n"
+	"      parent: { python: true }\n"
+	"  - name: not-python\n"                     /* 2 */
+	"    match: { python: false, comm: \"tool\" }\n"
+	"  - name: pythons\n"                        /* 3 */
+	"    match: { python: true, comm: \"py*\" }\n"
+	"  - name: all\n"                            /* 4 */
+	"    match: { cmdline: \".\" }\n";
+
+static struct proc_info procs[4];   /* a tiny process table, by index */
+
+static const struct proc_info *parent_of(void *ctx, pid_t ppid)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
+		if (procs[i].pid == ppid)
+			return &procs[i];
+	return NULL;
+}
+
+static struct proc_info proc(pid_t pid, pid_t ppid, const char *comm, char *cmdline, char *exe, int exe_err)
+{
+	struct proc_info p = { .pid = pid, .ppid = ppid, .cmdline = cmdline, .exe = exe, .exe_err = exe_err };
+
+	snprintf(p.comm, sizeof(p.comm), "%s", comm);
+	return p;
+}
+
+/* The watch a process goes to, the undecided one, and who was unreadable. */
+static int which(const struct config *cfg, const struct proc_info *p, int *undecided, pid_t *who)
+{
+	struct match_unknown why = { NULL };
+	int idx = match_watch(cfg, p, parent_of, NULL, NULL, undecided, &why);
+
+	*who = why.proc ? why.proc->pid : 0;
+	return idx;
+}
+
+int main(void)
+{
+	char api[] = "api --port 80", worker[] = "worker 3", other[] = "other", tool[] = "tool -x";
+	char python[] = "/usr/bin/python3.11", bash[] = "/usr/bin/bash";
+	struct config *cfg;
+	struct proc_info p;
+	int undecided;
+	pid_t who;
+
+	if (!make_root("match"))
+		return 2;
+	cfg = load_config(config_text);
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return check_done("test_match");
+
+	/* readable: as ever */
+	p = proc(10, 1, "python3", api, python, 0);
+	CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_YES);
+	CHECK(which(cfg, &p, &undecided, &who) == 0 && undecided == -1 && who == 0);
+
+	/* the exe link refused: the first watch may match, so nobody takes it */
+	for (int err = 0; err < 2; err++) {
+		p = proc(11, 1, "python3", api, NULL, err ? -EPERM : -EACCES);
+		CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_UNKNOWN);
+		CHECK(which(cfg, &p, &undecided, &who) == -1 && undecided == 0 && who == 11);
+	}
+	/* ... unless another criterion of that watch says no: on to the next */
+	p = proc(12, 1, "python3", other, NULL, -EACCES);
+	CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_NO);
+	CHECK(which(cfg, &p, &undecided, &who) == -1 && undecided == 3 && who == 12);   /* pythons: comm py* */
+	p = proc(13, 1, "bash", other, NULL, -EACCES);
+	CHECK(which(cfg, &p, &undecided, &who) == 4 && undecided == -1);               /* no exe criterion holds back */
+
+	/* python: false cannot be told either (it matched before) */
+	p = proc(14, 1, "tool", tool, NULL, -EACCES);
+	CHECK(match_process(&cfg->watches[2].match, &p, parent_of, NULL, NULL, NULL) == MATCH_UNKNOWN);
+	CHECK(which(cfg, &p, &undecided, &who) == -1 && undecided == 2 && who == 14);
+	p = proc(15, 1, "tool", tool, bash, 0);
+	CHECK(which(cfg, &p, &undecided, &who) == 2 && undecided == -1);
+
+	/* no link at all (ENOENT: exited, or a kernel thread): a plain answer */
+	p = proc(16, 1, "python3", api, NULL, -ENOENT);
+	CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_NO);
+	CHECK(match_process(&cfg->watches[2].match, &(struct proc_info){ .comm = "tool", .exe_err = -ENOENT },
+			    parent_of, NULL, NULL, NULL) == MATCH_YES);
+	CHECK(which(cfg, &p, &undecided, &who) == 4 && undecided == -1);
+	p = proc(17, 1, "python3", api, NULL, 0);   /* not read at all: likewise */
+	CHECK(which(cfg, &p, &undecided, &who) == 4 && undecided == -1);
+
+	/* a parent's link refused: the parent is named */
+	procs[0] = proc(100, 1, "gunicorn", other, NULL, -EACCES);
+	p = proc(101, 100, "gunicorn", worker, bash, 0);
+	CHECK(match_process(&cfg->watches[1].match, &p, parent_of, NULL, NULL, NULL) == MATCH_UNKNOWN);
+	CHECK(which(cfg, &p, &undecided, &who) == -1 && undecided == 1 && who == 100);
+	/* both refused: the process itself is named */
+	p = proc(102, 100, "worker", worker, NULL, -EACCES);
+	procs[1] = p;
+	cfg->watches[1].match.python = 0;   /* the worker itself: python: false */
+	CHECK(which(cfg, &p, &undecided, &who) == -1 && undecided == 1 && who == 102);
+	cfg->watches[1].match.python = -1;
+	/* the parent readable and a Python: a match */
+	procs[0] = proc(100, 1, "gunicorn", other, python, 0);
+	p = proc(103, 100, "gunicorn", worker, NULL, -EACCES);
+	CHECK(which(cfg, &p, &undecided, &who) == 1 && undecided == -1);
+	/* the worker's own criterion says no: never unknown for the parent's sake */
+	procs[0] = proc(100, 1, "gunicorn", other, NULL, -EACCES);
+	p = proc(104, 100, "gunicorn", other, bash, 0);
+	CHECK(match_process(&cfg->watches[1].match, &p, parent_of, NULL, NULL, NULL) == MATCH_NO);
+
+	/* NULL outputs are fine */
+	p = proc(11, 1, "python3", api, NULL, -EACCES);
+	CHECK(match_watch(cfg, &p, parent_of, NULL, NULL, NULL, NULL) == -1);
+
+	config_free(cfg);
+	CHECK(remove_root() == 0);
+	return check_done("test_match");
+}
