@@ -1,5 +1,4 @@
 /* The configuration file: YAML bytes in, a config or diagnostics out. */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>

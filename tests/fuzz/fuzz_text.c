@@ -1,6 +1,6 @@
 /* The NUL-terminated /proc texts: status (real uid), cgroup (unit),
  * cmdline (joined in place), loadavg (last pid), a directory name (pid),
- * an exe path (Python?). */
+ * an exe path (Python?), mountinfo (hidepid=, gid=), CapEff: of status. */
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
@@ -10,6 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_cstr(data, size), unit[256];
 	uid_t uid;
+	struct proc_mount pm;
+	uint64_t caps;
 	long pid;
 	size_t n;
 
@@ -21,6 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)proc_parse_last_pid(s, size, &pid);
 	(void)proc_name_pid(s);
 	(void)proc_exe_is_python(s);
+	if (proc_parse_mountinfo(s, 0, 22, &pm) == 0 && pm.hidepid > HIDEPID_PTRACEABLE)
+		abort();
+	(void)proc_parse_cap_eff(s, &caps);
 	n = proc_join_cmdline(s, size);
 	if (n > size)
 		abort();
