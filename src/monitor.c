@@ -34,7 +34,15 @@
  * the last discovery, and which: pids are allocated upward, so the new ones
  * are (last, now], and each is looked up by number (a probe).  A full scan
  * instead when the pids wrapped, or when there are more new pids than
- * PROBE_MAX and a quarter of the known ones (a readdir is then cheaper). */
+ * PROBE_MAX and a quarter of the known ones (a readdir is then cheaper).
+ *
+ * A pid is known by its number, but the numbers go round (at pid_max
+ * 32768, a fork storm reuses them within seconds): a known pid that a full
+ * scan lists under another inode of /proc/PID (the kernel makes one per
+ * process), or that the counter says is new, is read again, and when its
+ * start time differs it is a new process, matched afresh.  Otherwise it
+ * would inherit what was known of the old one: unmatched until the next
+ * re-check, or never watched, if the old one was a zombie. */
 #define PROBE_MAX 64
 
 static unsigned slot(pid_t pid)
@@ -441,16 +449,47 @@ static void note_young(struct monitor *m, const struct pid_entry *e)
 	m->young[m->n_young++] = e->info.pid;
 }
 
-/* A pid listed by the full scan, or named by a pidfile or the young list. */
-static void visit(struct monitor *m, pid_t pid, bool probe)
+/* Whether the process known as e has been replaced by another with the
+ * same pid (the pids went round since e was read): its start time differs.
+ * Then e is forgotten (its watch, if any, reports it gone), and the caller
+ * reads the pid afresh.  A pid gone, or a thread's, is left to the next
+ * full scan. */
+static bool replaced(struct monitor *m, struct pid_entry *e, bool probe)
+{
+	struct proc_stat st;
+	bool thread = false;
+	struct pid_entry **pp = &m->table[slot(e->info.pid)];
+
+	if (proc_read_stat(&m->root, e->info.pid, &st, probe ? &thread : NULL) < 0 || thread ||
+	    st.start_ticks == e->info.start_ticks)
+		return false;
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	if (e->w)
+		unwatch(m, e->w, true);
+	drop_entry(m, e);
+	return true;
+}
+
+/* A pid listed by the full scan (ino: its directory's inode), or named by
+ * a pidfile, the young list or the last-pid counter (ino 0).  A pid listed
+ * under another inode than before, or probed as new when it is known, may
+ * be a new process that took a known pid: its start time tells. */
+static void visit(struct monitor *m, pid_t pid, unsigned long ino, bool probe)
 {
 	struct pid_entry *e = lookup(m, pid);
 
+	if (e && ((ino && e->ino != ino) || probe) && replaced(m, e, probe))
+		e = NULL;
+	if (e && ino)
+		e->ino = ino;
 	if (!e) {
 		if (probe)
 			m->probes++;
 		e = add_entry(m, pid, probe);
 		if (e) {
+			e->ino = ino;
 			evaluate(m, e);
 			note_young(m, e);
 		}
@@ -486,7 +525,7 @@ static void full_scan(struct monitor *m)
 		pid_t pid = proc_name_pid(de->d_name);
 
 		if (pid > 0)
-			visit(m, pid, false);
+			visit(m, pid, (unsigned long)de->d_ino, false);
 	}
 	m->rematch = false;
 	m->recheck_all = false;
@@ -529,12 +568,12 @@ static void probe_scan(struct monitor *m, long from, long to)
 		m->cap_young = m->n_young = 0;
 	}
 	for (long pid = from; pid <= to; pid++)
-		visit(m, (pid_t)pid, true);
+		visit(m, (pid_t)pid, 0, true);
 	for (size_t i = 0; i < n_young; i++) {
 		struct pid_entry *e = lookup(m, old[i]);
 
 		if (e && young(m, e) && e->checked_ms != m->now_ms)
-			visit(m, old[i], false);
+			visit(m, old[i], 0, false);
 	}
 	free(old);
 	for (size_t i = 0; i < m->n_pidfiles; i++) {
@@ -542,7 +581,7 @@ static void probe_scan(struct monitor *m, long from, long to)
 		struct pid_entry *e = pid > 0 ? lookup(m, pid) : NULL;
 
 		if (pid > 0 && (!e || e->checked_ms != m->now_ms))
-			visit(m, pid, true);
+			visit(m, pid, 0, true);
 	}
 }
 
@@ -594,7 +633,7 @@ static void rediscover(struct monitor *m, pid_t pid, unsigned long long start_ti
 	if (proc_read_stat(&m->root, pid, &st, NULL) < 0 || st.start_ticks == start_ticks ||
 	    st.state == 'Z' || st.state == 'X')
 		return;
-	visit(m, pid, true);
+	visit(m, pid, 0, true);
 }
 
 /* A watched process could not be sampled.  Gone (ESRCH): report it and

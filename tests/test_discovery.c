@@ -2,7 +2,9 @@
  * monitor's pid and which has a loadavg: new pids are probed by number from
  * loadavg's last-pid field; young pids are matched again; threads are
  * skipped; the directory is read whole once a minute (late exec, exits),
- * when the pids wrapped, when too many are new, and after a reload. */
+ * when the pids wrapped, when too many are new, and after a reload; a pid
+ * taken by a new process (after a wrap) is matched afresh, by a probe or a
+ * full scan. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "monitor.h"
 
 #define SELF 300
+#define SPARE 2000   /* where a replacing process is made, then moved */
 
 static int found[2048], gone[2048];
 
@@ -64,6 +67,31 @@ static void rm_proc(int pid)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/%d", root, pid);
 	CHECK(system(cmd) == 0);
+}
+
+/* A zombie, exited but not reaped yet: never watched. */
+static void zombie_at(int pid, const char *comm, double start_s)
+{
+	char rel[64], buf[512];
+	int n = snprintf(buf, sizeof(buf), "%d (%s) Z 1 %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n",
+			 pid, comm, pid, pid, PF_USER, (unsigned long long)(start_s * 100));
+
+	make_proc(pid, comm, 1, PF_USER, "", 0);
+	snprintf(rel, sizeof(rel), "%d/stat", pid);
+	put(rel, buf, (size_t)n);
+}
+
+/* The process at PID replaced by another (a new /proc/PID directory, as
+ * the kernel makes for a new process, so a new inode), started at START_S. */
+static void reuse_pid(int pid, const char *comm, const char *argv0, double start_s)
+{
+	char from[600], to[600];
+
+	proc_at(SPARE, comm, argv0, start_s);
+	rm_proc(pid);
+	snprintf(from, sizeof(from), "%s/%d", root, SPARE);
+	snprintf(to, sizeof(to), "%s/%d", root, pid);
+	CHECK(rename(from, to) == 0);
 }
 
 static uint64_t now_ms;
@@ -186,13 +214,39 @@ int main(void)
 	tick_at(&m, 163.2);
 	CHECK(m.full_scans == 5);
 
+	/* a pid reused after the pids wrapped round: a zombie listed by a full
+	 * scan, then reaped, its pid taken by a target before the next full
+	 * scan; the probe sees a new process, not the zombie it knew */
+	zombie_at(1300, "python3", 163.3);
+	last_pid(1300);
+	tick_at(&m, 164.17);
+	CHECK(known(&m, 1300) && found[1300] == 0);
+	last_pid(1250);      /* wrapped: a full scan, the zombie still there */
+	tick_at(&m, 165.2);
+	CHECK(known(&m, 1300) && found[1300] == 0);
+	reuse_pid(1300, "python3", "python3 app.py", 165.5);
+	last_pid(1300);
+	{
+		uint64_t full = m.full_scans;
+
+		tick_at(&m, 166.2);
+		CHECK(m.full_scans == full && found[1300] == 1);
+	}
+	/* a known process, probed again (listed by the full scan it was
+	 * born during): the same process, found once */
+	last_pid(1240);
+	tick_at(&m, 167.2);
+	last_pid(1300);
+	tick_at(&m, 168.2);
+	CHECK(found[1300] == 1 && gone[1300] == 0);
+
 	/* discovery at most once a second, with a little slack for early ticks */
 	{
 		uint64_t scans = m.scans;
 
-		tick_at(&m, 163.6);
+		tick_at(&m, 168.6);
 		CHECK(m.scans == scans);
-		tick_at(&m, 164.17);
+		tick_at(&m, 169.17);
 		CHECK(m.scans == scans + 1);
 	}
 	monitor_free(&m);
@@ -205,6 +259,18 @@ int main(void)
 	tick_at(&m, 201);
 	tick_at(&m, 201.96);
 	CHECK(m.full_scans == 3);
+
+	/* a pid reused between two full scans: told by the new directory
+	 * (inode) of the pid, then by its start time; the target is found, and
+	 * a watched process replaced so is gone, its successor found */
+	zombie_at(1400, "python3", 201.5);
+	proc_at(1401, "python3", "python3 app.py", 201.5);
+	tick_at(&m, 203);
+	CHECK(known(&m, 1400) && found[1400] == 0 && found[1401] == 1);
+	reuse_pid(1400, "python3", "python3 app.py", 203.5);
+	reuse_pid(1401, "python3", "python3 app.py --port 8002", 203.5);
+	tick_at(&m, 204);
+	CHECK(found[1400] == 1 && found[1401] == 2 && gone[1401] == 1);
 	monitor_free(&m);
 
 	config_free(cfg);
