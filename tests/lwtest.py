@@ -1,5 +1,5 @@
 """Shared plumbing for leakwatch's Python test runners (scenario_test.py,
-action_test.py, gunicorn_test.py); not a test itself.  The runners run as
+action_test.py, gunicorn_test.py, churn_test.py, soak.py); not a test itself.  The runners run as
 `python3 tests/X.py`, so this directory is on sys.path and `import lwtest`
 finds it."""
 
@@ -179,3 +179,218 @@ def stop_daemon(proc, wait_s):
         return proc.wait(wait_s)
     except subprocess.TimeoutExpired:
         return f"still running {wait_s}s after SIGTERM"
+
+
+# ---- measuring a running daemon from outside (churn_test.py, soak.py) ----
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port, timeout=5):
+    """The daemon's /metrics as {family: sum of its samples over labels}."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if not line or line[0] == "#":
+            continue
+        name_labels, _, value = line.rpartition(" ")
+        name = name_labels.split("{", 1)[0]
+        try:
+            out[name] = out.get(name, 0.0) + float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def proc_status_kib(pid):
+    """The kB fields of /proc/PID/status (VmRSS, VmHWM, RssAnon, ...) as
+    ints, and Threads."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if key == "Threads" or (len(parts) == 2 and parts[1] == "kB"):
+                out[key] = int(parts[0])
+    return out
+
+
+def fd_count(pid):
+    """Open descriptors of pid (its fd directory, listed)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def cpu_ns(pid):
+    """CPU time of pid's threads, in ns (schedstat: exact, not in clock ticks)."""
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def last_pid():
+    """The last pid allocated in our pid namespace (/proc/loadavg)."""
+    with open("/proc/loadavg") as f:
+        return int(f.read().split()[-1])
+
+
+def pid_max():
+    with open("/proc/sys/kernel/pid_max") as f:
+        return int(f.read())
+
+
+class Meter:
+    """Samples a running leakwatchd from outside: VmRSS, VmHWM, open fds and
+    CPU from /proc, and from its /metrics the processes watched, the last
+    scan's duration, and the ticks (their mean duration since the previous
+    sample).  Each sample reads the fds between two scrapes; it is
+    `consistent` when no tick ran in between, so that `fds - 3 * watched`
+    (each watched process holds 3 fds) is the daemon's own fds, exactly."""
+
+    def __init__(self, pid, port, t0=None):
+        self.pid = pid
+        self.port = port
+        self.t0 = time.time() if t0 is None else t0
+        self.prev = None
+        self.pid_max = pid_max()
+
+    def sample(self, phase=""):
+        for _ in range(5):
+            m1 = scrape(self.port)
+            # the daemon closes the scrape's connection when its event
+            # loop next runs: give it that moment, well inside a tick
+            time.sleep(0.03)
+            fds = fd_count(self.pid)
+            st = proc_status_kib(self.pid)
+            cpu = cpu_ns(self.pid) / 1e9
+            lp = last_pid()
+            m2 = scrape(self.port)
+            consistent = (m1.get("leakwatch_ticks_total") == m2.get("leakwatch_ticks_total") and
+                          m1.get("leakwatch_watched_processes") == m2.get("leakwatch_watched_processes"))
+            if consistent:
+                break
+        now = time.time()
+        watched = int(m1.get("leakwatch_watched_processes", 0))
+        s = {
+            "t": now - self.t0, "wall": now, "phase": phase, "rss": st.get("VmRSS", 0),
+            "hwm": st.get("VmHWM", 0), "anon": st.get("RssAnon", 0), "threads": st.get("Threads", 0),
+            "fds": fds, "watched": watched, "own_fds": fds - 3 * watched if consistent else None,
+            "cpu": cpu, "scan_ms": m2.get("leakwatch_scan_duration_seconds", 0) * 1000,
+            "ticks": m2.get("leakwatch_ticks_total", 0), "tick_s": m2.get("leakwatch_tick_seconds_total", 0),
+            "scans": m2.get("leakwatch_scans_total", 0), "full": m2.get("leakwatch_full_scans_total", 0),
+            "samples": m2.get("leakwatch_samples_total", 0), "last_pid": lp,
+        }
+        p = self.prev
+        if p:
+            dt = s["wall"] - p["wall"]
+            dticks = s["ticks"] - p["ticks"]
+            s["tick_ms"] = (s["tick_s"] - p["tick_s"]) / dticks * 1000 if dticks > 0 else None
+            s["cpu_tick_ms"] = (s["cpu"] - p["cpu"]) / dticks * 1000 if dticks > 0 else None
+            s["cpu_pct"] = (s["cpu"] - p["cpu"]) / dt * 100 if dt > 0 else None
+            s["new_pids_s"] = ((s["last_pid"] - p["last_pid"]) % self.pid_max) / dt if dt > 0 else None
+            s["scans_s"] = (s["scans"] - p["scans"]) / dt if dt > 0 else None
+            s["full_s"] = (s["full"] - p["full"]) / dt if dt > 0 else None
+        else:
+            s["tick_ms"] = s["cpu_tick_ms"] = s["cpu_pct"] = s["new_pids_s"] = s["scans_s"] = s["full_s"] = None
+        self.prev = s
+        return s
+
+
+def fmt_opt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+SAMPLE_HEADER = (f"{'t s':>7} {'phase':<7} {'VmRSS KiB':>9} {'VmHWM KiB':>9} {'fds':>5} {'watched':>7} "
+                 f"{'own fds':>7} {'scan ms':>8} {'tick ms':>8} {'CPU/tick':>8} {'CPU %':>6} {'new pids/s':>10} "
+                 f"{'full/s':>6}")
+
+
+def sample_row(s):
+    """One line of the table under SAMPLE_HEADER; tick ms is the mean tick
+    since the previous sample, scan ms the last discovery pass's."""
+    return (f"{s['t']:7.1f} {s['phase']:<7} {s['rss']:9d} {s['hwm']:9d} {s['fds']:5d} {s['watched']:7d} "
+            f"{fmt_opt(s['own_fds'], 'd'):>7} {s['scan_ms']:8.2f} {fmt_opt(s['tick_ms'], '.2f'):>8} "
+            f"{fmt_opt(s['cpu_tick_ms'], '.2f'):>8} {fmt_opt(s['cpu_pct'], '.1f'):>6} {fmt_opt(s['new_pids_s'], '.0f'):>10} "
+            f"{fmt_opt(s['full_s'], '.2f'):>6}")
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def thirds(samples):
+    """The first and last thirds of samples (at least one sample each)."""
+    k = max(1, len(samples) // 3)
+    return samples[:k], samples[-k:]
+
+
+def judge_flat(samples, rss_slack_kib, rss_slack_frac, check_rss=True):
+    """Flatness of the daemon over samples (the steady part of a run),
+    comparing its first third with its last.  A list of (name, ok, text):
+
+    - rss-flat: the largest VmRSS of the last third at most the largest of
+      the first plus max(rss_slack_kib, rss_slack_frac of it);
+    - fds-flat: the least `own fds` (fds - 3 * watched, consistent samples
+      only) of the last third at most that of the first: a leaked
+      descriptor raises the floor, a passing one (a scrape's connection, a
+      file being saved) does not;
+    - cpu-per-tick-flat: the daemon's CPU per tick (schedstat), median of
+      the last third at most 1.25 times the first's + 0.25 ms; CPU time,
+      unlike wall time, hardly moves with the load of the machine;
+    - scan-time-flat, tick-time-flat: the wall time of the last discovery
+      pass and the mean tick; the least of the last third at most 1.5 times
+      the least of the first + 1 ms.  The least, because a pass that
+      another process preempts takes longer for nothing the daemon did,
+      while a daemon whose work grows makes every pass slower.
+    """
+    out = []
+    first, last = thirds(samples)
+    if check_rss:
+        a = max(s["rss"] for s in first)
+        b = max(s["rss"] for s in last)
+        allow = max(rss_slack_kib, a * rss_slack_frac)
+        out.append(("rss-flat", b - a <= allow,
+                    f"VmRSS max {a} KiB (first third) -> {b} KiB (last third): {b - a:+d} KiB, "
+                    f"allowed +{allow:.0f} KiB"))
+    fa = [s["own_fds"] for s in first if s["own_fds"] is not None]
+    fb = [s["own_fds"] for s in last if s["own_fds"] is not None]
+    if not fa or not fb:
+        out.append(("fds-flat", False, "no consistent fd sample in a third"))
+    else:
+        out.append(("fds-flat", min(fb) <= min(fa),
+                    f"own fds (fds - 3 x watched) min {min(fa)} -> {min(fb)}, range {min(fa + fb)}..{max(fa + fb)}"))
+    a, b = median(s["cpu_tick_ms"] for s in first), median(s["cpu_tick_ms"] for s in last)
+    if a is None or b is None:
+        out.append(("cpu-per-tick-flat", False, "no CPU figures"))
+    else:
+        allow = a * 1.25 + 0.25
+        out.append(("cpu-per-tick-flat", b <= allow,
+                    f"median {a:.2f} ms -> {b:.2f} ms, allowed {allow:.2f} ms (1.25x + 0.25 ms)"))
+    for key, name in (("scan_ms", "scan-time-flat"), ("tick_ms", "tick-time-flat")):
+        xa = [s[key] for s in first if s[key] is not None]
+        xb = [s[key] for s in last if s[key] is not None]
+        if not xa or not xb:
+            out.append((name, False, f"no {key} figures"))
+            continue
+        allow = min(xa) * 1.5 + 1.0
+        out.append((name, min(xb) <= allow,
+                    f"least {min(xa):.2f} ms -> {min(xb):.2f} ms, allowed {allow:.2f} ms (1.5x + 1 ms); "
+                    f"median {median(xa):.2f} -> {median(xb):.2f} ms"))
+    return out
