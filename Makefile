@@ -32,7 +32,7 @@ LW_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_match.c \
            src/match.c src/proc.c src/action.c src/act.c \
            src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
-           src/monitor.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
+           src/monitor.c src/discover.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
            src/fsutil.c src/state.c src/state_file.c src/metrics.c src/httpd.c \
            src/fdsum.c src/capture.c src/regex_cost.c
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

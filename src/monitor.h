@@ -1,5 +1,6 @@
 /* The daemon's state: the watched processes, the pid match cache, and one
- * tick of work (scan, sample, evaluate, report).  No timers or signals
+ * tick of work (scan, sample, evaluate, report): discover.c finds the
+ * processes, monitor.c samples and judges them.  No timers or signals
  * here (leakwatchd.c), and events leave through a callback, so tests can
  * drive ticks by hand on a fixture /proc tree. */
 #ifndef LEAKWATCH_MONITOR_H
