@@ -137,6 +137,17 @@ static void drop_entry(struct monitor *m, struct pid_entry *e)
 	free(e);
 }
 
+/* Take e out of its hash chain, then drop it. */
+static void remove_entry(struct monitor *m, struct pid_entry *e)
+{
+	struct pid_entry **pp = &m->table[slot(e->info.pid)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	drop_entry(m, e);
+}
+
 static const struct proc_info *parent_info(void *ctx, pid_t ppid)
 {
 	struct monitor *m = ctx;
@@ -314,17 +325,13 @@ static bool replaced(struct monitor *m, struct pid_entry *e, bool probe)
 {
 	struct proc_stat st;
 	bool thread = false;
-	struct pid_entry **pp = &m->table[slot(e->info.pid)];
 
 	if (proc_read_stat(&m->root, e->info.pid, &st, probe ? &thread : NULL) < 0 || thread ||
 	    st.start_ticks == e->info.start_ticks)
 		return false;
-	while (*pp != e)
-		pp = &(*pp)->next;
-	*pp = e->next;
 	if (e->w)
 		monitor_unwatch(m, e->w, true);
-	drop_entry(m, e);
+	remove_entry(m, e);
 	return true;
 }
 
@@ -543,16 +550,10 @@ void discover_reconfigure(struct monitor *m)
 
 void discover_exited(struct monitor *m, pid_t pid)
 {
-	struct pid_entry **pp = &m->table[slot(pid)];
+	struct pid_entry *e = discover_lookup(m, pid);
 
-	while (*pp && (*pp)->info.pid != pid)
-		pp = &(*pp)->next;
-	if (*pp) {
-		struct pid_entry *e = *pp;
-
-		*pp = e->next;
-		drop_entry(m, e);
-	}
+	if (e)
+		remove_entry(m, e);
 }
 
 void discover_never(struct monitor *m, pid_t pid)
