@@ -40,21 +40,19 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, Prog, daemon_env, finish, interrupt_on_term, kill_group, parse_ts,
-                    read_jsonl, start_failed, stop_daemon, stop_groups)
+from lwtest import (PROGRAMS, PYTHON, Check, Daemon, Prog, finish, interrupt_on_term, parse_ts, read_jsonl,
+                    start_failed, stop_groups)
 
 INTERVAL_MS = 250
 WARMUP_S = 1
 WINDOW_S = 8
 GROWTH = "100M/h"          # 1 MiB/s is 3.5G/h: far above; flat workers far below
 RUN_S = 42                 # how long everything runs
-STOP_WAIT_S = 10           # for a daemon to exit on SIGTERM
 MIB = 1024 * 1024
 
 PREFORK_WORKERS = 3
@@ -130,42 +128,6 @@ def alive(pid):
         return st[st.rindex(")") + 2] not in "ZX"
     except (OSError, ValueError, IndexError):
         return False
-
-
-class Daemon:
-    def __init__(self, name, path, cfg, work, extra=(), env=None):
-        self.name = name
-        self.argv = [path, "-c", cfg, "--log-target=json"] + list(extra)
-        self.out = os.path.join(work, name + ".jsonl")
-        self.err = os.path.join(work, name + ".stderr")
-        self.env = daemon_env(work, name, env)
-        self.proc = None
-        self.rc = None
-
-    def start(self):
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         env=self.env, start_new_session=True)
-
-    def events(self):
-        return read_jsonl(self.out)
-
-    def wait_started(self, timeout=5):
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.proc.poll() is None:
-            if any(e.get("event") == "start" for e in self.events()):
-                return True
-            time.sleep(0.05)
-        return False
-
-    def stop(self):
-        if self.proc is not None and self.rc is None:
-            self.rc = stop_daemon(self.proc, STOP_WAIT_S)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            kill_group(self.proc, signal.SIGKILL)
-            self.proc.wait()
 
 
 def kill_progs(progs):

@@ -69,7 +69,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (HERE, SAMPLE_HEADER, Check, Meter, daemon_env, finish, free_port, interrupt_on_term,
+from lwtest import (SAMPLE_HEADER, Check, Meter, build_churn_programs, daemon_env, finish, free_port, interrupt_on_term,
                     judge_flat, parse_ts, read_jsonl, sample_row, start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 250
@@ -117,18 +117,6 @@ def make_targets():
     for i in range(4):
         ts.append(Target(f"late-steady{i}", "steady", 0, True))
     return ts
-
-
-def build(work, cc):
-    """Compile the two helpers into work/bin; their paths."""
-    bindir = os.path.join(work, "bin")
-    os.makedirs(bindir, exist_ok=True)
-    out = {}
-    for src, exe in (("churn_target.c", "lwc-target"), ("churn_storm.c", "lwc-storm")):
-        path = os.path.join(bindir, exe)
-        subprocess.run([cc, "-O2", "-Wall", "-o", path, os.path.join(HERE, "programs", src)], check=True)
-        out[exe] = path
-    return out
 
 
 def write_config(path, marker, window_s, port):
@@ -183,7 +171,7 @@ def main():
         return 2
     work = a.keep or tempfile.mkdtemp(prefix="leakwatch-churn-")
     os.makedirs(work, exist_ok=True)
-    exes = build(work, a.cc)
+    exes = build_churn_programs(work, a.cc)
     window_s = 20 if a.seconds >= 45 else 10
     sample_s = 2.0 if a.seconds >= 45 else 1.0
     late_at = min(10.0, a.seconds / 5)

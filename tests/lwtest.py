@@ -1,5 +1,5 @@
 """Shared plumbing for leakwatch's Python test runners (scenario_test.py,
-action_test.py, gunicorn_test.py, churn_test.py, soak.py); not a test itself.  The runners run as
+action_test.py, race_test.py, gunicorn_test.py, churn_test.py, soak.py); not a test itself.  The runners run as
 `python3 tests/X.py`, so this directory is on sys.path and `import lwtest`
 finds it."""
 
@@ -182,6 +182,72 @@ def stop_daemon(proc, wait_s):
 
 
 # ---- measuring a running daemon from outside (churn_test.py, soak.py) ----
+
+
+class Daemon:
+    """leakwatchd -c CFG --log-target=json, its events in WORK/NAME.jsonl,
+    its own runtime and state dirs; ctl: leakwatchctl, for ctl_json()."""
+
+    def __init__(self, name, path, cfg, work, extra=(), env=None, ctl=None, stop_wait_s=10):
+        self.name = name
+        self.argv = [path, "-c", cfg, "--log-target=json"] + list(extra)
+        self.ctl = ctl
+        self.out = os.path.join(work, name + ".jsonl")
+        self.err = os.path.join(work, name + ".stderr")
+        self.env = daemon_env(work, name, env)
+        self.stop_wait_s = stop_wait_s
+        self.proc = None
+        self.rc = None
+
+    def start(self):
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         env=self.env, start_new_session=True)
+
+    def events(self):
+        return read_jsonl(self.out)
+
+    def wait_started(self, timeout=5):
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            if any(e.get("event") == "start" for e in self.events()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def ctl_json(self, *args):
+        """leakwatchctl ARGS --json, parsed; None when it fails."""
+        r = subprocess.run([self.ctl, *args, "--json"], env=self.env, capture_output=True, text=True,
+                           timeout=10)
+        if r.returncode != 0:
+            return None
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            return None
+
+    def stop(self):
+        if self.proc is not None and self.rc is None:
+            self.rc = stop_daemon(self.proc, self.stop_wait_s)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            kill_group(self.proc, signal.SIGKILL)
+            self.proc.wait()
+
+
+def build_churn_programs(work, cc):
+    """Compile churn_test.py's and soak.py's two helpers (the target, the
+    fork storm) into work/bin: {"lwc-target": path, "lwc-storm": path}."""
+    bindir = os.path.join(work, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    out = {}
+    for src, exe in (("churn_target.c", "lwc-target"), ("churn_storm.c", "lwc-storm")):
+        path = os.path.join(bindir, exe)
+        subprocess.run([cc, "-O2", "-Wall", "-o", path, os.path.join(PROGRAMS, src)], check=True)
+        out[exe] = path
+    return out
+
 
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""

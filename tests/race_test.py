@@ -51,10 +51,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, kill_group, parse_ts,
-                    read_jsonl, start_failed, stop_daemon)
-
-STOP_WAIT_S = 10
+from lwtest import PROGRAMS, PYTHON, Check, Daemon, finish, interrupt_on_term, parse_ts, start_failed
 
 STORM_INTERVAL = "100ms"
 STORM_S = 8.0                  # the second half with pids drawn from a small range
@@ -124,54 +121,6 @@ def fds_of(pid):
         return sorted(os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return None
-
-
-class Daemon:
-    def __init__(self, name, path, ctl, cfg, work):
-        self.name = name
-        self.argv = [path, "-c", cfg, "--log-target=json"]
-        self.ctl = ctl
-        self.out = os.path.join(work, name + ".jsonl")
-        self.err = os.path.join(work, name + ".stderr")
-        self.env = daemon_env(work, name)
-        self.proc = None
-        self.rc = None
-
-    def start(self):
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         env=self.env, start_new_session=True)
-
-    def events(self):
-        return read_jsonl(self.out)
-
-    def wait_started(self, timeout=5):
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.proc.poll() is None:
-            if any(e.get("event") == "start" for e in self.events()):
-                return True
-            time.sleep(0.05)
-        return False
-
-    def ctl_json(self, *args):
-        """leakwatchctl ARGS --json, parsed; None when it fails."""
-        r = subprocess.run([self.ctl, *args, "--json"], env=self.env, capture_output=True, text=True,
-                           timeout=10)
-        if r.returncode != 0:
-            return None
-        try:
-            return json.loads(r.stdout)
-        except ValueError:
-            return None
-
-    def stop(self):
-        if self.proc is not None and self.rc is None:
-            self.rc = stop_daemon(self.proc, STOP_WAIT_S)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            kill_group(self.proc, signal.SIGKILL)
-            self.proc.wait()
 
 
 def write_config(path, work, interval, watches):
@@ -354,7 +303,7 @@ def run_storm(a, work, rid, verbose):
             "on_leak: signal", "on_limit: signal", "signal: TERM",
             f"kill_after: {STORM_KILL_AFTER_MS}ms", "cooldown: 0s", "max_actions: 1000000/1h"]),
     ])
-    d = Daemon("storm", a.daemon, a.ctl, cfg, work)
+    d = Daemon("storm", a.daemon, cfg, work, ctl=a.ctl)
     d.start()
     try:
         if not d.wait_started():
@@ -389,7 +338,7 @@ def run_reuse(a, work, rid, verbose):
             "window: 1m", f"rss: {{ max: {REUSE_MAX}, for: 1 }}", "on_limit: signal", "signal: TERM",
             f"kill_after: {REUSE_KILL_AFTER_S}s", "cooldown: 0s", "max_actions: 1000/1h"]),
     ])
-    d = Daemon("reuse", a.daemon, a.ctl, cfg, work)
+    d = Daemon("reuse", a.daemon, cfg, work, ctl=a.ctl)
     c = Check("reuse: pid handed on")
     checks = [c]
     A = B = None
