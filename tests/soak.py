@@ -61,8 +61,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (HERE, Check, Meter, daemon_env, free_port, interrupt_on_term, judge_flat, median, parse_ts,
-                    read_jsonl, start_failed, stop_daemon, stop_groups)
+from lwtest import (Check, Meter, build_churn_programs, daemon_env, free_port, interrupt_on_term, judge_flat, median,
+                    parse_ts, read_jsonl, start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 200
 WARMUP_S = 10
@@ -78,17 +78,6 @@ SAMPLE_S = 10
 ROW_S = 60
 RELOAD_S = 300
 FORK_RATE = 20
-
-
-def build(work, cc):
-    bindir = os.path.join(work, "bin")
-    os.makedirs(bindir, exist_ok=True)
-    out = {}
-    for src, exe in (("churn_target.c", "lwc-target"), ("churn_storm.c", "lwc-storm")):
-        path = os.path.join(bindir, exe)
-        subprocess.run([cc, "-O2", "-Wall", "-o", path, os.path.join(HERE, "programs", src)], check=True)
-        out[exe] = path
-    return out
 
 
 def write_config(path, marker, window_s, port, textfile, pidfiles):
@@ -184,7 +173,7 @@ def main():
     detect_s = WARMUP_S + 1.5 * window_s + 20
     work = a.keep or tempfile.mkdtemp(prefix="leakwatch-soak-")
     os.makedirs(work, exist_ok=True)
-    exes = build(work, a.cc)
+    exes = build_churn_programs(work, a.cc)
     marker = f"lwsoak-{os.getpid()}x{int(time.time()) % 100000}"
     port = free_port()
     cfg = os.path.join(work, "soak.yaml")
@@ -386,7 +375,10 @@ def main():
         print(ch.line(17))
     passed = sum(ch.ok for ch in checks)
     failed_n = len(checks) - passed
-    verdict = "FLAT" if all(ch.ok for ch in checks if ch.name.endswith("-flat")) else "NOT FLAT"
+    if len(judged) < 6:
+        verdict = "NOT JUDGED (too short)"
+    else:
+        verdict = "FLAT" if all(ch.ok for ch in checks if ch.name.endswith("-flat")) else "NOT FLAT"
     print(f"soak verdict: {verdict}; {passed} passed, {failed_n} failed")
     if failed_n:
         print(f"(work files kept in {work})")
