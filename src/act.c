@@ -210,26 +210,21 @@ static void do_signal(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
 	struct subject s;
-	int pidfd, e;
+	int pidfd = -1, e;
 
 	if (subject_init(&s, a, r, "signal") < 0)
 		goto out;
 	/* Hold the process first, then check it is the one we judged: a pidfd
 	 * opened before the check cannot be fooled by a later pid reuse. */
 	pidfd = hold_process(r);
-	if (pidfd == -ESRCH) {
-		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
-		goto out;
-	}
-	if (pidfd < 0 && pidfd != -ENOSYS) {
+	if (pidfd < 0 && pidfd != -ENOSYS && pidfd != -ESRCH) {
 		report(&s, "failed", "cannot hold pid %d: %s", (int)r->pid, strerror(-pidfd));
-		goto out;
-	}
-	if (still_there(a, r) < 0) {
-		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
 		goto close;
 	}
-	e = send_signal(a, pidfd, r->pid, r->start_ticks, w->signal);
+	if (pidfd == -ESRCH || still_there(a, r) < 0)
+		e = -ESRCH;
+	else
+		e = send_signal(a, pidfd, r->pid, r->start_ticks, w->signal);
 	if (e == -ESRCH) {
 		report(&s, "failed", "pid %d is gone or was replaced before the signal", (int)r->pid);
 		goto close;

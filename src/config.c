@@ -636,19 +636,17 @@ static int prescan(struct cfg_ctx *c, const char *buf, size_t len)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (r == 0 && yaml_parser_parse(&parser, &ev)) {
 		yaml_event_type_t t = ev.type;
+		bool opens = t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT;
 
-		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
-			if (++depth > MAX_YAML_DEPTH) {
-				cfg_err_mark(c, ev.start_mark.line, ev.start_mark.column,
-					     "nested more than %d deep", MAX_YAML_DEPTH);
-				r = -E2BIG;
-			}
+		if (opens && ++depth > MAX_YAML_DEPTH) {
+			cfg_err_mark(c, ev.start_mark.line, ev.start_mark.column,
+				     "nested more than %d deep", MAX_YAML_DEPTH);
+			r = -E2BIG;
 		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
 			depth--;
 		}
-		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT ||
-		     t == YAML_SCALAR_EVENT || t == YAML_ALIAS_EVENT) && ++nodes > MAX_YAML_NODES &&
-		    r == 0) {
+		if ((opens || t == YAML_SCALAR_EVENT || t == YAML_ALIAS_EVENT) &&
+		    ++nodes > MAX_YAML_NODES && r == 0) {
 			cfg_err_mark(c, ev.start_mark.line, ev.start_mark.column,
 				     "more than %d YAML nodes; a configuration needs far fewer "
 				     "(at most %d watches)", MAX_YAML_NODES, MAX_WATCHES);
