@@ -27,40 +27,51 @@ LW_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DLEAKWATCH_VERSION=\"$(VERSION
             $(shell $(PKG_CONFIG) --cflags $(PKGS) $(OPT_PKGS))
 LW_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
-# Pure logic and side effects live in separate files; the library holds both,
-# and every test links only what it uses from it.
-LIB_SRCS = src/log.c src/units.c src/config.c src/config_parse.c src/config_match.c \
-           src/match.c src/proc.c src/action.c src/act.c \
-           src/history.c src/trend.c src/detect.c src/event.c src/journal.c \
-           src/monitor.c src/discover.c src/buf.c src/report.c src/paths.c src/control.c src/cfgload.c \
-           src/fsutil.c src/state.c src/state_file.c src/metrics.c src/httpd.c \
-           src/fdsum.c src/capture.c src/regex_cost.c
-LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
-TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+# The layout is the pipeline (README "Hacking"): src/core/ is pure logic
+# (no system calls), built as its own library that links nothing but libc
+# and libm (`make layout` checks it); src/os/ reads the system (/proc,
+# files), src/io/ talks to the outside (sinks, sockets, actions),
+# src/daemon/ is leakwatchd itself, src/ctl/ the client.  Headers are named
+# with their directory ("core/trend.h"); dependencies come from -MMD.
+CORE_SRCS   = $(wildcard src/core/*.c)
+OS_SRCS     = $(wildcard src/os/*.c)
+IO_SRCS     = $(wildcard src/io/*.c)
+DAEMON_SRCS = $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS    = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(OS_SRCS) $(IO_SRCS) $(DAEMON_SRCS))
+CORE_LIB    = $(BUILD)/libleakwatch-core.a
+LIB         = $(BUILD)/libleakwatch.a
+TESTS       = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 
 all: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
-	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LW_CFLAGS) -Isrc -MMD -MP $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
 
 # The unit file with this build's install paths.
-$(BUILD)/leakwatchd.service: systemd/leakwatchd.service.in Makefile | $(BUILD)/obj
+$(BUILD)/leakwatchd.service: systemd/leakwatchd.service.in Makefile
+	@mkdir -p $(@D)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
-$(BUILD)/libleakwatch.a: $(LIB_OBJS)
+$(CORE_LIB): $(CORE_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/leakwatchd: $(BUILD)/obj/leakwatchd.o $(BUILD)/libleakwatch.a
-	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LW_LIBS) $(LDLIBS)
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
 
-$(BUILD)/leakwatchctl: $(BUILD)/obj/leakwatchctl.o $(BUILD)/libleakwatch.a
-	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LW_LIBS) $(LDLIBS)
+$(BUILD)/leakwatchd: $(BUILD)/obj/daemon/main.o $(LIB) $(CORE_LIB)
+	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libleakwatch.a | $(BUILD)/tests
-	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/libleakwatch.a $(LW_LIBS) $(LDLIBS)
+$(BUILD)/leakwatchctl: $(BUILD)/obj/ctl/leakwatchctl.o $(LIB) $(CORE_LIB)
+	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests:
-	mkdir -p $@
+$(BUILD)/tests/%: tests/%.c $(LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LW_CFLAGS) -Isrc -Itests -MMD -MP $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	  -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
 tests: $(TESTS) $(BUILD)/tests/pre62_fd.so
 
@@ -88,10 +99,10 @@ asan-daemon:
 FUZZ_TARGETS = stat text config state
 FUZZ_SECONDS ?= 300
 
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_proc.h $(BUILD)/libleakwatch.a
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(CORE_LIB)
 	@mkdir -p $(BUILD)/fuzz
 	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	  $(BUILD)/libleakwatch.a $(LW_LIBS) $(LDLIBS)
+	  -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
 fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 	@set -e; for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t; done
@@ -99,10 +110,10 @@ fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 fuzz:
 	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
-	  build/fuzz/libleakwatch.a
+	  build/fuzz/libleakwatch.a build/fuzz/libleakwatch-core.a
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  clang $(LW_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
-	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build/fuzz/libleakwatch.a $(LW_LIBS); done
+	    -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c -Wl,--start-group build/fuzz/libleakwatch.a build/fuzz/libleakwatch-core.a -Wl,--end-group $(LW_LIBS); done
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/fuzz/run.sh
 
 # Alias bombs, 10,000 watches, deep nesting, huge files, exponential
@@ -146,7 +157,8 @@ perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
 	$(PYTHON) tests/perm_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl \
 	  --shim $(BUILD)/tests/pre62_fd.so
 
-$(BUILD)/tests/pre62_fd.so: tests/pre62_fd.c | $(BUILD)/tests
+$(BUILD)/tests/pre62_fd.so: tests/pre62_fd.c
+	@mkdir -p $(@D)
 	$(CC) $(LW_CFLAGS) $(CPPFLAGS) $(CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
 
 # A fork storm (thousands of short-lived processes a second, some matching
@@ -181,7 +193,7 @@ unitfile: $(BUILD)/leakwatchd
 
 # The journal catalog must parse, with an entry for every event.
 catalog:
-	@sh tests/catalog_test.sh src/leakwatch.catalog
+	@sh tests/catalog_test.sh systemd/leakwatch.catalog
 
 # The sample Prometheus alerting rules must load.
 alerts:
@@ -232,7 +244,7 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 man/leakwatchctl.1 $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1
 	install -m 644 man/leakwatchd.8 $(DESTDIR)$(MANDIR)/man8/leakwatchd.8
 	install -m 644 man/leakwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5
-	install -m 644 src/leakwatch.catalog $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog
+	install -m 644 systemd/leakwatch.catalog $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog
 	install -m 644 $(BUILD)/leakwatchd.service $(DESTDIR)$(UNITDIR)/leakwatchd.service
 	install -d $(DESTDIR)$(DATADIR)/leakwatch
 	install -m 644 conf/leakwatch-alerts.yml $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml

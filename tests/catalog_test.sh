@@ -1,6 +1,6 @@
 #!/bin/sh
 # The catalog file parses with journalctl and has an entry for each of the
-# eight MESSAGE_IDs that src/event.c sends.
+# eight MESSAGE_IDs that src/core/event.c sends.
 set -u
 catalog=$1
 root=$(mktemp -d /tmp/leakwatch-catalog.XXXXXX)
@@ -12,7 +12,7 @@ if ! journalctl --root="$root" --update-catalog; then
 	exit 1
 fi
 pass=0 fail=0
-for id in $(grep -o '"[0-9a-f]\{32\}"' src/event.c | tr -d '"'); do
+for id in $(grep -o '"[0-9a-f]\{32\}"' src/core/event.c | tr -d '"'); do
 	if journalctl --root="$root" --list-catalog "$id" 2>/dev/null | grep -q "^$id leakwatch: "; then
 		pass=$((pass + 1))
 	else
@@ -20,6 +20,6 @@ for id in $(grep -o '"[0-9a-f]\{32\}"' src/event.c | tr -d '"'); do
 		fail=$((fail + 1))
 	fi
 done
-[ $pass -eq 8 ] || { echo "catalog: expected 8 message ids in src/event.c, found $pass"; fail=$((fail + 1)); }
+[ $pass -eq 8 ] || { echo "catalog: expected 8 message ids in src/core/event.c, found $pass"; fail=$((fail + 1)); }
 echo "catalog: $pass passed, $fail failed"
 [ $fail -eq 0 ]

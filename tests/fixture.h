@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define WALL_BASE 1795496400000000ull   /* 2026-11-24T05:00:00Z */
 

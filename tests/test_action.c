@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "action.h"
+#include "core/action_policy.h"
 #include "check.h"
 
 static void test_gates(void)

@@ -1,6 +1,6 @@
 /* Unit tests for config.c: values parsed from YAML, defaults, and the exact
  * diagnostics for bad files.  Run from the repository root. */
-#include "config.h"
+#include "core/config.h"
 
 #include <errno.h>
 #include <signal.h>

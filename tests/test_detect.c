@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "detect.h"
+#include "core/detect.h"
 
 #define MiB (1024.0 * 1024.0)
 

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "monitor.h"
+#include "daemon/monitor.h"
 
 #define SELF 300
 #define SPARE 2000   /* where a replacing process is made, then moved */

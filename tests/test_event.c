@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "event.h"
+#include "core/config.h"
+#include "core/event.h"
 
 /* 2026-11-24T05:00:00.123Z */
 #define TS 1795496400123000ull

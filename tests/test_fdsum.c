@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fdsum.h"
+#include "core/fdsum.h"
 
 static void test_classify(void)
 {

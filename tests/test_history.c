@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "history.h"
-#include "monitor.h"
-#include "trend.h"
+#include "core/history.h"
+#include "daemon/monitor.h"
+#include "core/trend.h"
 
 /* One sample of two metrics at t_ms. */
 static void add2(struct timeline *tl, struct series *a, struct series *b, uint64_t t_ms, double va, double vb)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "match.h"
+#include "core/match.h"
 
 static const char *config_text =
 	"interval: 1s\n"

@@ -15,10 +15,10 @@
 
 #include "check.h"
 #include "text.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "metrics.h"
-#include "monitor.h"
+#include "core/prometheus.h"
+#include "daemon/monitor.h"
 
 #define PROMTOOL  "/usr/bin/promtool"
 

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "monitor.h"
+#include "daemon/monitor.h"
 
 struct seen {
 	int found[512], gone[512], leak[512][METRIC_COUNT], limit[512][METRIC_COUNT];

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "proc.h"
+#include "os/proc.h"
 
 static void test_stat(void)
 {

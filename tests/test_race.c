@@ -61,11 +61,11 @@
 
 #include <systemd/sd-event.h>
 
-#include "act.h"
+#include "io/actor.h"
 #include "check.h"
-#include "config.h"
-#include "event.h"
-#include "proc.h"
+#include "core/config.h"
+#include "core/event.h"
+#include "os/proc.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

@@ -1,6 +1,6 @@
 /* Unit tests for regex_cost.c: repetitions counted as glibc expands them,
  * back-references and deep nesting refused, syntax left to regcomp. */
-#include "regex_cost.h"
+#include "core/regex_cost.h"
 
 #include <regex.h>
 #include <stdlib.h>

@@ -13,10 +13,10 @@
 
 #include "check.h"
 #include "text.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "monitor.h"
-#include "report.h"
+#include "daemon/monitor.h"
+#include "core/status_report.h"
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
 

@@ -19,15 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "action.h"
+#include "core/action_policy.h"
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "fsutil.h"
-#include "monitor.h"
-#include "report.h"
-#include "state.h"
-#include "state_file.h"
+#include "os/files.h"
+#include "daemon/monitor.h"
+#include "core/status_report.h"
+#include "core/state_codec.h"
+#include "daemon/persist.h"
 
 #define BOOT_ID   "6f1c2b2e-2f4a-4c39-9d0e-3c1f0b7e9a55"
 

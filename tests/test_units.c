@@ -1,5 +1,5 @@
 /* Unit tests for units.c: the value syntaxes of the configuration. */
-#include "units.h"
+#include "core/units.h"
 
 #include <errno.h>
 #include <signal.h>

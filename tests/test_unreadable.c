@@ -20,11 +20,11 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 #include "fixture.h"
-#include "monitor.h"
-#include "report.h"
-#include "state.h"
+#include "daemon/monitor.h"
+#include "core/status_report.h"
+#include "core/state_codec.h"
 
 #define NOBODY 65534
 

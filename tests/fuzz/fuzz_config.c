@@ -3,7 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "fuzz_proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /* The saved history file (STATE_DIR/history.state): any bytes are refused
  * with a reason or decoded into records the monitor can take over. */
 #include "fuzz_proc.h"
-#include "state.h"
+#include "core/state_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
-#include "proc.h"
+#include "os/proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

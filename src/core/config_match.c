@@ -1,0 +1,230 @@
+/* The `match:` mapping of a watch (and its nested `parent:` matches). */
+#include "core/config.h"
+#include "core/config_values.h"
+#include "core/regex_cost.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_PARENT_DEPTH 8
+#define MAX_UID          4294967294ULL   /* (uid_t)-1 is "no uid" */
+
+enum {
+	M_COMM, M_EXE, M_CMDLINE, M_PYTHON, M_USER, M_UNIT, M_PIDFILE, M_PARENT, M_COUNT
+};
+static const char *const match_keys[M_COUNT] = {
+	[M_COMM] = "comm", [M_EXE] = "exe", [M_CMDLINE] = "cmdline", [M_PYTHON] = "python",
+	[M_USER] = "user", [M_UNIT] = "unit", [M_PIDFILE] = "pidfile", [M_PARENT] = "parent",
+};
+
+void cfg_match_init(struct match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->python = -1;
+}
+
+void cfg_match_free(struct match *m)
+{
+	if (!m)
+		return;
+	if (m->cmdline)
+		regfree(&m->cmdline_re);
+	free(m->cmdline);
+	free(m->comm);
+	free(m->exe);
+	free(m->user);
+	free(m->unit);
+	free(m->pidfile);
+	if (m->parent) {
+		cfg_match_free(m->parent);
+		free(m->parent);
+	}
+	cfg_match_init(m);
+}
+
+static int getpwnam_uid(const char *name, uid_t *uid)
+{
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	struct passwd pw, *res = NULL;
+	char *buf = NULL, *nb;
+	int r;
+
+	if (size <= 0)
+		size = 4096;
+	for (;;) {
+		nb = realloc(buf, (size_t)size);
+		if (!nb) {
+			r = -ENOMEM;
+			goto out;
+		}
+		buf = nb;
+		r = getpwnam_r(name, &pw, buf, (size_t)size, &res);
+		if (r != ERANGE || size >= (1L << 20))
+			break;
+		size *= 2;
+	}
+	if (r == 0 && res) {
+		*uid = res->pw_uid;
+	} else if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM) {
+		r = -ENOENT;   /* not found, as getpwnam_r(3) lists the ways to say so */
+	} else {
+		r = -r;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
+{
+	const char *s = cfg_string(c, "user", v, "a user name or uid");
+	char d[CFG_DESC_LEN];
+	unsigned long long n;
+	uid_t uid;
+	int r;
+
+	if (!s)
+		return;
+	cfg_describe(v, d, sizeof(d));
+	if (strspn(s, "0123456789") == strlen(s)) {
+		errno = 0;
+		n = strtoull(s, NULL, 10);
+		if (errno || n > MAX_UID) {
+			cfg_err(c, v, "'user' value %s is too large", d);
+			return;
+		}
+		uid = (uid_t)n;
+	} else {
+		r = c->lookup_user ? c->lookup_user(s, &uid) : getpwnam_uid(s, &uid);
+		if (r == -ENOMEM) {
+			c->oom = true;
+			return;
+		}
+		if (r == -ENOENT) {
+			cfg_err(c, v, "unknown user %s", d);
+			return;
+		}
+		if (r < 0) {
+			cfg_err(c, v, "cannot look up user %s: %s", d, strerror(-r));
+			return;
+		}
+	}
+	m->has_uid = true;
+	m->uid = uid;
+	m->user = cfg_strdup(c, s);
+}
+
+/* All the cmdline regexes of a configuration together may take this much
+ * memory once compiled (regex_cost.h estimates it). */
+#define REGEX_TOTAL_BYTES (32u << 20)   /* a?{2000}, the worst one, fits */
+
+/* Refuse what would take glibc exponential time or memory; true when S
+ * may go to regcomp. */
+static bool regex_acceptable(struct cfg_ctx *c, yaml_node_t *v, const char *s)
+{
+	struct regex_cost cost;
+
+	switch (regex_cost(s, &cost)) {
+	case REGEX_BACKREF:
+		cfg_err(c, v, "back-references like \\1 are not supported in 'cmdline': "
+			"matching them can take exponential time");
+		return false;
+	case REGEX_TOO_DEEP:
+		cfg_err(c, v, "'cmdline' regex nests parentheses more than %d deep",
+			REGEX_MAX_DEPTH);
+		return false;
+	case REGEX_TOO_BIG:
+		cfg_err(c, v, "'cmdline' regex is too complex: more than %d elements once its "
+			"repetitions are expanded", REGEX_MAX_ELEMENTS);
+		return false;
+	case REGEX_OK:
+		break;
+	}
+	c->regex_bytes += cost.bytes;
+	if (c->regex_bytes > REGEX_TOTAL_BYTES) {
+		if (!c->regex_budget_spent)
+			cfg_err(c, v, "the 'cmdline' regexes up to here would take over %u MiB "
+				"to compile; simplify them or use fewer", REGEX_TOTAL_BYTES >> 20);
+		c->regex_budget_spent = true;
+		return false;
+	}
+	return true;
+}
+
+static void parse_cmdline(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
+{
+	const char *s = cfg_string(c, "cmdline", v, "a regular expression");
+	char err[256];
+	int r;
+
+	if (!s || !regex_acceptable(c, v, s))
+		return;
+	r = regcomp(&m->cmdline_re, s, REG_EXTENDED | REG_NOSUB);
+	if (r != 0) {
+		regerror(r, &m->cmdline_re, err, sizeof(err));
+		cfg_err(c, v, "bad regex in 'cmdline': %s", err);
+		return;
+	}
+	m->cmdline = cfg_strdup(c, s);
+	if (!m->cmdline)
+		regfree(&m->cmdline_re);
+}
+
+void cfg_parse_match(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+		     struct match *m, unsigned depth)
+{
+	yaml_node_t *k[M_COUNT], *val[M_COUNT];
+	const char *s;
+	bool any = false;
+
+	if (!v || v->type != YAML_MAPPING_NODE) {
+		cfg_err_value(c, v, key, "a mapping of criteria like comm or cmdline");
+		return;
+	}
+	cfg_keys(c, v, match_keys, M_COUNT, k, val);
+	for (int i = 0; i < M_COUNT; i++)
+		any |= k[i] != NULL;
+	if (!any)
+		cfg_err(c, v, depth ? "parent match needs at least one criterion"
+				    : "match needs at least one criterion");
+	if (val[M_COMM] && (s = cfg_string(c, "comm", val[M_COMM], "a glob like python3*")))
+		m->comm = cfg_strdup(c, s);
+	if (val[M_EXE] && (s = cfg_string(c, "exe", val[M_EXE], "a glob like */python3*")))
+		m->exe = cfg_strdup(c, s);
+	if (val[M_CMDLINE])
+		parse_cmdline(c, val[M_CMDLINE], m);
+	if (val[M_PYTHON]) {
+		bool b;
+
+		if (cfg_bool(c, "python", val[M_PYTHON], &b))
+			m->python = b;
+	}
+	if (val[M_USER])
+		parse_user(c, val[M_USER], m);
+	if (val[M_UNIT]) {
+		s = cfg_scalar(val[M_UNIT]);
+		if (!s || !*s || !strchr(s + 1, '.'))
+			cfg_err_value(c, val[M_UNIT], "unit", "a unit name like api.service");
+		else
+			m->unit = cfg_strdup(c, s);
+	}
+	if (val[M_PIDFILE])
+		m->pidfile = cfg_abs_path(c, "pidfile", val[M_PIDFILE]);
+	if (val[M_PARENT]) {
+		if (depth >= MAX_PARENT_DEPTH) {
+			cfg_err(c, val[M_PARENT], "'parent' is nested more than %d deep",
+				MAX_PARENT_DEPTH);
+			return;
+		}
+		m->parent = malloc(sizeof(*m->parent));
+		if (!m->parent) {
+			c->oom = true;
+			return;
+		}
+		cfg_match_init(m->parent);
+		cfg_parse_match(c, "parent", val[M_PARENT], m->parent, depth + 1);
+	}
+}

@@ -1,0 +1,137 @@
+#include "core/detect.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_WARMING: return "warming";
+	case VERDICT_OK:      return "ok";
+	case VERDICT_LEAK:    return "leak";
+	case VERDICT_LIMIT:   return "limit";
+	}
+	return "?";
+}
+
+void metric_state_init(struct metric_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fitted_head = -1;
+	s->eta = -1;
+}
+
+double detect_rate(const struct metric_rule *r, double value)
+{
+	double rate = r->growth;
+
+	if (r->has_max && r->predict > 0 && value < r->max) {
+		double reach = (r->max - value) / r->predict;
+
+		if (rate <= 0 || reach < rate)
+			rate = reach;
+	}
+	return rate;
+}
+
+/* A leak answer must hold (or, once reported, its absence must hold) for a
+ * sixth of the window and at least three fits in a row. */
+static bool persisted(struct metric_state *s, bool flip, uint64_t now_ms)
+{
+	uint64_t need_ms = (uint64_t)(s->trend.window_s * 1000.0 / 6.0);
+
+	if (!flip) {
+		s->streak = 0;
+		return false;
+	}
+	if (s->streak++ == 0)
+		s->streak_since = now_ms;
+	if (s->streak >= 3 && now_ms - s->streak_since >= need_ms) {
+		s->streak = 0;
+		return true;
+	}
+	return false;
+}
+
+static void update_limit(struct metric_state *s, const struct metric_rule *r,
+			 double value, unsigned *events)
+{
+	unsigned need = r->for_samples ? r->for_samples : 1;
+
+	if (!r->has_max)
+		return;
+	if (value > r->max) {
+		s->over++;
+		s->under = 0;
+		if (!s->in_limit && s->over >= need) {
+			s->in_limit = true;
+			*events |= DETECT_LIMIT;
+		}
+	} else {
+		s->over = 0;
+		if (s->in_limit && ++s->under >= need)
+			s->in_limit = false;
+	}
+}
+
+static void update_eta(struct metric_state *s, const struct metric_rule *r, double value)
+{
+	s->eta = -1;
+	if (r->has_max && s->trend.ready) {
+		if (value >= r->max)
+			s->eta = 0;
+		else if (s->trend.slope > 0)
+			s->eta = (r->max - value) / s->trend.slope;
+	}
+}
+
+unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
+		       bool warming, uint64_t now_ms, double value)
+{
+	unsigned events = 0;
+	struct trend t;
+	double rate;
+
+	series_add(&s->hist, tl, value);
+	s->value = value;
+	update_limit(s, r, value, &events);
+	/* The trend moves with whole buckets: fit once per new bucket (once per
+	 * sample when buckets are shorter than the interval). */
+	if (tl->head == s->fitted_head) {
+		update_eta(s, r, value);
+		return events;
+	}
+	s->fitted_head = tl->head;
+	trend_fit(tl, &s->hist, &t);
+	s->trend.ready = t.ready;
+	s->trend.slope = t.slope;
+	s->trend.window_s = t.window_s;
+
+	update_eta(s, r, value);
+
+	rate = detect_rate(r, value);
+	if (warming || rate <= 0 || !s->trend.ready) {
+		s->streak = 0;
+		return events;
+	}
+	if (!s->leaking) {
+		if (persisted(s, trend_sustained(&t, rate), now_ms)) {
+			s->leaking = true;
+			events |= DETECT_LEAK;
+		}
+	} else if (persisted(s, trend_cleared(&t, rate), now_ms)) {
+		s->leaking = false;   /* re-armed: a new episode may be reported */
+	}
+	return events;
+}
+
+enum verdict detect_verdict(const struct metric_state *s, bool warming)
+{
+	if (s->in_limit)
+		return VERDICT_LIMIT;
+	if (s->leaking)
+		return VERDICT_LEAK;
+	if (warming || !s->trend.ready)
+		return VERDICT_WARMING;
+	return VERDICT_OK;
+}

@@ -1,0 +1,62 @@
+/* Per process and metric: the history's series, the latest trend, and the
+ * episode state that turns trend answers and limit crossings into events,
+ * once per episode.  Pure logic, fed one sample at a time; the process's
+ * timeline (history.h) is the caller's, advanced before its metrics are
+ * fed. */
+#ifndef LEAKWATCH_DETECT_H
+#define LEAKWATCH_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/history.h"
+#include "core/trend.h"
+
+enum verdict { VERDICT_WARMING, VERDICT_OK, VERDICT_LEAK, VERDICT_LIMIT };
+
+const char *verdict_name(enum verdict v);   /* "warming", "ok", "leak", "limit" */
+
+/* What detect_sample() asks the caller to report. */
+#define DETECT_LEAK  0x1u   /* a leak episode starts */
+#define DETECT_LIMIT 0x2u   /* a limit episode starts */
+
+/* What is kept of the latest fit: the whole of it (struct trend) lives
+ * only while detect_sample() judges it, which keeps a watched process
+ * within its memory budget. */
+struct fit {
+	bool ready;             /* the history covered the window */
+	double slope;           /* the current rate, per second */
+	double window_s;        /* length of the analysed window, seconds */
+};
+
+struct metric_state {
+	struct series hist;     /* this metric's values in the process's timeline */
+	struct fit trend;       /* the latest fit */
+	int64_t fitted_head;    /* the timeline's newest bucket at that fit */
+	double value;           /* the latest sample */
+	double eta;             /* seconds until max at the current slope; < 0: none */
+	bool leaking;           /* leak reported, not yet cleared */
+	bool in_limit;          /* limit reported, not yet back under */
+	unsigned over;          /* consecutive samples over max */
+	unsigned under;         /* consecutive samples at or under max, in a limit episode */
+	unsigned streak;        /* consecutive samples the leak answer flipped state */
+	uint64_t streak_since;  /* time of the first of them, ms */
+};
+
+void metric_state_init(struct metric_state *s);
+
+/* The growth rate (per second) that counts as a leak right now: `growth`,
+ * or the rate that reaches `max` within `predict` when that is lower; 0 when
+ * neither applies. */
+double detect_rate(const struct metric_rule *r, double value);
+
+/* Feed one sample taken at now_ms, after timeline_add(tl, now_ms) for
+ * it (once for all the process's metrics).  `warming`: the process is in
+ * its warm-up (no trend verdicts).  Returns DETECT_* bits to report now. */
+unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
+		       bool warming, uint64_t now_ms, double value);
+
+enum verdict detect_verdict(const struct metric_state *s, bool warming);
+
+#endif

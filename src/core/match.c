@@ -1,0 +1,115 @@
+#include "core/match.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "os/proc.h"
+
+static unsigned needs_of(const struct match *m)
+{
+	unsigned n = 0;
+
+	if (m->cmdline)
+		n |= NEED_CMDLINE;
+	if (m->exe || m->python >= 0)
+		n |= NEED_EXE;
+	if (m->has_uid)
+		n |= NEED_UID;
+	if (m->unit)
+		n |= NEED_UNIT;
+	if (m->parent)
+		n |= NEED_PARENT | needs_of(m->parent);
+	return n;
+}
+
+unsigned match_needs(const struct config *c)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < c->n_watches; i++)
+		n |= needs_of(&c->watches[i].match);
+	return n;
+}
+
+/* Could the exe link not be read for want of the right to? */
+static bool exe_denied(const struct proc_info *p)
+{
+	return !p->exe && proc_denied(p->exe_err);
+}
+
+enum match_result match_process(const struct match *m, const struct proc_info *p,
+				parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+				struct match_unknown *why)
+{
+	bool unknown = false;
+
+	if (m->comm && fnmatch(m->comm, p->comm, 0) != 0)
+		return MATCH_NO;
+	if ((m->exe || m->python >= 0) && exe_denied(p)) {
+		unknown = true;    /* the other criteria may still say no */
+	} else {
+		if (m->exe && (!p->exe || fnmatch(m->exe, p->exe, 0) != 0))
+			return MATCH_NO;
+		if (m->python >= 0 && (p->exe && proc_exe_is_python(p->exe)) != (m->python == 1))
+			return MATCH_NO;
+	}
+	if (m->has_uid && (!p->has_uid || p->uid != m->uid))
+		return MATCH_NO;
+	if (m->unit && (!p->unit || strcmp(m->unit, p->unit) != 0))
+		return MATCH_NO;
+	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
+		return MATCH_NO;
+	if (m->pidfile && (!pidfile || pidfile(ctx, m->pidfile) != p->pid))
+		return MATCH_NO;
+	if (m->parent) {
+		const struct proc_info *pp = parent && p->ppid > 0 ? parent(ctx, p->ppid) : NULL;
+		struct match_unknown up = { NULL };
+		enum match_result r = pp ? match_process(m->parent, pp, parent, pidfile, ctx, &up) : MATCH_NO;
+
+		if (r == MATCH_NO)
+			return MATCH_NO;
+		if (r == MATCH_UNKNOWN && !unknown) {
+			if (why)
+				*why = up;
+			return MATCH_UNKNOWN;
+		}
+	}
+	if (unknown && why)
+		why->proc = p;
+	return unknown ? MATCH_UNKNOWN : MATCH_YES;
+}
+
+int match_watch(const struct config *c, const struct proc_info *p,
+		parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+		int *undecided, struct match_unknown *why)
+{
+	struct match_unknown u = { NULL };
+
+	if (undecided)
+		*undecided = -1;
+	for (size_t i = 0; i < c->n_watches; i++)
+		switch (match_process(&c->watches[i].match, p, parent, pidfile, ctx, &u)) {
+		case MATCH_YES:
+			return (int)i;
+		case MATCH_UNKNOWN:
+			if (undecided)
+				*undecided = (int)i;
+			if (why)
+				*why = u;
+			return -1;
+		default:
+			break;
+		}
+	return -1;
+}
+
+void proc_info_clear(struct proc_info *p)
+{
+	if (!p)
+		return;
+	free(p->cmdline);
+	free(p->exe);
+	free(p->unit);
+	p->cmdline = p->exe = p->unit = NULL;
+}

@@ -1,0 +1,70 @@
+/* Which watch a process belongs to.  Pure logic: the caller gathers what
+ * the configured criteria need (match_needs) into a struct proc_info, and
+ * hands a lookup for the parent's info when a `parent:` criterion exists. */
+#ifndef LEAKWATCH_MATCH_H
+#define LEAKWATCH_MATCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/config.h"
+
+/* What a criterion needs read from /proc beyond stat. */
+#define NEED_CMDLINE 0x1u
+#define NEED_EXE     0x2u
+#define NEED_UID     0x4u
+#define NEED_UNIT    0x8u
+#define NEED_PARENT  0x10u
+
+struct proc_info {
+	pid_t pid, ppid;
+	unsigned long long start_ticks;
+	char comm[16];
+	char *cmdline;   /* argv joined by spaces; NULL when unread or unreadable */
+	char *exe;       /* target of the exe link; NULL likewise */
+	int exe_err;     /* why exe is NULL: -errno of the readlink, 0 when not read */
+	bool has_uid;
+	uid_t uid;
+	char *unit;      /* NULL when none */
+};
+
+unsigned match_needs(const struct config *c);
+
+/* Returns the info of a process's parent, or NULL when unknown. */
+typedef const struct proc_info *(*parent_lookup_fn)(void *ctx, pid_t ppid);
+
+/* pidfile_pid: the pid read from m->pidfile at this scan (0 when it could
+ * not be read); for nested parent matches the lookup is used recursively. */
+typedef pid_t (*pidfile_lookup_fn)(void *ctx, const char *path);
+
+/* Does a process satisfy a match?  MATCH_UNKNOWN when it cannot be told:
+ * every criterion that could be checked holds, but an exe: or python:
+ * criterion (its own or a parent's) needs an exe link that the daemon may
+ * not read (exe_err EACCES or EPERM: another user's process, read
+ * unprivileged).  A link that is not there (ENOENT: a kernel thread, an
+ * exited process) is a plain answer: no exe. */
+enum match_result { MATCH_NO, MATCH_YES, MATCH_UNKNOWN };
+
+/* Where an answer was MATCH_UNKNOWN: the process whose exe link could not
+ * be read (the one matched, or a parent of it). */
+struct match_unknown {
+	const struct proc_info *proc;
+};
+
+enum match_result match_process(const struct match *m, const struct proc_info *p,
+				parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+				struct match_unknown *why);
+
+/* The index of the first watch that matches, or -1.  The watches are tried
+ * in order and a process belongs to the first that matches; when a watch
+ * cannot be decided before one matches, the search stops there (the
+ * process may be that watch's, so a later watch must not take it): -1, and
+ * *undecided is that watch's index (else -1), why names the process whose
+ * exe could not be read.  undecided and why may be NULL. */
+int match_watch(const struct config *c, const struct proc_info *p,
+		parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+		int *undecided, struct match_unknown *why);
+
+void proc_info_clear(struct proc_info *p);   /* frees the strings */
+
+#endif

@@ -1,0 +1,37 @@
+/* Prometheus exposition (text format 0.0.4): per watched process gauges
+ * (rss, fds, threads, each metric's trend per hour, time to limit, leak
+ * and limit verdicts), per watch counts of events and actions, and the
+ * daemon's own tick and scan durations.  Pure: the counters are fed from
+ * the events, the text is rendered on demand; the textfile and the HTTP
+ * endpoint (httpd.c) only ship it. */
+#ifndef LEAKWATCH_METRICS_H
+#define LEAKWATCH_METRICS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/event.h"
+#include "daemon/monitor.h"
+
+struct counter {
+	struct counter *next;
+	char *watch;               /* "" when the event is about no watch */
+	enum event_type type;
+	char *action, *result;     /* "" for other events */
+	uint64_t n;
+};
+
+struct metrics_counters {
+	struct counter *list;
+	uint64_t ticks;
+	double tick_seconds;       /* the last tick: discovery (when due) and sampling */
+	double tick_seconds_total;
+};
+
+/* Count one event (every event passes here, actions by action and result). */
+void metrics_count_event(struct metrics_counters *c, const struct event *e);
+void metrics_counters_free(struct metrics_counters *c);   /* accepts a zeroed one */
+
+void metrics_render(struct buf *b, const struct monitor *m, const struct metrics_counters *c);
+
+#endif

@@ -1,0 +1,454 @@
+#include "core/status_report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/event.h"
+#include "core/units.h"
+
+static unsigned partly_unreadable(const struct monitor *m)
+{
+	unsigned n = 0;
+
+	for (const struct watched *w = m->watched; w; w = w->next)
+		n += w->unreadable != 0;
+	return n;
+}
+
+static void summary(const struct monitor *m, char *out, size_t len, bool with_unreadable)
+{
+	unsigned leaking = 0, over = 0, partly = with_unreadable ? partly_unreadable(m) : 0;
+	char more[48] = "";
+
+	for (const struct watched *w = m->watched; w; w = w->next) {
+		bool leak = false, limit = false;
+
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			leak |= w->m[i].leaking;
+			limit |= w->m[i].in_limit;
+		}
+		leaking += leak;
+		over += limit;
+	}
+	if (partly)
+		snprintf(more, sizeof(more), ", %u partly unreadable", partly);
+	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
+		 m->n_watched, m->n_watched == 1 ? "" : "es", m->cfg->n_watches,
+		 m->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
+}
+
+void report_summary(const struct monitor *m, char *out, size_t len)
+{
+	summary(m, out, len, true);
+}
+
+/* Is this metric of w one the daemon may not read? */
+static bool unreadable(const struct watched *w, int i)
+{
+	return (w->unreadable & (1u << i)) != 0;
+}
+
+uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms)
+{
+	int64_t delta_us = ((int64_t)m->now_ms - (int64_t)boot_ms) * 1000;
+
+	return (uint64_t)((int64_t)m->wall_usec - delta_us);
+}
+
+static int by_watch_pid(const void *a, const void *b)
+{
+	const struct watched *x = *(const struct watched *const *)a;
+	const struct watched *y = *(const struct watched *const *)b;
+
+	if (x->watch != y->watch)
+		return x->watch < y->watch ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The watched processes in a stable order: by watch, then pid.  NULL when
+ * there are none (or no memory: the caller shows nothing either way). */
+static const struct watched **sorted(const struct monitor *m, size_t *n)
+{
+	const struct watched **v;
+	size_t i = 0;
+
+	*n = 0;
+	if (!m->n_watched || !(v = calloc(m->n_watched, sizeof(*v))))
+		return NULL;
+	for (const struct watched *w = m->watched; w && i < m->n_watched; w = w->next)
+		v[i++] = w;
+	qsort(v, i, sizeof(*v), by_watch_pid);
+	*n = i;
+	return v;
+}
+
+/* The trend per hour, once the history covers the window: before that, a
+ * fit over the first seconds would say nothing (a start-up looks huge). */
+static double slope_per_hour(const struct metric_state *s)
+{
+	return s->trend.ready ? s->trend.slope * 3600.0 : 0.0;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_metric(struct buf *b, const struct monitor *m, const struct watched *w, int i)
+{
+	const struct metric_state *s = &w->m[i];
+
+	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
+	if (unreadable(w, i)) {
+		buf_puts(b, "null, \"slope_per_hour\": null, \"eta_seconds\": null, \"verdict\": \"unreadable\"}");
+		return;
+	}
+	buf_json_number(b, round(s->value));
+	buf_puts(b, ", \"slope_per_hour\": ");
+	buf_json_number(b, round(slope_per_hour(s)));
+	buf_puts(b, ", \"eta_seconds\": ");
+	if (s->eta >= 0)
+		buf_json_number(b, round(s->eta));
+	else
+		buf_puts(b, "null");
+	buf_printf(b, ", \"verdict\": \"%s\"}", verdict_name(detect_verdict(s, monitor_warming(m, w))));
+}
+
+void report_status_json(struct buf *b, const struct monitor *m)
+{
+	size_t n;
+	const struct watched **v = sorted(m, &n);
+	char ts[40];
+
+	buf_puts(b, "[");
+	for (size_t k = 0; k < n; k++) {
+		const struct watched *w = v[k];
+
+		format_rfc3339(report_wall_usec(m, w->start_ms), ts, sizeof(ts));
+		buf_puts(b, k ? ",\n {" : "{");
+		buf_puts(b, "\"watch\": ");
+		buf_json_string(b, m->cfg->watches[w->watch].name);
+		buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
+		buf_json_string(b, w->comm);
+		buf_printf(b, ", \"started\": \"%s\"", ts);
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			buf_puts(b, ",\n  ");
+			json_metric(b, m, w, i);
+		}
+		buf_puts(b, "}");
+	}
+	buf_puts(b, "]\n");
+	free(v);
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+/* Compact amounts that fit 7 columns: "175.0M", "1.2G", "4096". */
+static void amount(char *out, size_t len, int metric, double v)
+{
+	static const char units[] = "BKMGTP";
+	double a = fabs(v);
+	int u = 0;
+
+	if (metric != METRIC_RSS) {
+		if (a < 10 && a != floor(a))
+			snprintf(out, len, "%.1f", v);
+		else
+			snprintf(out, len, "%.0f", v);
+		return;
+	}
+	while (a >= 1024 && u < 5) {
+		a /= 1024;
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%.0fB", v);
+	else
+		snprintf(out, len, "%.1f%c", v, units[u]);
+}
+
+static void rate(char *out, size_t len, int metric, double per_hour)
+{
+	if (fabs(per_hour) < 0.05) {
+		snprintf(out, len, "0");
+		return;
+	}
+	out[0] = '+';
+	amount(per_hour > 0 ? out + 1 : out, per_hour > 0 ? len - 1 : len, metric, per_hour);
+}
+
+static void eta(char *out, size_t len, double s)
+{
+	if (s < 0)
+		snprintf(out, len, "-");
+	else if (s < 1)
+		snprintf(out, len, "now");
+	else if (s < 100)
+		snprintf(out, len, "%.0fs", s);
+	else if (s < 100 * 60)
+		snprintf(out, len, "%.0fm", s / 60);
+	else if (s < 48 * 3600)
+		snprintf(out, len, "%.0fh", s / 3600);
+	else if (s < 999 * 86400)
+		snprintf(out, len, "%.0fd", s / 86400);
+	else
+		snprintf(out, len, ">999d");
+}
+
+/* Printable, at most `width` columns; a longer text ends in '~'. */
+static void clip(char *out, const char *s, size_t width)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < width; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	if (s[i] && width > 0)
+		out[width - 1] = '~';
+	out[i] = '\0';
+}
+
+void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len)
+{
+	static const char *const blocks[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	const int per = HIST_BUCKETS / SPARK_CELLS;
+	double mean[SPARK_CELLS], lo = INFINITY, hi = -INFINITY;
+	bool have[SPARK_CELLS];
+	size_t pos = 0;
+
+	if (len < 3 * SPARK_CELLS + 1) {
+		if (len)
+			out[0] = '\0';
+		return;
+	}
+	for (int c = 0; c < SPARK_CELLS; c++) {
+		double sum = 0;
+		uint32_t n = 0;
+
+		for (int j = 0; j < per; j++) {
+			struct bucket bk;
+
+			if (history_bucket(tl, s, tl->head - HIST_BUCKETS + 1 + c * per + j, &bk) && bk.n) {
+				sum += bk.sum;
+				n += bk.n;
+			}
+		}
+		have[c] = n > 0;
+		mean[c] = n ? sum / n : 0;
+		if (n) {
+			lo = fmin(lo, mean[c]);
+			hi = fmax(hi, mean[c]);
+		}
+	}
+	for (int c = 0; c < SPARK_CELLS; c++) {
+		int k = 0;
+
+		if (!have[c]) {
+			out[pos++] = ' ';
+			continue;
+		}
+		/* Flat within 1%: a level line, not magnified noise. */
+		if (hi - lo <= 0.01 * fabs(hi))
+			k = 3;
+		else
+			k = (int)lrint((mean[c] - lo) / (hi - lo) * 7);
+		memcpy(out + pos, blocks[k], 3);
+		pos += 3;
+	}
+	out[pos] = '\0';
+}
+
+void report_status_table(struct buf *b, const struct monitor *m)
+{
+	size_t n;
+	const struct watched **v = sorted(m, &n);
+	char line[160];
+
+	unsigned partly = partly_unreadable(m);
+
+	summary(m, line, sizeof(line), false);
+	buf_printf(b, "leakwatchd: %s\n", line);
+	if (partly)
+		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
+			   partly == 1 ? "" : "es");
+	buf_puts(b, "\n");
+	/* 10+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = 79 columns */
+	buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", "WATCH", "PID", "COMM",
+		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
+	for (size_t k = 0; k < n; k++) {
+		const struct watched *w = v[k];
+		bool warming = monitor_warming(m, w);
+		char name[11], comm[11], pid[12];
+
+		clip(name, m->cfg->watches[w->watch].name, 10);
+		clip(comm, w->comm, 10);
+		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+		for (int i = 0; i < METRIC_COUNT; i++) {
+			const struct metric_state *s = &w->m[i];
+			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
+
+			if (unreadable(w, i)) {
+				buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %s\n",
+					   i ? "" : name, i ? "" : pid, i ? "" : comm,
+					   metric_name((enum metric)i), "-", "-", "-", "unreadable");
+				continue;
+			}
+			amount(val, sizeof(val), i, s->value);
+			if (s->trend.ready)
+				rate(slope, sizeof(slope), i, slope_per_hour(s));
+			else
+				snprintf(slope, sizeof(slope), "-");
+			eta(when, sizeof(when), s->eta);
+			report_sparkline(&w->tl, &s->hist, spark, sizeof(spark));
+			buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n",
+				   i ? "" : name, i ? "" : pid, i ? "" : comm,
+				   metric_name((enum metric)i), val, slope, when,
+				   verdict_name(detect_verdict(s, warming)), spark);
+		}
+	}
+	if (n == 0)
+		buf_puts(b, "(no process matches a watch)\n");
+	free(v);
+}
+
+/* ---- history ---------------------------------------------------------------- */
+
+/* The mean sample time of bucket k, boot-time ms. */
+static uint64_t bucket_time(const struct timeline *tl, int64_t k, const struct bucket *bk)
+{
+	return tl->origin_ms + (uint64_t)k * tl->width_ms + (uint64_t)(bk->toff / (float)bk->n);
+}
+
+void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w)
+{
+	const struct timeline *tl = &w->tl;
+	char ts[40];
+
+	buf_puts(b, "{\"watch\": ");
+	buf_json_string(b, m->cfg->watches[w->watch].name);
+	buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
+	buf_json_string(b, w->comm);
+	format_rfc3339(report_wall_usec(m, w->start_ms), ts, sizeof(ts));
+	buf_printf(b, ", \"started\": \"%s\", \"window_seconds\": ", ts);
+	buf_json_number(b, (double)m->cfg->watches[w->watch].window_ms / 1000.0);
+	buf_puts(b, ", \"bucket_seconds\": ");
+	buf_json_number(b, (double)tl->width_ms / 1000.0);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		bool first = true;
+
+		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
+		/* a metric the daemon may not read has no history to show */
+		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head && !unreadable(w, i);
+		     k++) {
+			struct bucket bk;
+
+			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
+				continue;
+			format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk.n);
+			buf_json_number(b, round(bk.sum / bk.n * 10) / 10);
+			buf_puts(b, ", \"min\": ");
+			buf_json_number(b, bk.min);
+			buf_puts(b, ", \"max\": ");
+			buf_json_number(b, bk.max);
+			buf_puts(b, "}");
+			first = false;
+		}
+		buf_puts(b, "]");
+	}
+	buf_puts(b, "}\n");
+}
+
+void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w)
+{
+	const struct timeline *tl = &w->tl;
+	char ts[40], d[24];
+	unsigned rows = 0;
+
+	char name[33], comm[16];
+
+	clip(name, m->cfg->watches[w->watch].name, 32);
+	clip(comm, w->comm, 15);
+	format_duration(d, sizeof(d), (double)tl->width_ms / 1000.0);
+	buf_printf(b, "%s: pid %d (%s): %d buckets of %s, newest last\n\n",
+		   name, (int)w->pid, comm, HIST_BUCKETS, d);
+	buf_printf(b, "%-24s %7s %8s %8s %8s %8s %8s\n", "TIME (UTC)", "SAMPLES", "RSS",
+		   "RSS MIN", "RSS MAX", "FDS", "THREADS");
+	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+		struct bucket bk;
+		char cols[5][24];
+
+		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
+			continue;
+		format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+		amount(cols[0], sizeof(cols[0]), METRIC_RSS, bk.sum / bk.n);
+		amount(cols[1], sizeof(cols[1]), METRIC_RSS, bk.min);
+		amount(cols[2], sizeof(cols[2]), METRIC_RSS, bk.max);
+		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
+			struct bucket o;
+
+			if (!unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+				amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
+			else
+				snprintf(cols[2 + i], sizeof(cols[0]), "-");
+		}
+		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s\n", ts, bk.n, cols[0], cols[1], cols[2],
+			   cols[3], cols[4]);
+		rows++;
+	}
+	if (!rows)
+		buf_puts(b, "(no samples yet)\n");
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+void report_answer(const struct monitor *m, const char *request, struct buf *reply)
+{
+	char copy[256], *tok[4], *save = NULL, *end;
+	size_t n = 0;
+	bool json = false;
+	long pid;
+
+	if (strlen(request) >= sizeof(copy))
+		goto bad;
+	snprintf(copy, sizeof(copy), "%s", request);
+	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == 4)
+			goto bad;
+		tok[n++] = t;
+	}
+	if (n == 0)
+		goto bad;
+	/* the optional last word: the format */
+	if (n >= 2 && (strcmp(tok[n - 1], "json") == 0 || strcmp(tok[n - 1], "table") == 0))
+		json = strcmp(tok[--n], "json") == 0;
+	if (strcmp(tok[0], "status") == 0 && n == 1) {
+		buf_puts(reply, "OK\n");
+		if (json)
+			report_status_json(reply, m);
+		else
+			report_status_table(reply, m);
+		return;
+	}
+	if (strcmp(tok[0], "history") == 0 && n == 2) {
+		const struct watched *w;
+
+		pid = strtol(tok[1], &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX) {
+			buf_printf(reply, "ERR not a pid: %.40s\n", tok[1]);
+			return;
+		}
+		w = monitor_find(m, (pid_t)pid);
+		if (!w) {
+			buf_printf(reply, "ERR pid %ld is not watched\n", pid);
+			return;
+		}
+		buf_puts(reply, "OK\n");
+		if (json)
+			report_history_json(reply, m, w);
+		else
+			report_history_table(reply, m, w);
+		return;
+	}
+bad:
+	buf_printf(reply, "ERR unknown request: %.60s\n", request);
+}

@@ -1,0 +1,39 @@
+/* What leakwatchctl shows: the daemon's view of its watched processes,
+ * rendered from the monitor as JSON (SPEC "leakwatchctl") or as a table
+ * that fits 80 columns.  Pure formatting: no I/O. */
+#ifndef LEAKWATCH_REPORT_H
+#define LEAKWATCH_REPORT_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "daemon/monitor.h"
+
+#define REPORT_WIDTH 80
+#define SPARK_CELLS  8
+
+/* One line: "watching N processes with M watches: L leaking, K over a
+ * limit", and ", U partly unreadable" when some metric of U of them cannot
+ * be read. */
+void report_summary(const struct monitor *m, char *out, size_t len);
+
+/* The wall clock time (µs) of a boot-time instant, by the current tick's pair. */
+uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms);
+
+void report_status_json(struct buf *b, const struct monitor *m);
+void report_status_table(struct buf *b, const struct monitor *m);
+
+/* The history of one process: every bucket the daemon holds, oldest first. */
+void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w);
+void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w);
+
+/* SPARK_CELLS block characters for a metric's window (its series s in
+ * its process's timeline tl, UTF-8), into out (at least 3 * SPARK_CELLS + 1
+ * bytes); cells without samples are spaces. */
+void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len);
+
+/* Answer one control request ("status [json|table]", "history PID
+ * [json|table]"): the reply starts with a line "OK" or "ERR MESSAGE". */
+void report_answer(const struct monitor *m, const char *request, struct buf *reply);
+
+#endif

@@ -1,0 +1,362 @@
+#include "daemon/capture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/event.h"
+#include "core/fdsum.h"
+#include "os/files.h"
+
+static int write_at(int dirfd, const char *name, const char *data, size_t len)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len > CAPTURE_FILE_MAX ? CAPTURE_FILE_MAX : len);
+	close(fd);
+	return r;
+}
+
+/* Read a /proc file of the process (through its dirfd) into b, cut at the cap. */
+static int read_proc(int procfd, const char *name, struct buf *b)
+{
+	char chunk[8192];
+	int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	buf_reset(b);
+	if (fd < 0)
+		return -errno;
+	while (b->len < CAPTURE_FILE_MAX) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		buf_add(b, chunk, (size_t)n);
+	}
+	close(fd);
+	return r;
+}
+
+static int copy_proc(int procfd, int outfd, const char *name, struct buf *b)
+{
+	int r = read_proc(procfd, name, b);
+
+	if (r < 0)
+		return r;
+	return write_at(outfd, name, b->data ? b->data : "", b->len);
+}
+
+static int capture_fds(int procfd, int outfd, struct buf *b)
+{
+	struct fd_summary s = { 0 };
+	DIR *d = opendir_at(procfd, "fd");
+	struct dirent *de;
+	char target[4096];
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && s.total + s.unreadable < CAPTURE_MAX_FDS) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (n < 0) {
+			s.unreadable++;
+			continue;
+		}
+		target[n] = '\0';
+		if ((r = fd_summary_add(&s, target)) < 0)
+			break;
+	}
+	closedir(d);
+	buf_reset(b);
+	if (r == 0) {
+		fd_summary_render(b, &s, 500);
+		r = buf_ok(b) ? write_at(outfd, "fds", b->data, b->len) : -ENOMEM;
+	}
+	fd_summary_free(&s);
+	return r;
+}
+
+struct thread_name {
+	long tid;
+	char name[64];
+};
+
+static int by_tid(const void *a, const void *b)
+{
+	const struct thread_name *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct thread_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : by_tid(a, b);
+}
+
+static int capture_threads(int procfd, int outfd, struct buf *b)
+{
+	DIR *d = opendir_at(procfd, "task");
+	struct thread_name *t = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < 100000) {
+		char rel[300];
+		int cfd;
+		ssize_t len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			struct thread_name *p = realloc(t, c * sizeof(*p));
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			t = p;
+			cap = c;
+		}
+		t[n].tid = strtol(de->d_name, NULL, 10);
+		snprintf(rel, sizeof(rel), "%s/comm", de->d_name);
+		cfd = openat(dirfd(d), rel, O_RDONLY | O_CLOEXEC);
+		len = cfd >= 0 ? read(cfd, t[n].name, sizeof(t[n].name) - 1) : -1;
+		if (cfd >= 0)
+			close(cfd);
+		if (len < 0)
+			continue;     /* the thread ended meanwhile */
+		t[n].name[len] = '\0';
+		t[n].name[strcspn(t[n].name, "\n")] = '\0';
+		n++;
+	}
+	closedir(d);
+	if (r == 0) {
+		buf_reset(b);
+		buf_printf(b, "threads: %zu\n\n%7s  %s\n", n, "COUNT", "NAME");
+		if (n)
+			qsort(t, n, sizeof(*t), by_name);
+		for (size_t i = 0; i < n;) {
+			size_t j = i;
+
+			while (j < n && strcmp(t[j].name, t[i].name) == 0)
+				j++;
+			buf_printf(b, "%7zu  %s\n", j - i, t[i].name);
+			i = j;
+		}
+		if (n)
+			qsort(t, n, sizeof(*t), by_tid);
+		buf_printf(b, "\n%7s  %s\n", "TID", "NAME");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(b, "%7ld  %s\n", t[i].tid, t[i].name);
+		r = buf_ok(b) ? write_at(outfd, "threads", b->data, b->len) : -ENOMEM;
+	}
+	free(t);
+	return r;
+}
+
+static int remove_tree_at(int parent, const char *name)
+{
+	DIR *d = opendir_at(parent, name);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOTDIR || errno == ELOOP ? (unlinkat(parent, name, 0) < 0 ? -errno : 0) : -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			remove_tree_at(dirfd(d), de->d_name);   /* incidents are one level deep */
+	closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int capture_incident(const struct capture *c, char *dir, size_t len)
+{
+	char incidents[PATH_MAX], name[200], tmp[220], stamp[32], ts[40];
+	struct buf b = { 0 };
+	struct tm tm;
+	time_t secs = (time_t)(c->wall_usec / 1000000);
+	int idir = -1, out = -1, r;
+
+	if (snprintf(incidents, sizeof(incidents), "%s/incidents", c->state_dir) >= (int)sizeof(incidents))
+		return -ENAMETOOLONG;
+	r = mkdir_p(incidents, 0700);
+	if (r < 0)
+		return r;
+	idir = open(incidents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (idir < 0)
+		return -errno;
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(name, sizeof(name), "%s-%.100s-%d", stamp, c->watch, (int)c->pid);
+	for (int k = 2; faccessat(idir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && k < 100; k++)
+		snprintf(name, sizeof(name), "%s-%.100s-%d-%d", stamp, c->watch, (int)c->pid, k);
+	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
+	if (mkdirat(idir, tmp, 0700) < 0) {
+		r = -errno;
+		goto out;
+	}
+	out = openat(idir, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (out < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* The process first: if it is gone, there is no incident to keep. */
+	r = copy_proc(c->proc_dirfd, out, "status", &b);
+	if (r < 0)
+		goto fail;
+	copy_proc(c->proc_dirfd, out, "smaps_rollup", &b);   /* missing on old kernels */
+	if (read_proc(c->proc_dirfd, "cmdline", &b) == 0) {
+		for (size_t i = 0; i < b.len; i++)
+			if (b.data[i] == '\0')
+				b.data[i] = i + 1 == b.len ? '\n' : ' ';
+		write_at(out, "cmdline", b.data ? b.data : "", b.len);
+	}
+	/* what cannot be read (EACCES without CAP_SYS_PTRACE) is left out */
+	r = capture_fds(c->proc_dirfd, out, &b);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		goto fail;
+	r = capture_threads(c->proc_dirfd, out, &b);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		goto fail;
+	if (c->history_json)
+		write_at(out, "history.json", c->history_json, strlen(c->history_json));
+	buf_reset(&b);
+	format_rfc3339(c->wall_usec, ts, sizeof(ts));
+	buf_printf(&b, "{\"ts\": \"%s\", \"watch\": ", ts);
+	buf_json_string(&b, c->watch);
+	buf_printf(&b, ", \"pid\": %d, \"comm\": ", (int)c->pid);
+	buf_json_string(&b, c->comm ? c->comm : "");
+	buf_printf(&b, ", \"event\": \"%s\", \"metric\": \"%s\", \"value\": ", c->event, c->metric);
+	buf_json_number(&b, c->value);
+	buf_puts(&b, "}\n");
+	r = buf_ok(&b) ? write_at(out, "incident.json", b.data, b.len) : -ENOMEM;
+	if (r < 0)
+		goto fail;
+	if (renameat(idir, tmp, idir, name) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (snprintf(dir, len, "%s/%s", incidents, name) >= (int)len)
+		r = -ENAMETOOLONG;
+	goto out;
+fail:
+	remove_tree_at(idir, tmp);
+out:
+	if (out >= 0)
+		close(out);
+	if (idir >= 0)
+		close(idir);
+	buf_free(&b);
+	if (r == 0)
+		capture_prune(incidents, CAPTURE_MAX_COUNT, CAPTURE_MAX_BYTES);
+	return r;
+}
+
+struct incident {
+	char *name;
+	uint64_t bytes;
+};
+
+static int by_incident_name(const void *a, const void *b)
+{
+	return strcmp(((const struct incident *)a)->name, ((const struct incident *)b)->name);
+}
+
+static uint64_t dir_bytes(int parent, const char *name)
+{
+	DIR *d = opendir_at(parent, name);
+	struct dirent *de;
+	uint64_t sum = 0;
+	struct stat st;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			sum += (uint64_t)st.st_blocks * 512;
+	closedir(d);
+	return sum;
+}
+
+int capture_prune(const char *incidents_dir, unsigned max_count, uint64_t max_bytes)
+{
+	struct incident *v = NULL;
+	size_t n = 0, cap = 0, first = 0;
+	uint64_t total = 0;
+	struct dirent *de;
+	int removed = 0;
+	DIR *d;
+
+	d = opendir_at(AT_FDCWD, incidents_dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+			/* an interrupted capture: ours are renamed within a tick */
+			struct stat st;
+
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    time(NULL) - st.st_mtime > 60)
+				remove_tree_at(dirfd(d), de->d_name);
+			continue;
+		}
+		if (de->d_name[0] == '.' || de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			struct incident *p = realloc(v, c * sizeof(*p));
+
+			if (!p)
+				break;
+			v = p;
+			cap = c;
+		}
+		v[n].name = strdup(de->d_name);
+		if (!v[n].name)
+			break;
+		v[n].bytes = dir_bytes(dirfd(d), de->d_name);
+		total += v[n].bytes;
+		n++;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), by_incident_name);   /* names start with the time */
+	while (first < n && (n - first > max_count || total > max_bytes)) {
+		if (remove_tree_at(dirfd(d), v[first].name) == 0)
+			removed++;
+		total -= v[first].bytes;
+		first++;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	closedir(d);
+	return removed;
+}

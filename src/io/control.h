@@ -1,0 +1,28 @@
+/* The control socket: a unix stream socket in the runtime directory that
+ * leakwatchctl connects to.  One request line in ("status json",
+ * "history 4242"), one reply out ("OK\n" + the text, or "ERR MESSAGE\n"),
+ * then the daemon closes.  Served from the event loop, never blocking it:
+ * replies go out as the client reads them, and a client that stalls for
+ * CONTROL_TIMEOUT_S is dropped.  The socket is mode 0600: the daemon's
+ * user (root) only. */
+#ifndef LEAKWATCH_CONTROL_H
+#define LEAKWATCH_CONTROL_H
+
+#include <systemd/sd-event.h>
+
+#include "core/buf.h"
+
+#define CONTROL_TIMEOUT_S   5
+#define CONTROL_MAX_CLIENTS 16
+#define CONTROL_REQUEST_MAX 256
+
+typedef void (*control_fn)(void *ctx, const char *request, struct buf *reply);
+
+struct control;
+
+/* Listen on PATH (its directory is created when missing).  -EADDRINUSE
+ * when another live daemon answers on it; a stale socket is replaced. */
+int control_new(struct control **out, sd_event *e, const char *path, control_fn fn, void *ctx);
+void control_free(struct control *c);   /* accepts NULL; removes the socket */
+
+#endif
