@@ -191,6 +191,12 @@ compilers:
 unitfile: $(BUILD)/leakwatchd
 	@sh tests/unit_test.sh systemd/leakwatchd.service.in $(BUILD)/leakwatchd
 
+# src/'s shape: files of at most 500 lines, functions of at most 80, no
+# include cycle, core/ pure (its own headers and libc's only) and linking
+# with libc and libm alone (tests/layout_check.py prints the link line).
+layout: $(CORE_OBJS)
+	$(PYTHON) tests/layout_check.py --cc $(CC) --core-objs $(CORE_OBJS)
+
 # The journal catalog must parse, with an entry for every event.
 catalog:
 	@sh tests/catalog_test.sh systemd/leakwatch.catalog
@@ -260,4 +266,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden layout hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
