@@ -8,6 +8,7 @@
  * processes under the same watch and window. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -780,7 +781,7 @@ static bool file_is(const char *path, const void *data, size_t len)
 {
 	char *got = NULL;
 	size_t got_len = 0;
-	bool same = read_file_all(path, STATE_MAX_SIZE, &got, &got_len) == 0 && got_len == len &&
+	bool same = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR, &got, &got_len) == 0 && got_len == len &&
 		    memcmp(got, data, len) == 0;
 
 	free(got);

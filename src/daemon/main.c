@@ -3,6 +3,7 @@
  * SIGHUP to reload, and sd_notify for systemd.  Only this file logs and
  * exits; everything it calls returns 0 or -errno. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sys/resource.h>
@@ -252,7 +253,7 @@ static void load_state(struct daemon *d)
 	int r = state_path(d, path, sizeof(path));
 
 	if (r == 0)
-		r = read_file_all(path, STATE_MAX_SIZE, &data, &len);
+		r = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR, &data, &len);
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {

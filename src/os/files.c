@@ -126,53 +126,88 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return atomic_file_commit(&f, sync);
 }
 
-int read_file_all(const char *path, size_t max, char **data, size_t *len)
+/* read(2) into buf until it is full or the file ends: the bytes read, or
+ * -errno.  The one read loop of every file reader below. */
+static ssize_t read_upto(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int open_for_reading(int dirfd, const char *path, unsigned flags)
 {
 	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (flags & FILE_REGULAR) {
+		int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+int file_read(int dirfd, const char *path, size_t max, unsigned flags, char **data, size_t *len)
+{
+	size_t cap = 0, got = 0;
 	char *buf = NULL;
-	size_t got = 0, cap;
 	int fd, r = 0;
 
 	*data = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_for_reading(dirfd, path, flags);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+		return fd;
 	for (;;) {
-		ssize_t n = read(fd, buf + got, cap - got);
+		ssize_t n;
+		char *p;
 
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (got == cap) {
+			if (cap >= max + 1) {           /* a byte past max was read */
+				if (!(flags & FILE_CUT)) {
+					r = -EFBIG;
+					goto out;
+				}
+				got = max;
+				break;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if (cap > max + 1)
+				cap = max + 1;
+			p = realloc(buf, cap + 1);
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = p;
+		}
+		n = read_upto(fd, buf + got, cap - got);
 		if (n < 0) {
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
-		if (n == 0)
-			break;
 		got += (size_t)n;
-		if (got == cap) {          /* it grew since fstat */
-			r = -EFBIG;
-			goto out;
-		}
+		if (got < cap)
+			break;                          /* the end of the file */
 	}
+	buf[got] = '\0';
 	*data = buf;
 	*len = got;
 	buf = NULL;
@@ -180,6 +215,20 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+ssize_t file_read_into(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = open_for_reading(dirfd, path, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = read_upto(fd, buf, size - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
 }
 
 int mkdir_p(const char *path, mode_t mode)

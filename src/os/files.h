@@ -33,9 +33,20 @@ int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t len, off_
 int atomic_file_commit(struct atomic_file *f, bool sync);
 void atomic_file_abort(struct atomic_file *f);
 
-/* Read a whole file of at most max bytes into a malloc'd buffer.
- * -EFBIG when larger. */
-int read_file_all(const char *path, size_t max, char **data, size_t *len);
+/* The one file reader.  path is relative to dirfd (AT_FDCWD, a /proc
+ * root, a kept /proc/PID directory) unless absolute.
+ *
+ * file_read: the whole file, NUL-terminated, in a malloc'd buffer (its
+ * length in *len, the NUL not counted).  0 or -errno: -EFBIG when it holds
+ * more than max bytes, unless FILE_CUT (then its first max bytes);
+ * -EINVAL when FILE_REGULAR and it is not a regular file. */
+#define FILE_REGULAR 0x1u
+#define FILE_CUT     0x2u
+int file_read(int dirfd, const char *path, size_t max, unsigned flags, char **data, size_t *len);
+
+/* A small file (/proc/PID/stat, status, cgroup) into buf, cut at size - 1
+ * bytes and NUL-terminated: the length read, or -errno. */
+ssize_t file_read_into(int dirfd, const char *path, char *buf, size_t size);
 
 /* write(2) until all of data is written (or an error).  0 or -errno. */
 int write_all(int fd, const void *data, size_t len);

@@ -1,5 +1,7 @@
 #include "os/proc.h"
 
+#include "os/files.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -202,27 +204,7 @@ void proc_root_close(struct proc_root *r)
 
 ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size)
 {
-	ssize_t n, total = 0;
-	int fd = openat(r->fd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - (size_t)total);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			total = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	if (total >= 0)
-		buf[total] = '\0';
-	return total;
+	return file_read_into(r->fd, rel, buf, size);
 }
 
 int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, bool *thread)
@@ -528,60 +510,12 @@ next:
 	return -ENOENT;
 }
 
-/* The whole of a file under the root, NUL-terminated, in a malloc'd buffer. */
-static int read_all_at(int dirfd, const char *rel, size_t max, char **out)
-{
-	size_t cap = 16384, len = 0;
-	char *buf = malloc(cap);
-	int fd, r = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 == cap) {
-			char *p = cap < max ? realloc(buf, cap * 2) : NULL;
-
-			if (!p) {
-				r = cap < max ? -ENOMEM : -EFBIG;
-				goto fail;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return r;
-}
-
 int proc_root_mount(const struct proc_root *r, struct proc_mount *pm)
 {
 	struct statfs sfs;
 	struct stat st;
 	char *text = NULL;
+	size_t len;
 	int ret;
 
 	memset(pm, 0, sizeof(*pm));
@@ -589,7 +523,7 @@ int proc_root_mount(const struct proc_root *r, struct proc_mount *pm)
 		return -errno;
 	if (sfs.f_type != PROC_SUPER_MAGIC)
 		return -ENOTSUP;
-	ret = read_all_at(r->fd, "self/mountinfo", 64u << 20, &text);
+	ret = file_read(r->fd, "self/mountinfo", 64u << 20, 0, &text, &len);
 	if (ret == 0)
 		ret = proc_parse_mountinfo(text, major(st.st_dev), minor(st.st_dev), pm);
 	free(text);
