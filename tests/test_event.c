@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/event.h"
+#include "core/event_format.h"
+#include "io/event_sink.h"
 
 /* 2026-11-24T05:00:00.123Z */
 #define TS 1795496400123000ull
@@ -12,8 +15,7 @@
 static void test_json_leak(void)
 {
 	struct event e;
-	char buf[1024];
-	int n;
+	struct buf b = { 0 };
 
 	event_init(&e, EVENT_LEAK, TS);
 	e.watch = "api";
@@ -28,37 +30,54 @@ static void test_json_leak(void)
 	e.limit = 1073741824;
 	e.eta_seconds = 61200.2;
 	event_describe(&e);
-	n = event_format_json(&e, buf, sizeof(buf));
-	CHECK(n > 0 && (size_t)n == strlen(buf));
-	CHECK_STR(buf, "{\"ts\":\"2026-11-24T05:00:00.123Z\",\"event\":\"leak\",\"watch\":\"api\",\"pid\":4242,"
+	event_format_json(&e, &b);
+	CHECK(buf_ok(&b) && b.len == strlen(b.data));
+	CHECK_STR(b.data, "{\"ts\":\"2026-11-24T05:00:00.123Z\",\"event\":\"leak\",\"watch\":\"api\",\"pid\":4242,"
 		       "\"comm\":\"gunicorn\",\"metric\":\"rss\",\"value\":183500800,\"slope_per_hour\":52428800,"
 		       "\"limit\":1073741824,\"eta_seconds\":61200,"
 		       "\"message\":\"api: pid 4242 (gunicorn): rss leak: 175MiB, growing 50MiB/h, reaches max 1GiB in 17h\"}");
 	CHECK_STR(event_message_id(EVENT_LEAK), "bb71edb945044073b919493c881bd48e");
 	CHECK(event_priority(&e) == 4);
+	buf_reset(&b);
+	event_format_console(&e, &b);
+	CHECK_STR(b.data, "leakwatchd: leak: api: pid 4242 (gunicorn): rss leak: 175MiB, growing 50MiB/h, "
+		  "reaches max 1GiB in 17h\n");
+	buf_free(&b);
 }
 
 static void test_json_escape_and_optional(void)
 {
 	struct event e;
-	char buf[512], small[40];
+	struct buf b = { 0 };
 
 	event_init(&e, EVENT_FOUND, TS);
 	e.watch = "w";
 	e.pid = 7;
 	e.comm = "a\"b\\c\td";
 	event_describe(&e);
-	CHECK(event_format_json(&e, buf, sizeof(buf)) > 0);
-	CHECK(strstr(buf, "\"comm\":\"a\\\"b\\\\c\\u0009d\"") != NULL);
-	CHECK(strstr(buf, "metric") == NULL && strstr(buf, "eta_seconds") == NULL && strstr(buf, "slope") == NULL);
-	CHECK(event_format_json(&e, small, sizeof(small)) == -ENOSPC);
+	event_format_json(&e, &b);
+	CHECK(strstr(b.data, "\"comm\":\"a\\\"b\\\\c\\u0009d\"") != NULL);
+	CHECK(strstr(b.data, "metric") == NULL && strstr(b.data, "eta_seconds") == NULL &&
+	      strstr(b.data, "slope") == NULL);
+
+	/* bytes that are not UTF-8 come out as U+FFFD, whole characters as they are */
+	event_init(&e, EVENT_FOUND, TS);
+	e.watch = "w";
+	e.pid = 7;
+	e.comm = "py\xff\xc3\xa9\xe2\x82";
+	event_describe(&e);
+	buf_reset(&b);
+	event_format_json(&e, &b);
+	CHECK(strstr(b.data, "\"comm\":\"py\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\"") != NULL);
 
 	event_init(&e, EVENT_START, TS);
 	e.watches = 3;
 	event_describe(&e);
-	CHECK(event_format_json(&e, buf, sizeof(buf)) > 0);
-	CHECK_STR(buf, "{\"ts\":\"2026-11-24T05:00:00.123Z\",\"event\":\"start\",\"watches\":3,"
+	buf_reset(&b);
+	event_format_json(&e, &b);
+	CHECK_STR(b.data, "{\"ts\":\"2026-11-24T05:00:00.123Z\",\"event\":\"start\",\"watches\":3,"
 		       "\"message\":\"leakwatchd started with 3 watches\"}");
+	buf_free(&b);
 }
 
 static void test_messages(void)
@@ -88,11 +107,53 @@ static void test_messages(void)
 	event_describe(&e);
 	CHECK_STR(e.message, "t: pid 9 (python3): threads leak: 48, growing 7200.0/h");
 
-	/* a message set by the caller is kept */
+	/* what the sender says follows the subject; an action's follows its result */
 	event_init(&e, EVENT_RELOAD, TS);
-	strcpy(e.message, "custom");
+	event_say(&e, "custom %d", 7);
 	event_describe(&e);
-	CHECK_STR(e.message, "custom");
+	CHECK_STR(e.message, "custom 7");
+	event_init(&e, EVENT_ERROR, TS);
+	event_about(&e, &(struct subject){ "api", 12, "gunicorn" });
+	event_say(&e, "cannot sample: %s", "Input/output error");
+	event_describe(&e);
+	CHECK_STR(e.message, "api: pid 12 (gunicorn): cannot sample: Input/output error");
+	CHECK(e.pid == 12 && strcmp(e.watch, "api") == 0 && strcmp(e.comm, "gunicorn") == 0);
+	event_init(&e, EVENT_ERROR, TS);
+	event_describe(&e);
+	CHECK_STR(e.message, "leakwatchd: error");
+	event_init(&e, EVENT_ACTION, TS);
+	event_about(&e, &(struct subject){ "api", 12, "gunicorn" });
+	e.action = "signal";
+	e.result = "ok";
+	event_describe(&e);
+	CHECK_STR(e.message, "api: pid 12 (gunicorn): action signal: ok");
+	event_say(&e, "sent SIG%s", "TERM");
+	event_describe(&e);
+	CHECK_STR(e.message, "api: pid 12 (gunicorn): action signal: ok: sent SIGTERM");
+	/* a watch without a process */
+	event_init(&e, EVENT_ERROR, TS);
+	event_about(&e, &(struct subject){ "api", 0, NULL });
+	event_say(&e, "x");
+	event_describe(&e);
+	CHECK_STR(e.message, "api: x");
+	/* the longest subject fits whole; a line too long is cut, still terminated */
+	{
+		static const char name[] = "n234567890123456789012345678901234567890123456789012345678901234";
+		char who[96];
+
+		subject_format(&(struct subject){ name, 4194304, "c23456789012345" }, who, sizeof(who));
+		CHECK_STR(who, "n234567890123456789012345678901234567890123456789012345678901234: "
+			  "pid 4194304 (c23456789012345)");
+		event_init(&e, EVENT_ACTION, TS);
+		event_about(&e, &(struct subject){ name, 4194304, "c23456789012345" });
+		e.action = "restart-unit";
+		e.result = "suppressed";
+		memset(e.detail, 'x', sizeof(e.detail) - 1);
+		e.detail[sizeof(e.detail) - 1] = '\0';
+		event_describe(&e);
+		CHECK(strlen(e.message) == sizeof(e.message) - 1);
+		CHECK(strncmp(e.message, who, strlen(who)) == 0);
+	}
 
 	for (int t = 0; t < EVENT_TYPE_COUNT; t++) {
 		CHECK(strlen(event_message_id((enum event_type)t)) == 32);

@@ -83,19 +83,38 @@ static void rate(char *buf, size_t len, int metric, double per_hour)
 	}
 }
 
-void event_describe(struct event *e)
+void event_about(struct event *e, const struct subject *s)
 {
-	char who[96] = "", val[32] = "", lim[32] = "", slope[40] = "", eta[32] = "";
-	const char *metric = e->metric >= 0 ? metric_name((enum metric)e->metric) : "";
-	size_t len = sizeof(e->message);
+	e->watch = s->watch;
+	e->pid = s->pid;
+	e->comm = s->comm;
+}
 
-	if (e->message[0])
-		return;
-	if (e->pid)
-		snprintf(who, sizeof(who), "%s: pid %d (%s)", e->watch ? e->watch : "?", (int)e->pid,
-			 e->comm ? e->comm : "?");
-	else if (e->watch)
-		snprintf(who, sizeof(who), "%s", e->watch);
+void event_say(struct event *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+	va_end(ap);
+}
+
+void subject_format(const struct subject *s, char *buf, size_t len)
+{
+	if (s->pid)
+		snprintf(buf, len, "%s: pid %d (%s)", s->watch ? s->watch : "?", (int)s->pid,
+			 s->comm ? s->comm : "?");
+	else
+		snprintf(buf, len, "%s", s->watch ? s->watch : "");
+}
+
+/* The type's own text, from the fields: what an event says when its
+ * sender has nothing to add. */
+static void default_text(const struct event *e, char *out, size_t len)
+{
+	char val[32] = "", lim[32] = "", slope[40] = "", eta[32] = "";
+	const char *metric = e->metric >= 0 ? metric_name((enum metric)e->metric) : "";
+
 	if (e->has_value)
 		amount(val, sizeof(val), e->metric, e->value);
 	if (e->has_limit)
@@ -107,142 +126,56 @@ void event_describe(struct event *e)
 
 	switch (e->type) {
 	case EVENT_START:
-		snprintf(e->message, len, "leakwatchd started with %ld watch%s", e->watches,
-			 e->watches == 1 ? "" : "es");
+		snprintf(out, len, "leakwatchd started with %ld watch%s", e->watches, e->watches == 1 ? "" : "es");
 		break;
 	case EVENT_FOUND:
-		snprintf(e->message, len, "%s: watching", who);
+		snprintf(out, len, "watching");
 		break;
 	case EVENT_GONE:
-		snprintf(e->message, len, "%s: exited", who);
+		snprintf(out, len, "exited");
 		break;
 	case EVENT_LEAK:
 		if (e->has_limit && e->eta_seconds >= 0)
-			snprintf(e->message, len, "%s: %s leak: %s, growing %s, reaches max %s in %s",
-				 who, metric, val, slope, lim, eta);
+			snprintf(out, len, "%s leak: %s, growing %s, reaches max %s in %s", metric, val, slope, lim, eta);
 		else
-			snprintf(e->message, len, "%s: %s leak: %s, growing %s", who, metric, val, slope);
+			snprintf(out, len, "%s leak: %s, growing %s", metric, val, slope);
 		break;
 	case EVENT_LIMIT:
-		snprintf(e->message, len, "%s: %s over limit: %s > max %s", who, metric, val, lim);
-		break;
-	case EVENT_ACTION:
-		snprintf(e->message, len, "%s: action %s: %s", who, e->action ? e->action : "?",
-			 e->result ? e->result : "?");
+		snprintf(out, len, "%s over limit: %s > max %s", metric, val, lim);
 		break;
 	case EVENT_RELOAD:
-		snprintf(e->message, len, "configuration reload: %s", e->result ? e->result : "?");
+		snprintf(out, len, "configuration reload: %s", e->result ? e->result : "?");
 		break;
 	default:
-		snprintf(e->message, len, "%s: error", who[0] ? who : "leakwatchd");
+		snprintf(out, len, "error");
 		break;
 	}
 }
 
-void format_rfc3339(uint64_t usec, char *buf, size_t len)
+void event_describe(struct event *e)
 {
-	time_t secs = (time_t)(usec / 1000000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(usec / 1000 % 1000));
-}
-
-struct out {
-	char *buf;
-	size_t len, pos;
-	bool overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
+	struct subject s = { e->watch, e->pid, e->comm };
+	char who[96], text[sizeof(e->detail)];
+	const char *sep;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos)
-		o->overflow = true;
-	else
-		o->pos += (size_t)n;
-}
-
-static void put_string(struct out *o, const char *key, const char *s)
-{
-	put(o, ",\"%s\":\"", key);
-	for (; *s && !o->overflow; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20)
-			put(o, "\\u%04x", c);
+	subject_format(&s, who, sizeof(who));
+	if (!who[0] && e->type == EVENT_ERROR && !e->detail[0])
+		snprintf(who, sizeof(who), "leakwatchd");
+	sep = who[0] ? ": " : "";
+	/* a line too long for message is cut there (n is the length it
+	 * wanted) */
+	if (e->type == EVENT_ACTION) {
+		n = snprintf(e->message, sizeof(e->message), "%s%saction %s: %s%s%s", who, sep,
+			     e->action ? e->action : "?", e->result ? e->result : "?",
+			     e->detail[0] ? ": " : "", e->detail);
+	} else {
+		if (e->detail[0])
+			memcpy(text, e->detail, sizeof(text));
 		else
-			put(o, "%c", c);
+			default_text(e, text, sizeof(text));
+		n = snprintf(e->message, sizeof(e->message), "%s%s%s", who, sep, text);
 	}
-	put(o, "\"");
-}
-
-/* Numbers: integers where the value is whole, else 3 decimals. */
-static void put_number(struct out *o, const char *key, double v)
-{
-	if (!isfinite(v))
-		put(o, ",\"%s\":null", key);
-	else if (fabs(v) < 9e15 && v == floor(v))
-		put(o, ",\"%s\":%.0f", key, v);
-	else
-		put(o, ",\"%s\":%.3f", key, v);
-}
-
-int event_format_json(const struct event *e, char *buf, size_t len)
-{
-	struct out o = { buf, len, 0, false };
-	char ts[40];
-
-	format_rfc3339(e->ts_usec, ts, sizeof(ts));
-	put(&o, "{\"ts\":\"%s\",\"event\":\"%s\"", ts, event_name(e->type));
-	if (e->watch)
-		put_string(&o, "watch", e->watch);
-	if (e->pid)
-		put(&o, ",\"pid\":%d", (int)e->pid);
-	if (e->comm)
-		put_string(&o, "comm", e->comm);
-	if (e->metric >= 0)
-		put_string(&o, "metric", metric_name((enum metric)e->metric));
-	if (e->has_value)
-		put_number(&o, "value", round(e->value));
-	if (e->has_slope)
-		put_number(&o, "slope_per_hour", round(e->slope_per_hour));
-	if (e->has_limit)
-		put_number(&o, "limit", round(e->limit));
-	if (e->eta_seconds >= 0)
-		put_number(&o, "eta_seconds", round(e->eta_seconds));
-	if (e->action)
-		put_string(&o, "action", e->action);
-	if (e->result)
-		put_string(&o, "result", e->result);
-	if (e->unit)
-		put_string(&o, "unit", e->unit);
-	if (e->watches >= 0)
-		put(&o, ",\"watches\":%ld", e->watches);
-	if (e->incident)
-		put_string(&o, "incident", e->incident);
-	put_string(&o, "message", e->message);
-	put(&o, "}");
-	return o.overflow ? -ENOSPC : (int)o.pos;
-}
-
-int log_target_parse(const char *s, enum log_target *t)
-{
-	static const char *const names[] = { "auto", "journal", "console", "json" };
-
-	for (unsigned i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*t = (enum log_target)i;
-			return 0;
-		}
-	return -EINVAL;
+	if (n < 0)
+		e->message[0] = '\0';
 }

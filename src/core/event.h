@@ -1,6 +1,15 @@
-/* Events: what the daemon tells the operator (SPEC "Events").  Building and
- * formatting are pure (event.c); sending them to the journal is in
- * journal.c.  Actions (next issue) report through the same struct. */
+/* Events: what the daemon tells the operator (SPEC "Events").  The model
+ * and its human line are here, pure; core/event_format.c renders an event
+ * for each sink (a console line, a JSON line, journal fields), and
+ * io/event_sink.c sends it.  io/log.h says what is an event and what is a
+ * log line.
+ *
+ * Every event about a watch or a process is built from one subject (watch,
+ * pid, comm: event_about()), and its human line always starts with that
+ * subject the same way ("api: pid 4242 (gunicorn): ..."): the modules say
+ * only what is particular to the event (event_say()), so no module formats
+ * the prefix by hand, and a consumer can cut the line at the same place
+ * whatever sent it. */
 #ifndef LEAKWATCH_EVENT_H
 #define LEAKWATCH_EVENT_H
 
@@ -14,11 +23,18 @@ enum event_type {
 	EVENT_ACTION, EVENT_RELOAD, EVENT_ERROR, EVENT_TYPE_COUNT,
 };
 
+/* What an event is about.  All NULL/0: the daemon itself. */
+struct subject {
+	const char *watch;       /* NULL when not about a watch */
+	pid_t pid;               /* 0 when not about a process */
+	const char *comm;        /* the process's comm, when pid */
+};
+
 struct event {
 	enum event_type type;
 	uint64_t ts_usec;        /* wall clock, CLOCK_REALTIME */
-	const char *watch;       /* NULL when not about a watch */
-	pid_t pid;               /* 0 when not about a process */
+	const char *watch;       /* the subject (event_about()) */
+	pid_t pid;
 	const char *comm;
 	int metric;              /* enum metric, or -1 */
 	bool has_value;
@@ -34,6 +50,7 @@ struct event {
 	long watches;            /* for start: the number of watches; < 0: none */
 	const char *incident;    /* the incident directory captured for it, or NULL */
 	bool warning;            /* an error event that loses nothing: priority warning */
+	char detail[448];        /* what the event says beyond its fields (event_say()); "" none */
 	char message[512];       /* the human line, filled by event_describe() */
 };
 
@@ -44,23 +61,22 @@ int event_priority(const struct event *e);       /* syslog priority */
 /* A zeroed event of a type, with no optional field set. */
 void event_init(struct event *e, enum event_type t, uint64_t ts_usec);
 
-/* Write the human line into e->message (from the fields, unless the
- * caller already put a message there). */
+/* Set the subject: the strings must outlive the event. */
+void event_about(struct event *e, const struct subject *s);
+
+/* What the event says beyond its type and fields, printf-style.  The human
+ * line is then "SUBJECT: TEXT", where SUBJECT is "WATCH: pid PID (COMM)",
+ * "WATCH", or nothing (about the daemon); for an action event it is
+ * "SUBJECT: action ACTION: RESULT: TEXT".  Without it, each type has its
+ * own text from the fields ("watching", "rss leak: ..."). */
+void event_say(struct event *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "WATCH: pid PID (COMM)" (or "WATCH", or "") into buf: the subject as
+ * every human line shows it. */
+void subject_format(const struct subject *s, char *buf, size_t len);
+
+/* Write the human line into e->message, from the subject, the detail and
+ * the fields. */
 void event_describe(struct event *e);
-
-/* One JSON object (no newline) per SPEC's keys.  Returns the length, or
- * -ENOSPC when buf is too small. */
-int event_format_json(const struct event *e, char *buf, size_t len);
-
-/* RFC 3339 UTC time with milliseconds: "2026-11-24T05:00:00.123Z". */
-void format_rfc3339(uint64_t usec, char *buf, size_t len);
-
-enum log_target { TARGET_AUTO, TARGET_JOURNAL, TARGET_CONSOLE, TARGET_JSON };
-
-int log_target_parse(const char *s, enum log_target *t);
-enum log_target log_target_resolve(enum log_target t);   /* auto -> journal or console */
-
-/* Send one event to the target (journal.c). */
-int event_emit(enum log_target t, const struct event *e);
 
 #endif

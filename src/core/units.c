@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MS_PER_S   1000.0
 #define MAX_BYTES  9223372036854775807.0   /* 2^63 - 1: 8 EiB */
@@ -377,4 +378,14 @@ void format_duration(char *buf, unsigned len, double seconds)
 		b = t % 86400 / 3600;
 		snprintf(buf, len, b ? "%s%llud%lluh" : "%s%llud", sign, a, b);
 	}
+}
+
+void format_rfc3339(uint64_t usec, char *buf, size_t len)
+{
+	time_t secs = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(usec / 1000 % 1000));
 }

@@ -4,6 +4,7 @@
 #ifndef LEAKWATCH_UNITS_H
 #define LEAKWATCH_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* "1G", "512M", "512MiB", "4096K", "1.5G", "1048576" (bytes); binary
@@ -35,5 +36,8 @@ int parse_signal(const char *s, int *sig);
 /* Formatting helpers for human messages: "183.5MiB", "2h13m", "52.4MiB/h". */
 void format_size(char *buf, unsigned len, double bytes);
 void format_duration(char *buf, unsigned len, double seconds);
+
+/* RFC 3339 UTC time with milliseconds: "2026-11-24T05:00:00.123Z". */
+void format_rfc3339(uint64_t usec, char *buf, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/event.h"
 #include "core/fdsum.h"
+#include "core/units.h"
 #include "os/files.h"
 
 static int write_at(int dirfd, const char *name, const char *data, size_t len)

@@ -178,9 +178,8 @@ static void report_pidfile(struct monitor *m, const char *path, int err)
 	v[m->n_denied_pidfiles++] = copy;
 	monitor_event_init(m, &ev, EVENT_ERROR, NULL);
 	ev.warning = true;
-	snprintf(ev.message, sizeof(ev.message),
-		 "cannot read the pidfile %s: %s (leakwatchd runs as %s): the pidfile: criteria that name it "
-		 "match nothing until it can be read", path, strerror(-err), m->self_user);
+	event_say(&ev, "cannot read the pidfile %s: %s (leakwatchd runs as %s): the pidfile: criteria that name it "
+		  "match nothing until it can be read", path, strerror(-err), m->self_user);
 	monitor_emit(m, &ev);
 }
 
@@ -245,19 +244,15 @@ static void report_undecided(struct monitor *m, const struct pid_entry *e, size_
 	monitor_owner(m, who->pid, user, sizeof(user));
 	monitor_event_init(m, &ev, EVENT_ERROR, NULL);
 	ev.warning = true;
-	ev.watch = wc->name;
-	ev.pid = e->info.pid;
-	ev.comm = e->info.comm;
+	event_about(&ev, &(struct subject){ wc->name, e->info.pid, e->info.comm });
 	if (who == &e->info)
 		snprintf(whose, sizeof(whose), "its executable");
 	else
 		snprintf(whose, sizeof(whose), "the executable of its parent, pid %d (%s),", (int)who->pid, who->comm);
-	snprintf(ev.message, sizeof(ev.message),
-		 "%s: pid %d (%s): not watched: cannot tell whether this watch matches it, as %s cannot be read: "
-		 "%s (the %s runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
-		 "CAP_SYS_PTRACE (said once for this watch)",
-		 wc->name, (int)e->info.pid, e->info.comm, whose, strerror(-who->exe_err),
-		 who == &e->info ? "process" : "parent", user, m->self_user);
+	event_say(&ev, "not watched: cannot tell whether this watch matches it, as %s cannot be read: "
+		  "%s (the %s runs as %s, leakwatchd as %s); exe: and python: criteria need root or "
+		  "CAP_SYS_PTRACE (said once for this watch)", whose, strerror(-who->exe_err),
+		  who == &e->info ? "process" : "parent", user, m->self_user);
 	monitor_emit(m, &ev);
 }
 

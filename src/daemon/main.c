@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "io/control.h"
 #include "core/event.h"
+#include "io/event_sink.h"
 #include "os/files.h"
 #include "io/httpd.h"
 #include "io/log.h"
@@ -86,22 +87,26 @@ static void on_event(void *ctx, struct event *e)
 	struct daemon *d = ctx;
 
 	metrics_count_event(&d->counters, e);
-	if (event_emit(d->target, e) < 0 && d->target == TARGET_JOURNAL)
-		fprintf(stderr, "leakwatchd: %s: %s\n", event_name(e->type), e->message);
+	event_emit(d->target, e);   /* a refused journal entry goes to stderr */
 }
 
-/* An error event: warning says it loses nothing (priority warning). */
-static void state_event(struct daemon *d, bool warning, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void state_event(struct daemon *d, bool warning, const char *fmt, ...)
+/* An error event about s (NULL: the daemon itself); warning says it
+ * loses nothing (priority warning). */
+static void error_event(struct daemon *d, const struct subject *s, bool warning, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void error_event(struct daemon *d, const struct subject *s, bool warning, const char *fmt, ...)
 {
 	struct event ev;
 	va_list ap;
 
 	event_init(&ev, EVENT_ERROR, clock_usec(CLOCK_REALTIME));
+	if (s)
+		event_about(&ev, s);
 	ev.warning = warning;
 	va_start(ap, fmt);
-	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
 	va_end(ap);
+	event_describe(&ev);
 	on_event(d, &ev);
 }
 
@@ -139,9 +144,9 @@ static void open_control(struct daemon *d, sd_event *e)
 	if (r == 0)
 		r = control_new(&d->control, e, path, on_control, d);
 	if (r == -EADDRINUSE)
-		state_event(d, true, "another leakwatchd answers on %s: leakwatchctl will not reach this one", path);
+		error_event(d, NULL, true, "another leakwatchd answers on %s: leakwatchctl will not reach this one", path);
 	else if (r < 0)
-		state_event(d, true, "control socket %s: %s: leakwatchctl will not reach this daemon", path,
+		error_event(d, NULL, true, "control socket %s: %s: leakwatchctl will not reach this daemon", path,
 			    strerror(-r));
 }
 
@@ -173,7 +178,7 @@ static void warn_hidepid(struct daemon *d)
 		proc_parse_cap_eff(status, &caps);
 	if (!proc_mount_hides(&pm, caps, pm.has_gid && in_group(pm.gid)))
 		return;
-	state_event(d, true, "/proc is mounted with hidepid=%s: leakwatchd runs as %s and %s, so it cannot "
+	error_event(d, NULL, true, "/proc is mounted with hidepid=%s: leakwatchd runs as %s and %s, so it cannot "
 		    "watch other users' processes; run it as root, with CAP_SYS_PTRACE, or in the group of "
 		    "the mount's gid= option",
 		    proc_hidepid_name(pm.hidepid), d->mon.self_user,
@@ -234,7 +239,7 @@ static void save_state(struct daemon *d)
 		 * crash of the daemon */
 		r = state_save(path, &d->mon, *actor_policies(d->actor), d->boot_id, false);
 	if (r < 0 && !d->save_failing)
-		state_event(d, false, "cannot save the history to %s: %s; a restart will start it afresh",
+		error_event(d, NULL, false, "cannot save the history to %s: %s; a restart will start it afresh",
 			    path[0] ? path : dir, strerror(-r));
 	else if (r == 0 && d->save_failing)
 		log_info("the history is saved to %s again", path);
@@ -257,13 +262,13 @@ static void load_state(struct daemon *d)
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {
-		state_event(d, true, "cannot read the saved history %s: %s; starting without it", path, strerror(-r));
+		error_event(d, NULL, true, "cannot read the saved history %s: %s; starting without it", path, strerror(-r));
 		return;
 	}
 	r = state_decode(data, len, &st, why, sizeof(why));
 	free(data);
 	if (r < 0) {
-		state_event(d, true, "the saved history %s is unusable (%s); starting without it", path,
+		error_event(d, NULL, true, "the saved history %s is unusable (%s); starting without it", path,
 			    r == -EINVAL ? why : strerror(-r));
 		return;
 	}
@@ -325,7 +330,7 @@ static void write_textfile(struct daemon *d, uint64_t now_ms)
 	metrics_render(&d->scratch, &d->mon, &d->counters);
 	r = buf_ok(&d->scratch) ? write_file_atomic(path, d->scratch.data, d->scratch.len, 0644, false) : -ENOMEM;
 	if (r < 0 && !d->textfile_failing)
-		state_event(d, false, "cannot write the metrics textfile %s: %s", path, strerror(-r));
+		error_event(d, NULL, false, "cannot write the metrics textfile %s: %s", path, strerror(-r));
 	else if (r == 0 && d->textfile_failing)
 		log_info("the metrics textfile %s is written again", path);
 	d->textfile_failing = r < 0;
@@ -347,7 +352,7 @@ static void set_listen(struct daemon *d, sd_event *e)
 		return;
 	r = httpd_new(&d->httpd, e, want, render_metrics, d);
 	if (r < 0) {
-		state_event(d, false, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
+		error_event(d, NULL, false, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
 			    r == -EADDRNOTAVAIL ? "no such address" :
 			    r == -ELIBACC ? "libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)" :
 			    strerror(-r));
@@ -378,9 +383,11 @@ static int on_capture(void *ctx, const struct watched *w, enum event_type why, i
 	if (r == 0)
 		r = capture_incident(&c, dir, len);
 	buf_free(&history);
-	if (r < 0 && r != -ESRCH && r != -ENOENT)
-		state_event(d, false, "%s: pid %d (%s): cannot capture diagnostics under %s/incidents: %s",
-			    c.watch, (int)w->pid, w->comm, sdir, strerror(-r));
+	if (r < 0 && r != -ESRCH && r != -ENOENT) {
+		struct subject s = { c.watch, w->pid, w->comm };
+
+		error_event(d, &s, false, "cannot capture diagnostics under %s/incidents: %s", sdir, strerror(-r));
+	}
 	return r;
 }
 
@@ -439,9 +446,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	event_init(&ev, EVENT_RELOAD, clock_usec(CLOCK_REALTIME));
 	if (r < 0) {
 		ev.result = "failed";
-		snprintf(ev.message, sizeof(ev.message),
-			 "configuration reload failed, the old configuration stays in force: %s",
-			 errors[0] ? errors : d->config_path);
+		event_say(&ev, "configuration reload failed, the old configuration stays in force: %s",
+			  errors[0] ? errors : d->config_path);
 	} else {
 		monitor_set_config(&d->mon, cfg);
 		config_free(d->cfg);
@@ -453,9 +459,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
-		snprintf(ev.message, sizeof(ev.message), "configuration reloaded from %s: %zu watch%s",
-			 d->config_path, cfg->n_watches, cfg->n_watches == 1 ? "" : "es");
+		event_say(&ev, "configuration reloaded from %s: %zu watch%s", d->config_path, cfg->n_watches,
+			  cfg->n_watches == 1 ? "" : "es");
 	}
+	event_describe(&ev);
 	on_event(d, &ev);
 	d->ready = false;          /* the reload is over: READY=1 again */
 	notify_status(d);
@@ -503,9 +510,9 @@ static int run(struct daemon *d)
 
 	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
 	ev.watches = (long)d->cfg->n_watches;
-	snprintf(ev.message, sizeof(ev.message), "leakwatchd started with %zu watch%s from %s%s",
-		 d->cfg->n_watches, d->cfg->n_watches == 1 ? "" : "es", d->config_path,
-		 d->dry_run ? " (dry run: no actions)" : "");
+	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s", d->cfg->n_watches,
+		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, d->dry_run ? " (dry run: no actions)" : "");
+	event_describe(&ev);
 	on_event(d, &ev);
 	warn_hidepid(d);
 	open_control(d, e);

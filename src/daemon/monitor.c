@@ -22,9 +22,9 @@ void monitor_event_init(struct monitor *m, struct event *e, enum event_type t, c
 	 * while, and a process found late in it must not seem found early */
 	event_init(e, t, m->wall_usec + (clock_usec(CLOCK_MONOTONIC) - m->tick_mono_usec));
 	if (w) {
-		e->watch = m->cfg->watches[w->watch].name;
-		e->pid = w->pid;
-		e->comm = w->comm;
+		struct subject s = { m->cfg->watches[w->watch].name, w->pid, w->comm };
+
+		event_about(e, &s);
 	}
 }
 
@@ -118,9 +118,7 @@ void monitor_watch(struct monitor *m, struct pid_entry *e, size_t idx)
 		if (kept > wc->window_ms)
 			kept = wc->window_ms;
 		format_duration(span, sizeof(span), (double)kept / 1000.0);
-		snprintf(ev.message, sizeof(ev.message),
-			 "%s: pid %d (%s): watching, with %s of history kept from before leakwatchd restarted",
-			 wc->name, (int)w->pid, w->comm, span);
+		event_say(&ev, "watching, with %s of history kept from before leakwatchd restarted", span);
 	}
 	monitor_emit(m, &ev);
 }
@@ -164,8 +162,7 @@ static void forget(struct monitor *m, struct watched *w, int err)
 		struct event ev;
 
 		monitor_event_init(m, &ev, EVENT_ERROR, w);
-		snprintf(ev.message, sizeof(ev.message), "%s: pid %d (%s): cannot sample: %s; not watched any more",
-			 m->cfg->watches[w->watch].name, (int)w->pid, w->comm, strerror(-err));
+		event_say(&ev, "cannot sample: %s; not watched any more", strerror(-err));
 		monitor_emit(m, &ev);
 		discover_never(m, pid);
 		monitor_unwatch(m, w, false);
@@ -278,7 +275,6 @@ static void restart_history(struct monitor *m, struct watched *w, unsigned unrea
 /* A metric of w that the daemon may not read: said once for the process. */
 static void warn_unreadable(struct monitor *m, struct watched *w, int fds_err)
 {
-	const struct watch *wc = &m->cfg->watches[w->watch];
 	struct event ev;
 	char user[64];
 
@@ -289,12 +285,10 @@ static void warn_unreadable(struct monitor *m, struct watched *w, int fds_err)
 	ev.metric = METRIC_FDS;
 	/* before 6.2 the count comes from listing the directory, which
 	 * CAP_DAC_READ_SEARCH opens; since, from a stat that needs nothing */
-	snprintf(ev.message, sizeof(ev.message),
-		 "%s: pid %d (%s): cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
-		 "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
-		 "to count them",
-		 wc->name, (int)w->pid, w->comm, strerror(-fds_err), user, m->self_user,
-		 m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
+	event_say(&ev, "cannot count its open fds: %s (the process runs as %s, leakwatchd as %s); "
+		  "watching its rss and threads only: run leakwatchd as root or with CAP_DAC_READ_SEARCH%s "
+		  "to count them", strerror(-fds_err), user, m->self_user,
+		  m->root.fd_size ? "" : ", or on Linux 6.2 or later,");
 	monitor_emit(m, &ev);
 }
 

@@ -44,7 +44,7 @@ struct actor {
 };
 
 /* What an action event needs after the request is gone (timers, children). */
-struct subject {
+struct act_subject {
 	struct actor *a;
 	char *watch, *comm, *unit, *incident;
 	const char *action;
@@ -53,7 +53,7 @@ struct subject {
 	unsigned long long start_ticks;
 };
 
-static int subject_init(struct subject *s, struct actor *a, const struct act_request *r, const char *action)
+static int subject_init(struct act_subject *s, struct actor *a, const struct act_request *r, const char *action)
 {
 	memset(s, 0, sizeof(*s));
 	s->a = a;
@@ -67,7 +67,7 @@ static int subject_init(struct subject *s, struct actor *a, const struct act_req
 	return s->watch && s->comm && (s->incident || !r->incident) ? 0 : -ENOMEM;
 }
 
-static void subject_clear(struct subject *s)
+static void subject_clear(struct act_subject *s)
 {
 	free(s->watch);
 	free(s->comm);
@@ -76,28 +76,24 @@ static void subject_clear(struct subject *s)
 	s->watch = s->comm = s->unit = s->incident = NULL;
 }
 
-static void report(const struct subject *s, const char *result, const char *fmt, ...)
+static void report(const struct act_subject *s, const char *result, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void report(const struct subject *s, const char *result, const char *fmt, ...)
+static void report(const struct act_subject *s, const char *result, const char *fmt, ...)
 {
 	struct event ev;
-	char detail[300];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	event_init(&ev, EVENT_ACTION, clock_usec(CLOCK_REALTIME));
-	ev.watch = s->watch;
-	ev.pid = s->pid;
-	ev.comm = s->comm;
+	va_start(ap, fmt);
+	vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
+	va_end(ap);
+	event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm });
 	ev.metric = s->metric;
 	ev.action = s->action;
 	ev.result = result;
 	ev.unit = s->unit;
 	ev.incident = s->incident;
-	snprintf(ev.message, sizeof(ev.message), "%s: pid %d (%s): action %s: %s%s%s", s->watch,
-		 (int)s->pid, s->comm, s->action, result, detail[0] ? ": " : "", detail);
+	event_describe(&ev);
 	s->a->emit(s->a->ctx, &ev);
 }
 
@@ -160,7 +156,7 @@ static int hold_process(const struct act_request *r)
 /* ---- signal --------------------------------------------------------------- */
 
 struct kill_timer {
-	struct subject s;
+	struct act_subject s;
 	int pidfd;                /* -1: no pidfd, re-check identity instead */
 	int sig;
 	uint64_t after_ms;
@@ -209,7 +205,7 @@ static int on_kill_after(sd_event_source *src, uint64_t usec, void *userdata)
 static void do_signal(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
-	struct subject s;
+	struct act_subject s;
 	int pidfd = -1, e;
 
 	if (subject_init(&s, a, r, "signal") < 0)
@@ -268,7 +264,7 @@ out:
 
 struct exec_job {
 	struct exec_job *next;
-	struct subject s;
+	struct act_subject s;
 	pid_t child;
 	int out_fd;
 	bool timed_out;
@@ -451,7 +447,7 @@ fail:
 
 static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct subject *s = userdata;
+	struct act_subject *s = userdata;
 	const sd_bus_error *e = sd_bus_message_get_error(m);
 
 	(void)error;
@@ -495,7 +491,7 @@ static char *restart_target(struct actor *a, const struct act_request *r, const 
 
 static void do_restart(struct actor *a, const struct act_request *r, char *unit)
 {
-	struct subject *s = calloc(1, sizeof(*s));
+	struct act_subject *s = calloc(1, sizeof(*s));
 	int e;
 
 	if (!s || subject_init(s, a, r, "restart-unit") < 0) {
@@ -541,7 +537,7 @@ int actor_run(struct actor *a, const struct act_request *r)
 	enum action act = r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
 	uint64_t now_ms = clock_usec(CLOCK_MONOTONIC) / 1000;
 	struct action_policy *p;
-	struct subject s;
+	struct act_subject s;
 	enum action_gate g;
 	char why[64];
 	int ret = 0;

@@ -1,6 +1,33 @@
-/* Diagnostics for the operator: human lines on stderr (or the journal when
- * the daemon runs under it).  Events (leak, limit, ...) go through event.h;
- * this is for everything else: start-up errors, warnings, debug lines. */
+/* How leakwatchd tells things: the one rule for what is an event, what is
+ * a log line and what goes to stderr.
+ *
+ *  EVENT (core/event.h, rendered by core/event_format.c, sent by
+ *  io/event_sink.c): anything an operator may alert on, count or act on,
+ *  one of SPEC's eight types: start, found, gone, leak, limit, action,
+ *  reload, error.  It has fields (watch, pid, metric, value, ...) and a
+ *  MESSAGE_ID in the catalog, is counted in leakwatch_events_total, and
+ *  goes to the log target (journal, console or JSON lines).  Whatever
+ *  loses data or needs the operator is an error event; one that loses
+ *  nothing yet (a metric that cannot be read, a socket not opened) is an
+ *  error event with warning set.  Built from one subject (event_about),
+ *  its human line never formatted by hand.
+ *
+ *  LOG LINE (log_*() below): a note with no event type, that nobody
+ *  alerts on: a recovery ("the history is saved again"), where metrics are
+ *  served, the count of samples at stop, an exec command's output.  To the
+ *  journal when the log target is the journal, else to stderr as
+ *  "leakwatchd: LEVEL: TEXT".
+ *
+ *  STDERR directly: only what comes before the daemon runs, or instead of
+ *  it: usage errors, the configuration's diagnostics
+ *  ("FILE:LINE:COLUMN: error: MESSAGE", os/config_file.c), and an event
+ *  the journal refused (its console line, so that nothing is lost).
+ *  leakwatchctl writes answers to stdout and its errors to stderr.
+ *
+ * Only the top of each program (daemon/main.c and its daemon/ helpers,
+ * ctl/leakwatchctl.c) logs or prints: every module below returns 0 or
+ * -errno, and reports events (or lines to log) through the callback its
+ * owner gave it. */
 #ifndef LEAKWATCH_LOG_H
 #define LEAKWATCH_LOG_H
 

@@ -1,0 +1,28 @@
+/* An event rendered for each sink (see event_format.c). */
+#ifndef LEAKWATCH_EVENT_FORMAT_H
+#define LEAKWATCH_EVENT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "core/buf.h"
+#include "core/event.h"
+
+/* "leakwatchd: TYPE: MESSAGE\n": the console, and the stderr fallback. */
+void event_format_console(const struct event *e, struct buf *out);
+
+/* One JSON object, no newline, with SPEC's keys. */
+void event_format_json(const struct event *e, struct buf *out);
+
+/* The journal's fields (MESSAGE=, PRIORITY=, MESSAGE_ID=, LEAKWATCH_*),
+ * ready for sd_journal_sendv; each field is cut at 639 bytes. */
+#define JOURNAL_MAX_FIELDS 20
+struct journal_fields {
+	struct iovec iov[JOURNAL_MAX_FIELDS];
+	char text[JOURNAL_MAX_FIELDS][640];
+	int n;
+};
+void event_format_journal(const struct event *e, struct journal_fields *f);
+
+#endif
