@@ -1,7 +1,8 @@
-/* /proc parsing: stat lines (odd comms), cgroup units, cmdline joining,
- * status uid, Python detection, the hidepid= of a procfs mount and the
- * effective capabilities; and, as root, a sample of a root process taken
- * as nobody: its fd directory refused, the rest of the sample good. */
+/* /proc parsing (core/proc_parse.h): stat lines (odd comms), cgroup units,
+ * cmdline joining, status uid, Python detection, the hidepid= of a procfs
+ * mount and the effective capabilities; and the readers (os/proc.h): as
+ * root, a sample of a root process taken as nobody: its fd directory
+ * refused, the rest of the sample good. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/proc_parse.h"
 #include "os/proc.h"
 
 static void test_stat(void)

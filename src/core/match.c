@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os/proc.h"
+#include "core/proc_parse.h"
 
 static unsigned needs_of(const struct match *m)
 {

@@ -1,3 +1,19 @@
+/* Incident captures (capture.h lists the files).
+ *
+ * The evidence must be the process that was reported, complete or absent.
+ * Paths like /proc/PID/status would read whatever process has the pid by
+ * then; every read here goes through the kept /proc/PID dirfd, which
+ * yields ENOENT or ESRCH once that process is gone.  Written straight into
+ * the final directory, a capture cut short (the process exits, the disk
+ * fills, the daemon is killed) would look like a complete one; it is built
+ * as .tmp-NAME and renamed, and capture_prune removes stale .tmp- trees.
+ *
+ * Costs: each /proc file is read whole (os/files.h's file_read, cut at
+ * CAPTURE_FILE_MAX) before it is written; the fd summary holds one target
+ * string per fd, up to CAPTURE_MAX_FDS; the thread list one entry per
+ * thread.  A capture runs once per report of a watch with capture: true,
+ * and the incidents are pruned to CAPTURE_MAX_COUNT and CAPTURE_MAX_BYTES
+ * after each. */
 #include "daemon/capture.h"
 
 #include <dirent.h>
@@ -29,40 +45,35 @@ static int write_at(int dirfd, const char *name, const char *data, size_t len)
 	return r;
 }
 
-/* Read a /proc file of the process (through its dirfd) into b, cut at the cap. */
-static int read_proc(int procfd, const char *name, struct buf *b)
+/* Copy a /proc file of the process (through its dirfd) into outfd, cut at
+ * CAPTURE_FILE_MAX.  0 or -errno (-ENOENT, -ESRCH: the process is gone). */
+static int copy_proc(int procfd, int outfd, const char *name)
 {
-	char chunk[8192];
-	int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC);
-	int r = 0;
-
-	buf_reset(b);
-	if (fd < 0)
-		return -errno;
-	while (b->len < CAPTURE_FILE_MAX) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		buf_add(b, chunk, (size_t)n);
-	}
-	close(fd);
-	return r;
-}
-
-static int copy_proc(int procfd, int outfd, const char *name, struct buf *b)
-{
-	int r = read_proc(procfd, name, b);
+	char *data;
+	size_t len;
+	int r = file_read(procfd, name, CAPTURE_FILE_MAX, FILE_CUT, &data, &len);
 
 	if (r < 0)
 		return r;
-	return write_at(outfd, name, b->data ? b->data : "", b->len);
+	r = write_at(outfd, name, data, len);
+	free(data);
+	return r;
+}
+
+/* argv, space-separated, ending in a newline (when it ended in a NUL).
+ * Left out when it cannot be read. */
+static void copy_cmdline(int procfd, int outfd)
+{
+	char *data;
+	size_t len;
+
+	if (file_read(procfd, "cmdline", CAPTURE_FILE_MAX, FILE_CUT, &data, &len) < 0)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (data[i] == '\0')
+			data[i] = i + 1 == len ? '\n' : ' ';
+	write_at(outfd, "cmdline", data, len);
+	free(data);
 }
 
 static int capture_fds(int procfd, int outfd, struct buf *b)
@@ -131,8 +142,6 @@ static int capture_threads(int procfd, int outfd, struct buf *b)
 		return -errno;
 	while ((de = readdir(d)) && n < 100000) {
 		char rel[300];
-		int cfd;
-		ssize_t len;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
@@ -149,13 +158,8 @@ static int capture_threads(int procfd, int outfd, struct buf *b)
 		}
 		t[n].tid = strtol(de->d_name, NULL, 10);
 		snprintf(rel, sizeof(rel), "%s/comm", de->d_name);
-		cfd = openat(dirfd(d), rel, O_RDONLY | O_CLOEXEC);
-		len = cfd >= 0 ? read(cfd, t[n].name, sizeof(t[n].name) - 1) : -1;
-		if (cfd >= 0)
-			close(cfd);
-		if (len < 0)
+		if (file_read_into(dirfd(d), rel, t[n].name, sizeof(t[n].name)) < 0)
 			continue;     /* the thread ended meanwhile */
-		t[n].name[len] = '\0';
 		t[n].name[strcspn(t[n].name, "\n")] = '\0';
 		n++;
 	}
@@ -198,27 +202,85 @@ static int remove_tree_at(int parent, const char *name)
 	return unlinkat(parent, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
-int capture_incident(const struct capture *c, char *dir, size_t len)
+/* STATE_DIR/incidents, created when missing and opened (*idir); its path
+ * in incidents.  0 or -errno. */
+static int open_incidents(const char *state_dir, char *incidents, size_t size, int *idir)
 {
-	char incidents[PATH_MAX], name[200], tmp[220], stamp[32], ts[40];
-	struct buf b = { 0 };
-	struct tm tm;
-	time_t secs = (time_t)(c->wall_usec / 1000000);
-	int idir = -1, out = -1, r;
+	int r;
 
-	if (snprintf(incidents, sizeof(incidents), "%s/incidents", c->state_dir) >= (int)sizeof(incidents))
+	if (snprintf(incidents, size, "%s/incidents", state_dir) >= (int)size)
 		return -ENAMETOOLONG;
 	r = mkdir_p(incidents, 0700);
 	if (r < 0)
 		return r;
-	idir = open(incidents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (idir < 0)
-		return -errno;
+	*idir = open(incidents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *idir < 0 ? -errno : 0;
+}
+
+/* TIME-WATCH-PID, or TIME-WATCH-PID-K for the K-th in the same second. */
+static void incident_name(int idir, const struct capture *c, char *name, size_t size)
+{
+	char stamp[32];
+	struct tm tm;
+	time_t secs = (time_t)(c->wall_usec / 1000000);
+
 	gmtime_r(&secs, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(name, sizeof(name), "%s-%.100s-%d", stamp, c->watch, (int)c->pid);
+	snprintf(name, size, "%s-%.100s-%d", stamp, c->watch, (int)c->pid);
 	for (int k = 2; faccessat(idir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && k < 100; k++)
-		snprintf(name, sizeof(name), "%s-%.100s-%d-%d", stamp, c->watch, (int)c->pid, k);
+		snprintf(name, size, "%s-%.100s-%d-%d", stamp, c->watch, (int)c->pid, k);
+}
+
+/* The process's files into out.  0, or -errno: status could not be read
+ * (-ENOENT, -ESRCH: the process is gone) or a file not written. */
+static int capture_files(const struct capture *c, int out, struct buf *b)
+{
+	/* The process first: if it is gone, there is no incident to keep. */
+	int r = copy_proc(c->proc_dirfd, out, "status");
+
+	if (r < 0)
+		return r;
+	copy_proc(c->proc_dirfd, out, "smaps_rollup");   /* missing on old kernels */
+	copy_cmdline(c->proc_dirfd, out);
+	/* what cannot be read (EACCES without CAP_SYS_PTRACE) is left out */
+	r = capture_fds(c->proc_dirfd, out, b);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		return r;
+	r = capture_threads(c->proc_dirfd, out, b);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		return r;
+	if (c->history_json)
+		write_at(out, "history.json", c->history_json, strlen(c->history_json));
+	return 0;
+}
+
+/* incident.json: what was reported.  0 or -errno. */
+static int write_incident_json(const struct capture *c, int out, struct buf *b)
+{
+	char ts[40];
+
+	buf_reset(b);
+	format_rfc3339(c->wall_usec, ts, sizeof(ts));
+	buf_printf(b, "{\"ts\": \"%s\", \"watch\": ", ts);
+	buf_json_string(b, c->watch);
+	buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)c->pid);
+	buf_json_string(b, c->comm ? c->comm : "");
+	buf_printf(b, ", \"event\": \"%s\", \"metric\": \"%s\", \"value\": ", c->event, c->metric);
+	buf_json_number(b, c->value);
+	buf_puts(b, "}\n");
+	return buf_ok(b) ? write_at(out, "incident.json", b->data, b->len) : -ENOMEM;
+}
+
+int capture_incident(const struct capture *c, char *dir, size_t len)
+{
+	char incidents[PATH_MAX], name[200], tmp[220];
+	struct buf b = { 0 };
+	int idir = -1, out = -1, r;
+
+	r = open_incidents(c->state_dir, incidents, sizeof(incidents), &idir);
+	if (r < 0)
+		return r;
+	incident_name(idir, c, name, sizeof(name));
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
 	if (mkdirat(idir, tmp, 0700) < 0) {
 		r = -errno;
@@ -229,36 +291,9 @@ int capture_incident(const struct capture *c, char *dir, size_t len)
 		r = -errno;
 		goto fail;
 	}
-	/* The process first: if it is gone, there is no incident to keep. */
-	r = copy_proc(c->proc_dirfd, out, "status", &b);
-	if (r < 0)
-		goto fail;
-	copy_proc(c->proc_dirfd, out, "smaps_rollup", &b);   /* missing on old kernels */
-	if (read_proc(c->proc_dirfd, "cmdline", &b) == 0) {
-		for (size_t i = 0; i < b.len; i++)
-			if (b.data[i] == '\0')
-				b.data[i] = i + 1 == b.len ? '\n' : ' ';
-		write_at(out, "cmdline", b.data ? b.data : "", b.len);
-	}
-	/* what cannot be read (EACCES without CAP_SYS_PTRACE) is left out */
-	r = capture_fds(c->proc_dirfd, out, &b);
-	if (r < 0 && r != -ENOENT && r != -EACCES)
-		goto fail;
-	r = capture_threads(c->proc_dirfd, out, &b);
-	if (r < 0 && r != -ENOENT && r != -EACCES)
-		goto fail;
-	if (c->history_json)
-		write_at(out, "history.json", c->history_json, strlen(c->history_json));
-	buf_reset(&b);
-	format_rfc3339(c->wall_usec, ts, sizeof(ts));
-	buf_printf(&b, "{\"ts\": \"%s\", \"watch\": ", ts);
-	buf_json_string(&b, c->watch);
-	buf_printf(&b, ", \"pid\": %d, \"comm\": ", (int)c->pid);
-	buf_json_string(&b, c->comm ? c->comm : "");
-	buf_printf(&b, ", \"event\": \"%s\", \"metric\": \"%s\", \"value\": ", c->event, c->metric);
-	buf_json_number(&b, c->value);
-	buf_puts(&b, "}\n");
-	r = buf_ok(&b) ? write_at(out, "incident.json", b.data, b.len) : -ENOMEM;
+	r = capture_files(c, out, &b);
+	if (r == 0)
+		r = write_incident_json(c, out, &b);
 	if (r < 0)
 		goto fail;
 	if (renameat(idir, tmp, idir, name) < 0) {

@@ -1,7 +1,7 @@
 /* /proc/PID/stat and statm text: proc_parse_stat, proc_stat_is_thread,
  * proc_parse_statm, on exactly the bytes given (not NUL-terminated). */
 #include "fuzz_proc.h"
-#include "os/proc.h"
+#include "core/proc_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
-#include "os/proc.h"
+#include "core/proc_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
