@@ -78,6 +78,11 @@ tests: $(TESTS) $(BUILD)/tests/pre62_fd.so
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do $$t; done
 
+# One unit test program: `make test-units`; only its cases matching the
+# glob CASE (tests/check.h): `make test-units CASE='test_rate'`.
+test-%: $(BUILD)/tests/test_%
+	$<
+
 golden: $(BUILD)/leakwatchd
 	@sh tests/golden.sh $(BUILD)/leakwatchd
 

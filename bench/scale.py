@@ -67,7 +67,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -75,6 +74,10 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
+import lwtest  # noqa: E402
+from lwtest import cpu_ns, free_port, proc_status_kib  # noqa: E402
 BENCH_BUILD = os.environ.get("BENCH_BUILD", "build/bench")
 CC = os.environ.get("CC", "cc")
 CFLAGS = ("-O2 -g -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes "
@@ -271,35 +274,12 @@ def wait_ready(pids, nfds_of, marker, errpath, timeout=60):
 
 # ---- /proc readings ----------------------------------------------------------
 
-def cpu_ns(pid):
-    """Scheduler CPU time of all of pid's threads (ns)."""
-    total = 0
-    for t in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass
-    return total
-
-
 def cpu_ticks(pid, split=False):
     """utime + stime of /proc/PID/stat, in clock ticks (or the pair)."""
     with open("/proc/%d/stat" % pid) as f:
         rest = f.read().rsplit(")", 1)[1].split()
     u, s = int(rest[11]), int(rest[12])
     return (u, s) if split else u + s
-
-
-def status_kib(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            v = v.split()
-            if v and len(v) == 2 and v[1] == "kB":
-                out[k] = int(v[0])
-    return out
 
 
 def nofile_limits(pid):
@@ -322,76 +302,70 @@ def loadavg():
 
 # ---- the daemon ----------------------------------------------------------------
 
-class Daemon:
-    def __init__(self, exe, rundir, config_text, nofile=None, wrapper=()):
-        shutil.rmtree(rundir, ignore_errors=True)
-        os.makedirs(os.path.join(rundir, "state"))
-        os.makedirs(os.path.join(rundir, "run"))
-        self.rundir = rundir
-        self.config = os.path.join(rundir, "leakwatch.yaml")
-        self.out = os.path.join(rundir, "daemon.json")
-        self.err = os.path.join(rundir, "daemon.err")
-        with open(self.config, "w") as f:
-            f.write(config_text)
-        env = dict(os.environ, RUNTIME_DIRECTORY=os.path.join(rundir, "run"),
-                   STATE_DIRECTORY=os.path.join(rundir, "state"))
-        env.pop("NOTIFY_SOCKET", None)
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.t0 = time.monotonic()
-            self.p = subprocess.Popen(list(wrapper) + [exe, "-c", self.config, "--log-target=json"],
-                                      stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                      preexec_fn=child_setup(nofile), close_fds=True)
-        CHILDREN.append(self.p)
-        self.pid = self.p.pid
+def start_daemon(exe, rundir, config_text, nofile=None, wrapper=()):
+    """leakwatchd (lwtest.Daemon) on a fresh rundir with config_text as its
+    leakwatch.yaml, its events in daemon.json, its stderr in daemon.err;
+    not under systemd (no NOTIFY_SOCKET), dying with this script."""
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(os.path.join(rundir, "state"))
+    config = os.path.join(rundir, "leakwatch.yaml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    d = lwtest.Daemon("daemon", exe, config, rundir, env=env, wrapper=wrapper, preexec_fn=child_setup(nofile),
+                      session=False, out="daemon.json", err="daemon.err").start()
+    CHILDREN.append(d.proc)
+    return d
 
-    def alive_or_fail(self):
-        if self.p.poll() is not None:
-            err = open(self.err, errors="replace").read()[-2000:]
-            CHILDREN.remove(self.p)
-            raise BenchError("leakwatchd exited early (status %s); stderr:\n%s" % (self.p.returncode, err))
 
-    def elapsed(self):
-        return time.monotonic() - self.t0
+def alive_or_fail(d):
+    if d.proc.poll() is not None:
+        err = open(d.err, errors="replace").read()[-2000:]
+        CHILDREN.remove(d.proc)
+        raise BenchError("leakwatchd exited early (status %s); stderr:\n%s" % (d.proc.returncode, err))
 
-    def stop(self, timeout=10):
-        rc = stop_child(self.p, timeout)
-        if rc != 0:
-            say("ODD: leakwatchd exited with status %s after SIGTERM (expected 0)" % rc)
-        return rc
 
-    def events(self):
-        """(counts by event, set of pids with a found event, non-JSON lines)."""
-        import json
-        counts, found, bad = {}, set(), 0
-        with open(self.out, errors="replace") as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    bad += 1
-                    continue
-                kind = ev.get("event", "?")
-                counts[kind] = counts.get(kind, 0) + 1
-                if kind == "found":
-                    found.add(ev.get("pid"))
-        return counts, found, bad
+def stop_daemon(d, timeout=10):
+    rc = stop_child(d.proc, timeout)
+    if rc != 0:
+        say("ODD: leakwatchd exited with status %s after SIGTERM (expected 0)" % rc)
+    return rc
 
-    def stderr_lines(self):
-        try:
-            return open(self.err, errors="replace").read().splitlines()
-        except OSError:
-            return []
+
+def event_counts(d):
+    """(counts by event, set of pids with a found event, non-JSON lines)."""
+    import json
+    counts, found, bad = {}, set(), 0
+    with open(d.out, errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            kind = ev.get("event", "?")
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == "found":
+                found.add(ev.get("pid"))
+    return counts, found, bad
+
+
+def stderr_lines(d):
+    try:
+        return open(d.err, errors="replace").read().splitlines()
+    except OSError:
+        return []
 
 
 def check_found(d, pids, label):
-    counts, found, bad = d.events()
+    counts, found, bad = event_counts(d)
     missing = set(pids) - found
     other = found - set(pids)
     say("  %s: daemon events: %s" % (label, ", ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none"))
-    for line in d.stderr_lines()[:5]:
+    for line in stderr_lines(d)[:5]:
         say("  %s: daemon stderr | %s" % (label, line))
     if bad:
         say("ODD: %d stdout line(s) are not JSON" % bad)
@@ -459,7 +433,7 @@ def wait_found(d, n, timeout=120):
     Returns the time seen (s since exec)."""
     deadline = time.monotonic() + timeout
     while True:
-        d.alive_or_fail()
+        alive_or_fail(d)
         try:
             with open(d.out, "rb") as f:
                 if f.read().count(b'"event":"found"') >= n:
@@ -473,16 +447,8 @@ def wait_found(d, n, timeout=120):
 
 def sleep_until(d, t):
     while d.elapsed() < t:
-        d.alive_or_fail()
+        alive_or_fail(d)
         time.sleep(min(0.05, max(0.001, t - d.elapsed())))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def scrape(port):
@@ -513,7 +479,7 @@ def mode_run(args, paths, variant, mode, run, targets):
     seconds = args.seconds if mode == "burst" else args.long_seconds
     rundir = os.path.join(paths.work, "disc-%s-%s-%d" % (variant, mode, run))
     port = free_port()
-    d = Daemon(args.daemon, rundir, discovery_config(rundir, variant, paths, port))
+    d = start_daemon(args.daemon, rundir, discovery_config(rundir, variant, paths, port))
     burster = None
     count = 0
     try:
@@ -542,7 +508,7 @@ def mode_run(args, paths, variant, mode, run, targets):
     finally:
         if burster:
             stop_child(burster)
-        d.stop()
+        stop_daemon(d)
     check_found(d, targets, "%s/%s run %d" % (variant, mode, run))
     per_tick = [(b - a) / 1e3 for a, b in zip(series, series[1:])]
     ticks = m1["leakwatch_ticks_total"] - m0["leakwatch_ticks_total"]
@@ -713,16 +679,16 @@ def memory_run(args, paths, n):
         # (soft 1024), with a hard limit that allows them all: leakwatchd
         # raises its soft limit to the hard one itself.
         need = 3 * n + 4096
-        d = Daemon(args.daemon, rundir, memory_config(rundir), nofile=(1024, need))
+        d = start_daemon(args.daemon, rundir, memory_config(rundir), nofile=(1024, need))
         series = []
         try:
             step = 0
             while True:
                 while d.elapsed() < step:
-                    d.alive_or_fail()
+                    alive_or_fail(d)
                     time.sleep(0.05)
-                d.alive_or_fail()
-                st = status_kib(d.pid)
+                alive_or_fail(d)
+                st = proc_status_kib(d.pid)
                 series.append((d.elapsed(), st["VmRSS"], st["RssAnon"], st["VmHWM"]))
                 say("  %6.1f s  VmRSS %6d KiB  RssAnon %6d KiB  VmHWM %6d KiB" % series[-1])
                 if step == 10:
@@ -732,7 +698,7 @@ def memory_run(args, paths, n):
                 step = min(step + 10, args.seconds)
             fds_open = os.stat("/proc/%d/fd" % d.pid).st_size
         finally:
-            d.stop()
+            stop_daemon(d)
         check_found(d, pids, "N=%d" % n)
     finally:
         kill_holders(pids)
@@ -847,8 +813,8 @@ def profile(args, paths):
         os.unlink(out)
     say("callgrind: /proc lists %d pids; variant %s, no metrics; instrumentation on from %d s after the "
         "first scan, for %d s" % (proc_count(), variant, args.warmup, args.seconds))
-    d = Daemon(args.daemon, rundir, discovery_config(rundir, variant, paths),
-               wrapper=("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out))
+    d = start_daemon(args.daemon, rundir, discovery_config(rundir, variant, paths),
+                     wrapper=("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out))
     try:
         t1 = wait_found(d, len(targets), 300)
         sleep_until(d, t1 + args.warmup + 0.4)
@@ -856,7 +822,7 @@ def profile(args, paths):
         sleep_until(d, t1 + args.warmup + args.seconds + 0.4)
         subprocess.run(["callgrind_control", "-i", "off", str(d.pid)], check=True, stdout=subprocess.DEVNULL)
     finally:
-        d.stop(120)
+        stop_daemon(d, 120)
     check_found(d, targets, "callgrind")
     kill_holders(decoys + targets)
     ticks = callgrind_calls(out, "monitor_tick")

@@ -45,8 +45,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, Daemon, Prog, finish, interrupt_on_term, parse_ts, read_jsonl,
-                    start_failed, stop_groups)
+from lwtest import (PROGRAMS, PYTHON, Check, Daemon, Prog, cmdlines, finish, interrupt_on_term, of, parse_ts,
+                    read_jsonl, start_failed, stop_groups, yq)
 
 INTERVAL_MS = 250
 WARMUP_S = 1
@@ -100,26 +100,6 @@ BURST_EXPECT = [("ok", None), ("suppressed", "cooldown"), ("ok", None), ("suppre
                 ("suppressed", "max_actions"), ("suppressed", "max_actions")]
 
 
-def yq(s):
-    return json.dumps(str(s))     # a JSON string is a valid YAML scalar
-
-
-def cmdlines():
-    """{pid: cmdline joined by spaces} of every process now."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        if raw:
-            out[int(d)] = raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-    return out
-
-
 def alive(pid):
     """True if pid exists and is not a zombie."""
     try:
@@ -143,11 +123,6 @@ def sweep(token):
         except (ProcessLookupError, PermissionError):
             pass
     return left
-
-
-def of(events, kind, watch=None, pid=None):
-    return [e for e in events if e.get("event") == kind and (watch is None or e.get("watch") == watch)
-            and (pid is None or e.get("pid") == pid)]
 
 
 def t_of(e):

@@ -1,7 +1,11 @@
 """Shared plumbing for leakwatch's Python test runners (scenario_test.py,
-action_test.py, race_test.py, gunicorn_test.py, churn_test.py, soak.py); not a test itself.  The runners run as
-`python3 tests/X.py`, so this directory is on sys.path and `import lwtest`
-finds it."""
+action_test.py, race_test.py, perm_test.py, operator_test.py,
+gunicorn_test.py, churn_test.py, soak.py, notify_test.py) and for
+bench/scale.py; not a test itself.  The runners run as `python3 tests/X.py`,
+so this directory is on sys.path and `import lwtest` finds it; bench/scale.py
+puts it there.  One Daemon class starts leakwatchd for all of them, so that
+how a test daemon is started (its own runtime and state dirs, JSON events on
+stdout, its own session) is said once."""
 
 import datetime
 import json
@@ -98,6 +102,34 @@ def read_jsonl(path, objects_only=True):
     return out
 
 
+def yq(s):
+    """s as a YAML scalar for a test's config: a JSON string is a valid
+    double-quoted one."""
+    return json.dumps(str(s))
+
+
+def of(events, kind, watch=None, pid=None):
+    """The events of that kind (and watch, and pid, when given)."""
+    return [e for e in events if e.get("event") == kind and (watch is None or e.get("watch") == watch)
+            and (pid is None or e.get("pid") == pid)]
+
+
+def cmdlines():
+    """{pid: cmdline joined by spaces} of every process now."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        if raw:
+            out[int(d)] = raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+    return out
+
+
 def daemon_env(work, name, base=None):
     """The environment for one daemon of a test: its own RUNTIME_DIRECTORY
     (control socket) and STATE_DIRECTORY (saved history, incidents) under
@@ -181,44 +213,147 @@ def stop_daemon(proc, wait_s):
         return f"still running {wait_s}s after SIGTERM"
 
 
-# ---- measuring a running daemon from outside (churn_test.py, soak.py) ----
+def as_user(user, group, argv):
+    """argv run as user:group (setpriv, no supplementary groups); argv itself for root."""
+    if user == "root":
+        return argv
+    return ["setpriv", f"--reuid={user}", f"--regid={group}", "--clear-groups"] + argv
+
+
+def wait_for(pred, timeout, step=0.05):
+    """pred()'s first true value within timeout seconds (pred is asked once
+    more at the deadline), else None."""
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() >= deadline:
+            return None
+        time.sleep(step)
 
 
 class Daemon:
-    """leakwatchd -c CFG --log-target=json, its events in WORK/NAME.jsonl,
-    its own runtime and state dirs; ctl: leakwatchctl, for ctl_json()."""
+    """leakwatchd -c CFG --log-target=json [EXTRA], the one way every runner
+    (and bench/scale.py) starts it: its events in WORK/NAME.jsonl, its stderr
+    in WORK/NAME.stderr (out=, err= name other files in work), its own
+    runtime and state dirs (daemon_env), in a session of its own.
 
-    def __init__(self, name, path, cfg, work, extra=(), env=None, ctl=None, stop_wait_s=10):
+    env: the environment to start from (default os.environ); user: a
+    (user, group) to run as, through setpriv, the two dirs chowned to it;
+    wrapper: an argv put in front (unshare, valgrind); cwd, preexec_fn and
+    session (start_new_session) go to Popen; ctl: leakwatchctl, for
+    ctl_run() and ctl_json(), which see the daemon's RUNTIME_DIRECTORY on
+    the runner's own environment.  start() again after a kill starts a new
+    run on the same dirs, its events in NAME2.jsonl (then 3, ...); proc,
+    out, err are the last run's."""
+
+    def __init__(self, name, path, cfg, work, extra=(), env=None, ctl=None, stop_wait_s=10, user=None,
+                 wrapper=(), cwd=None, preexec_fn=None, session=True, out=None, err=None):
         self.name = name
-        self.argv = [path, "-c", cfg, "--log-target=json"] + list(extra)
+        self.work = work
+        argv = [path, "-c", cfg, "--log-target=json"] + list(extra)
+        if user:
+            argv = as_user(user[0], user[1], argv)
+        self.argv = list(wrapper) + argv
         self.ctl = ctl
-        self.out = os.path.join(work, name + ".jsonl")
-        self.err = os.path.join(work, name + ".stderr")
+        self.out_name = out or name + ".jsonl"
+        self.err_name = err or name + ".stderr"
         self.env = daemon_env(work, name, env)
+        if user:
+            import grp
+            import pwd
+            uid, gid = pwd.getpwnam(user[0]).pw_uid, grp.getgrnam(user[1]).gr_gid
+            for key in ("RUNTIME_DIRECTORY", "STATE_DIRECTORY"):
+                os.chown(self.env[key], uid, gid)
+        self.state_file = os.path.join(self.env["STATE_DIRECTORY"], "history.state")
+        self.socket = os.path.join(self.env["RUNTIME_DIRECTORY"], "control.sock")
+        self.popen_args = dict(cwd=cwd, preexec_fn=preexec_fn, start_new_session=session)
         self.stop_wait_s = stop_wait_s
-        self.proc = None
+        self.runs = []        # (Popen, events path, stderr path, start time)
+        self.t0 = None        # time.monotonic() at the last start
         self.rc = None
 
+    @property
+    def proc(self):
+        return self.runs[-1][0] if self.runs else None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def out(self):
+        return self.runs[-1][1] if self.runs else os.path.join(self.work, self.out_name)
+
+    @property
+    def err(self):
+        return self.runs[-1][2] if self.runs else os.path.join(self.work, self.err_name)
+
+    def _run_path(self, fname, n):
+        base, ext = os.path.splitext(fname)
+        return os.path.join(self.work, fname if n == 1 else f"{base}{n}{ext}")
+
     def start(self):
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         env=self.env, start_new_session=True)
+        n = len(self.runs) + 1
+        out, err = self._run_path(self.out_name, n), self._run_path(self.err_name, n)
+        with open(out, "w") as fo, open(err, "w") as fe:
+            t = time.time()
+            self.t0 = time.monotonic()
+            p = subprocess.Popen(self.argv, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=self.env,
+                                 **self.popen_args)
+        self.runs.append((p, out, err, t))
+        self.rc = None
+        return self
 
-    def events(self):
-        return read_jsonl(self.out)
+    def elapsed(self):
+        """Seconds since the last start()."""
+        return time.monotonic() - self.t0
 
-    def wait_started(self, timeout=5):
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.proc.poll() is None:
-            if any(e.get("event") == "start" for e in self.events()):
-                return True
-            time.sleep(0.05)
-        return False
+    def events(self, run=-1):
+        return read_jsonl(self.runs[run][1]) if self.runs else []
+
+    def all_events(self):
+        """The events of every run, each with _daemon: NAME, NAME2, ..."""
+        out = []
+        for i, r in enumerate(self.runs):
+            for e in read_jsonl(r[1]):
+                e["_daemon"] = self.name + ("" if i == 0 else str(i + 1))
+                out.append(e)
+        return out
+
+    def started(self):
+        """Whether the last run has said `start`."""
+        return any(e.get("event") == "start" for e in self.events())
+
+    def wait_started(self, timeout=5, socket=False):
+        """Whether the daemon said `start` (and, with socket, its control
+        socket is there) within timeout s, still running."""
+        return bool(wait_for(lambda: self.proc.poll() is None and (not socket or os.path.exists(self.socket))
+                             and self.started(), timeout))
+
+    def real_uid(self):
+        """The real uid of the last run (after setpriv, unshare exec'd it), or None."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def ctl_env(self):
+        return dict(os.environ, RUNTIME_DIRECTORY=self.env["RUNTIME_DIRECTORY"])
+
+    def ctl_run(self, *args):
+        """leakwatchctl ARGS: a CompletedProcess, text stdout/stderr."""
+        return subprocess.run([self.ctl, *args], env=self.ctl_env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, encoding="utf-8", errors="replace", timeout=20)
 
     def ctl_json(self, *args):
         """leakwatchctl ARGS --json, parsed; None when it fails."""
-        r = subprocess.run([self.ctl, *args, "--json"], env=self.env, capture_output=True, text=True,
-                           timeout=10)
+        r = self.ctl_run(*args, "--json")
         if r.returncode != 0:
             return None
         try:
@@ -227,13 +362,23 @@ class Daemon:
             return None
 
     def stop(self):
+        """SIGTERM, wait stop_wait_s: rc, the exit status or why none (stop_daemon)."""
         if self.proc is not None and self.rc is None:
             self.rc = stop_daemon(self.proc, self.stop_wait_s)
+        return self.rc
 
     def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            kill_group(self.proc, signal.SIGKILL)
-            self.proc.wait()
+        """SIGKILL every run still going (its process group with session)."""
+        for p, *_ in self.runs:
+            if p.poll() is None:
+                if self.popen_args["start_new_session"]:
+                    kill_group(p, signal.SIGKILL)
+                else:
+                    p.kill()
+                p.wait()
+
+
+# ---- measuring a running daemon from outside (churn_test.py, soak.py, bench) ----
 
 
 def build_churn_programs(work, cc):

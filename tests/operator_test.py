@@ -80,8 +80,8 @@ import threading
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (HERE, PROGRAMS, PYTHON, Check, Prog, daemon_env, finish, interrupt_on_term, kill_group,
-                    parse_ts, read_jsonl, start_failed, stop_daemon, stop_groups)
+from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, cmdlines, finish, free_port, interrupt_on_term,
+                    of, parse_ts, start_failed, stop_groups, wait_for, yq)
 
 INTERVAL_MS = 200
 INTERVAL_S = INTERVAL_MS / 1000
@@ -104,7 +104,6 @@ LEAK_WAIT_S = 35            # an expected leak must come this soon after its pro
 TEXTFILE_READ_S = 8
 MIN_REWRITES = 4            # of the textfile, in TEXTFILE_READ_S (about one a second)
 MIN_READS = 1000
-STOP_WAIT_S = 10
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -121,26 +120,10 @@ FAMILIES = ["leakwatch_process_rss_bytes", "leakwatch_process_fds", "leakwatch_p
 # ----------------------------------------------------------------------------
 # plumbing
 
-def yq(s):
-    return json.dumps(str(s))     # a JSON string is a valid YAML scalar
-
-
 def run(argv, env=None, timeout=20, stdin=None):
     """Run a command; a CompletedProcess with text stdout/stderr (UTF-8)."""
     return subprocess.run(argv, env=env, stdin=stdin if stdin is not None else subprocess.DEVNULL,
                           capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)
-
-
-def wait_for(pred, timeout, step=0.05):
-    """pred()'s first true value within timeout seconds, else None."""
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() >= deadline:
-            return None
-        time.sleep(step)
 
 
 def proc_status(pid):
@@ -213,102 +196,8 @@ def proc_start_wall(pid):
         return None
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cmdlines():
-    out = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    raw = f.read()
-            except OSError:
-                continue
-            out[int(d)] = raw.replace(b"\0", b" ").decode(errors="replace")
-    return out
-
-
-def of(events, kind, watch=None, pid=None):
-    return [e for e in events if e.get("event") == kind and (watch is None or e.get("watch") == watch)
-            and (pid is None or e.get("pid") == pid)]
-
-
 def ts_of(e):
     return parse_ts(e.get("ts")) if e else None
-
-
-class Daemon:
-    """leakwatchd with its own runtime and state dirs; start() again after a
-    kill starts a new run on the same dirs, logging to a new events file."""
-
-    def __init__(self, name, path, cfg, work):
-        self.name = name
-        self.argv = [path, "-c", cfg, "--log-target=json"]
-        self.work = work
-        self.env = daemon_env(work, name)
-        self.state_file = os.path.join(self.env["STATE_DIRECTORY"], "history.state")
-        self.socket = os.path.join(self.env["RUNTIME_DIRECTORY"], "control.sock")
-        self.runs = []        # (Popen, events path, stderr path, start time)
-        self.rc = None
-
-    @property
-    def proc(self):
-        return self.runs[-1][0] if self.runs else None
-
-    @property
-    def out(self):
-        return self.runs[-1][1] if self.runs else None
-
-    @property
-    def err(self):
-        return self.runs[-1][2] if self.runs else None
-
-    def start(self):
-        n = len(self.runs) + 1
-        out = os.path.join(self.work, f"{self.name}{'' if n == 1 else n}.jsonl")
-        err = os.path.join(self.work, f"{self.name}{'' if n == 1 else n}.stderr")
-        with open(out, "w") as fo, open(err, "w") as fe:
-            t = time.time()
-            p = subprocess.Popen(self.argv, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=self.env,
-                                 start_new_session=True)
-        self.runs.append((p, out, err, t))
-        self.rc = None
-        return self
-
-    def events(self, run=-1):
-        return read_jsonl(self.runs[run][1]) if self.runs else []
-
-    def all_events(self):
-        out = []
-        for i, r in enumerate(self.runs):
-            for e in read_jsonl(r[1]):
-                e["_daemon"] = self.name + ("" if i == 0 else str(i + 1))
-                out.append(e)
-        return out
-
-    def wait_started(self, timeout=5):
-        return wait_for(lambda: self.proc.poll() is None and os.path.exists(self.socket) and
-                        any(e.get("event") == "start" for e in self.events()), timeout)
-
-    def ctl_env(self):
-        env = dict(os.environ)
-        env["RUNTIME_DIRECTORY"] = self.env["RUNTIME_DIRECTORY"]
-        return env
-
-    def stop(self):
-        if self.proc is not None and self.rc is None:
-            self.rc = stop_daemon(self.proc, STOP_WAIT_S)
-        return self.rc
-
-    def kill_all(self):
-        for p, *_ in self.runs:
-            if p.poll() is None:
-                kill_group(p, signal.SIGKILL)
-                p.wait()
 
 
 def watch_lines(name, marker, rules=RULES, extra=()):
@@ -1076,7 +965,7 @@ def main():
         ], metrics={"textfile": textfile, "listen": f"127.0.0.1:{port}"})
         d1 = Daemon("main", daemon_path, main_cfg, work).start()
         daemons.append(d1)
-        if not d1.wait_started():
+        if not d1.wait_started(socket=True):
             return start_failed("operator_test", "leakwatchd (main)", d1.proc.poll(), d1.err)
         print(f"operator_test: phase 1 (ctl, metrics, capture, baseline leak); work dir {work}", flush=True)
 
@@ -1194,7 +1083,7 @@ def main():
         for d in [drst] + [d for d, _ in bad.values()]:
             daemons.append(d.start())
         for d in [drst] + [d for d, _ in bad.values()]:
-            if not d.wait_started():
+            if not d.wait_started(socket=True):
                 return start_failed("operator_test", f"leakwatchd ({d.name})", d.proc.poll(), d.err)
         leakers = {"restart": prog("restart", "leak_memory.py", ["--rate", str(LEAK_RATE_KIB)])}
         for name in bad:
@@ -1209,7 +1098,7 @@ def main():
         drst.proc.kill()
         drst.proc.wait()
         drst.start()
-        if not drst.wait_started():
+        if not drst.wait_started(socket=True):
             return start_failed("operator_test", "leakwatchd (restart, second run)", drst.proc.poll(), drst.err)
         restart_t = ts_of(of(drst.events(), "start")[0]) or time.time()
         say(f"restart daemon killed at {kill_t - rp.started:.1f}s and up again {restart_t - kill_t:.3f}s later")
@@ -1237,7 +1126,7 @@ def main():
     finally:
         stop_groups([p.proc for p in progs if p.proc is not None])
         for d in daemons:
-            d.kill_all()
+            d.kill()
         left = [pid for pid, cl in cmdlines().items() if token in cl and pid != os.getpid()]
         for pid in left:
             try:

@@ -68,8 +68,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, kill_group,
-                    parse_ts, read_jsonl, stop_daemon, stop_groups)
+from lwtest import (PROGRAMS, PYTHON, Check, Daemon, as_user, finish, interrupt_on_term, parse_ts, stop_groups,
+                    wait_for, yq)
 
 INTERVAL_MS = 250
 WARMUP_S = 1
@@ -101,10 +101,6 @@ def tag(name):
     return f"lwperm-{RUN_ID}-{name}"
 
 
-def yq(s):
-    return json.dumps(str(s))     # a JSON string is a valid double-quoted YAML scalar
-
-
 def cmdline_re(names):
     """An extended regex for the programs' command lines: the interpreter
     first (never setpriv's, which has the tag too until it execs)."""
@@ -130,12 +126,6 @@ def write_config(path, act, pidfile):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     os.chmod(path, 0o644)
-
-
-def as_user(user, group, argv):
-    if user == "root":
-        return argv
-    return ["setpriv", f"--reuid={user}", f"--regid={group}", "--clear-groups"] + argv
 
 
 class Target:
@@ -168,74 +158,6 @@ class Target:
                 return json.load(f)
         except (OSError, ValueError, TypeError):
             return None
-
-
-class Daemon:
-    def __init__(self, name, work, binary, cfg, preload=None, hidepid=False):
-        self.name = name
-        self.env = daemon_env(work, name, dict(os.environ, HOME="/"))
-        uid = pwd.getpwnam(SELF_USER).pw_uid
-        gid = grp.getgrnam(SELF_GROUP).gr_gid
-        for key in ("RUNTIME_DIRECTORY", "STATE_DIRECTORY"):
-            os.chown(self.env[key], uid, gid)
-        if preload:
-            self.env["LD_PRELOAD"] = preload
-        argv = as_user(SELF_USER, SELF_GROUP, [binary, "-c", cfg, "--log-target=json"])
-        if hidepid:
-            argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                    'mount -t proc -o hidepid=2 proc /proc && exec "$@"', "sh"] + argv
-        self.argv = argv
-        self.out = os.path.join(work, name + ".jsonl")
-        self.err = os.path.join(work, name + ".stderr")
-        self.proc = None
-        self.rc = None
-        self.uid = None
-        self.alive_at_end = None
-        self.status = []      # status --json answers, in order
-        self.history = None   # history --json of the root leaker, at the end
-        self.table = ""       # the status table, at the end
-
-    def start(self, work):
-        with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                         cwd=work, env=self.env, start_new_session=True)
-
-    def events(self):
-        return read_jsonl(self.out)
-
-    def started(self):
-        return any(e.get("event") == "start" for e in self.events())
-
-    def read_uid(self):
-        """The real uid of the daemon (after setpriv and unshare exec'd it)."""
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        self.uid = int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-
-    def ctl(self, ctl, *args):
-        env = dict(os.environ, RUNTIME_DIRECTORY=self.env["RUNTIME_DIRECTORY"])
-        res = subprocess.run([ctl] + list(args), capture_output=True, text=True, env=env, timeout=20)
-        return res
-
-    def ctl_json(self, ctl, *args):
-        res = self.ctl(ctl, *args, "--json")
-        try:
-            return json.loads(res.stdout) if res.returncode == 0 else None
-        except ValueError:
-            return None
-
-
-def wait_for(cond, timeout, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def by_pid(status):
@@ -580,9 +502,20 @@ def main():
     write_config(cfg_alert, False, pidfile)
     write_config(cfg_act, True, pidfile)
     targets = {n: Target(n, work, progs) for n in TARGETS}
-    daemons = [Daemon("kernel", work, binaries["daemon"], cfg_alert),
-               Daemon("pre62", work, binaries["daemon"], cfg_act, preload=binaries["shim"]),
-               Daemon("hidepid", work, binaries["daemon"], cfg_alert, hidepid=True)]
+    env = dict(os.environ, HOME="/")
+    hidepid_ns = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                  'mount -t proc -o hidepid=2 proc /proc && exec "$@"', "sh"]
+
+    def daemon(name, cfg, env=env, wrapper=()):
+        d = Daemon(name, binaries["daemon"], cfg, work, env=env, ctl=ctl, stop_wait_s=STOP_WAIT_S,
+                   user=(SELF_USER, SELF_GROUP), wrapper=wrapper, cwd=work)
+        # what the run saw of it, for the checks
+        d.uid, d.alive_at_end, d.history, d.table = None, None, None, ""
+        d.status = []     # status --json answers, in order
+        return d
+    daemons = [daemon("kernel", cfg_alert),
+               daemon("pre62", cfg_act, env=dict(env, LD_PRELOAD=binaries["shim"])),
+               daemon("hidepid", cfg_alert, wrapper=hidepid_ns)]
     kernel, pre62, hidepid = daemons
     ready = {}
     t_end = None
@@ -592,7 +525,7 @@ def main():
     try:
         for t in targets.values():
             t.start(work)
-        wait_for(lambda: all(t.ready_info() for t in targets.values() if t.ready), 10)
+        wait_for(lambda: all(t.ready_info() for t in targets.values() if t.ready), 10, 0.1)
         ready = {n: t.ready_info() for n, t in targets.items() if t.ready}
         # a pidfile only root may read, naming one of nobody's own processes
         with open(os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
@@ -603,8 +536,8 @@ def main():
             print("perm: 0 passed, 1 failed")
             return 1
         for d in daemons:
-            d.start(work)
-        if not wait_for(lambda: all(d.started() or d.proc.poll() is not None for d in daemons), 10) or \
+            d.start()
+        if not wait_for(lambda: all(d.started() or d.proc.poll() is not None for d in daemons), 10, 0.1) or \
                 any(d.proc.poll() is not None for d in daemons):
             for d in daemons:
                 if d.proc.poll() is not None or not d.started():
@@ -614,13 +547,13 @@ def main():
             return 1
         t_start = time.time()
         for d in daemons:
-            d.read_uid()
+            d.uid = d.real_uid()
         print(f"perm: 7 programs as root, {OTHER_USER} and {SELF_USER}; 3 daemons as {SELF_USER} "
               f"(kernel, pre62, hidepid); work dir {work}", flush=True)
 
         time.sleep(4)
         for d in daemons:
-            d.status.append(d.ctl_json(ctl, "status"))
+            d.status.append(d.ctl_json("status"))
 
         def leaks_seen():
             pe, ke = pre62.events(), kernel.events()
@@ -630,22 +563,20 @@ def main():
                  max(1, LEAKS_WITHIN_S - (time.time() - t_start)), 0.25)
         time.sleep(SETTLE_S)
         for d in daemons:
-            d.status.append(d.ctl_json(ctl, "status"))
+            d.status.append(d.ctl_json("status"))
             d.alive_at_end = d.proc.poll() is None
-        pre62.history = pre62.ctl_json(ctl, "history", str(targets["root-leak"].pid))
-        pre62.table = pre62.ctl(ctl, "status").stdout
+        pre62.history = pre62.ctl_json("history", str(targets["root-leak"].pid))
+        pre62.table = pre62.ctl_run("status").stdout
         t_end = time.time()
         for d in daemons:
-            d.rc = stop_daemon(d.proc, STOP_WAIT_S)
+            d.stop()
     except KeyboardInterrupt:
         print("perm: interrupted", file=sys.stderr)
         return 130
     finally:
         stop_groups([t.proc for t in targets.values() if t.proc is not None])
         for d in daemons:
-            if d.proc is not None and d.proc.poll() is None:
-                kill_group(d.proc, 9)
-                d.proc.wait()
+            d.kill()
 
     if a.verbose:
         for d in daemons:

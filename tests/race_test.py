@@ -51,7 +51,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, PYTHON, Check, Daemon, finish, interrupt_on_term, parse_ts, start_failed
+from lwtest import (PROGRAMS, PYTHON, Check, Daemon, finish, interrupt_on_term, parse_ts, start_failed, yq)
 
 STORM_INTERVAL = "100ms"
 STORM_S = 8.0                  # the second half with pids drawn from a small range
@@ -69,10 +69,6 @@ REUSE_INTERVAL_S = 1
 REUSE_KILL_AFTER_S = 3
 REUSE_MAX = "40M"              # A (16 MiB/s) is over it ~2 s after it starts; B (sleep) never
 REUSE_RATE_KIB = 16384
-
-
-def yq(s):
-    return json.dumps(str(s))     # a JSON string is a valid YAML scalar
 
 
 def set_last_pid(pid):

@@ -80,7 +80,7 @@ static void test_argv_env(void)
 
 int main(void)
 {
-	test_gates();
-	test_argv_env();
+	RUN(test_gates);
+	RUN(test_argv_env);
 	return check_done("test_action");
 }

@@ -457,11 +457,11 @@ static void test_names(void)
 
 int main(void)
 {
-	test_full();
-	test_top_defaults();
-	test_bad();
-	test_env_cases();
-	test_files();
-	test_names();
+	RUN(test_full);
+	RUN(test_top_defaults);
+	RUN(test_bad);
+	RUN(test_env_cases);
+	RUN(test_files);
+	RUN(test_names);
 	return check_done("test_config");
 }

@@ -236,10 +236,11 @@ int main(int argc, char **argv)
 {
 	static const struct { double scale, dt; } scales[] = { {1, 0.25}, {90, 5} };
 	int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+	bool run_shapes;
 
-	test_verdicts();
-
-	for (size_t si = 0; si < sizeof(scales) / sizeof(scales[0]); si++) {
+	RUN(test_verdicts);
+	run_shapes = check_case("test_shapes");      /* the loop below: every shape, every scale */
+	for (size_t si = 0; run_shapes && si < sizeof(scales) / sizeof(scales[0]); si++) {
 		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 			const struct shape *s = &shapes[i];
 			int seeds = 12, hits = 0, late = 0, bad_slope = 0;

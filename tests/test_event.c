@@ -175,9 +175,9 @@ static void test_targets(void)
 
 int main(void)
 {
-	test_json_leak();
-	test_json_escape_and_optional();
-	test_messages();
-	test_targets();
+	RUN(test_json_leak);
+	RUN(test_json_escape_and_optional);
+	RUN(test_messages);
+	RUN(test_targets);
 	return check_done("test_event");
 }

@@ -237,9 +237,9 @@ static void test_many(void)
 
 int main(void)
 {
-	test_classify();
-	test_render();
-	test_render_empty();
-	test_many();
+	RUN(test_classify);
+	RUN(test_render);
+	RUN(test_render_empty);
+	RUN(test_many);
 	return check_done("test_fdsum");
 }

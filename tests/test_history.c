@@ -123,9 +123,9 @@ static void test_memory_bound(void)
 
 int main(void)
 {
-	test_buckets();
-	test_reuse();
-	test_trend_basics();
-	test_memory_bound();
+	RUN(test_buckets);
+	RUN(test_reuse);
+	RUN(test_trend_basics);
+	RUN(test_memory_bound);
 	return check_done("test_history");
 }

@@ -592,7 +592,7 @@ int main(void)
 	struct monitor m;
 	struct metrics_counters c = { 0 };
 
-	test_counters();
+	RUN(test_counters);
 
 	if (!make_root("metrics"))
 		return 2;
@@ -601,7 +601,7 @@ int main(void)
 	if (!cfg)
 		return check_done("test_metrics");
 
-	test_empty(cfg);
+	RUN(test_empty, cfg);
 
 	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
 	make_proc(101, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
@@ -627,9 +627,9 @@ int main(void)
 	feed(&c, EVENT_ACTION, "workers", "signal", "ok", 2);
 	feed(&c, EVENT_ACTION, "workers", "signal", "suppressed", 1);
 
-	test_render(&m, &c);
-	test_utf8_comm(&m, &c);
-	test_unreadable(&m, &c);
+	RUN(test_render, &m, &c);
+	RUN(test_utf8_comm, &m, &c);
+	RUN(test_unreadable, &m, &c);
 
 	metrics_counters_free(&c);
 	monitor_free(&m);

@@ -342,16 +342,16 @@ static void test_sample_denied(void)
 
 int main(void)
 {
-	test_mountinfo();
-	test_hides();
-	test_sample_denied();
-	test_stat();
-	test_thread();
-	test_last_pid();
-	test_name_pid();
-	test_statm();
-	test_unit();
-	test_cmdline();
-	test_uid_python();
+	RUN(test_mountinfo);
+	RUN(test_hides);
+	RUN(test_sample_denied);
+	RUN(test_stat);
+	RUN(test_thread);
+	RUN(test_last_pid);
+	RUN(test_name_pid);
+	RUN(test_statm);
+	RUN(test_unit);
+	RUN(test_cmdline);
+	RUN(test_uid_python);
 	return check_done("test_proc");
 }

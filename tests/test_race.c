@@ -903,6 +903,8 @@ int main(void)
 {
 	pid_t pid;
 
+	if (!check_case("test_race"))
+		return check_done("test_race");
 	if (geteuid() != 0) {
 		printf("test_race: SKIP: needs root (a pid namespace, ns_last_pid)\n");
 		return 0;

@@ -121,8 +121,8 @@ static void test_random(void)
 
 int main(void)
 {
-	test_counts();
-	test_bytes();
-	test_random();
+	RUN(test_counts);
+	RUN(test_bytes);
+	RUN(test_random);
 	return check_done("test_regex_cost");
 }

@@ -904,7 +904,7 @@ int main(void)
 	struct config *cfg;
 	struct monitor m;
 
-	test_sparkline();
+	RUN(test_sparkline);
 
 	if (!make_root("report"))
 		return 2;
@@ -913,7 +913,7 @@ int main(void)
 	if (!cfg)
 		return check_done("test_report");
 
-	test_empty_monitor(cfg);
+	RUN(test_empty_monitor, cfg);
 
 	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
 	make_proc(101, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);
@@ -940,11 +940,11 @@ int main(void)
 		}
 	}
 	CHECK(m.n_watched == 5);
-	test_wall_usec(&m);
-	test_status_json(&m);
-	test_status_table(&m);
-	test_history(&m);
-	test_answer(&m);
+	RUN(test_wall_usec, &m);
+	RUN(test_status_json, &m);
+	RUN(test_status_table, &m);
+	RUN(test_history, &m);
+	RUN(test_answer, &m);
 
 	monitor_free(&m);
 	config_free(cfg);

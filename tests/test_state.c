@@ -1217,7 +1217,7 @@ int main(void)
 	struct monitor m;
 	struct buf img = { 0 };
 
-	test_crc32();
+	RUN(test_crc32);
 	if (!make_root("state"))
 		return 2;
 	cfg = load_config(CONFIG("workers", "20s"));
@@ -1243,30 +1243,30 @@ int main(void)
 	CHECK(buf_ok(&img));
 	CHECK(img.len == HDR_LEN + 3 * REC_FIXED + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
 
-	test_round_trip(&m, (const unsigned char *)img.data, img.len);
-	test_stream(&m, (const unsigned char *)img.data, img.len);
-	test_policies(&m, cfg);
-	test_boot_ids(&m, cfg);
+	RUN(test_round_trip, &m, (const unsigned char *)img.data, img.len);
+	RUN(test_stream, &m, (const unsigned char *)img.data, img.len);
+	RUN(test_policies, &m, cfg);
+	RUN(test_boot_ids, &m, cfg);
 	monitor_free(&m);
 
-	test_truncated((const unsigned char *)img.data, img.len);
+	RUN(test_truncated, (const unsigned char *)img.data, img.len);
 	{
 		/* the tests that checksum the image once per case: one or two
 		 * records (still a valid image: the header made to agree) */
 		unsigned char *part = malloc(img.len);
 		size_t part_len = records_prefix((const unsigned char *)img.data, part, 1);
 
-		test_corrupt(part, part_len);
+		RUN(test_corrupt, part, part_len);
 		part_len = records_prefix((const unsigned char *)img.data, part, 2);
-		test_fuzz(part, part_len);
+		RUN(test_fuzz, part, part_len);
 		free(part);
 	}
-	test_foreign((const unsigned char *)img.data, img.len);
-	test_version((const unsigned char *)img.data, img.len);
-	test_trailing((const unsigned char *)img.data, img.len);
-	test_impossible((const unsigned char *)img.data, img.len);
-	test_restore((const unsigned char *)img.data, img.len, cfg);
-	test_restore_extremes((const unsigned char *)img.data, img.len, cfg);
+	RUN(test_foreign, (const unsigned char *)img.data, img.len);
+	RUN(test_version, (const unsigned char *)img.data, img.len);
+	RUN(test_trailing, (const unsigned char *)img.data, img.len);
+	RUN(test_impossible, (const unsigned char *)img.data, img.len);
+	RUN(test_restore, (const unsigned char *)img.data, img.len, cfg);
+	RUN(test_restore_extremes, (const unsigned char *)img.data, img.len, cfg);
 
 	buf_free(&img);
 	config_free(cfg);

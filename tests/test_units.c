@@ -226,13 +226,13 @@ static void test_format(void)
 
 int main(void)
 {
-	test_size();
-	test_duration();
-	test_count();
-	test_rate();
-	test_percent();
-	test_count_per();
-	test_signal();
-	test_format();
+	RUN(test_size);
+	RUN(test_duration);
+	RUN(test_count);
+	RUN(test_rate);
+	RUN(test_percent);
+	RUN(test_count_per);
+	RUN(test_signal);
+	RUN(test_format);
 	return check_done("test_units");
 }
