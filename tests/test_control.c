@@ -47,6 +47,8 @@ static void on_request(void *ctx, const char *request, struct buf *reply)
 		buf_puts(reply, "OK\nwatching 3 processes\n");
 	else if (strncmp(request, "echo ", 5) == 0)
 		buf_printf(reply, "OK\n%s\n", request + 5);
+	else if (strcmp(request, "silent") == 0)
+		;                      /* a callback that says nothing */
 	else
 		buf_printf(reply, "ERR unknown request: %s\n", request);
 }
@@ -96,6 +98,8 @@ static void test_requests(void)
 		{ "status\nstatus json\n", false, "OK\nwatching 3 processes\n", "status" },
 		{ "frobnicate 1 2\n", false, "ERR unknown request: frobnicate 1 2\n", "frobnicate 1 2" },
 		{ "\n", false, "ERR unknown request: \n", "" },
+		{ "silent\n", false, "ERR no answer\n", "silent" },
+		{ "silent", true, "ERR no answer\n", "silent" },
 		{ "", true, "", NULL },          /* nothing at all: closed, no call */
 	};
 	struct seen s = { 0 };

@@ -63,9 +63,13 @@ static void answer(struct client *cl)
 	cl->req[cl->req_len] = '\0';
 	cl->req[strcspn(cl->req, "\r\n")] = '\0';
 	cl->c->fn(cl->c->ctx, cl->req, &cl->reply);
-	if (!buf_ok(&cl->reply)) {
+	/* never an empty reply: an empty one would read as "still reading"
+	 * (on_client_io) and spin on a writable socket */
+	if (!buf_ok(&cl->reply) || cl->reply.len == 0) {
+		bool oom = !buf_ok(&cl->reply);
+
 		buf_reset(&cl->reply);
-		buf_puts(&cl->reply, "ERR out of memory\n");
+		buf_puts(&cl->reply, oom ? "ERR out of memory\n" : "ERR no answer\n");
 	}
 	sd_event_source_set_io_events(cl->io, EPOLLOUT);
 }
