@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "os/config_file.h"
 
 #define WALL_BASE 1795496400000000ull   /* 2026-11-24T05:00:00Z */
 

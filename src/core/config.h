@@ -1,9 +1,12 @@
-/* The configuration: YAML watch rules parsed into typed structs.
+/* The configuration: the watch rules as typed structs, what every other
+ * part of leakwatch reads instead of the YAML file.
  *
- * Pure logic: config_load() reads one file with libyaml and validates every
- * key, type, unit and range of ../SPEC (see leakwatch.yaml(5)).  It never
- * logs: every problem becomes one "FILE:LINE:COLUMN: error: MESSAGE" string
- * in a struct diag, all of them are collected, and only then does it fail. */
+ * The model only: the file is read by os/config_file.c (config_load), its
+ * YAML turned into a document tree by os/yaml_tree.c, and the tree checked
+ * against every key, type, unit and range of ../SPEC (leakwatch.yaml(5)) by
+ * config_schema.c, which fills these structs.  Nothing here logs: every
+ * problem becomes one "FILE:LINE:COLUMN: error: MESSAGE" string in a struct
+ * diag, all of them are collected, and only then does the load fail. */
 #ifndef LEAKWATCH_CONFIG_H
 #define LEAKWATCH_CONFIG_H
 
@@ -84,21 +87,28 @@ struct diag {
 
 void diag_free(struct diag *d);
 
-/* What the parser needs from the outside world, so tests can fake it.
+/* What the schema needs from the outside world, so tests can fake it.
  * mem_total: bytes, for "N%" sizes (0: "N%" is an error).
- * lookup_user: resolve a user name to a uid; returns 0 or -ENOENT.  NULL: getpwnam_r. */
+ * lookup_user: resolve a user name to a uid; returns 0, -ENOENT or another
+ * -errno.  NULL: config_load (os/config_file.h) uses getpwnam_r; the schema
+ * itself, handed NULL, knows no user. */
 struct config_env {
 	uint64_t mem_total;
 	int (*lookup_user)(const char *name, uid_t *uid);
 };
 
-/* Parse and validate PATH.  Returns 0 and *out, or a negative errno:
- * -EINVAL when the file has errors (all of them in *diags), or the errno of
- * opening/reading the file (also described in *diags as "FILE: error: ..."). */
-int config_load(const char *path, const struct config_env *env,
-		struct config **out, struct diag *diags);
-
+/* An empty configuration of PATH (copied), for the schema to fill; NULL
+ * when out of memory. */
+struct config *config_new(const char *path);
 void config_free(struct config *c);   /* accepts NULL */
+
+/* A match with nothing set (python -1); freeing one leaves it so. */
+void config_match_init(struct match *m);
+void config_match_free(struct match *m);   /* accepts NULL */
+
+/* Is S a watch name: 1 to 64 letters, digits, '.', '_' or '-', starting
+ * with a letter or digit?  The config's rule, and the state file's. */
+bool watch_name_valid(const char *s);
 
 /* Does the file's watch with this name exist?  NULL when not. */
 const struct watch *config_find_watch(const struct config *c, const char *name);

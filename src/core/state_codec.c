@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/action_policy.h"
+#include "core/config.h"
 #include "daemon/monitor.h"
 
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
@@ -313,17 +314,6 @@ static bool get_metric(struct rd *r, struct metric_state *s, const struct timeli
 	return ok;
 }
 
-static bool valid_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 /* The action records after the processes; -EINVAL (reason in why) or -ENOMEM. */
 static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t why_len)
 {
@@ -353,7 +343,7 @@ static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t
 		get(r, p->watch, name_len);
 		p->watch[name_len] = '\0';
 		count = get_u32(r);
-		if (r->short_read || !valid_name(p->watch) || count == 0 || count > r->left / 8) {
+		if (r->short_read || !watch_name_valid(p->watch) || count == 0 || count > r->left / 8) {
 			reason(why, why_len, "action record %u: %s", i + 1, r->short_read ? "truncated" : "impossible values");
 			return -EINVAL;
 		}
@@ -438,7 +428,7 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		}
 		get(&r, p->watch, name_len);
 		p->watch[name_len] = '\0';
-		ok = valid_name(p->watch) && p->pid > 0 && p->window_ms > 0;
+		ok = watch_name_valid(p->watch) && p->pid > 0 && p->window_ms > 0;
 		ok &= get_timeline(&r, &p->tl, p->window_ms);
 		for (int k = 0; k < METRIC_COUNT; k++)
 			ok &= get_metric(&r, &p->m[k], &p->tl);

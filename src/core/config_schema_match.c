@@ -1,13 +1,14 @@
-/* The `match:` mapping of a watch (and its nested `parent:` matches). */
-#include "core/config.h"
-#include "core/config_values.h"
+/* The `match:` mapping of a watch and its nested `parent:` matches (see
+ * config_schema_match.h).  The user name is resolved through the caller's
+ * lookup (config_env), so this stays pure; a cmdline regex is compiled only
+ * after regex_cost.h has said it cannot take glibc exponential time or
+ * memory, and all of a file's regexes share one memory budget. */
+#include "core/config_schema_match.h"
 #include "core/regex_cost.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_PARENT_DEPTH 8
 #define MAX_UID          4294967294ULL   /* (uid_t)-1 is "no uid" */
@@ -20,65 +21,7 @@ static const char *const match_keys[M_COUNT] = {
 	[M_USER] = "user", [M_UNIT] = "unit", [M_PIDFILE] = "pidfile", [M_PARENT] = "parent",
 };
 
-void cfg_match_init(struct match *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->python = -1;
-}
-
-void cfg_match_free(struct match *m)
-{
-	if (!m)
-		return;
-	if (m->cmdline)
-		regfree(&m->cmdline_re);
-	free(m->cmdline);
-	free(m->comm);
-	free(m->exe);
-	free(m->user);
-	free(m->unit);
-	free(m->pidfile);
-	if (m->parent) {
-		cfg_match_free(m->parent);
-		free(m->parent);
-	}
-	cfg_match_init(m);
-}
-
-static int getpwnam_uid(const char *name, uid_t *uid)
-{
-	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-	struct passwd pw, *res = NULL;
-	char *buf = NULL, *nb;
-	int r;
-
-	if (size <= 0)
-		size = 4096;
-	for (;;) {
-		nb = realloc(buf, (size_t)size);
-		if (!nb) {
-			r = -ENOMEM;
-			goto out;
-		}
-		buf = nb;
-		r = getpwnam_r(name, &pw, buf, (size_t)size, &res);
-		if (r != ERANGE || size >= (1L << 20))
-			break;
-		size *= 2;
-	}
-	if (r == 0 && res) {
-		*uid = res->pw_uid;
-	} else if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM) {
-		r = -ENOENT;   /* not found, as getpwnam_r(3) lists the ways to say so */
-	} else {
-		r = -r;
-	}
-out:
-	free(buf);
-	return r;
-}
-
-static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
+static void parse_user(struct cfg_ctx *c, const struct cfg_node *v, struct match *m)
 {
 	const char *s = cfg_string(c, "user", v, "a user name or uid");
 	char d[CFG_DESC_LEN];
@@ -88,7 +31,7 @@ static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 
 	if (!s)
 		return;
-	cfg_describe(v, d, sizeof(d));
+	cfg_describe(c->tree, v, d, sizeof(d));
 	if (strspn(s, "0123456789") == strlen(s)) {
 		errno = 0;
 		n = strtoull(s, NULL, 10);
@@ -98,9 +41,9 @@ static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 		}
 		uid = (uid_t)n;
 	} else {
-		r = c->lookup_user ? c->lookup_user(s, &uid) : getpwnam_uid(s, &uid);
+		r = c->lookup_user ? c->lookup_user(s, &uid) : -ENOENT;
 		if (r == -ENOMEM) {
-			c->oom = true;
+			c->diag->oom = true;
 			return;
 		}
 		if (r == -ENOENT) {
@@ -123,7 +66,7 @@ static void parse_user(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 
 /* Refuse what would take glibc exponential time or memory; true when S
  * may go to regcomp. */
-static bool regex_acceptable(struct cfg_ctx *c, yaml_node_t *v, const char *s)
+static bool regex_acceptable(struct cfg_ctx *c, const struct cfg_node *v, const char *s)
 {
 	struct regex_cost cost;
 
@@ -154,7 +97,7 @@ static bool regex_acceptable(struct cfg_ctx *c, yaml_node_t *v, const char *s)
 	return true;
 }
 
-static void parse_cmdline(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
+static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct match *m)
 {
 	const char *s = cfg_string(c, "cmdline", v, "a regular expression");
 	char err[256];
@@ -173,14 +116,30 @@ static void parse_cmdline(struct cfg_ctx *c, yaml_node_t *v, struct match *m)
 		regfree(&m->cmdline_re);
 }
 
-void cfg_parse_match(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+static void parse_parent(struct cfg_ctx *c, const struct cfg_node *v, struct match *m,
+			 unsigned depth)
+{
+	if (depth >= MAX_PARENT_DEPTH) {
+		cfg_err(c, v, "'parent' is nested more than %d deep", MAX_PARENT_DEPTH);
+		return;
+	}
+	m->parent = malloc(sizeof(*m->parent));
+	if (!m->parent) {
+		c->diag->oom = true;
+		return;
+	}
+	config_match_init(m->parent);
+	cfg_parse_match(c, "parent", v, m->parent, depth + 1);
+}
+
+void cfg_parse_match(struct cfg_ctx *c, const char *key, const struct cfg_node *v,
 		     struct match *m, unsigned depth)
 {
-	yaml_node_t *k[M_COUNT], *val[M_COUNT];
+	const struct cfg_node *k[M_COUNT], *val[M_COUNT];
 	const char *s;
 	bool any = false;
 
-	if (!v || v->type != YAML_MAPPING_NODE) {
+	if (!v || v->kind != CFG_MAPPING) {
 		cfg_err_value(c, v, key, "a mapping of criteria like comm or cmdline");
 		return;
 	}
@@ -205,7 +164,7 @@ void cfg_parse_match(struct cfg_ctx *c, const char *key, yaml_node_t *v,
 	if (val[M_USER])
 		parse_user(c, val[M_USER], m);
 	if (val[M_UNIT]) {
-		s = cfg_scalar(val[M_UNIT]);
+		s = cfg_scalar(c, val[M_UNIT]);
 		if (!s || !*s || !strchr(s + 1, '.'))
 			cfg_err_value(c, val[M_UNIT], "unit", "a unit name like api.service");
 		else
@@ -213,18 +172,6 @@ void cfg_parse_match(struct cfg_ctx *c, const char *key, yaml_node_t *v,
 	}
 	if (val[M_PIDFILE])
 		m->pidfile = cfg_abs_path(c, "pidfile", val[M_PIDFILE]);
-	if (val[M_PARENT]) {
-		if (depth >= MAX_PARENT_DEPTH) {
-			cfg_err(c, val[M_PARENT], "'parent' is nested more than %d deep",
-				MAX_PARENT_DEPTH);
-			return;
-		}
-		m->parent = malloc(sizeof(*m->parent));
-		if (!m->parent) {
-			c->oom = true;
-			return;
-		}
-		cfg_match_init(m->parent);
-		cfg_parse_match(c, "parent", val[M_PARENT], m->parent, depth + 1);
-	}
+	if (val[M_PARENT])
+		parse_parent(c, val[M_PARENT], m, depth);
 }
