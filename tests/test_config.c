@@ -387,6 +387,64 @@ static void test_env_cases(void)
 	diag_free(&d);
 }
 
+/* A file of SIZE bytes: a comment padding out one watch.  Its path goes
+ * into PATH; 0 or -errno. */
+static int write_padded(size_t size, char *path, size_t path_len)
+{
+	static const char tail[] = "\nwatches: [{name: a, match: {comm: x}}]\n";
+	char *text = malloc(size);
+	int fd, r = 0;
+
+	if (!text || size < sizeof(tail))
+		return -ENOMEM;
+	memset(text, 'x', size);
+	text[0] = '#';
+	memcpy(text + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	snprintf(path, path_len, "/tmp/leakwatch-test-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0) {
+		free(text);
+		return -errno;
+	}
+	if (write(fd, text, size) != (ssize_t)size)
+		r = -EIO;
+	close(fd);
+	free(text);
+	return r;
+}
+
+/* The file side: 4 MiB is refused, a byte less is read. */
+static void test_file_size(void)
+{
+	static const struct { size_t size; int ret; } cases[] = {
+		{ (4u << 20) - 1, 0 }, { 4u << 20, -EFBIG }, { (4u << 20) + 1, -EFBIG },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char path[64], want[160];
+		struct config *c = NULL;
+		struct diag d = { 0 };
+		int r;
+
+		if (write_padded(cases[i].size, path, sizeof(path)) < 0) {
+			CHECK_MSG(0, "cannot write a %zu-byte file", cases[i].size);
+			continue;
+		}
+		r = config_load(path, &test_env, &c, &d);
+		CHECK_MSG(r == cases[i].ret, "%zu bytes: %d", cases[i].size, r);
+		CHECK(r == 0 ? c && c->n_watches == 1 && d.n == 0 : !c && d.n == 1);
+		snprintf(want, sizeof(want), "%s: error: cannot read: larger than 4 MiB, far more "
+			 "than a configuration needs", path);
+		if (r < 0 && d.n == 1)
+			CHECK_STR(d.msgs[0], want);
+		if (c)
+			CHECK_STR(c->path, path);
+		config_free(c);
+		diag_free(&d);
+		unlink(path);
+	}
+}
+
 static void test_files(void)
 {
 	struct config *c = (struct config *)&c;
@@ -438,6 +496,7 @@ int main(void)
 	RUN(test_bad);
 	RUN(test_env_cases);
 	RUN(test_files);
+	RUN(test_file_size);
 	RUN(test_names);
 	return check_done("test_config");
 }

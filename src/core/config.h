@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define CONFIG_MAX_WATCHES 1000   /* one watch matches any number of processes */
+
 enum metric { METRIC_RSS, METRIC_FDS, METRIC_THREADS, METRIC_COUNT };
 
 enum action { ACTION_ALERT, ACTION_SIGNAL, ACTION_RESTART_UNIT, ACTION_EXEC };

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_WATCHES       1000
 #define MIN_INTERVAL_MS   100
 #define WINDOW_SAMPLES    10
 
@@ -224,9 +223,9 @@ static void parse_watches(struct cfg_ctx *c, const struct cfg_node *v, struct co
 		cfg_err(c, v, "no watches defined");
 		return;
 	}
-	if (n > MAX_WATCHES) {
+	if (n > CONFIG_MAX_WATCHES) {
 		cfg_err(c, v, "%zu watches; at most %d are allowed (one watch matches any "
-			"number of processes)", n, MAX_WATCHES);
+			"number of processes)", n, CONFIG_MAX_WATCHES);
 		return;
 	}
 	cfg->watches = calloc(n, sizeof(*cfg->watches));

@@ -1,8 +1,9 @@
 /* YAML text into the document tree (see yaml_tree.h for the limits and why
  * the loader's document is copied, then freed).  Every message is
- * libyaml's own or the limits', at the place libyaml gives, as before the
- * tree existed; the goldens (tests/conf) hold them byte for byte. */
+ * libyaml's own or the limits', at the place libyaml gives; the goldens
+ * (tests/conf) hold them byte for byte. */
 #include "os/yaml_tree.h"
+#include "core/config.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,7 +12,6 @@
 
 #define MAX_YAML_DEPTH    64       /* libyaml slows quadratically with depth */
 #define MAX_YAML_NODES    100000   /* about 200 bytes each once loaded */
-#define MAX_WATCHES       1000     /* core/config_schema.c's, for the message */
 
 /* Where and what libyaml's error is.  False for running out of memory. */
 static bool syntax_error(const yaml_parser_t *p, const char *buf, size_t len,
@@ -68,7 +68,7 @@ static int prescan(const char *buf, size_t len, struct cfg_diag *diag)
 		    ++nodes > MAX_YAML_NODES && r == 0) {
 			cfg_diag_add(diag, ev.start_mark.line, ev.start_mark.column,
 				     "more than %d YAML nodes; a configuration needs far fewer "
-				     "(at most %d watches)", MAX_YAML_NODES, MAX_WATCHES);
+				     "(at most %d watches)", MAX_YAML_NODES, CONFIG_MAX_WATCHES);
 			r = -E2BIG;
 		}
 		yaml_event_delete(&ev);

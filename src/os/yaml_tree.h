@@ -7,7 +7,9 @@
  * document is then loaded with libyaml's loader (which resolves aliases,
  * and reports undefined ones, the way YAML says) and copied into the
  * compact tree; libyaml's document, some 200 bytes a node, is freed before
- * the schema runs.  What follows the first document is read only to be
+ * the schema runs.  Building the tree straight from the events would save
+ * that copy, but would mean redoing libyaml's alias resolution and its
+ * composer's errors ("found undefined alias", ...) to the byte.  What follows the first document is read only to be
  * refused ("only one YAML document is allowed", or its syntax error). */
 #ifndef LEAKWATCH_YAML_TREE_H
 #define LEAKWATCH_YAML_TREE_H
