@@ -3,7 +3,7 @@
  *
  * The model only: the file is read by os/config_file.c (config_load), its
  * YAML turned into a document tree by os/yaml_tree.c, and the tree checked
- * against every key, type, unit and range of ../SPEC (leakwatch.yaml(5)) by
+ * against every key, type, unit and range of leakwatch.yaml(5) by
  * config_schema.c, which fills these structs.  Nothing here logs: every
  * problem becomes one "FILE:LINE:COLUMN: error: MESSAGE" string in a struct
  * diag, all of them are collected, and only then does the load fail. */

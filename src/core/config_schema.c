@@ -40,7 +40,7 @@ struct watch_nodes {
 	bool window_bad;       /* already reported: no 10 x interval check */
 };
 
-/* The defaults of SPEC. */
+/* The defaults (leakwatch.yaml(5)). */
 static void watch_init(struct watch *w)
 {
 	memset(w, 0, sizeof(*w));

@@ -1,5 +1,5 @@
 /* The schema of the configuration: a document tree (config_tree.h) checked
- * against every key, type, unit and range of ../SPEC (leakwatch.yaml(5))
+ * against every key, type, unit and range of leakwatch.yaml(5)
  * and turned into struct config.
  *
  * It walks a tree, not YAML text, so that the core builds and links

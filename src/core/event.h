@@ -1,4 +1,4 @@
-/* Events: what the daemon tells the operator (SPEC "Events").  The model
+/* Events: what the daemon tells the operator (leakwatchd(8) EVENTS).  The model
  * and its human line are here, pure; core/event_format.c renders an event
  * for each sink (a console line, a JSON line, journal fields), and
  * io/event_sink.c sends it.  io/log.h says what is an event and what is a

@@ -31,7 +31,7 @@ static void json_string(struct buf *b, const char *key, const char *s)
 	buf_json_string(b, s);
 }
 
-/* Numbers as SPEC has them: rounded to whole units. */
+/* Numbers rounded to whole units, as leakwatchd(8) EVENTS has them. */
 static void json_number(struct buf *b, const char *key, double v)
 {
 	buf_printf(b, ",\"%s\":", key);

@@ -12,7 +12,7 @@
 /* "leakwatchd: TYPE: MESSAGE\n": the console, and the stderr fallback. */
 void event_format_console(const struct event *e, struct buf *out);
 
-/* One JSON object, no newline, with SPEC's keys. */
+/* One JSON object, no newline, with the keys of leakwatchd(8) EVENTS. */
 void event_format_json(const struct event *e, struct buf *out);
 
 /* The journal's fields (MESSAGE=, PRIORITY=, MESSAGE_ID=, LEAKWATCH_*),

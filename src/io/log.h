@@ -3,7 +3,7 @@
  *
  *  EVENT (core/event.h, rendered by core/event_format.c, sent by
  *  io/event_sink.c): anything an operator may alert on, count or act on,
- *  one of SPEC's eight types: start, found, gone, leak, limit, action,
+ *  one of the eight types of leakwatchd(8) EVENTS: start, found, gone, leak, limit, action,
  *  reload, error.  It has fields (watch, pid, metric, value, ...) and a
  *  MESSAGE_ID in the catalog, is counted in leakwatch_events_total, and
  *  goes to the log target (journal, console or JSON lines).  Whatever
