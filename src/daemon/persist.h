@@ -6,9 +6,10 @@
  * and renamed over the old one, so that a reader (the next start of the
  * daemon) sees the old file or the new one, never a part; and memory
  * stays flat however many processes are saved.  It is saved every bucket
- * of the shortest window (a crash loses that much at most), not every
- * tick, and at stop; it is used again only within the same boot (the
- * boot id), as pids and start times mean nothing after a reboot.
+ * of the shortest window (a crash loses that much at most), but at least
+ * once a minute and at most every interval, and at stop; it is used again
+ * only within the same boot (the boot id), as pids and start times mean
+ * nothing after a reboot.
  *
  * What goes wrong is told through the notice sink (notice.h), once while
  * it lasts: a save that keeps failing is one error event, and one log
