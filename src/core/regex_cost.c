@@ -117,6 +117,47 @@ static const char *bracket(const char *p)
 	return *p ? p + 1 : NULL;
 }
 
+/* A ')' closing level L: the group is one atom of the level around it,
+ * which is returned.  At the outermost level it is a literal ')' to glibc. */
+static struct level *close_group(struct level *stack, struct level *l)
+{
+	if (l == stack) {
+		atom(l, 1, 0);
+	} else {
+		uint64_t n = add(add(l->alt, l->cur), 1), opt = add(l->alt_opt, l->cur_opt);
+
+		l--;
+		atom(l, n, opt);
+	}
+	return l;
+}
+
+/* A '|': the branch being read is finished, a new one begins. */
+static void alternative(struct level *l)
+{
+	l->alt = add(l->alt, l->cur);
+	l->alt_opt = add(l->alt_opt, l->cur_opt);
+	l->cur = l->cur_opt = 0;
+	l->has_last = false;
+}
+
+/* The totals over the levels still open (STACK to L), and the memory
+ * regcomp will take for them. */
+static void total(const struct level *stack, const struct level *l, struct regex_cost *out)
+{
+	/* An unclosed group is a syntax error for regcomp; count it anyway. */
+	out->elements = out->optional = 0;
+	for (const struct level *x = stack; x <= l; x++) {
+		out->elements = add(out->elements, add(x->alt, x->cur));
+		out->optional = add(out->optional, add(x->alt_opt, x->cur_opt));
+	}
+	/* Calibrated on glibc 2.36: about 8 KiB for a short pattern, 128 bytes
+	 * an element, and 8 bytes per pair of optional elements (a run of them
+	 * can be skipped from each: "a?{2000}" takes 32 MiB).  Optional
+	 * elements between mandatory ones cost less than this. */
+	out->bytes = add(add(8192, mul(out->elements, 128)), mul(mul(out->optional, out->optional), 8));
+}
+
 enum regex_problem regex_cost(const char *re, struct regex_cost *out)
 {
 	struct level stack[REGEX_MAX_DEPTH + 1], *l = stack;
@@ -151,21 +192,11 @@ enum regex_problem regex_cost(const char *re, struct regex_cost *out)
 			p++;
 			break;
 		case ')':
-			if (l == stack) {      /* a literal ')' to glibc */
-				atom(l, 1, 0);
-			} else {
-				uint64_t n = add(add(l->alt, l->cur), 1), opt = add(l->alt_opt, l->cur_opt);
-
-				l--;
-				atom(l, n, opt);
-			}
+			l = close_group(stack, l);
 			p++;
 			break;
 		case '|':
-			l->alt = add(l->alt, l->cur);
-			l->alt_opt = add(l->alt_opt, l->cur_opt);
-			l->cur = l->cur_opt = 0;
-			l->has_last = false;
+			alternative(l);
 			p++;
 			break;
 		case '*':
@@ -194,17 +225,7 @@ enum regex_problem regex_cost(const char *re, struct regex_cost *out)
 		}
 	}
 out:
-	/* An unclosed group is a syntax error for regcomp; count it anyway. */
-	out->elements = out->optional = 0;
-	for (struct level *x = stack; x <= l; x++) {
-		out->elements = add(out->elements, add(x->alt, x->cur));
-		out->optional = add(out->optional, add(x->alt_opt, x->cur_opt));
-	}
-	/* Calibrated on glibc 2.36: about 8 KiB for a short pattern, 128 bytes
-	 * an element, and 8 bytes per pair of optional elements (a run of them
-	 * can be skipped from each: "a?{2000}" takes 32 MiB).  Optional
-	 * elements between mandatory ones cost less than this. */
-	out->bytes = add(add(8192, mul(out->elements, 128)), mul(mul(out->optional, out->optional), 8));
+	total(stack, l, out);
 	if (r == REGEX_OK && out->elements > REGEX_MAX_ELEMENTS)
 		r = REGEX_TOO_BIG;
 	return r;

@@ -148,22 +148,13 @@ static double tstat4(const double y[4])
 	return b * sqrt(5.0) / fmax(sqrt(ssr / 2), 1e-9 * fabs(ybar) + 1e-12);
 }
 
-void trend_fit(const struct timeline *tl, const struct series *sr, struct trend *t)
+/* The one pass over the window's buckets (K0 the oldest; negative while
+ * the history is shorter than the window): the least-squares sums over
+ * the window and over its recent half, and each quarter's floor, ceiling
+ * and bucket means.  q starts zeroed. */
+static void scan_buckets(const struct timeline *tl, const struct series *sr, int64_t k0, double w_s,
+			 struct quarter q[4], struct ols *all, struct ols *recent)
 {
-	struct quarter q[4];
-	struct ols all = {0}, recent = {0};
-	int64_t k0;
-	double w_s, seg, lo_old, lo_new, hi_old, hi_new, spread[4];
-
-	memset(t, 0, sizeof(*t));
-	if (tl->head < 0)
-		return;
-	k0 = tl->head - (HIST_BUCKETS - 1);
-	w_s = (double)tl->width_ms / 1000.0;
-	seg = QUARTER * w_s;
-	t->window_s = HIST_BUCKETS * w_s;
-
-	memset(q, 0, sizeof(q));
 	for (int64_t k = k0 < 0 ? 0 : k0; k <= tl->head; k++) {
 		struct bucket b;
 		double tk, mean;
@@ -173,9 +164,9 @@ void trend_fit(const struct timeline *tl, const struct series *sr, struct trend 
 			continue;
 		tk = (double)(k - k0) * w_s + b.toff / b.n / 1000.0;
 		mean = b.sum / b.n;
-		ols_add(&all, b.n, tk, mean);
+		ols_add(all, b.n, tk, mean);
 		if (k - k0 >= 2 * QUARTER)
-			ols_add(&recent, b.n, tk, mean);
+			ols_add(recent, b.n, tk, mean);
 		qq = &q[(k - k0) / QUARTER];
 		if (qq->n == 0 || b.min < qq->lo)
 			qq->lo = b.min;
@@ -184,30 +175,33 @@ void trend_fit(const struct timeline *tl, const struct series *sr, struct trend 
 		qq->level[qq->nlevel++] = mean;
 		qq->n += b.n;
 	}
-	t->slope = ols_slope(&all);
-	if (k0 < 0)
-		return;               /* the history does not cover the window yet */
-	for (int i = 0; i < 4; i++)
-		if (q[i].n == 0)
-			return;       /* a gap (the daemon was stopped): wait */
-	t->ready = true;
+}
 
-	/* A quarter's level: the median of its bucket means, which a few
-	 * transient spikes do not move. */
-	double m[4];
-	for (int i = 0; i < 4; i++)
-		m[i] = median(q[i].level, q[i].nlevel);
-
-	t->slope_window = median3(ols_slope(&all),
+/* The slopes: over the window and over the recent half (each the median
+ * of three estimators), the rates between the first and the last two
+ * quarters, and the one reported.  m: the quarters' levels; seg: a
+ * quarter's length, seconds. */
+static void fit_slopes(struct trend *t, const struct quarter q[4], const double m[4], const struct ols *all,
+		       const struct ols *recent, double seg)
+{
+	t->slope_window = median3(ols_slope(all),
 				  slope4(q[0].lo, q[1].lo, q[2].lo, q[3].lo) / seg,
 				  slope4(q[0].hi, q[1].hi, q[2].hi, q[3].hi) / seg);
-	t->slope_recent = median3(ols_slope(&recent),
+	t->slope_recent = median3(ols_slope(recent),
 				  (q[3].lo - q[2].lo) / seg, (q[3].hi - q[2].hi) / seg);
 	t->rate_old = median3(q[1].lo - q[0].lo, q[1].hi - q[0].hi, m[1] - m[0]) / seg;
 	t->rate_new = median3(q[3].lo - q[2].lo, q[3].hi - q[2].hi, m[3] - m[2]) / seg;
 	t->slope = t->slope_window;
 	if (t->slope_recent > 1.25 * t->slope_window && t->rate_old < 0.5 * t->rate_new)
 		t->slope = t->slope_recent;   /* growth started inside the window */
+}
+
+/* The levels: how well a line explains them, their rises across the
+ * halves and at the end, and the noise (after fit_slopes: the noise is
+ * detrended by the window's slope). */
+static void fit_levels(struct trend *t, const struct quarter q[4], const double m[4], double seg)
+{
+	double lo_old, lo_new, hi_old, hi_new, spread[4];
 
 	/* How well a line explains the quarter levels: residuals are slow
 	 * wandering that the quarters do not average out.  Floors, ceilings and
@@ -238,6 +232,39 @@ void trend_fit(const struct timeline *tl, const struct series *sr, struct trend 
 	for (int i = 0; i < 4; i++)
 		spread[i] = fmax(0.0, q[i].hi - q[i].lo - fabs(t->slope_window) * seg);
 	t->noise = median(spread, 4);
+}
+
+void trend_fit(const struct timeline *tl, const struct series *sr, struct trend *t)
+{
+	struct quarter q[4];
+	struct ols all = {0}, recent = {0};
+	int64_t k0;
+	double w_s, seg, m[4];
+
+	memset(t, 0, sizeof(*t));
+	if (tl->head < 0)
+		return;
+	k0 = tl->head - (HIST_BUCKETS - 1);
+	w_s = (double)tl->width_ms / 1000.0;
+	seg = QUARTER * w_s;
+	t->window_s = HIST_BUCKETS * w_s;
+
+	memset(q, 0, sizeof(q));
+	scan_buckets(tl, sr, k0, w_s, q, &all, &recent);
+	t->slope = ols_slope(&all);
+	if (k0 < 0)
+		return;               /* the history does not cover the window yet */
+	for (int i = 0; i < 4; i++)
+		if (q[i].n == 0)
+			return;       /* a gap (the daemon was stopped): wait */
+	t->ready = true;
+
+	/* A quarter's level: the median of its bucket means, which a few
+	 * transient spikes do not move. */
+	for (int i = 0; i < 4; i++)
+		m[i] = median(q[i].level, q[i].nlevel);
+	fit_slopes(t, q, m, &all, &recent, seg);
+	fit_levels(t, q, m, seg);
 }
 
 bool trend_sustained(const struct trend *t, double rate)

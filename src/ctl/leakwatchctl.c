@@ -1,6 +1,6 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
  * history of one process) through its control socket, or check a
- * configuration file.  The daemon renders the answers (report.c): this
+ * configuration file.  The daemon renders the answers (core/status_report.c): this
  * client sends one request line and copies the reply to stdout. */
 #include <errno.h>
 #include <getopt.h>
@@ -40,27 +40,23 @@ static void usage(FILE *f)
 		DEFAULT_RUNTIME_DIR ".\n");
 }
 
-/* Send one request; the reply's first line is "OK" or "ERR MESSAGE". */
-static int ask(const char *request)
+/* Connect to the daemon's control socket: the socket, or -1 after telling
+ * why on stderr. */
+static int connect_daemon(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
-	char chunk[65536];
-	size_t got = 0;
-	bool header = true;
-	int fd, r, status = 0;
-	char line[512];
-	size_t line_len = 0;
+	int fd, r;
 
 	if (runtime_dir(dir, sizeof(dir)) < 0 ||
 	    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, CONTROL_SOCKET) >= (int)sizeof(sa.sun_path)) {
 		fprintf(stderr, "leakwatchctl: the runtime directory's path is too long\n");
-		return EXIT_FAIL;
+		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "leakwatchctl: socket: %s\n", strerror(errno));
-		return EXIT_FAIL;
+		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = errno;
@@ -72,8 +68,96 @@ static int ask(const char *request)
 		else
 			fprintf(stderr, "leakwatchctl: cannot reach leakwatchd at %s: %s\n", sa.sun_path, strerror(r));
 		close(fd);
-		return EXIT_FAIL;
+		return -1;
 	}
+	return fd;
+}
+
+/* A reply as it is read: its status line first, then the answer. */
+struct reply {
+	bool header;               /* still in the status line */
+	char line[512];            /* the status line, cut there */
+	size_t line_len;
+	size_t got;                /* bytes read in all */
+	int status;                /* the exit status so far */
+};
+
+/* Take the status line's bytes from chunk[*off..n), and judge it once it
+ * is whole: "OK", or "ERR MESSAGE" (told on stderr). */
+static void take_status_line(struct reply *rp, const char *chunk, size_t n, size_t *off)
+{
+	while (rp->header && *off < n) {
+		char ch = chunk[(*off)++];
+
+		if (ch == '\n') {
+			rp->line[rp->line_len] = '\0';
+			rp->header = false;
+			if (strncmp(rp->line, "ERR ", 4) == 0) {
+				fprintf(stderr, "leakwatchctl: %s\n", rp->line + 4);
+				rp->status = EXIT_FAIL;
+			} else if (strcmp(rp->line, "OK") != 0) {
+				fprintf(stderr, "leakwatchctl: unexpected answer: %s\n", rp->line);
+				rp->status = EXIT_FAIL;
+			}
+		} else if (rp->line_len < sizeof(rp->line) - 1) {
+			rp->line[rp->line_len++] = ch;
+		}
+	}
+}
+
+/* Read the reply until the daemon closes, the answer copied to stdout.
+ * The exit status: 0, or EXIT_FAIL after telling why on stderr. */
+static int read_reply(int fd, char *chunk, size_t size)
+{
+	struct reply rp = { .header = true };
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		size_t off = 0;
+		int r = poll(&p, 1, REPLY_TIMEOUT_MS);
+
+		if (r == 0) {
+			fprintf(stderr, "leakwatchctl: leakwatchd did not answer within %d s\n", REPLY_TIMEOUT_MS / 1000);
+			rp.status = EXIT_FAIL;
+			break;
+		}
+		n = r < 0 ? -1 : read(fd, chunk, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "leakwatchctl: reading the answer: %s\n", strerror(errno));
+			rp.status = EXIT_FAIL;
+			break;
+		}
+		if (n == 0)
+			break;
+		rp.got += (size_t)n;
+		take_status_line(&rp, chunk, (size_t)n, &off);
+		if (!rp.header && rp.status == 0 &&
+		    fwrite(chunk + off, 1, (size_t)n - off, stdout) != (size_t)n - off) {
+			rp.status = EXIT_FAIL;
+			break;
+		}
+	}
+	if (rp.header && rp.status == 0) {
+		fprintf(stderr, "leakwatchctl: leakwatchd closed the connection without an answer%s\n",
+			rp.got ? " (truncated)" : "");
+		rp.status = EXIT_FAIL;
+	}
+	return rp.status;
+}
+
+/* Send one request; the reply's first line is "OK" or "ERR MESSAGE".  The
+ * exit status: 0, or EXIT_FAIL after telling why on stderr. */
+static int ask(const char *request)
+{
+	char chunk[65536];
+	int fd, status;
+
+	fd = connect_daemon();
+	if (fd < 0)
+		return EXIT_FAIL;
 	snprintf(chunk, sizeof(chunk), "%s\n", request);
 	/* EPIPE: the daemon closed already, its reason is there to read */
 	if (send(fd, chunk, strlen(chunk), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
@@ -81,56 +165,8 @@ static int ask(const char *request)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		size_t off = 0;
-
-		r = poll(&p, 1, REPLY_TIMEOUT_MS);
-		if (r == 0) {
-			fprintf(stderr, "leakwatchctl: leakwatchd did not answer within %d s\n", REPLY_TIMEOUT_MS / 1000);
-			status = EXIT_FAIL;
-			break;
-		}
-		n = r < 0 ? -1 : read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "leakwatchctl: reading the answer: %s\n", strerror(errno));
-			status = EXIT_FAIL;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		while (header && off < (size_t)n) {     /* the status line */
-			char ch = chunk[off++];
-
-			if (ch == '\n') {
-				line[line_len] = '\0';
-				header = false;
-				if (strncmp(line, "ERR ", 4) == 0) {
-					fprintf(stderr, "leakwatchctl: %s\n", line + 4);
-					status = EXIT_FAIL;
-				} else if (strcmp(line, "OK") != 0) {
-					fprintf(stderr, "leakwatchctl: unexpected answer: %s\n", line);
-					status = EXIT_FAIL;
-				}
-			} else if (line_len < sizeof(line) - 1) {
-				line[line_len++] = ch;
-			}
-		}
-		if (!header && status == 0 && fwrite(chunk + off, 1, (size_t)n - off, stdout) != (size_t)n - off) {
-			status = EXIT_FAIL;
-			break;
-		}
-	}
+	status = read_reply(fd, chunk, sizeof(chunk));
 	close(fd);
-	if (header && status == 0) {
-		fprintf(stderr, "leakwatchctl: leakwatchd closed the connection without an answer%s\n",
-			got ? " (truncated)" : "");
-		status = EXIT_FAIL;
-	}
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "leakwatchctl: writing the answer: %s\n", strerror(errno));
 		status = EXIT_FAIL;

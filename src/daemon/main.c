@@ -1,14 +1,20 @@
-/* leakwatchd: command line, configuration, and the event loop (sd-event):
- * a timer that ticks the monitor every interval, SIGTERM/SIGINT to stop,
- * SIGHUP to reload, and sd_notify for systemd.  Only this file logs and
- * exits; everything it calls returns 0 or -errno. */
+/* leakwatchd's top: the command line, and the event loop (sd-event) that
+ * runs everything else: a timer that ticks the monitor every interval,
+ * SIGTERM/SIGINT to stop, SIGHUP to reload the configuration, and
+ * sd_notify for systemd (READY, STATUS, RELOADING, STOPPING).
+ *
+ * It owns the modules and wires them together: the monitor (what is
+ * watched), the actor (what is done), the control socket, the history and
+ * incidents on disk (persist.h), the Prometheus outputs (export.h).  It
+ * is the one place that logs and exits (io/log.h): every module returns 0
+ * or -errno, and tells events and log lines through a callback that
+ * comes back here (on_event, on_notice), where events are counted for
+ * the metrics on their way out.  What each concern needs to remember
+ * lives in its module's context, so this file keeps only the loop's. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <sys/resource.h>
 #include <stdarg.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +24,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/actor.h"
-#include "core/action_policy.h"
-#include "daemon/capture.h"
-#include "os/config_file.h"
-#include "os/clock.h"
 #include "core/config.h"
-#include "io/control.h"
 #include "core/event.h"
-#include "io/event_sink.h"
-#include "os/files.h"
-#include "io/httpd.h"
-#include "io/log.h"
 #include "core/prometheus.h"
-#include "daemon/monitor.h"
-#include "os/paths.h"
 #include "core/status_report.h"
-#include "core/state_codec.h"
+#include "daemon/export.h"
+#include "daemon/monitor.h"
+#include "daemon/notice.h"
 #include "daemon/persist.h"
+#include "daemon/visibility.h"
+#include "io/actor.h"
+#include "io/control.h"
+#include "io/event_sink.h"
+#include "io/log.h"
+#include "os/clock.h"
+#include "os/config_file.h"
+#include "os/paths.h"
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
@@ -53,17 +57,10 @@ struct daemon {
 	struct control *control;   /* NULL when the socket could not be set up */
 	char status[180];          /* the last STATUS= sent */
 	bool ready;
-	uint64_t save_every_ms;    /* how often the history is saved */
-	uint64_t saved_ms;         /* when it was last saved (boot-time ms) */
-	bool save_failing;         /* the last save failed (reported once) */
-	char boot_id[40];
-	struct buf scratch;        /* for the textfile, reused */
 	struct metrics_counters counters;
 	struct rlimit nofile;      /* RLIMIT_NOFILE as started, for exec commands */
-	struct httpd *httpd;       /* metrics: listen, when on */
-	char *listening;           /* the address it listens on */
-	uint64_t textfile_ms;      /* when the textfile was last written */
-	bool textfile_failing;
+	struct persist persist;    /* the history and incidents on disk */
+	struct metrics_export export;   /* the textfile and the HTTP endpoint */
 };
 
 static void usage(FILE *f)
@@ -110,6 +107,25 @@ static void error_event(struct daemon *d, const struct subject *s, bool warning,
 	on_event(d, &ev);
 }
 
+/* What the helpers tell (notice.h): an error event, or a log line. */
+static void on_notice(void *ctx, enum notice_kind kind, const struct subject *about, const char *text)
+{
+	struct daemon *d = ctx;
+
+	switch (kind) {
+	case NOTICE_ERROR:
+	case NOTICE_WARNING:
+		error_event(d, about, kind == NOTICE_WARNING, "%s", text);
+		break;
+	case NOTICE_LOG_INFO:
+		log_info("%s", text);
+		break;
+	case NOTICE_LOG_WARN:
+		log_warn("%s", text);
+		break;
+	}
+}
+
 /* READY=1 after the first scan and after each reload; STATUS= (one line:
  * what is watched, what leaks, what is over its limit) whenever it changes. */
 static void notify_status(struct daemon *d)
@@ -150,247 +166,6 @@ static void open_control(struct daemon *d, sd_event *e)
 			    strerror(-r));
 }
 
-/* /proc mounted with hidepid= (systemd's ProtectProc=, or by hand) keeps
- * other users' processes from an unprivileged daemon: said once, at start,
- * as nothing else would tell. */
-static bool in_group(gid_t gid)
-{
-	gid_t groups[256];
-	int n = getgroups(256, groups);
-
-	if (getegid() == gid)
-		return true;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
-static void warn_hidepid(struct daemon *d)
-{
-	struct proc_mount pm;
-	char status[4096];
-	uint64_t caps = 0;
-
-	if (proc_root_mount(&d->mon.root, &pm) < 0)
-		return;
-	if (proc_read_file(&d->mon.root, "self/status", status, sizeof(status)) > 0)
-		proc_parse_cap_eff(status, &caps);
-	if (!proc_mount_hides(&pm, caps, pm.has_gid && in_group(pm.gid)))
-		return;
-	error_event(d, NULL, true, "/proc is mounted with hidepid=%s: leakwatchd runs as %s and %s, so it cannot "
-		    "watch other users' processes; run it as root, with CAP_SYS_PTRACE, or in the group of "
-		    "the mount's gid= option",
-		    proc_hidepid_name(pm.hidepid), d->mon.self_user,
-		    pm.hidepid == HIDEPID_NOACCESS ? "may not read them" : "sees only its own user's processes");
-}
-
-/* ---- history that survives a restart ---------------------------------------- */
-
-static int state_dir(const struct daemon *d, char *out, size_t len)
-{
-	if (d->cfg->state_dir) {
-		if (snprintf(out, len, "%s", d->cfg->state_dir) >= (int)len)
-			return -ENAMETOOLONG;
-		return 0;
-	}
-	return default_state_dir(out, len);
-}
-
-static int state_path(const struct daemon *d, char *out, size_t len)
-{
-	char dir[PATH_MAX];
-	int r = state_dir(d, dir, sizeof(dir));
-
-	if (r < 0)
-		return r;
-	return snprintf(out, len, "%s/%s", dir, STATE_FILE) >= (int)len ? -ENAMETOOLONG : 0;
-}
-
-/* A bucket's worth of samples at most is lost to a crash: the newest
- * bucket of the shortest window, but no more often than every interval,
- * and at least once a minute. */
-static void set_save_period(struct daemon *d)
-{
-	uint64_t p = 60000;
-
-	for (size_t i = 0; i < d->cfg->n_watches; i++)
-		if (d->cfg->watches[i].window_ms / HIST_BUCKETS < p)
-			p = d->cfg->watches[i].window_ms / HIST_BUCKETS;
-	if (p < d->cfg->interval_ms)
-		p = d->cfg->interval_ms;
-	d->save_every_ms = p;
-}
-
-static void save_state(struct daemon *d)
-{
-	char dir[PATH_MAX] = "", path[PATH_MAX] = "";
-	int r;
-
-	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
-	r = state_dir(d, dir, sizeof(dir));
-	if (r == 0)
-		r = state_path(d, path, sizeof(path));
-	if (r == 0)
-		r = mkdir_p(dir, 0700);
-	if (r == 0)
-		/* streamed, never whole in memory; no fsync: the history is
-		 * only of use within this boot, and the page cache outlives a
-		 * crash of the daemon */
-		r = state_save(path, &d->mon, *actor_policies(d->actor), d->boot_id, false);
-	if (r < 0 && !d->save_failing)
-		error_event(d, NULL, false, "cannot save the history to %s: %s; a restart will start it afresh",
-			    path[0] ? path : dir, strerror(-r));
-	else if (r == 0 && d->save_failing)
-		log_info("the history is saved to %s again", path);
-	d->save_failing = r < 0;
-}
-
-/* Read the saved history, for the processes the first scan finds again.
- * A missing file is normal; a bad one is reported and left for the next
- * save to replace. */
-static void load_state(struct daemon *d)
-{
-	struct saved_state st;
-	char path[PATH_MAX], why[160];
-	char *data = NULL;
-	size_t len = 0;
-	int r = state_path(d, path, sizeof(path));
-
-	if (r == 0)
-		r = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR, &data, &len);
-	if (r == -ENOENT)
-		return;
-	if (r < 0) {
-		error_event(d, NULL, true, "cannot read the saved history %s: %s; starting without it", path, strerror(-r));
-		return;
-	}
-	r = state_decode(data, len, &st, why, sizeof(why));
-	free(data);
-	if (r < 0) {
-		error_event(d, NULL, true, "the saved history %s is unusable (%s); starting without it", path,
-			    r == -EINVAL ? why : strerror(-r));
-		return;
-	}
-	if (strcmp(st.boot_id, d->boot_id) != 0) {
-		log_info("the saved history %s is from another boot: not used", path);
-	} else {
-		monitor_restore(&d->mon, &st);
-		/* cooldown and max_actions hold across the restart too */
-		for (const struct saved_policy *p = st.policies; p; p = p->next) {
-			const struct watch *w = config_find_watch(d->cfg, p->watch);
-
-			if (w)
-				action_policy_restore(actor_policies(d->actor), w, p->times, p->n);
-		}
-	}
-	saved_state_clear(&st);
-}
-
-/* Captures beyond the bounds, and what a crash left half-written: the
- * bounds may have changed with an upgrade, and the next capture is far. */
-static void tidy_incidents(struct daemon *d)
-{
-	char dir[PATH_MAX], incidents[PATH_MAX + 16];
-
-	if (state_dir(d, dir, sizeof(dir)) == 0 &&
-	    snprintf(incidents, sizeof(incidents), "%s/incidents", dir) < (int)sizeof(incidents))
-		capture_prune(incidents, CAPTURE_MAX_COUNT, CAPTURE_MAX_BYTES);
-}
-
-static void read_boot_id(struct daemon *d)
-{
-	ssize_t n = proc_read_file(&d->mon.root, "sys/kernel/random/boot_id", d->boot_id, sizeof(d->boot_id));
-
-	if (n <= 0)
-		snprintf(d->boot_id, sizeof(d->boot_id), "unknown");
-	d->boot_id[strcspn(d->boot_id, "\n")] = '\0';
-}
-
-/* ---- Prometheus metrics ------------------------------------------------------- */
-
-static void render_metrics(void *ctx, struct buf *out)
-{
-	struct daemon *d = ctx;
-
-	metrics_render(out, &d->mon, &d->counters);
-}
-
-/* The textfile for node_exporter: rewritten whole (renamed into place)
- * every interval, at most once a second. */
-static void write_textfile(struct daemon *d, uint64_t now_ms)
-{
-	const char *path = d->cfg->metrics_textfile;
-	int r;
-
-	if (!path || now_ms - d->textfile_ms < 1000)
-		return;
-	d->textfile_ms = now_ms;
-	buf_reset(&d->scratch);
-	metrics_render(&d->scratch, &d->mon, &d->counters);
-	r = buf_ok(&d->scratch) ? write_file_atomic(path, d->scratch.data, d->scratch.len, 0644, false) : -ENOMEM;
-	if (r < 0 && !d->textfile_failing)
-		error_event(d, NULL, false, "cannot write the metrics textfile %s: %s", path, strerror(-r));
-	else if (r == 0 && d->textfile_failing)
-		log_info("the metrics textfile %s is written again", path);
-	d->textfile_failing = r < 0;
-}
-
-/* Start, move or stop the HTTP endpoint to match the config. */
-static void set_listen(struct daemon *d, sd_event *e)
-{
-	const char *want = d->cfg->metrics_listen;
-	int r;
-
-	if (want && d->listening && strcmp(want, d->listening) == 0)
-		return;
-	httpd_free(d->httpd);
-	d->httpd = NULL;
-	free(d->listening);
-	d->listening = NULL;
-	if (!want)
-		return;
-	r = httpd_new(&d->httpd, e, want, render_metrics, d);
-	if (r < 0) {
-		error_event(d, NULL, false, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
-			    r == -EADDRNOTAVAIL ? "no such address" :
-			    r == -ELIBACC ? "libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)" :
-			    strerror(-r));
-		return;
-	}
-	d->listening = strdup(want);
-	log_info("metrics served on http://%s/metrics", want);
-}
-
-/* ---- diagnostics before an action ----------------------------------------------- */
-
-static int on_capture(void *ctx, const struct watched *w, enum event_type why, int metric,
-		      char *dir, size_t len)
-{
-	struct daemon *d = ctx;
-	struct buf history = { 0 };
-	char sdir[PATH_MAX];
-	struct capture c = {
-		.state_dir = sdir, .proc_dirfd = w->h.dirfd, .pid = w->pid,
-		.watch = d->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
-		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
-		.wall_usec = d->mon.wall_usec,
-	};
-	int r = state_dir(d, sdir, sizeof(sdir));
-
-	report_history_json(&history, &d->mon, w);
-	c.history_json = buf_ok(&history) ? history.data : NULL;
-	if (r == 0)
-		r = capture_incident(&c, dir, len);
-	buf_free(&history);
-	if (r < 0 && r != -ESRCH && r != -ENOENT) {
-		struct subject s = { c.watch, w->pid, w->comm };
-
-		error_event(d, &s, false, "cannot capture diagnostics under %s/incidents: %s", sdir, strerror(-r));
-	}
-	return r;
-}
-
 static int on_action(void *ctx, const struct act_request *r)
 {
 	struct daemon *d = ctx;
@@ -411,9 +186,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	d->counters.tick_seconds = (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1e6;
 	d->counters.tick_seconds_total += d->counters.tick_seconds;
 	notify_status(d);
-	write_textfile(d, now / 1000);
-	if (now / 1000 - d->saved_ms >= d->save_every_ms)
-		save_state(d);
+	export_tick(&d->export, now / 1000);
+	persist_tick(&d->persist, now / 1000);
 	/* A fixed rate; after a stall, start again from now. */
 	d->next_us += d->interval_us;
 	if (d->next_us <= now)
@@ -453,8 +227,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		config_free(d->cfg);
 		d->cfg = cfg;
 		d->interval_us = cfg->interval_ms * 1000;
-		set_save_period(d);
-		set_listen(d, sd_event_source_get_event(s));
+		persist_set_config(&d->persist, cfg);
+		export_set_config(&d->export, cfg, sd_event_source_get_event(s));
 		d->dry_run = d->dry_run_flag || cfg->dry_run;
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
@@ -469,11 +243,61 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+/* The loop's sources (signals, the timer, the watchdog) and the modules
+ * it drives, wired to each other.  0 or -errno; what was set up is freed
+ * by run() in any case. */
+static int setup(struct daemon *d, sd_event *e)
+{
+	const struct notice_sink say = { on_notice, d };
+	int r;
+
+	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, d);
+	if (r < 0)
+		return r;
+	actor_set_dry_run(d->actor, d->dry_run);
+	actor_set_child_nofile(d->actor, &d->nofile);
+	persist_init(&d->persist, d->cfg, &d->mon, d->actor, &say);
+	export_init(&d->export, d->cfg, &d->mon, &d->counters, &say);
+	d->mon.act = on_action;
+	d->mon.act_ctx = d;
+	d->mon.capture = persist_capture;
+	d->mon.capture_ctx = &d->persist;
+	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, d)) < 0 ||
+	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
+	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
+		return r;
+	d->next_us = clock_usec(CLOCK_BOOTTIME);
+	/* accuracy 1 µs: the default slack (250 ms) would smear short intervals */
+	r = sd_event_add_time(e, &d->timer, CLOCK_BOOTTIME, d->next_us, 1, on_timer, d);
+	if (r < 0)
+		return r;
+	return sd_event_set_watchdog(e, true);
+}
+
+/* The start event, then what is said and opened once at start, in this
+ * order: the hidepid warning, the control socket, the saved history, the
+ * HTTP endpoint. */
+static void start(struct daemon *d, sd_event *e)
+{
+	const struct notice_sink say = { on_notice, d };
+	struct event ev;
+
+	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
+	ev.watches = (long)d->cfg->n_watches;
+	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s", d->cfg->n_watches,
+		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, d->dry_run ? " (dry run: no actions)" : "");
+	event_describe(&ev);
+	on_event(d, &ev);
+	visibility_warn_hidepid(&d->mon, &say);
+	open_control(d, e);
+	persist_start(&d->persist);
+	export_set_config(&d->export, d->cfg, e);
+}
+
 static int run(struct daemon *d)
 {
 	sd_event *e = NULL;
 	sigset_t mask;
-	struct event ev;
 	int r;
 
 	sigemptyset(&mask);
@@ -486,57 +310,20 @@ static int run(struct daemon *d)
 	r = sd_event_default(&e);
 	if (r < 0)
 		goto out;
-	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, d);
+	r = setup(d, e);
 	if (r < 0)
 		goto out;
-	actor_set_dry_run(d->actor, d->dry_run);
-	actor_set_child_nofile(d->actor, &d->nofile);
-	d->mon.act = on_action;
-	d->mon.act_ctx = d;
-	d->mon.capture = on_capture;
-	d->mon.capture_ctx = d;
-	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, d)) < 0 ||
-	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
-	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
-		goto out;
-	d->next_us = clock_usec(CLOCK_BOOTTIME);
-	/* accuracy 1 µs: the default slack (250 ms) would smear short intervals */
-	r = sd_event_add_time(e, &d->timer, CLOCK_BOOTTIME, d->next_us, 1, on_timer, d);
-	if (r < 0)
-		goto out;
-	r = sd_event_set_watchdog(e, true);
-	if (r < 0)
-		goto out;
-
-	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
-	ev.watches = (long)d->cfg->n_watches;
-	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s", d->cfg->n_watches,
-		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, d->dry_run ? " (dry run: no actions)" : "");
-	event_describe(&ev);
-	on_event(d, &ev);
-	warn_hidepid(d);
-	open_control(d, e);
-	read_boot_id(d);
-	set_save_period(d);
-	d->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
-	load_state(d);
-	tidy_incidents(d);
-	set_listen(d, e);
+	start(d, e);
 
 	r = sd_event_loop(e);
 	if (r >= 0)
-		save_state(d);
-	/* stale numbers must not outlive the daemon in node_exporter */
-	if (d->cfg->metrics_textfile && unlink(d->cfg->metrics_textfile) < 0 && errno != ENOENT)
-		log_warn("cannot remove the metrics textfile %s: %s", d->cfg->metrics_textfile, strerror(errno));
+		persist_save(&d->persist);
+	export_stop(&d->export);
 out:
 	d->mon.act = NULL;
 	control_free(d->control);
 	d->control = NULL;
-	httpd_free(d->httpd);
-	d->httpd = NULL;
-	free(d->listening);
-	d->listening = NULL;
+	export_free(&d->export);
 	actor_free(d->actor);
 	d->actor = NULL;
 	sd_event_source_unref(d->timer);
@@ -544,7 +331,10 @@ out:
 	return r;
 }
 
-int main(int argc, char **argv)
+/* The command line into d and *check.  Returns -1 to go on, or the status
+ * to exit with at once (after --help, --version, or a usage error, told
+ * on stderr). */
+static int parse_args(int argc, char **argv, struct daemon *d, bool *check)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -555,24 +345,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .config_path = DEFAULT_CONFIG, .target = TARGET_AUTO };
-	bool check = false, config_given = false;
-	int c, r;
+	bool config_given = false;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:thV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			d.config_path = optarg;
+			d->config_path = optarg;
 			config_given = true;
 			break;
 		case 't':
-			check = true;
+			*check = true;
 			break;
 		case 'n':
-			d.dry_run_flag = true;
+			d->dry_run_flag = true;
 			break;
 		case 'L':
-			if (log_target_parse(optarg, &d.target) < 0) {
+			if (log_target_parse(optarg, &d->target) < 0) {
 				fprintf(stderr, "leakwatchd: unknown log target '%s' (auto, journal, console or json)\n", optarg);
 				return EXIT_USAGE;
 			}
@@ -589,14 +378,25 @@ int main(int argc, char **argv)
 		}
 	}
 	/* `leakwatchd -t FILE`, as people type it */
-	if (check && !config_given && optind == argc - 1)
-		d.config_path = argv[optind++];
+	if (*check && !config_given && optind == argc - 1)
+		d->config_path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "leakwatchd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
 
+int main(int argc, char **argv)
+{
+	struct daemon d = { .config_path = DEFAULT_CONFIG, .target = TARGET_AUTO };
+	bool check = false;
+	int r;
+
+	r = parse_args(argc, argv, &d, &check);
+	if (r >= 0)
+		return r;
 	if (check)
 		return config_check(d.config_path) < 0 ? EXIT_CONFIG : 0;
 	if (config_load_report(d.config_path, &d.cfg, NULL, 0) < 0)
@@ -626,7 +426,6 @@ int main(int argc, char **argv)
 	else
 		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.samples);
 	monitor_free(&d.mon);
-	buf_free(&d.scratch);
 	metrics_counters_free(&d.counters);
 	config_free(d.cfg);
 	return r < 0 ? EXIT_RUNTIME : 0;
