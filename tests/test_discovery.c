@@ -104,10 +104,7 @@ static void tick_at(struct monitor *m, double s)
 
 static bool known(struct monitor *m, pid_t pid)
 {
-	for (struct pid_entry *e = m->table[(unsigned)pid % PID_TABLE_SIZE]; e; e = e->next)
-		if (e->info.pid == pid)
-			return true;
-	return false;
+	return pid_table_lookup(&m->disc.t, pid) != NULL;
 }
 
 static const char *config_text =
@@ -139,21 +136,21 @@ int main(void)
 	last_pid(101);
 
 	CHECK(monitor_init(&m, root, cfg, SELF, on_event, NULL) == 0);
-	CHECK(m.loadavg_fd >= 0);
+	CHECK(m.disc.loadavg_fd >= 0);
 
 	/* the first discovery reads the directory whole */
 	tick_at(&m, 100);
-	CHECK(found[100] == 1 && m.full_scans == 1 && m.n_entries == 4);
+	CHECK(found[100] == 1 && m.disc.full_scans == 1 && m.disc.t.n_entries == 4);
 
 	/* nothing new: no scan, no probe */
 	tick_at(&m, 101);
-	CHECK(m.scans == 2 && m.full_scans == 1 && m.probes == 0);
+	CHECK(m.disc.scans == 2 && m.disc.full_scans == 1 && m.disc.probes == 0);
 
 	/* a new process: probed by number */
 	proc_at(102, "python3", "python3 app.py --port 8001", 101.5);
 	last_pid(102);
 	tick_at(&m, 102);
-	CHECK(found[102] == 1 && m.full_scans == 1 && m.probes == 1);
+	CHECK(found[102] == 1 && m.disc.full_scans == 1 && m.disc.probes == 1);
 
 	/* the pids in between were threads, a process gone already, and a
 	 * shell that will exec the target: only the shell is remembered */
@@ -162,14 +159,14 @@ int main(void)
 	last_pid(105);
 	tick_at(&m, 103);
 	CHECK(found[103] == 0 && !known(&m, 103) && known(&m, 105) && found[105] == 0);
-	CHECK(m.full_scans == 1 && m.probes == 4);   /* 103, 104, 105 */
-	CHECK(m.n_young == 1 && m.young[0] == 105);
+	CHECK(m.disc.full_scans == 1 && m.disc.probes == 4);   /* 103, 104, 105 */
+	CHECK(m.disc.n_young == 1 && m.disc.young[0] == 105);
 
 	/* the exec, with no new pid: the young pid is matched again */
 	put("105/cmdline", "python3\0app.py\0", 15);
 	stat_file(105, "python3", 1, PF_USER, 1, 1000, 10250);
 	tick_at(&m, 104);
-	CHECK(found[105] == 1 && m.full_scans == 1 && m.probes == 4 && m.n_young == 0);
+	CHECK(found[105] == 1 && m.disc.full_scans == 1 && m.disc.probes == 4 && m.disc.n_young == 0);
 
 	/* an exec past the young age is found at the next full scan, a minute
 	 * after the last one, which also forgets the pids that exited */
@@ -178,41 +175,41 @@ int main(void)
 	tick_at(&m, 105);
 	tick_at(&m, 106);
 	tick_at(&m, 107);
-	CHECK(known(&m, 106) && found[106] == 0 && m.n_young == 0);
+	CHECK(known(&m, 106) && found[106] == 0 && m.disc.n_young == 0);
 	put("106/cmdline", "python3\0app.py\0", 15);
 	rm_proc(101);
 	for (int s = 108; s < 160; s++)
 		tick_at(&m, s);
-	CHECK(found[106] == 0 && m.full_scans == 1 && known(&m, 101));
+	CHECK(found[106] == 0 && m.disc.full_scans == 1 && known(&m, 101));
 	tick_at(&m, 160);
-	CHECK(found[106] == 1 && m.full_scans == 2 && !known(&m, 101));
+	CHECK(found[106] == 1 && m.disc.full_scans == 2 && !known(&m, 101));
 
 	/* a pid that wrapped round below the last one: a full scan */
 	proc_at(50, "python3", "python3 app.py", 160.5);
 	last_pid(50);
 	tick_at(&m, 161);
-	CHECK(found[50] == 1 && m.full_scans == 3);
+	CHECK(found[50] == 1 && m.disc.full_scans == 3);
 
 	/* many pids at once (more than 64 and a quarter of the known ones):
 	 * one full scan instead of probes */
 	proc_at(1200, "python3", "python3 app.py", 161.5);
 	last_pid(1200);
 	tick_at(&m, 162);
-	CHECK(found[1200] == 1 && m.full_scans == 4);
+	CHECK(found[1200] == 1 && m.disc.full_scans == 4);
 	/* a few: probes */
 	proc_at(1210, "python3", "python3 app.py", 162.5);
 	last_pid(1210);
 	{
-		uint64_t probes = m.probes;
+		uint64_t probes = m.disc.probes;
 
 		tick_at(&m, 163);
-		CHECK(found[1210] == 1 && m.full_scans == 4 && m.probes == probes + 10);
+		CHECK(found[1210] == 1 && m.disc.full_scans == 4 && m.disc.probes == probes + 10);
 	}
 
 	/* a reload matches every pid again: a full scan */
 	monitor_set_config(&m, cfg);
 	tick_at(&m, 163.2);
-	CHECK(m.full_scans == 5);
+	CHECK(m.disc.full_scans == 5);
 
 	/* a pid reused after the pids wrapped round: a zombie listed by a full
 	 * scan, then reaped, its pid taken by a target before the next full
@@ -227,10 +224,10 @@ int main(void)
 	reuse_pid(1300, "python3", "python3 app.py", 165.5);
 	last_pid(1300);
 	{
-		uint64_t full = m.full_scans;
+		uint64_t full = m.disc.full_scans;
 
 		tick_at(&m, 166.2);
-		CHECK(m.full_scans == full && found[1300] == 1);
+		CHECK(m.disc.full_scans == full && found[1300] == 1);
 	}
 	/* a known process, probed again (listed by the full scan it was
 	 * born during): the same process, found once */
@@ -242,23 +239,23 @@ int main(void)
 
 	/* discovery at most once a second, with a little slack for early ticks */
 	{
-		uint64_t scans = m.scans;
+		uint64_t scans = m.disc.scans;
 
 		tick_at(&m, 168.6);
-		CHECK(m.scans == scans);
+		CHECK(m.disc.scans == scans);
 		tick_at(&m, 169.17);
-		CHECK(m.scans == scans + 1);
+		CHECK(m.disc.scans == scans + 1);
 	}
 	monitor_free(&m);
 
 	/* without loadavg (or in another pid namespace's /proc): a full scan
 	 * at every discovery, as before */
 	CHECK(monitor_init(&m, root, cfg, 299, on_event, NULL) == 0);
-	CHECK(m.loadavg_fd < 0);
+	CHECK(m.disc.loadavg_fd < 0);
 	tick_at(&m, 200);
 	tick_at(&m, 201);
 	tick_at(&m, 201.96);
-	CHECK(m.full_scans == 3);
+	CHECK(m.disc.full_scans == 3);
 
 	/* a pid reused between two full scans: told by the new directory
 	 * (inode) of the pid, then by its start time; the target is found, and

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/action_policy.h"
-#include "daemon/monitor.h"
+#include "core/judge.h"
 
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
@@ -143,7 +143,7 @@ static void make_header(unsigned char *out, const char *boot_id, uint64_t wall_u
 	memcpy(out + 72, &crc, 4);
 }
 
-int state_encode(const struct monitor *m, const struct action_policy *policies, const char *boot_id,
+int state_encode(const struct judged *j, const struct action_policy *policies, const char *boot_id,
 		 state_write_fn sink, void *ctx, unsigned char header[STATE_HEADER_LEN])
 {
 	struct enc e = { .sink = sink, .ctx = ctx };
@@ -152,10 +152,10 @@ int state_encode(const struct monitor *m, const struct action_policy *policies, 
 	e.chunk = malloc(STATE_CHUNK);
 	if (!e.chunk)
 		return -ENOMEM;
-	make_header(header, boot_id, m->wall_usec, 0, 0, 0);
+	make_header(header, boot_id, j->wall_usec, 0, 0, 0);
 	put(&e, header, STATE_HEADER_LEN);     /* the placeholder */
-	for (const struct watched *w = m->watched; w; w = w->next) {
-		const struct watch *wc = &m->cfg->watches[w->watch];
+	for (const struct watched *w = j->watched; w; w = w->next) {
+		const struct watch *wc = &j->cfg->watches[w->watch];
 		size_t name_len = strlen(wc->name);
 
 		if (name_len > NAME_MAX_LEN)
@@ -188,7 +188,7 @@ int state_encode(const struct monitor *m, const struct action_policy *policies, 
 	free(e.chunk);
 	if (e.err)
 		return e.err;
-	make_header(header, boot_id, m->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
+	make_header(header, boot_id, j->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
 	return 0;
 }
 
@@ -200,12 +200,12 @@ static int buf_write(void *ctx, const void *data, size_t len)
 	return buf_ok(b) ? 0 : -ENOMEM;
 }
 
-int state_encode_buf(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+int state_encode_buf(struct buf *b, const struct judged *j, const struct action_policy *policies,
 		     const char *boot_id)
 {
 	unsigned char header[STATE_HEADER_LEN];
 	size_t start = b->len;
-	int r = state_encode(m, policies, boot_id, buf_write, b, header);
+	int r = state_encode(j, policies, boot_id, buf_write, b, header);
 
 	if (r < 0)
 		return r;

@@ -118,7 +118,7 @@ static void notify_status(struct daemon *d)
 
 	if (!getenv("NOTIFY_SOCKET"))
 		return;     /* not under systemd: nobody to tell */
-	report_summary(&d->mon, summary, sizeof(summary));
+	report_summary(&d->mon.j, summary, sizeof(summary));
 	snprintf(status, sizeof(status), "%s%s", summary, d->dry_run ? " (dry run)" : "");
 	if (d->ready && strcmp(status, d->status) == 0)
 		return;
@@ -131,7 +131,7 @@ static void on_control(void *ctx, const char *request, struct buf *reply)
 {
 	struct daemon *d = ctx;
 
-	report_answer(&d->mon, request, reply);
+	report_answer(&d->mon.j, request, reply);
 }
 
 /* The control socket for leakwatchctl; the daemon runs on without it. */
@@ -237,7 +237,7 @@ static void save_state(struct daemon *d)
 		/* streamed, never whole in memory; no fsync: the history is
 		 * only of use within this boot, and the page cache outlives a
 		 * crash of the daemon */
-		r = state_save(path, &d->mon, *actor_policies(d->actor), d->boot_id, false);
+		r = state_save(path, &d->mon.j, *actor_policies(d->actor), d->boot_id, false);
 	if (r < 0 && !d->save_failing)
 		error_event(d, NULL, false, "cannot save the history to %s: %s; a restart will start it afresh",
 			    path[0] ? path : dir, strerror(-r));
@@ -313,7 +313,7 @@ static void render_metrics(void *ctx, struct buf *out)
 {
 	struct daemon *d = ctx;
 
-	metrics_render(out, &d->mon, &d->counters);
+	metrics_render(out, &d->mon.j, &d->counters);
 }
 
 /* The textfile for node_exporter: rewritten whole (renamed into place)
@@ -327,7 +327,7 @@ static void write_textfile(struct daemon *d, uint64_t now_ms)
 		return;
 	d->textfile_ms = now_ms;
 	buf_reset(&d->scratch);
-	metrics_render(&d->scratch, &d->mon, &d->counters);
+	metrics_render(&d->scratch, &d->mon.j, &d->counters);
 	r = buf_ok(&d->scratch) ? write_file_atomic(path, d->scratch.data, d->scratch.len, 0644, false) : -ENOMEM;
 	if (r < 0 && !d->textfile_failing)
 		error_event(d, NULL, false, "cannot write the metrics textfile %s: %s", path, strerror(-r));
@@ -364,21 +364,21 @@ static void set_listen(struct daemon *d, sd_event *e)
 
 /* ---- diagnostics before an action ----------------------------------------------- */
 
-static int on_capture(void *ctx, const struct watched *w, enum event_type why, int metric,
+static int on_capture(void *ctx, const struct watched *w, int procfd, enum event_type why, int metric,
 		      char *dir, size_t len)
 {
 	struct daemon *d = ctx;
 	struct buf history = { 0 };
 	char sdir[PATH_MAX];
 	struct capture c = {
-		.state_dir = sdir, .proc_dirfd = w->h.dirfd, .pid = w->pid,
+		.state_dir = sdir, .proc_dirfd = procfd, .pid = w->pid,
 		.watch = d->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
 		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
-		.wall_usec = d->mon.wall_usec,
+		.wall_usec = d->mon.j.wall_usec,
 	};
 	int r = state_dir(d, sdir, sizeof(sdir));
 
-	report_history_json(&history, &d->mon, w);
+	report_history_json(&history, &d->mon.j, w);
 	c.history_json = buf_ok(&history) ? history.data : NULL;
 	if (r == 0)
 		r = capture_incident(&c, dir, len);
@@ -624,7 +624,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_err("event loop failed: %s", strerror(-r));
 	else
-		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.samples);
+		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.j.samples);
 	monitor_free(&d.mon);
 	buf_free(&d.scratch);
 	metrics_counters_free(&d.counters);

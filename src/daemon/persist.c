@@ -3,7 +3,7 @@
 #include "os/files.h"
 #include "core/state_codec.h"
 
-int state_save(const char *path, const struct monitor *m, const struct action_policy *policies,
+int state_save(const char *path, const struct judged *j, const struct action_policy *policies,
 	       const char *boot_id, bool sync)
 {
 	struct atomic_file f;
@@ -13,7 +13,7 @@ int state_save(const char *path, const struct monitor *m, const struct action_po
 	r = atomic_file_open(&f, path, 0600);
 	if (r < 0)
 		return r;
-	r = state_encode(m, policies, boot_id, atomic_file_write, &f, header);
+	r = state_encode(j, policies, boot_id, atomic_file_write, &f, header);
 	if (r < 0)
 		goto fail;
 	/* the placeholder at the start, replaced by the header proper */

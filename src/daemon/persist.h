@@ -7,13 +7,13 @@
 
 #include <stdbool.h>
 
-struct monitor;
+struct judged;
 struct action_policy;
 
-/* Save every watched process of m and the action records (NULL: none) to
+/* Save every watched process of j and the action records (NULL: none) to
  * path, mode 0600, fdatasync'd when sync.  0 or -errno; on failure the
  * file at path is left as it was, and no temporary file remains. */
-int state_save(const char *path, const struct monitor *m, const struct action_policy *policies,
+int state_save(const char *path, const struct judged *j, const struct action_policy *policies,
 	       const char *boot_id, bool sync);
 
 #endif
