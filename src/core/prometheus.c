@@ -1,3 +1,9 @@
+/* The Prometheus text (see prometheus.h), rendered on demand from the
+ * judged set (core/judge.h) and the event counters.  Why on demand rather
+ * than kept up to date per sample: a scrape comes every 15 s or so, the
+ * samples every interval, so rendering at the scrape is the cheaper side,
+ * and the hot path does not touch the metrics at all.  The cost: a
+ * scrape walks every watched process and counter once. */
 #include "core/prometheus.h"
 
 #include <math.h>
@@ -220,11 +226,9 @@ static void per_process(struct buf *b, const struct judged *j, const char *name,
 	}
 }
 
-void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+/* Per watch, the processes watched; per process, its metrics and verdicts. */
+static void render_processes(struct buf *b, const struct judged *j)
 {
-	family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
-	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
-
 	family(b, "leakwatch_watched_processes", "gauge", "Processes watched now, per watch.");
 	for (size_t i = 0; i < j->cfg->n_watches; i++) {
 		unsigned n = 0;
@@ -256,7 +260,11 @@ void metrics_render(struct buf *b, const struct judged *j, const struct metrics_
 	family(b, "leakwatch_process_unreadable", "gauge",
 	       "1 for a metric of a watched process that leakwatchd may not read (its other metrics are watched).");
 	per_metric(b, j, "leakwatch_process_unreadable", PER_UNREADABLE);
+}
 
+/* The events and actions counted, per watch. */
+static void render_counts(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
 	family(b, "leakwatch_events_total", "counter", "Events reported, per watch and event.");
 	/* Each watch's series exist from the start, at 0, so that increase()
 	 * sees the first event; then whatever else was counted. */
@@ -284,7 +292,11 @@ void metrics_render(struct buf *b, const struct judged *j, const struct metrics_
 	for (const struct counter *k = c->list; k; k = k->next)
 		if (k->type == EVENT_ACTION && !printed_action(j, k))
 			actions_line(b, c, k->watch, k->action, k->result);
+}
 
+/* The daemon's own work: samples, scans, ticks. */
+static void render_daemon(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
 	family(b, "leakwatch_samples_total", "counter", "Process-samples taken.");
 	buf_puts(b, "leakwatch_samples_total");
 	value(b, (double)j->samples);
@@ -306,4 +318,13 @@ void metrics_render(struct buf *b, const struct judged *j, const struct metrics_
 	family(b, "leakwatch_tick_duration_seconds", "gauge", "Duration of the last tick.");
 	buf_puts(b, "leakwatch_tick_duration_seconds");
 	value(b, c->tick_seconds);
+}
+
+void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
+	family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
+	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
+	render_processes(b, j);
+	render_counts(b, j, c);
+	render_daemon(b, j, c);
 }

@@ -1,3 +1,5 @@
+/* The state image: layout and rationale in state_codec.h.  It reads the
+ * judged set (core/judge.h), not the monitor, so the codec stays pure. */
 #include "core/state_codec.h"
 
 #include <errno.h>
@@ -372,44 +374,54 @@ static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t
 	return 0;
 }
 
-int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+/* The header, checked against its payload: 0 and the record count in *n, or -EINVAL (why). */
+static int get_header(struct rd *r, struct saved_state *out, uint32_t *n, char *why, size_t why_len)
 {
-	struct rd r = { data, len, false };
 	char m[8];
-	uint32_t version, n, crc;
+	uint32_t version, crc;
 	uint64_t payload;
-	struct saved_proc **tail = &out->procs;
 
-	memset(out, 0, sizeof(*out));
-	if (len < sizeof(magic) || memcmp(data, magic, sizeof(magic)) != 0) {
+	if (r->left < sizeof(magic) || memcmp(r->p, magic, sizeof(magic)) != 0) {
 		reason(why, why_len, "not a leakwatch state file");
 		return -EINVAL;
 	}
-	get(&r, m, sizeof(m));
-	version = get_u32(&r);
-	if (r.short_read || version != STATE_VERSION) {
-		reason(why, why_len, r.short_read ? "truncated header" : "unknown format version %u", version);
+	get(r, m, sizeof(m));
+	version = get_u32(r);
+	if (r->short_read || version != STATE_VERSION) {
+		reason(why, why_len, r->short_read ? "truncated header" : "unknown format version %u", version);
 		return -EINVAL;
 	}
-	get(&r, out->boot_id, BOOT_ID_LEN);
+	get(r, out->boot_id, BOOT_ID_LEN);
 	out->boot_id[BOOT_ID_LEN - 1] = '\0';
-	out->saved_usec = get_u64(&r);
-	n = get_u32(&r);
-	payload = get_u64(&r);
-	crc = get_u32(&r);
-	if (r.short_read) {
+	out->saved_usec = get_u64(r);
+	*n = get_u32(r);
+	payload = get_u64(r);
+	crc = get_u32(r);
+	if (r->short_read) {
 		reason(why, why_len, "truncated header");
 		return -EINVAL;
 	}
-	if (payload != r.left) {
+	if (payload != r->left) {
 		reason(why, why_len, "%s: %zu bytes of records where the header says %llu",
-		       payload > r.left ? "truncated" : "trailing garbage", r.left, (unsigned long long)payload);
+		       payload > r->left ? "truncated" : "trailing garbage", r->left, (unsigned long long)payload);
 		return -EINVAL;
 	}
-	if (crc32_update(0, r.p, r.left) != crc) {
+	if (crc32_update(0, r->p, r->left) != crc) {
 		reason(why, why_len, "checksum mismatch");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+{
+	struct rd r = { data, len, false };
+	uint32_t n;
+	struct saved_proc **tail = &out->procs;
+
+	memset(out, 0, sizeof(*out));
+	if (get_header(&r, out, &n, why, why_len) < 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct saved_proc *p = calloc(1, sizeof(*p));
 		uint16_t name_len;

@@ -1,3 +1,9 @@
+/* Status and history for leakwatchctl (see status_report.h), rendered from
+ * the judged set (core/judge.h), so that the core renders without the
+ * daemon.  Why both JSON and a table here: the table is derived from the
+ * same values as the JSON, so the two cannot disagree; the cost is a sort
+ * of the watched processes per request (by watch, then pid), which is
+ * paid only when somebody asks. */
 #include "core/status_report.h"
 
 #include <math.h>

@@ -1,3 +1,8 @@
+/* Saving the history (see persist.h): the encoder's chunks streamed into
+ * an atomic file (os/files.h), the header written over its placeholder
+ * last, since its counts and checksum are known only at the end.  Why not
+ * encode into memory and write once: the image grows with the watched
+ * processes, and the daemon's memory must not. */
 #include "daemon/persist.h"
 
 #include "os/files.h"
