@@ -20,16 +20,30 @@
 #define SPARE 2000   /* where a replacing process is made, then moved */
 
 static int found[2048], gone[2048];
+static int seq, found_seq[2048], gone_seq[2048];   /* the order of the last of each */
 
 static void on_event(void *ctx, struct event *e)
 {
 	(void)ctx;
 	if (e->pid <= 0 || e->pid >= 2048)
 		return;
-	if (e->type == EVENT_FOUND)
+	if (e->type == EVENT_FOUND) {
 		found[e->pid]++;
-	if (e->type == EVENT_GONE)
+		found_seq[e->pid] = ++seq;
+	}
+	if (e->type == EVENT_GONE) {
 		gone[e->pid]++;
+		gone_seq[e->pid] = ++seq;
+	}
+}
+
+/* The found entry of pid in the last scan's result, or NULL. */
+static const struct discovery_found *result_found(const struct monitor *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->disc.res.n_found; i++)
+		if (m->disc.res.found[i].pid == pid)
+			return &m->disc.res.found[i];
+	return NULL;
 }
 
 static void last_pid(long pid)
@@ -141,10 +155,22 @@ int main(void)
 	/* the first discovery reads the directory whole */
 	tick_at(&m, 100);
 	CHECK(found[100] == 1 && m.disc.full_scans == 1 && m.disc.t.n_entries == 4);
+	/* what the scan handed the monitor, and what the monitor claimed */
+	{
+		const struct discovery_found *f = result_found(&m, 100);
 
-	/* nothing new: no scan, no probe */
+		CHECK(m.disc.res.n_found == 1 && m.disc.res.n_gone == 0 && f != NULL);
+		CHECK(f && f->watch == 0 && strcmp(f->comm, "python3") == 0 && f->start_ticks == 100 &&
+		      f->start_ms == 100 * 1000 / (uint64_t)sysconf(_SC_CLK_TCK) && f->gone_before == 0);
+		CHECK(pid_table_lookup(&m.disc.t, 100)->owner == judged_find(&m.j, 100));
+		CHECK(m.disc.n_owned == 1 && m.j.n_watched == 1 && m.disc.res.cap_gone >= 1);
+		CHECK(discovery_claim(&m.disc, 999, NULL) == -ESRCH);
+	}
+
+	/* nothing new: no scan, no probe; the result is empty */
 	tick_at(&m, 101);
 	CHECK(m.disc.scans == 2 && m.disc.full_scans == 1 && m.disc.probes == 0);
+	CHECK(m.disc.res.n_found == 0 && m.disc.res.n_gone == 0);
 
 	/* a new process: probed by number */
 	proc_at(102, "python3", "python3 app.py --port 8001", 101.5);
@@ -201,9 +227,13 @@ int main(void)
 	last_pid(1210);
 	{
 		uint64_t probes = m.disc.probes;
+		const struct discovery_found *kept = m.disc.res.found;
+		size_t cap = m.disc.res.cap_found;
 
 		tick_at(&m, 163);
 		CHECK(found[1210] == 1 && m.disc.full_scans == 4 && m.disc.probes == probes + 10);
+		/* the result arrays are reused, not allocated per scan */
+		CHECK(m.disc.res.n_found == 1 && m.disc.res.found == kept && m.disc.res.cap_found == cap);
 	}
 
 	/* a reload matches every pid again: a full scan */
@@ -266,8 +296,20 @@ int main(void)
 	CHECK(known(&m, 1400) && found[1400] == 0 && found[1401] == 1);
 	reuse_pid(1400, "python3", "python3 app.py", 203.5);
 	reuse_pid(1401, "python3", "python3 app.py --port 8002", 203.5);
-	tick_at(&m, 204);
-	CHECK(found[1400] == 1 && found[1401] == 2 && gone[1401] == 1);
+	{
+		const struct watched *old = judged_find(&m.j, 1401);
+		const struct discovery_found *f;
+
+		CHECK(old != NULL);
+		tick_at(&m, 204);
+		CHECK(found[1400] == 1 && found[1401] == 2 && gone[1401] == 1);
+		/* the old one gone (its owner handed back) before the new one found */
+		CHECK(m.disc.res.n_gone == 1 && m.disc.res.gone[0].pid == 1401 && m.disc.res.gone[0].owner == old);
+		f = result_found(&m, 1401);
+		CHECK(f && f->gone_before == 1 && f->start_ticks == 20350 && result_found(&m, 1400) != NULL);
+		CHECK(gone_seq[1401] < found_seq[1401]);
+		CHECK(m.disc.n_owned == m.j.n_watched);
+	}
 	monitor_free(&m);
 
 	config_free(cfg);
