@@ -20,16 +20,30 @@
 #define SPARE 2000   /* where a replacing process is made, then moved */
 
 static int found[2048], gone[2048];
+static int seq, found_seq[2048], gone_seq[2048];   /* the order of the last of each */
 
 static void on_event(void *ctx, struct event *e)
 {
 	(void)ctx;
 	if (e->pid <= 0 || e->pid >= 2048)
 		return;
-	if (e->type == EVENT_FOUND)
+	if (e->type == EVENT_FOUND) {
 		found[e->pid]++;
-	if (e->type == EVENT_GONE)
+		found_seq[e->pid] = ++seq;
+	}
+	if (e->type == EVENT_GONE) {
 		gone[e->pid]++;
+		gone_seq[e->pid] = ++seq;
+	}
+}
+
+/* The found entry of pid in the last scan's result, or NULL. */
+static const struct discovery_found *result_found(const struct monitor *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->disc.res.n_found; i++)
+		if (m->disc.res.found[i].pid == pid)
+			return &m->disc.res.found[i];
+	return NULL;
 }
 
 static void last_pid(long pid)
@@ -104,10 +118,7 @@ static void tick_at(struct monitor *m, double s)
 
 static bool known(struct monitor *m, pid_t pid)
 {
-	for (struct pid_entry *e = m->table[(unsigned)pid % PID_TABLE_SIZE]; e; e = e->next)
-		if (e->info.pid == pid)
-			return true;
-	return false;
+	return pid_table_lookup(&m->disc.t, pid) != NULL;
 }
 
 static const char *config_text =
@@ -141,21 +152,33 @@ int main(void)
 	last_pid(101);
 
 	CHECK(monitor_init(&m, root, cfg, SELF, on_event, NULL) == 0);
-	CHECK(m.loadavg_fd >= 0);
+	CHECK(m.disc.loadavg_fd >= 0);
 
 	/* the first discovery reads the directory whole */
 	tick_at(&m, 100);
-	CHECK(found[100] == 1 && m.full_scans == 1 && m.n_entries == 4);
+	CHECK(found[100] == 1 && m.disc.full_scans == 1 && m.disc.t.n_entries == 4);
+	/* what the scan handed the monitor, and what the monitor claimed */
+	{
+		const struct discovery_found *f = result_found(&m, 100);
 
-	/* nothing new: no scan, no probe */
+		CHECK(m.disc.res.n_found == 1 && m.disc.res.n_gone == 0 && f != NULL);
+		CHECK(f && f->watch == 0 && strcmp(f->comm, "python3") == 0 && f->start_ticks == 100 &&
+		      f->start_ms == 100 * 1000 / (uint64_t)sysconf(_SC_CLK_TCK) && f->gone_before == 0);
+		CHECK(pid_table_lookup(&m.disc.t, 100)->owner == judged_find(&m.j, 100));
+		CHECK(m.disc.n_owned == 1 && m.j.n_watched == 1 && m.disc.res.cap_gone >= 1);
+		CHECK(discovery_claim(&m.disc, 999, NULL) == -ESRCH);
+	}
+
+	/* nothing new: no scan, no probe; the result is empty */
 	tick_at(&m, 101);
-	CHECK(m.scans == 2 && m.full_scans == 1 && m.probes == 0);
+	CHECK(m.disc.scans == 2 && m.disc.full_scans == 1 && m.disc.probes == 0);
+	CHECK(m.disc.res.n_found == 0 && m.disc.res.n_gone == 0);
 
 	/* a new process: probed by number */
 	proc_at(102, "python3", "python3 app.py --port 8001", 101.5);
 	last_pid(102);
 	tick_at(&m, 102);
-	CHECK(found[102] == 1 && m.full_scans == 1 && m.probes == 1);
+	CHECK(found[102] == 1 && m.disc.full_scans == 1 && m.disc.probes == 1);
 
 	/* the pids in between were threads, a process gone already, and a
 	 * shell that will exec the target: only the shell is remembered */
@@ -164,14 +187,14 @@ int main(void)
 	last_pid(105);
 	tick_at(&m, 103);
 	CHECK(found[103] == 0 && !known(&m, 103) && known(&m, 105) && found[105] == 0);
-	CHECK(m.full_scans == 1 && m.probes == 4);   /* 103, 104, 105 */
-	CHECK(m.n_young == 1 && m.young[0] == 105);
+	CHECK(m.disc.full_scans == 1 && m.disc.probes == 4);   /* 103, 104, 105 */
+	CHECK(m.disc.n_young == 1 && m.disc.young[0] == 105);
 
 	/* the exec, with no new pid: the young pid is matched again */
 	put("105/cmdline", "python3\0app.py\0", 15);
 	stat_file(105, "python3", 1, PF_USER, 1, 1000, 10250);
 	tick_at(&m, 104);
-	CHECK(found[105] == 1 && m.full_scans == 1 && m.probes == 4 && m.n_young == 0);
+	CHECK(found[105] == 1 && m.disc.full_scans == 1 && m.disc.probes == 4 && m.disc.n_young == 0);
 
 	/* an exec past the young age is found at the next full scan, a minute
 	 * after the last one, which also forgets the pids that exited */
@@ -180,41 +203,45 @@ int main(void)
 	tick_at(&m, 105);
 	tick_at(&m, 106);
 	tick_at(&m, 107);
-	CHECK(known(&m, 106) && found[106] == 0 && m.n_young == 0);
+	CHECK(known(&m, 106) && found[106] == 0 && m.disc.n_young == 0);
 	put("106/cmdline", "python3\0app.py\0", 15);
 	rm_proc(101);
 	for (int s = 108; s < 160; s++)
 		tick_at(&m, s);
-	CHECK(found[106] == 0 && m.full_scans == 1 && known(&m, 101));
+	CHECK(found[106] == 0 && m.disc.full_scans == 1 && known(&m, 101));
 	tick_at(&m, 160);
-	CHECK(found[106] == 1 && m.full_scans == 2 && !known(&m, 101));
+	CHECK(found[106] == 1 && m.disc.full_scans == 2 && !known(&m, 101));
 
 	/* a pid that wrapped round below the last one: a full scan */
 	proc_at(50, "python3", "python3 app.py", 160.5);
 	last_pid(50);
 	tick_at(&m, 161);
-	CHECK(found[50] == 1 && m.full_scans == 3);
+	CHECK(found[50] == 1 && m.disc.full_scans == 3);
 
 	/* many pids at once (more than 64 and a quarter of the known ones):
 	 * one full scan instead of probes */
 	proc_at(1200, "python3", "python3 app.py", 161.5);
 	last_pid(1200);
 	tick_at(&m, 162);
-	CHECK(found[1200] == 1 && m.full_scans == 4);
+	CHECK(found[1200] == 1 && m.disc.full_scans == 4);
 	/* a few: probes */
 	proc_at(1210, "python3", "python3 app.py", 162.5);
 	last_pid(1210);
 	{
-		uint64_t probes = m.probes;
+		uint64_t probes = m.disc.probes;
+		const struct discovery_found *kept = m.disc.res.found;
+		size_t cap = m.disc.res.cap_found;
 
 		tick_at(&m, 163);
-		CHECK(found[1210] == 1 && m.full_scans == 4 && m.probes == probes + 10);
+		CHECK(found[1210] == 1 && m.disc.full_scans == 4 && m.disc.probes == probes + 10);
+		/* the result arrays are reused, not allocated per scan */
+		CHECK(m.disc.res.n_found == 1 && m.disc.res.found == kept && m.disc.res.cap_found == cap);
 	}
 
 	/* a reload matches every pid again: a full scan */
 	monitor_set_config(&m, cfg);
 	tick_at(&m, 163.2);
-	CHECK(m.full_scans == 5);
+	CHECK(m.disc.full_scans == 5);
 
 	/* a pid reused after the pids wrapped round: a zombie listed by a full
 	 * scan, then reaped, its pid taken by a target before the next full
@@ -229,10 +256,10 @@ int main(void)
 	reuse_pid(1300, "python3", "python3 app.py", 165.5);
 	last_pid(1300);
 	{
-		uint64_t full = m.full_scans;
+		uint64_t full = m.disc.full_scans;
 
 		tick_at(&m, 166.2);
-		CHECK(m.full_scans == full && found[1300] == 1);
+		CHECK(m.disc.full_scans == full && found[1300] == 1);
 	}
 	/* a known process, probed again (listed by the full scan it was
 	 * born during): the same process, found once */
@@ -244,23 +271,23 @@ int main(void)
 
 	/* discovery at most once a second, with a little slack for early ticks */
 	{
-		uint64_t scans = m.scans;
+		uint64_t scans = m.disc.scans;
 
 		tick_at(&m, 168.6);
-		CHECK(m.scans == scans);
+		CHECK(m.disc.scans == scans);
 		tick_at(&m, 169.17);
-		CHECK(m.scans == scans + 1);
+		CHECK(m.disc.scans == scans + 1);
 	}
 	monitor_free(&m);
 
 	/* without loadavg (or in another pid namespace's /proc): a full scan
 	 * at every discovery, as before */
 	CHECK(monitor_init(&m, root, cfg, 299, on_event, NULL) == 0);
-	CHECK(m.loadavg_fd < 0);
+	CHECK(m.disc.loadavg_fd < 0);
 	tick_at(&m, 200);
 	tick_at(&m, 201);
 	tick_at(&m, 201.96);
-	CHECK(m.full_scans == 3);
+	CHECK(m.disc.full_scans == 3);
 
 	/* a pid reused between two full scans: told by the new directory
 	 * (inode) of the pid, then by its start time; the target is found, and
@@ -271,8 +298,20 @@ int main(void)
 	CHECK(known(&m, 1400) && found[1400] == 0 && found[1401] == 1);
 	reuse_pid(1400, "python3", "python3 app.py", 203.5);
 	reuse_pid(1401, "python3", "python3 app.py --port 8002", 203.5);
-	tick_at(&m, 204);
-	CHECK(found[1400] == 1 && found[1401] == 2 && gone[1401] == 1);
+	{
+		const struct watched *old = judged_find(&m.j, 1401);
+		const struct discovery_found *f;
+
+		CHECK(old != NULL);
+		tick_at(&m, 204);
+		CHECK(found[1400] == 1 && found[1401] == 2 && gone[1401] == 1);
+		/* the old one gone (its owner handed back) before the new one found */
+		CHECK(m.disc.res.n_gone == 1 && m.disc.res.gone[0].pid == 1401 && m.disc.res.gone[0].owner == old);
+		f = result_found(&m, 1401);
+		CHECK(f && f->gone_before == 1 && f->start_ticks == 20350 && result_found(&m, 1400) != NULL);
+		CHECK(gone_seq[1401] < found_seq[1401]);
+		CHECK(m.disc.n_owned == m.j.n_watched);
+	}
 	monitor_free(&m);
 
 	config_free(cfg);

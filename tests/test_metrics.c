@@ -363,7 +363,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	struct expo x;
 	char series[512];
 	long page = m->root.page_size;
-	const struct watched *w101 = monitor_find(m, 101), *w150 = monitor_find(m, 150);
+	const struct watched *w101 = judged_find(&m->j, 101), *w150 = judged_find(&m->j, 150);
 	unsigned eta_lines = 0;
 
 	CHECK(w101 && w150);
@@ -372,7 +372,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	c->ticks = 120;
 	c->tick_seconds = 0.000125;
 	c->tick_seconds_total = 0.0175;
-	metrics_render(&b, m, c);
+	metrics_render(&b, &m->j, c);
 	CHECK(buf_ok(&b));
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%d format errors (above)", x.errors);
@@ -448,13 +448,13 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	      0);
 
 	/* an ETA only where the metric heads for a max */
-	for (const struct watched *w = m->watched; w; w = w->next)
+	for (const struct watched *w = m->j.watched; w; w = w->next)
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			double v;
 
 			snprintf(series, sizeof(series),
 				 "leakwatch_process_eta_seconds{watch=\"%s\",pid=\"%d\",comm=\"%s\",metric=\"%s\"}",
-				 m->cfg->watches[w->watch].name, (int)w->pid, w->pid == 150 ? ODD_COMM_LABEL : w->comm,
+				 m->j.cfg->watches[w->watch].name, (int)w->pid, w->pid == 150 ? ODD_COMM_LABEL : w->comm,
 				 metric_name((enum metric)i));
 			v = sample(b.data, series);
 			if (w->m[i].eta < 0) {
@@ -488,13 +488,13 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	CHECK(count(b.data, "\nleakwatch_actions_total{") == 2);
 
 	/* the daemon's own figures */
-	CHECK(sample(b.data, "leakwatch_samples_total") == (double)m->samples && m->samples > 0);
-	CHECK(sample(b.data, "leakwatch_scans_total") == (double)m->scans && m->scans > 0);
-	CHECK(sample(b.data, "leakwatch_full_scans_total") == (double)m->full_scans && m->full_scans > 0);
+	CHECK(sample(b.data, "leakwatch_samples_total") == (double)m->j.samples && m->j.samples > 0);
+	CHECK(sample(b.data, "leakwatch_scans_total") == (double)m->j.scans && m->j.scans > 0);
+	CHECK(sample(b.data, "leakwatch_full_scans_total") == (double)m->j.full_scans && m->j.full_scans > 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 120);
 	CHECK(sample(b.data, "leakwatch_tick_duration_seconds") == 0.000125);
 	CHECK(sample(b.data, "leakwatch_tick_seconds_total") == 0.0175);
-	CHECK_NEAR(sample(b.data, "leakwatch_scan_duration_seconds"), (double)m->scan_usec / 1e6, 1e-9);
+	CHECK_NEAR(sample(b.data, "leakwatch_scan_duration_seconds"), (double)m->j.scan_usec / 1e6, 1e-9);
 
 	switch (promtool(b.data)) {
 	case -1:
@@ -516,7 +516,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
  * or ETA, but leakwatch_process_unreadable 1; the others as before. */
 static void test_unreadable(struct monitor *m, const struct metrics_counters *c)
 {
-	struct watched *w = (struct watched *)monitor_find(m, 101);
+	struct watched *w = (struct watched *)judged_find(&m->j, 101);
 	struct buf b = { 0 };
 	struct expo x;
 	unsigned saved;
@@ -524,11 +524,11 @@ static void test_unreadable(struct monitor *m, const struct metrics_counters *c)
 	if (!w)
 		return;
 	saved = w->unreadable;
-	metrics_render(&b, m, c);
+	metrics_render(&b, &m->j, c);
 	CHECK(count(b.data, "\nleakwatch_process_unreadable{") == 0);   /* everything read */
 	buf_reset(&b);
 	w->unreadable = 1u << METRIC_FDS;
-	metrics_render(&b, m, c);
+	metrics_render(&b, &m->j, c);
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%d format errors (above)", x.errors);
 	CHECK(sample(b.data, "leakwatch_process_unreadable{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"fds\"}") == 1);
@@ -548,7 +548,7 @@ static void test_unreadable(struct monitor *m, const struct metrics_counters *c)
  * comm at 15 bytes, maybe in the middle of a character. */
 static void test_utf8_comm(struct monitor *m, const struct metrics_counters *c)
 {
-	struct watched *w = (struct watched *)monitor_find(m, 102);
+	struct watched *w = (struct watched *)judged_find(&m->j, 102);
 	struct buf b = { 0 };
 	char saved[16];
 
@@ -556,7 +556,7 @@ static void test_utf8_comm(struct monitor *m, const struct metrics_counters *c)
 		return;
 	memcpy(saved, w->comm, sizeof(saved));
 	snprintf(w->comm, sizeof(w->comm), "ty\xc3\xb6ntekij\xc3\xa4-w\xc3");   /* 15 bytes, the last cut */
-	metrics_render(&b, m, c);
+	metrics_render(&b, &m->j, c);
 	CHECK_MSG(utf8_valid(b.data), "a comm cut inside a UTF-8 character gives invalid UTF-8 label values");
 	if (promtool(b.data) > 0)
 		CHECK_MSG(false, "promtool refuses the text with a cut comm");
@@ -572,8 +572,8 @@ static void test_empty(const struct config *cfg)
 	struct expo x;
 
 	memset(&m, 0, sizeof(m));
-	m.cfg = cfg;
-	metrics_render(&b, &m, &c);
+	m.j.cfg = cfg;
+	metrics_render(&b, &m.j, &c);
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
@@ -622,7 +622,7 @@ int main(void)
 			add_fd(101, 5 + i / 2);
 		monitor_tick(&m, now, WALL_BASE + now * 1000);
 	}
-	CHECK(m.n_watched == 3);
+	CHECK(m.j.n_watched == 3);
 	/* the actions the leak and the limit would have taken */
 	feed(&c, EVENT_ACTION, "workers", "signal", "ok", 2);
 	feed(&c, EVENT_ACTION, "workers", "signal", "suppressed", 1);

@@ -97,8 +97,8 @@ int main(void)
 	CHECK(s.found[100] == 1);          /* python with the unit: the second watch */
 	CHECK(s.found[101] == 1 && s.found[102] == 1);
 	CHECK(s.found[400] == 1);          /* a parent criterion on PID 1's cmdline */
-	CHECK(m.n_watched == 4);
-	for (struct watched *w = m.watched; w; w = w->next) {
+	CHECK(m.j.n_watched == 4);
+	for (struct watched *w = m.j.watched; w; w = w->next) {
 		if (w->pid == 101) {
 			CHECK_STR(cfg->watches[w->watch].name, "workers");
 			CHECK(w->m[METRIC_FDS].value == 5 + 60);
@@ -125,7 +125,7 @@ int main(void)
 	}
 	monitor_tick(&m, 40000, WALL_BASE + 40000 * 1000);
 	CHECK(s.gone[102] == 1);
-	CHECK(m.n_watched == 3);
+	CHECK(m.j.n_watched == 3);
 
 	monitor_free(&m);
 	config_free(cfg);

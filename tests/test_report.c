@@ -277,7 +277,7 @@ static void cell(const char *line, size_t start, size_t width, char *out, size_t
 
 static const struct watched *find(const struct monitor *m, pid_t pid)
 {
-	const struct watched *w = monitor_find(m, pid);
+	const struct watched *w = judged_find(&m->j, pid);
 
 	if (!w) {
 		fprintf(stderr, "pid %d is not watched\n", (int)pid);
@@ -392,26 +392,26 @@ static void test_empty_monitor(const struct config *cfg)
 	struct config one = { .n_watches = 1 };
 
 	memset(&m, 0, sizeof(m));
-	m.cfg = cfg;
-	report_status_json(&b, &m);
+	m.j.cfg = cfg;
+	report_status_json(&b, &m.j);
 	CHECK_STR(b.data, "[]\n");
 	buf_reset(&b);
-	report_status_table(&b, &m);
+	report_status_table(&b, &m.j);
 	CHECK_STR(b.data,
 		  "leakwatchd: watching 0 processes with 2 watches: 0 leaking, 0 over a limit\n"
 		  "\n"
 		  "WATCH          PID COMM       METRIC    VALUE   TREND/H   ETA VERDICT WINDOW\n"
 		  "(no process matches a watch)\n");
 	buf_reset(&b);
-	report_answer(&m, "status json", &b);
+	report_answer(&m.j, "status json", &b);
 	CHECK_STR(b.data, "OK\n[]\n");
 	buf_reset(&b);
-	report_answer(&m, "history 1", &b);
+	report_answer(&m.j, "history 1", &b);
 	CHECK_STR(b.data, "ERR pid 1 is not watched\n");
 
 	/* singular forms */
-	m.cfg = &one;
-	report_summary(&m, line, sizeof(line));
+	m.j.cfg = &one;
+	report_summary(&m.j, line, sizeof(line));
 	CHECK_STR(line, "watching 0 processes with 1 watch: 0 leaking, 0 over a limit");
 	{
 		struct watched w;
@@ -423,13 +423,13 @@ static void test_empty_monitor(const struct config *cfg)
 		w.m[METRIC_FDS].leaking = true;
 		w.m[METRIC_RSS].in_limit = true;
 		w.m[METRIC_THREADS].in_limit = true;   /* one process over two limits: one */
-		m.watched = &w;
-		m.n_watched = 1;
-		report_summary(&m, line, sizeof(line));
+		m.j.watched = &w;
+		m.j.n_watched = 1;
+		report_summary(&m.j, line, sizeof(line));
 		CHECK_STR(line, "watching 1 process with 1 watch: 1 leaking, 1 over a limit");
 		/* a short buffer: cut, terminated */
 		memset(line, 'X', sizeof(line));
-		report_summary(&m, line, 9);
+		report_summary(&m.j, line, 9);
 		CHECK_STR(line, "watching");
 	}
 	buf_free(&b);
@@ -457,7 +457,7 @@ static void check_table_shape(const char *what, const char *text)
 
 static void check_status_json_against(const struct monitor *m, const char *json)
 {
-	for (const struct watched *w = m->watched; w; w = w->next)
+	for (const struct watched *w = m->j.watched; w; w = w->next)
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			const struct metric_state *s = &w->m[i];
 			const char *mn = metric_name((enum metric)i);
@@ -476,7 +476,7 @@ static void check_status_json_against(const struct monitor *m, const char *json)
 				CHECK_MSG(eta == round(s->eta), "pid %d %s: eta %g: %s", (int)w->pid, mn, s->eta, obj);
 			CHECK_MSG(!isnan(field(obj, "slope_per_hour")), "pid %d %s: %s", (int)w->pid, mn, obj);
 			snprintf(verdict, sizeof(verdict), "\"verdict\": \"%s\"}",
-				 verdict_name(detect_verdict(s, monitor_warming(m, w))));
+				 verdict_name(detect_verdict(s, judged_warming(&m->j, w))));
 			CHECK_MSG(strstr(obj, verdict) != NULL, "pid %d %s: %s", (int)w->pid, mn, obj);
 		}
 }
@@ -487,14 +487,14 @@ static void test_first_tick(const struct monitor *m)
 	size_t n;
 	char **lines;
 
-	report_status_json(&b, m);
+	report_status_json(&b, &m->j);
 	CHECK_MSG(json_valid(b.data), "%s", b.data);
 	CHECK(count(b.data, "\"verdict\": \"warming\"") == 5 * METRIC_COUNT);
 	CHECK(count(b.data, "\"eta_seconds\": null") == 5 * METRIC_COUNT);
 	check_status_json_against(m, b.data);
 
 	buf_reset(&b);
-	report_status_table(&b, m);
+	report_status_table(&b, &m->j);
 	check_table_shape("first table", b.data);
 	lines = split_lines(b.data, &n);
 	CHECK(n == 3 + 5 * METRIC_COUNT);
@@ -515,7 +515,7 @@ static void test_status_json(const struct monitor *m)
 	char want[300], obj[300];
 	long page = m->root.page_size;
 
-	report_status_json(&b, m);
+	report_status_json(&b, &m->j);
 	CHECK(buf_ok(&b));
 	CHECK_MSG(json_valid(b.data), "invalid JSON:\n%s", b.data);
 	CHECK(b.data[0] == '[' && strcmp(b.data + b.len - 2, "]\n") == 0);
@@ -537,7 +537,7 @@ static void test_status_json(const struct monitor *m)
 	snprintf(want, sizeof(want),
 		 "[{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\",\n"
 		 "  \"rss\": {\"value\": %ld, \"slope_per_hour\": ",
-		 (int)(101 * 1000 / m->hz / 1000), (int)(101 * 1000 / m->hz % 1000), (1000 + 119 * 25) * page);
+		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000), (1000 + 119 * 25) * page);
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.300s", want, b.data);
 
 	/* every "started" is RFC 3339 UTC */
@@ -566,7 +566,7 @@ static void test_status_json(const struct monitor *m)
 	CHECK_MSG(strstr(obj, "\"value\": 30, ") && field(obj, "eta_seconds") > 0 && field(obj, "eta_seconds") < 1000 &&
 		  strstr(obj, "\"verdict\": \"ok\"}"), "%s", obj);
 	/* no max for fds anywhere: no ETA */
-	for (const struct watched *w = m->watched; w; w = w->next) {
+	for (const struct watched *w = m->j.watched; w; w = w->next) {
 		CHECK(metric_object(b.data, (int)w->pid, "fds", obj, sizeof(obj)));
 		CHECK_MSG(isinf(field(obj, "eta_seconds")), "%s", obj);
 	}
@@ -581,11 +581,11 @@ static void test_status_json(const struct monitor *m)
 		memcpy(saved, w->comm, sizeof(saved));
 		snprintf(w->comm, sizeof(w->comm), "ty\xc3\xb6ntekij\xc3\xa4-w\xc3");   /* 15 bytes */
 		buf_reset(&b);
-		report_status_json(&b, m);
+		report_status_json(&b, &m->j);
 		CHECK(json_valid(b.data));
 		CHECK_MSG(utf8_valid(b.data), "status JSON with a cut comm is not valid UTF-8");
 		buf_reset(&b);
-		report_history_json(&b, m, w);
+		report_history_json(&b, &m->j, w);
 		CHECK_MSG(utf8_valid(b.data), "history JSON with a cut comm is not valid UTF-8");
 		memcpy(w->comm, saved, sizeof(saved));
 	}
@@ -598,7 +598,7 @@ static void test_status_table(const struct monitor *m)
 	size_t n;
 	char **lines;
 
-	report_status_table(&b, m);
+	report_status_table(&b, &m->j);
 	CHECK(buf_ok(&b));
 	check_table_shape("status table", b.data);
 	lines = split_lines(b.data, &n);
@@ -694,11 +694,11 @@ static void test_history(const struct monitor *m)
 	struct buf b = { 0 };
 	char want[200];
 
-	report_history_json(&b, m, w);
+	report_history_json(&b, &m->j, w);
 	CHECK(buf_ok(&b));
 	CHECK_MSG(json_valid(b.data), "invalid JSON:\n%s", b.data);
 	snprintf(want, sizeof(want), "{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\", \"window_seconds\": 20, \"bucket_seconds\": 0.416,\n \"rss\": [",
-		 (int)(101 * 1000 / m->hz / 1000), (int)(101 * 1000 / m->hz % 1000));
+		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000));
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.200s", want, b.data);
 	/* each metric: its buckets oldest first, as the monitor holds them */
 	for (int i = 0; i < METRIC_COUNT; i++) {
@@ -748,7 +748,7 @@ static void test_history(const struct monitor *m)
 
 	/* the table: title, header, one row per bucket */
 	buf_reset(&b);
-	report_history_table(&b, m, w);
+	report_history_table(&b, &m->j, w);
 	check_table_shape("history table", b.data);
 	{
 		size_t n;
@@ -775,10 +775,10 @@ static void test_history(const struct monitor *m)
 	/* the comm of pid 201 has unprintable bytes: the table must not pass
 	 * them to the terminal (the status table shows them as '?') */
 	buf_reset(&b);
-	report_history_table(&b, m, find(m, 201));
+	report_history_table(&b, &m->j, find(m, 201));
 	check_table_shape("history table of pid 201", b.data);
 	buf_reset(&b);
-	report_history_json(&b, m, find(m, 201));
+	report_history_json(&b, &m->j, find(m, 201));
 	CHECK_MSG(json_valid(b.data), "%s", b.data);
 
 	/* a process without samples yet */
@@ -789,10 +789,10 @@ static void test_history(const struct monitor *m)
 		for (int i = 0; i < METRIC_COUNT; i++)
 			metric_state_init(&empty.m[i]);
 		buf_reset(&b);
-		report_history_table(&b, m, &empty);
+		report_history_table(&b, &m->j, &empty);
 		CHECK(strstr(b.data, "\n(no samples yet)\n") != NULL);
 		buf_reset(&b);
-		report_history_json(&b, m, &empty);
+		report_history_json(&b, &m->j, &empty);
 		CHECK_MSG(json_valid(b.data), "%s", b.data);
 		CHECK(strstr(b.data, "\"rss\": [],\n \"fds\": [],\n \"threads\": []}\n") != NULL);
 	}
@@ -845,7 +845,7 @@ static void test_answer(const struct monitor *m)
 		struct buf b = { 0 };
 		bool ok = strncmp(cases[i].reply_starts, "OK\n", 3) == 0;
 
-		report_answer(m, cases[i].request, &b);
+		report_answer(&m->j, cases[i].request, &b);
 		CHECK(buf_ok(&b) && b.data);
 		if (!b.data)
 			continue;
@@ -866,7 +866,7 @@ static void test_answer(const struct monitor *m)
 
 		memset(req, 'z', sizeof(req) - 1);
 		req[sizeof(req) - 1] = '\0';
-		report_answer(m, req, &b);
+		report_answer(&m->j, req, &b);
 		CHECK(strncmp(b.data, "ERR unknown request: zzz", 24) == 0);
 		CHECK(strchr(b.data, '\n') == b.data + b.len - 1 && b.len < 100);
 		buf_free(&b);
@@ -880,11 +880,11 @@ static void test_answer(const struct monitor *m)
 		char req[256];
 
 		snprintf(req, sizeof(req), "status%*s", 200, "xml");
-		report_answer(m, req, &b);
+		report_answer(&m->j, req, &b);
 		CHECK_MSG(strncmp(b.data, "ERR ", 4) == 0, "\"status <197 blanks>xml\": %.40s", b.data);
 		buf_reset(&b);
 		snprintf(req, sizeof(req), "status%*s", 200, "json");
-		report_answer(m, req, &b);
+		report_answer(&m->j, req, &b);
 		CHECK_MSG(strncmp(b.data, "OK\n[", 4) == 0, "\"status <196 blanks>json\": %.40s", b.data);
 		buf_free(&b);
 	}
@@ -893,10 +893,10 @@ static void test_answer(const struct monitor *m)
 static void test_wall_usec(const struct monitor *m)
 {
 	/* the current tick's pair: now_ms is wall_usec */
-	CHECK(report_wall_usec(m, m->now_ms) == m->wall_usec);
-	CHECK(report_wall_usec(m, m->now_ms - 1500) == m->wall_usec - 1500000);
-	CHECK(report_wall_usec(m, m->now_ms + 2000) == m->wall_usec + 2000000);
-	CHECK(report_wall_usec(m, 0) == WALL_BASE);
+	CHECK(report_wall_usec(&m->j, m->j.now_ms) == m->j.wall_usec);
+	CHECK(report_wall_usec(&m->j, m->j.now_ms - 1500) == m->j.wall_usec - 1500000);
+	CHECK(report_wall_usec(&m->j, m->j.now_ms + 2000) == m->j.wall_usec + 2000000);
+	CHECK(report_wall_usec(&m->j, 0) == WALL_BASE);
 }
 
 int main(void)
@@ -935,11 +935,11 @@ int main(void)
 			add_fd(101, 5 + i / 2);
 		monitor_tick(&m, now, WALL_BASE + now * 1000);
 		if (i == 0) {
-			CHECK(m.n_watched == 5);
+			CHECK(m.j.n_watched == 5);
 			test_first_tick(&m);
 		}
 	}
-	CHECK(m.n_watched == 5);
+	CHECK(m.j.n_watched == 5);
 	RUN(test_wall_usec, &m);
 	RUN(test_status_json, &m);
 	RUN(test_status_table, &m);

@@ -219,11 +219,11 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	CHECK(len > HDR_LEN && memcmp(img, "LWSTATE\n", 8) == 0);
 	CHECK_MSG(decode(img, len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK_STR(st.boot_id, BOOT_ID);
-	CHECK(st.saved_usec == m->wall_usec);
-	CHECK(st.n == m->n_watched && st.n == 3);
+	CHECK(st.saved_usec == m->j.wall_usec);
+	CHECK(st.n == m->j.n_watched && st.n == 3);
 	/* the same processes, in the same order */
-	for (p = st.procs, w = m->watched; p && w; p = p->next, w = w->next, n++) {
-		const struct watch *wc = &m->cfg->watches[w->watch];
+	for (p = st.procs, w = m->j.watched; p && w; p = p->next, w = w->next, n++) {
+		const struct watch *wc = &m->j.cfg->watches[w->watch];
 
 		CHECK(p->pid == w->pid);
 		CHECK(p->start_ticks == w->start_ticks);
@@ -254,7 +254,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	{
 		struct buf b = { 0 };
 
-		CHECK(state_encode_buf(&b, m, NULL, BOOT_ID) == 0);
+		CHECK(state_encode_buf(&b, &m->j, NULL, BOOT_ID) == 0);
 		CHECK(buf_ok(&b) && b.len == len && memcmp(b.data, img, len) == 0);
 		buf_free(&b);
 	}
@@ -268,22 +268,22 @@ static void test_boot_ids(const struct monitor *m, const struct config *cfg)
 	struct monitor empty;
 
 	/* a boot id longer than the field is cut, terminated */
-	CHECK(state_encode_buf(&b, m, NULL, "0123456789012345678901234567890123456789-and-more") == 0);
+	CHECK(state_encode_buf(&b, &m->j, NULL, "0123456789012345678901234567890123456789-and-more") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "012345678901234567890123456789012345678");
 	saved_state_clear(&st);
 	buf_reset(&b);
-	CHECK(state_encode_buf(&b, m, NULL, "") == 0);
+	CHECK(state_encode_buf(&b, &m->j, NULL, "") == 0);
 	CHECK(decode(b.data, b.len, &st, why, sizeof(why)) == 0);
 	CHECK_STR(st.boot_id, "");
 	saved_state_clear(&st);
 
 	/* no process: a header only, decoded to nothing */
 	memset(&empty, 0, sizeof(empty));
-	empty.cfg = cfg;
-	empty.wall_usec = 42;
+	empty.j.cfg = cfg;
+	empty.j.wall_usec = 42;
 	buf_reset(&b);
-	CHECK(state_encode_buf(&b, &empty, NULL, BOOT_ID) == 0);
+	CHECK(state_encode_buf(&b, &empty.j, NULL, BOOT_ID) == 0);
 	CHECK(b.len == HDR_LEN + TAIL_LEN);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.n == 0 && st.procs == NULL && st.saved_usec == 42);
@@ -760,21 +760,21 @@ static int collect(void *ctx, const void *data, size_t len)
 static void many(struct monitor *big, const struct monitor *m, size_t n)
 {
 	struct watched *ws = calloc(n, sizeof(*ws));
-	const struct watched *src = m->watched;
+	const struct watched *src = m->j.watched;
 
 	if (!ws)
 		exit(2);
 	memset(big, 0, sizeof(*big));
-	big->cfg = m->cfg;
-	big->wall_usec = m->wall_usec;
+	big->j.cfg = m->j.cfg;
+	big->j.wall_usec = m->j.wall_usec;
 	for (size_t i = 0; i < n; i++) {
 		ws[i] = *src;
 		ws[i].pid = (pid_t)(1000 + i);
 		ws[i].next = i + 1 < n ? &ws[i + 1] : NULL;
-		src = src->next ? src->next : m->watched;
+		src = src->next ? src->next : m->j.watched;
 	}
-	big->watched = ws;
-	big->n_watched = n;
+	big->j.watched = ws;
+	big->j.n_watched = n;
 }
 
 static bool file_is(const char *path, const void *data, size_t len)
@@ -812,14 +812,14 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 	size_t calls;
 
 	many(&big, m, 150);
-	CHECK(state_encode_buf(&whole, &big, NULL, BOOT_ID) == 0);
+	CHECK(state_encode_buf(&whole, &big.j, NULL, BOOT_ID) == 0);
 	CHECK(whole.len == HDR_LEN + 100 * (REC_FIXED + strlen("workers")) + 50 * (REC_FIXED + strlen("others")) +
 	      TAIL_LEN);
 	CHECK(whole.len > 5 * STATE_CHUNK);
 
 	/* in chunks, each full but the last; first a placeholder header
 	 * (nothing counted yet), the header proper at the end */
-	CHECK(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == 0);
+	CHECK(state_encode(&big.j, NULL, BOOT_ID, collect, &c, header) == 0);
 	CHECK(buf_ok(&c.all) && c.all.len == whole.len && !c.bad_size);
 	CHECK(c.calls == (whole.len + STATE_CHUNK - 1) / STATE_CHUNK);
 	CHECK(memcmp(c.all.data, whole.data, HDR_COUNT) == 0);
@@ -838,7 +838,7 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 		bool same = true;
 
 		CHECK_MSG(decode(whole.data, whole.len, &st, why, sizeof(why)) == 0 && st.n == 150, "%s", why);
-		for (p = st.procs, w = big.watched; p && w; p = p->next, w = w->next) {
+		for (p = st.procs, w = big.j.watched; p && w; p = p->next, w = w->next) {
 			same &= p->pid == w->pid && timeline_equal(&p->tl, &w->tl);
 			for (int i = 0; i < METRIC_COUNT; i++)
 				same &= metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]);
@@ -853,7 +853,7 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 	for (size_t at = 1; at <= calls; at++) {
 		memset(&c, 0, sizeof(c));
 		c.fail_at = at;
-		CHECK_MSG(state_encode(&big, NULL, BOOT_ID, collect, &c, header) == -EIO, "failing at call %zu", at);
+		CHECK_MSG(state_encode(&big.j, NULL, BOOT_ID, collect, &c, header) == -EIO, "failing at call %zu", at);
 		CHECK(c.failed && c.after_failure == 0 && c.calls == at);
 		buf_free(&c.all);
 	}
@@ -869,10 +869,10 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 		snprintf(path, sizeof(path), "%s/history.state", dir);
 		snprintf(missing, sizeof(missing), "%s/no-such-dir/history.state", root);
 		CHECK(mkdir(dir, 0700) == 0);
-		CHECK(state_save(path, &big, NULL, BOOT_ID, false) == 0);
+		CHECK(state_save(path, &big.j, NULL, BOOT_ID, false) == 0);
 		CHECK(file_is(path, whole.data, whole.len));
 		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600);
-		CHECK(state_save(path, m, NULL, BOOT_ID, true) == 0);
+		CHECK(state_save(path, &m->j, NULL, BOOT_ID, true) == 0);
 		CHECK(file_is(path, img, len));
 		CHECK(temporaries(dir) == 0);
 
@@ -886,7 +886,7 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 			signal(SIGXFSZ, SIG_IGN);
 			if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
 				_exit(3);
-			_exit(state_save(path, &big, NULL, BOOT_ID, false) == -EFBIG ? 0 : 1);
+			_exit(state_save(path, &big.j, NULL, BOOT_ID, false) == -EFBIG ? 0 : 1);
 		}
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a save over the file size limit: status 0x%x",
@@ -895,11 +895,11 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 		CHECK(temporaries(dir) == 0);
 
 		/* no directory: nothing to remove either */
-		CHECK(state_save(missing, m, NULL, BOOT_ID, false) == -ENOENT);
+		CHECK(state_save(missing, &m->j, NULL, BOOT_ID, false) == -ENOENT);
 		CHECK(file_is(path, img, len));
 	}
 	buf_free(&whole);
-	free(big.watched);
+	free(big.j.watched);
 }
 
 /* ---- monitor_restore --------------------------------------------------------------- */
@@ -951,10 +951,10 @@ static void test_restore_case(const struct restore_case *c, const unsigned char 
 		now += 1000;                    /* the next scan */
 		monitor_tick(&m, now, WALL_BASE + now * 1000);
 	}
-	CHECK_MSG(m.n_watched == 3, "%s: %zu watched", c->what, m.n_watched);
+	CHECK_MSG(m.j.n_watched == 3, "%s: %zu watched", c->what, m.j.n_watched);
 
 	for (int k = 0; k < 3; k++) {
-		const struct watched *w = monitor_find(&m, pids[k]);
+		const struct watched *w = judged_find(&m.j, pids[k]);
 		const struct saved_proc *p = saved(&ref, pids[k]);
 
 		CHECK(w && p);
@@ -1008,9 +1008,9 @@ static void test_restore_case(const struct restore_case *c, const unsigned char 
 	{
 		struct buf b = { 0 };
 
-		report_answer(&m, "status json", &b);
-		report_answer(&m, "history 101", &b);
-		report_answer(&m, "history 200 json", &b);
+		report_answer(&m.j, "status json", &b);
+		report_answer(&m.j, "history 101", &b);
+		report_answer(&m.j, "history 200 json", &b);
 		CHECK(buf_ok(&b) && strncmp(b.data, "OK\n", 3) == 0);
 		buf_free(&b);
 	}
@@ -1125,11 +1125,11 @@ static int restore_extremes(const unsigned char *img, size_t len, const struct c
 	for (int i = 0; i < 8; i++, now += 250)
 		monitor_tick(&m, now, WALL_BASE + now * 1000);
 	bad += m.n_restored != 3;
-	report_answer(&m, "status", &b);
-	report_answer(&m, "status json", &b);
-	for (const struct watched *w = m.watched; w; w = w->next) {
-		report_history_json(&b, &m, w);
-		report_history_table(&b, &m, w);
+	report_answer(&m.j, "status", &b);
+	report_answer(&m.j, "status json", &b);
+	for (const struct watched *w = m.j.watched; w; w = w->next) {
+		report_history_json(&b, &m.j, w);
+		report_history_table(&b, &m.j, w);
 	}
 	bad += !buf_ok(&b);
 	buf_free(&b);
@@ -1169,7 +1169,7 @@ static void test_policies(struct monitor *m, const struct config *cfg)
 	for (uint64_t t = 1000; t <= 9000; t += 1000)   /* more than max_actions: wraps */
 		action_record(p, w, t);
 	action_policy_get(&list, "others");              /* no action: not saved */
-	CHECK(state_encode_buf(&b, m, list, BOOT_ID) == 0);
+	CHECK(state_encode_buf(&b, &m->j, list, BOOT_ID) == 0);
 	CHECK_MSG(decode(b.data, b.len, &st, why, sizeof(why)) == 0, "%s", why);
 	CHECK(st.policies && !st.policies->next);
 	if (st.policies) {
@@ -1231,15 +1231,15 @@ int main(void)
 
 	CHECK(monitor_init(&m, root, cfg, 300, NULL, NULL) == 0);
 	run(&m);
-	CHECK(m.n_watched == 3);
+	CHECK(m.j.n_watched == 3);
 	/* episode counters the run leaves at zero, so that the round trip
 	 * carries values there too */
-	if (m.watched) {
-		m.watched->m[METRIC_THREADS].streak = 2;
-		m.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
-		m.watched->m[METRIC_FDS].under = 1;
+	if (m.j.watched) {
+		m.j.watched->m[METRIC_THREADS].streak = 2;
+		m.j.watched->m[METRIC_THREADS].streak_since = LAST_MS - 500;
+		m.j.watched->m[METRIC_FDS].under = 1;
 	}
-	CHECK(state_encode_buf(&img, &m, NULL, BOOT_ID) == 0);
+	CHECK(state_encode_buf(&img, &m.j, NULL, BOOT_ID) == 0);
 	CHECK(buf_ok(&img));
 	CHECK(img.len == HDR_LEN + 3 * REC_FIXED + 2 * strlen("workers") + strlen("others") + TAIL_LEN);
 

@@ -88,7 +88,7 @@ static unsigned count(const char *text, const char *what)
 
 static const struct watched *find(const struct monitor *m, pid_t pid)
 {
-	return monitor_find(m, pid);
+	return judged_find(&m->j, pid);
 }
 
 static void tick(struct monitor *m, int i)
@@ -135,7 +135,7 @@ static void as_nobody(const struct config *cfg)
 		}
 		tick(&m, i);
 	}
-	CHECK(s.found[101] == 1 && s.found[102] == 1 && m.n_watched == 2);
+	CHECK(s.found[101] == 1 && s.found[102] == 1 && m.j.n_watched == 2);
 	CHECK_MSG(s.warned[101][METRIC_FDS] == 1, "101 warned %d times", s.warned[101][METRIC_FDS]);
 	CHECK_MSG(s.warned[102][METRIC_FDS] == 1, "102 warned %d times", s.warned[102][METRIC_FDS]);
 	CHECK(s.errors == 3);
@@ -152,13 +152,13 @@ static void as_nobody(const struct config *cfg)
 	CHECK(w && timeline_span_ms(&w->tl) == 119 * 250);   /* never restarted */
 
 	/* what leakwatchctl shows */
-	report_status_json(&b, &m);
+	report_status_json(&b, &m.j);
 	CHECK_MSG(strstr(b.data, "\"pid\": 101,") &&
 		  strstr(b.data, "\"fds\": {\"value\": null, \"slope_per_hour\": null, \"eta_seconds\": null, "
 				 "\"verdict\": \"unreadable\"}"), "%s", b.data);
 	CHECK(count(b.data, "\"verdict\": \"unreadable\"") == 2);   /* 101's fds, and 102's since tick 100 */
 	buf_reset(&b);
-	report_status_table(&b, &m);
+	report_status_table(&b, &m.j);
 	CHECK_MSG(strstr(b.data, "fds           -         -     - unreadable\n"), "%s", b.data);
 	CHECK_MSG(strstr(b.data, "\nleakwatchd: 2 processes partly unreadable (see the warnings)\n\n"), "%s", b.data);
 	for (const char *p = b.data; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
@@ -169,11 +169,11 @@ static void as_nobody(const struct config *cfg)
 		CHECK_MSG(cols <= REPORT_WIDTH, "%.*s", (int)strcspn(p, "\n"), p);
 	}
 	buf_reset(&b);
-	report_history_json(&b, &m, find(&m, 101));
+	report_history_json(&b, &m.j, find(&m, 101));
 	CHECK_MSG(strstr(b.data, "\"fds\": []") && !strstr(b.data, "\"rss\": []") && !strstr(b.data, "\"threads\": []"),
 		  "%s", b.data);
 	buf_reset(&b);
-	report_history_table(&b, &m, find(&m, 101));
+	report_history_table(&b, &m.j, find(&m, 101));
 	{
 		unsigned rows = 0;
 
@@ -187,12 +187,12 @@ static void as_nobody(const struct config *cfg)
 		}
 		CHECK(rows > 40);
 	}
-	report_summary(&m, line, sizeof(line));
+	report_summary(&m.j, line, sizeof(line));
 	CHECK_STR(line, "watching 2 processes with 2 watches: 1 leaking, 0 over a limit, 2 partly unreadable");
 
 	/* the restart: 102 was saved unreadable, and is readable now */
 	buf_reset(&b);
-	CHECK(state_encode_buf(&b, &m, NULL, "boot") == 0);
+	CHECK(state_encode_buf(&b, &m.j, NULL, "boot") == 0);
 	CHECK(state_decode(b.data, b.len, &saved, why, sizeof(why)) == 0);
 	monitor_free(&m);
 	mode(102, "fd", 0755);
@@ -201,7 +201,7 @@ static void as_nobody(const struct config *cfg)
 	saved_state_clear(&saved);
 	tick(&m2, 121);
 	w = find(&m2, 101);
-	CHECK(m2.n_watched == 2 && w && w->unreadable == 1u << METRIC_FDS);
+	CHECK(m2.j.n_watched == 2 && w && w->unreadable == 1u << METRIC_FDS);
 	CHECK(w && timeline_span_ms(&w->tl) == 121 * 250);  /* its history goes on */
 	CHECK(s2.leak[101][METRIC_RSS] == 0);               /* and its leak is not told again */
 	CHECK(s2.warned[101][METRIC_FDS] == 1);             /* a new run: said once more */

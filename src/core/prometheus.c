@@ -1,3 +1,9 @@
+/* The Prometheus text (see prometheus.h), rendered on demand from the
+ * judged set (core/judge.h) and the event counters.  Why on demand rather
+ * than kept up to date per sample: a scrape comes every 15 s or so, the
+ * samples every interval, so rendering at the scrape is the cheaper side,
+ * and the hot path does not touch the metrics at all.  The cost: a
+ * scrape walks every watched process and counter once. */
 #include "core/prometheus.h"
 
 #include <math.h>
@@ -90,11 +96,11 @@ static void family(struct buf *b, const char *name, const char *type, const char
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void process_labels(struct buf *b, const struct monitor *m, const struct watched *w)
+static void process_labels(struct buf *b, const struct judged *j, const struct watched *w)
 {
 	char pid[16];
 
-	label(b, "watch", m->cfg->watches[w->watch].name, true);
+	label(b, "watch", j->cfg->watches[w->watch].name, true);
 	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
 	label(b, "pid", pid, false);
 	label(b, "comm", w->comm, false);
@@ -124,9 +130,9 @@ static void events_line(struct buf *b, const struct metrics_counters *c, const c
 
 /* Was counter k's (watch, event) series printed already: seeded from the
  * config, or by an earlier counter? */
-static bool printed_event(const struct monitor *m, const struct metrics_counters *c, const struct counter *k)
+static bool printed_event(const struct judged *j, const struct metrics_counters *c, const struct counter *k)
 {
-	if (config_find_watch(m->cfg, k->watch))
+	if (config_find_watch(j->cfg, k->watch))
 		for (size_t t = 0; t < sizeof(watch_events) / sizeof(watch_events[0]); t++)
 			if (watch_events[t] == k->type)
 				return true;
@@ -154,9 +160,9 @@ static void actions_line(struct buf *b, const struct metrics_counters *c, const 
 }
 
 /* Was this action counter's series seeded from the config's actions? */
-static bool printed_action(const struct monitor *m, const struct counter *k)
+static bool printed_action(const struct judged *j, const struct counter *k)
 {
-	const struct watch *w = config_find_watch(m->cfg, k->watch);
+	const struct watch *w = config_find_watch(j->cfg, k->watch);
 
 	if (!w)
 		return false;
@@ -169,9 +175,9 @@ static bool printed_action(const struct monitor *m, const struct counter *k)
 
 enum per { PER_VALUE, PER_TREND, PER_ETA, PER_LEAK, PER_LIMIT, PER_UNREADABLE };
 
-static void per_metric(struct buf *b, const struct monitor *m, const char *name, enum per what)
+static void per_metric(struct buf *b, const struct judged *j, const char *name, enum per what)
 {
-	for (const struct watched *w = m->watched; w; w = w->next)
+	for (const struct watched *w = j->watched; w; w = w->next)
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			const struct metric_state *s = &w->m[i];
 			double v;
@@ -201,76 +207,78 @@ static void per_metric(struct buf *b, const struct monitor *m, const char *name,
 				break;
 			}
 			buf_printf(b, "%s{", name);
-			process_labels(b, m, w);
+			process_labels(b, j, w);
 			label(b, "metric", metric_name((enum metric)i), false);
 			buf_puts(b, "}");
 			value(b, v);
 		}
 }
 
-static void per_process(struct buf *b, const struct monitor *m, const char *name, int metric)
+static void per_process(struct buf *b, const struct judged *j, const char *name, int metric)
 {
-	for (const struct watched *w = m->watched; w; w = w->next) {
+	for (const struct watched *w = j->watched; w; w = w->next) {
 		if (w->unreadable & (1u << metric))
 			continue;   /* not read: no sample */
 		buf_printf(b, "%s{", name);
-		process_labels(b, m, w);
+		process_labels(b, j, w);
 		buf_puts(b, "}");
 		value(b, w->m[metric].value);
 	}
 }
 
-void metrics_render(struct buf *b, const struct monitor *m, const struct metrics_counters *c)
+/* Per watch, the processes watched; per process, its metrics and verdicts. */
+static void render_processes(struct buf *b, const struct judged *j)
 {
-	family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
-	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
-
 	family(b, "leakwatch_watched_processes", "gauge", "Processes watched now, per watch.");
-	for (size_t i = 0; i < m->cfg->n_watches; i++) {
+	for (size_t i = 0; i < j->cfg->n_watches; i++) {
 		unsigned n = 0;
 
-		for (const struct watched *w = m->watched; w; w = w->next)
+		for (const struct watched *w = j->watched; w; w = w->next)
 			n += w->watch == i;
 		buf_puts(b, "leakwatch_watched_processes{");
-		label(b, "watch", m->cfg->watches[i].name, true);
+		label(b, "watch", j->cfg->watches[i].name, true);
 		buf_puts(b, "}");
 		value(b, n);
 	}
 
 	family(b, "leakwatch_process_rss_bytes", "gauge", "Resident memory of a watched process, latest sample.");
-	per_process(b, m, "leakwatch_process_rss_bytes", METRIC_RSS);
+	per_process(b, j, "leakwatch_process_rss_bytes", METRIC_RSS);
 	family(b, "leakwatch_process_fds", "gauge", "Open file descriptors of a watched process, latest sample.");
-	per_process(b, m, "leakwatch_process_fds", METRIC_FDS);
+	per_process(b, j, "leakwatch_process_fds", METRIC_FDS);
 	family(b, "leakwatch_process_threads", "gauge", "Threads of a watched process, latest sample.");
-	per_process(b, m, "leakwatch_process_threads", METRIC_THREADS);
+	per_process(b, j, "leakwatch_process_threads", METRIC_THREADS);
 	family(b, "leakwatch_process_trend_per_hour", "gauge",
 	       "Current growth of a metric per hour (bytes for rss, a count for fds and threads).");
-	per_metric(b, m, "leakwatch_process_trend_per_hour", PER_TREND);
+	per_metric(b, j, "leakwatch_process_trend_per_hour", PER_TREND);
 	family(b, "leakwatch_process_eta_seconds", "gauge",
 	       "Seconds until the metric reaches its max at the current trend (only where it is heading there).");
-	per_metric(b, m, "leakwatch_process_eta_seconds", PER_ETA);
+	per_metric(b, j, "leakwatch_process_eta_seconds", PER_ETA);
 	family(b, "leakwatch_process_leak", "gauge", "1 while the metric's trend is reported as a leak.");
-	per_metric(b, m, "leakwatch_process_leak", PER_LEAK);
+	per_metric(b, j, "leakwatch_process_leak", PER_LEAK);
 	family(b, "leakwatch_process_over_limit", "gauge", "1 while the metric is reported over its max.");
-	per_metric(b, m, "leakwatch_process_over_limit", PER_LIMIT);
+	per_metric(b, j, "leakwatch_process_over_limit", PER_LIMIT);
 	family(b, "leakwatch_process_unreadable", "gauge",
 	       "1 for a metric of a watched process that leakwatchd may not read (its other metrics are watched).");
-	per_metric(b, m, "leakwatch_process_unreadable", PER_UNREADABLE);
+	per_metric(b, j, "leakwatch_process_unreadable", PER_UNREADABLE);
+}
 
+/* The events and actions counted, per watch. */
+static void render_counts(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
 	family(b, "leakwatch_events_total", "counter", "Events reported, per watch and event.");
 	/* Each watch's series exist from the start, at 0, so that increase()
 	 * sees the first event; then whatever else was counted. */
-	for (size_t i = 0; i < m->cfg->n_watches; i++)
+	for (size_t i = 0; i < j->cfg->n_watches; i++)
 		for (size_t t = 0; t < sizeof(watch_events) / sizeof(watch_events[0]); t++)
-			events_line(b, c, m->cfg->watches[i].name, watch_events[t]);
+			events_line(b, c, j->cfg->watches[i].name, watch_events[t]);
 	for (const struct counter *k = c->list; k; k = k->next)
-		if (!printed_event(m, c, k))
+		if (!printed_event(j, c, k))
 			events_line(b, c, k->watch, k->type);
 
 	family(b, "leakwatch_actions_total", "counter",
 	       "Actions taken or withheld, per watch, action and result (ok, failed, dry-run, suppressed).");
-	for (size_t i = 0; i < m->cfg->n_watches; i++) {
-		const struct watch *w = &m->cfg->watches[i];
+	for (size_t i = 0; i < j->cfg->n_watches; i++) {
+		const struct watch *w = &j->cfg->watches[i];
 
 		for (int a = 0; a < 2; a++) {
 			enum action act = a ? w->on_limit : w->on_leak;
@@ -282,21 +290,25 @@ void metrics_render(struct buf *b, const struct monitor *m, const struct metrics
 		}
 	}
 	for (const struct counter *k = c->list; k; k = k->next)
-		if (k->type == EVENT_ACTION && !printed_action(m, k))
+		if (k->type == EVENT_ACTION && !printed_action(j, k))
 			actions_line(b, c, k->watch, k->action, k->result);
+}
 
+/* The daemon's own work: samples, scans, ticks. */
+static void render_daemon(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
 	family(b, "leakwatch_samples_total", "counter", "Process-samples taken.");
 	buf_puts(b, "leakwatch_samples_total");
-	value(b, (double)m->samples);
+	value(b, (double)j->samples);
 	family(b, "leakwatch_scans_total", "counter", "Discovery passes over /proc (full scans and probes of new pids).");
 	buf_puts(b, "leakwatch_scans_total");
-	value(b, (double)m->scans);
+	value(b, (double)j->scans);
 	family(b, "leakwatch_full_scans_total", "counter", "Discovery passes that read /proc's whole directory.");
 	buf_puts(b, "leakwatch_full_scans_total");
-	value(b, (double)m->full_scans);
+	value(b, (double)j->full_scans);
 	family(b, "leakwatch_scan_duration_seconds", "gauge", "Duration of the last discovery pass over /proc.");
 	buf_puts(b, "leakwatch_scan_duration_seconds");
-	value(b, (double)m->scan_usec / 1e6);
+	value(b, (double)j->scan_usec / 1e6);
 	family(b, "leakwatch_ticks_total", "counter", "Ticks (a discovery scan when due, and a sample of each watched process).");
 	buf_puts(b, "leakwatch_ticks_total");
 	value(b, (double)c->ticks);
@@ -306,4 +318,13 @@ void metrics_render(struct buf *b, const struct monitor *m, const struct metrics
 	family(b, "leakwatch_tick_duration_seconds", "gauge", "Duration of the last tick.");
 	buf_puts(b, "leakwatch_tick_duration_seconds");
 	value(b, c->tick_seconds);
+}
+
+void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c)
+{
+	family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
+	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
+	render_processes(b, j);
+	render_counts(b, j, c);
+	render_daemon(b, j, c);
 }

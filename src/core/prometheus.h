@@ -11,7 +11,7 @@
 
 #include "core/buf.h"
 #include "core/event.h"
-#include "daemon/monitor.h"
+#include "core/judge.h"
 
 struct counter {
 	struct counter *next;
@@ -32,6 +32,6 @@ struct metrics_counters {
 void metrics_count_event(struct metrics_counters *c, const struct event *e);
 void metrics_counters_free(struct metrics_counters *c);   /* accepts a zeroed one */
 
-void metrics_render(struct buf *b, const struct monitor *m, const struct metrics_counters *c);
+void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c);
 
 #endif

@@ -1,3 +1,5 @@
+/* The state image: layout and rationale in state_codec.h.  It reads the
+ * judged set (core/judge.h), not the monitor, so the codec stays pure. */
 #include "core/state_codec.h"
 
 #include <errno.h>
@@ -9,7 +11,7 @@
 
 #include "core/action_policy.h"
 #include "core/config.h"
-#include "daemon/monitor.h"
+#include "core/judge.h"
 
 static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
@@ -144,7 +146,7 @@ static void make_header(unsigned char *out, const char *boot_id, uint64_t wall_u
 	memcpy(out + 72, &crc, 4);
 }
 
-int state_encode(const struct monitor *m, const struct action_policy *policies, const char *boot_id,
+int state_encode(const struct judged *j, const struct action_policy *policies, const char *boot_id,
 		 state_write_fn sink, void *ctx, unsigned char header[STATE_HEADER_LEN])
 {
 	struct enc e = { .sink = sink, .ctx = ctx };
@@ -153,10 +155,10 @@ int state_encode(const struct monitor *m, const struct action_policy *policies, 
 	e.chunk = malloc(STATE_CHUNK);
 	if (!e.chunk)
 		return -ENOMEM;
-	make_header(header, boot_id, m->wall_usec, 0, 0, 0);
+	make_header(header, boot_id, j->wall_usec, 0, 0, 0);
 	put(&e, header, STATE_HEADER_LEN);     /* the placeholder */
-	for (const struct watched *w = m->watched; w; w = w->next) {
-		const struct watch *wc = &m->cfg->watches[w->watch];
+	for (const struct watched *w = j->watched; w; w = w->next) {
+		const struct watch *wc = &j->cfg->watches[w->watch];
 		size_t name_len = strlen(wc->name);
 
 		if (name_len > NAME_MAX_LEN)
@@ -189,7 +191,7 @@ int state_encode(const struct monitor *m, const struct action_policy *policies, 
 	free(e.chunk);
 	if (e.err)
 		return e.err;
-	make_header(header, boot_id, m->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
+	make_header(header, boot_id, j->wall_usec, n, e.passed - STATE_HEADER_LEN, e.crc);
 	return 0;
 }
 
@@ -201,12 +203,12 @@ static int buf_write(void *ctx, const void *data, size_t len)
 	return buf_ok(b) ? 0 : -ENOMEM;
 }
 
-int state_encode_buf(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+int state_encode_buf(struct buf *b, const struct judged *j, const struct action_policy *policies,
 		     const char *boot_id)
 {
 	unsigned char header[STATE_HEADER_LEN];
 	size_t start = b->len;
-	int r = state_encode(m, policies, boot_id, buf_write, b, header);
+	int r = state_encode(j, policies, boot_id, buf_write, b, header);
 
 	if (r < 0)
 		return r;
@@ -362,44 +364,54 @@ static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t
 	return 0;
 }
 
-int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+/* The header, checked against its payload: 0 and the record count in *n, or -EINVAL (why). */
+static int get_header(struct rd *r, struct saved_state *out, uint32_t *n, char *why, size_t why_len)
 {
-	struct rd r = { data, len, false };
 	char m[8];
-	uint32_t version, n, crc;
+	uint32_t version, crc;
 	uint64_t payload;
-	struct saved_proc **tail = &out->procs;
 
-	memset(out, 0, sizeof(*out));
-	if (len < sizeof(magic) || memcmp(data, magic, sizeof(magic)) != 0) {
+	if (r->left < sizeof(magic) || memcmp(r->p, magic, sizeof(magic)) != 0) {
 		reason(why, why_len, "not a leakwatch state file");
 		return -EINVAL;
 	}
-	get(&r, m, sizeof(m));
-	version = get_u32(&r);
-	if (r.short_read || version != STATE_VERSION) {
-		reason(why, why_len, r.short_read ? "truncated header" : "unknown format version %u", version);
+	get(r, m, sizeof(m));
+	version = get_u32(r);
+	if (r->short_read || version != STATE_VERSION) {
+		reason(why, why_len, r->short_read ? "truncated header" : "unknown format version %u", version);
 		return -EINVAL;
 	}
-	get(&r, out->boot_id, BOOT_ID_LEN);
+	get(r, out->boot_id, BOOT_ID_LEN);
 	out->boot_id[BOOT_ID_LEN - 1] = '\0';
-	out->saved_usec = get_u64(&r);
-	n = get_u32(&r);
-	payload = get_u64(&r);
-	crc = get_u32(&r);
-	if (r.short_read) {
+	out->saved_usec = get_u64(r);
+	*n = get_u32(r);
+	payload = get_u64(r);
+	crc = get_u32(r);
+	if (r->short_read) {
 		reason(why, why_len, "truncated header");
 		return -EINVAL;
 	}
-	if (payload != r.left) {
+	if (payload != r->left) {
 		reason(why, why_len, "%s: %zu bytes of records where the header says %llu",
-		       payload > r.left ? "truncated" : "trailing garbage", r.left, (unsigned long long)payload);
+		       payload > r->left ? "truncated" : "trailing garbage", r->left, (unsigned long long)payload);
 		return -EINVAL;
 	}
-	if (crc32_update(0, r.p, r.left) != crc) {
+	if (crc32_update(0, r->p, r->left) != crc) {
 		reason(why, why_len, "checksum mismatch");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
+{
+	struct rd r = { data, len, false };
+	uint32_t n;
+	struct saved_proc **tail = &out->procs;
+
+	memset(out, 0, sizeof(*out));
+	if (get_header(&r, out, &n, why, why_len) < 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct saved_proc *p = calloc(1, sizeof(*p));
 		uint16_t name_len;

@@ -40,7 +40,7 @@
 #define STATE_HEADER_LEN 76
 #define STATE_CHUNK      (64u << 10)    /* the encoder's output comes in pieces of at most this */
 
-struct monitor;
+struct judged;
 
 /* One process as saved. */
 struct saved_proc {
@@ -74,18 +74,18 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 /* Where the encoder's bytes go, in order: 0, or -errno to stop it. */
 typedef int (*state_write_fn)(void *ctx, const void *data, size_t len);
 
-/* Encode every watched process of m, and the action records (NULL: none),
+/* Encode every watched process of j, and the action records (NULL: none),
  * through sink, in pieces of at most STATE_CHUNK bytes: first a
  * placeholder of STATE_HEADER_LEN bytes, then the payload.  The header
  * proper (its counts, length and checksum are known only at the end) is
  * then in header, to be written over the placeholder.  0, -ENOMEM, or the
  * error the sink returned (nothing is written after it). */
 struct action_policy;
-int state_encode(const struct monitor *m, const struct action_policy *policies, const char *boot_id,
+int state_encode(const struct judged *j, const struct action_policy *policies, const char *boot_id,
 		 state_write_fn sink, void *ctx, unsigned char header[STATE_HEADER_LEN]);
 
 /* The same, the whole image appended to b: 0 or -ENOMEM. */
-int state_encode_buf(struct buf *b, const struct monitor *m, const struct action_policy *policies,
+int state_encode_buf(struct buf *b, const struct judged *j, const struct action_policy *policies,
 		     const char *boot_id);
 
 /* 0 and *out, or -EINVAL with a reason ("not a leakwatch state file",

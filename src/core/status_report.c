@@ -1,3 +1,9 @@
+/* Status and history for leakwatchctl (see status_report.h), rendered from
+ * the judged set (core/judge.h), so that the core renders without the
+ * daemon.  Why both JSON and a table here: the table is derived from the
+ * same values as the JSON, so the two cannot disagree; the cost is a sort
+ * of the watched processes per request (by watch, then pid), which is
+ * paid only when somebody asks. */
 #include "core/status_report.h"
 
 #include <math.h>
@@ -8,21 +14,21 @@
 #include "core/event.h"
 #include "core/units.h"
 
-static unsigned partly_unreadable(const struct monitor *m)
+static unsigned partly_unreadable(const struct judged *j)
 {
 	unsigned n = 0;
 
-	for (const struct watched *w = m->watched; w; w = w->next)
+	for (const struct watched *w = j->watched; w; w = w->next)
 		n += w->unreadable != 0;
 	return n;
 }
 
-static void summary(const struct monitor *m, char *out, size_t len, bool with_unreadable)
+static void summary(const struct judged *j, char *out, size_t len, bool with_unreadable)
 {
-	unsigned leaking = 0, over = 0, partly = with_unreadable ? partly_unreadable(m) : 0;
+	unsigned leaking = 0, over = 0, partly = with_unreadable ? partly_unreadable(j) : 0;
 	char more[48] = "";
 
-	for (const struct watched *w = m->watched; w; w = w->next) {
+	for (const struct watched *w = j->watched; w; w = w->next) {
 		bool leak = false, limit = false;
 
 		for (int i = 0; i < METRIC_COUNT; i++) {
@@ -35,13 +41,13 @@ static void summary(const struct monitor *m, char *out, size_t len, bool with_un
 	if (partly)
 		snprintf(more, sizeof(more), ", %u partly unreadable", partly);
 	snprintf(out, len, "watching %zu process%s with %zu watch%s: %u leaking, %u over a limit%s",
-		 m->n_watched, m->n_watched == 1 ? "" : "es", m->cfg->n_watches,
-		 m->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
+		 j->n_watched, j->n_watched == 1 ? "" : "es", j->cfg->n_watches,
+		 j->cfg->n_watches == 1 ? "" : "es", leaking, over, more);
 }
 
-void report_summary(const struct monitor *m, char *out, size_t len)
+void report_summary(const struct judged *j, char *out, size_t len)
 {
-	summary(m, out, len, true);
+	summary(j, out, len, true);
 }
 
 /* Is this metric of w one the daemon may not read? */
@@ -50,11 +56,11 @@ static bool unreadable(const struct watched *w, int i)
 	return (w->unreadable & (1u << i)) != 0;
 }
 
-uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms)
+uint64_t report_wall_usec(const struct judged *j, uint64_t boot_ms)
 {
-	int64_t delta_us = ((int64_t)m->now_ms - (int64_t)boot_ms) * 1000;
+	int64_t delta_us = ((int64_t)j->now_ms - (int64_t)boot_ms) * 1000;
 
-	return (uint64_t)((int64_t)m->wall_usec - delta_us);
+	return (uint64_t)((int64_t)j->wall_usec - delta_us);
 }
 
 static int by_watch_pid(const void *a, const void *b)
@@ -69,15 +75,15 @@ static int by_watch_pid(const void *a, const void *b)
 
 /* The watched processes in a stable order: by watch, then pid.  NULL when
  * there are none (or no memory: the caller shows nothing either way). */
-static const struct watched **sorted(const struct monitor *m, size_t *n)
+static const struct watched **sorted(const struct judged *j, size_t *n)
 {
 	const struct watched **v;
 	size_t i = 0;
 
 	*n = 0;
-	if (!m->n_watched || !(v = calloc(m->n_watched, sizeof(*v))))
+	if (!j->n_watched || !(v = calloc(j->n_watched, sizeof(*v))))
 		return NULL;
-	for (const struct watched *w = m->watched; w && i < m->n_watched; w = w->next)
+	for (const struct watched *w = j->watched; w && i < j->n_watched; w = w->next)
 		v[i++] = w;
 	qsort(v, i, sizeof(*v), by_watch_pid);
 	*n = i;
@@ -93,7 +99,7 @@ static double slope_per_hour(const struct metric_state *s)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-static void json_metric(struct buf *b, const struct monitor *m, const struct watched *w, int i)
+static void json_metric(struct buf *b, const struct judged *j, const struct watched *w, int i)
 {
 	const struct metric_state *s = &w->m[i];
 
@@ -110,29 +116,29 @@ static void json_metric(struct buf *b, const struct monitor *m, const struct wat
 		buf_json_number(b, round(s->eta));
 	else
 		buf_puts(b, "null");
-	buf_printf(b, ", \"verdict\": \"%s\"}", verdict_name(detect_verdict(s, monitor_warming(m, w))));
+	buf_printf(b, ", \"verdict\": \"%s\"}", verdict_name(detect_verdict(s, judged_warming(j, w))));
 }
 
-void report_status_json(struct buf *b, const struct monitor *m)
+void report_status_json(struct buf *b, const struct judged *j)
 {
 	size_t n;
-	const struct watched **v = sorted(m, &n);
+	const struct watched **v = sorted(j, &n);
 	char ts[40];
 
 	buf_puts(b, "[");
 	for (size_t k = 0; k < n; k++) {
 		const struct watched *w = v[k];
 
-		format_rfc3339(report_wall_usec(m, w->start_ms), ts, sizeof(ts));
+		format_rfc3339(report_wall_usec(j, w->start_ms), ts, sizeof(ts));
 		buf_puts(b, k ? ",\n {" : "{");
 		buf_puts(b, "\"watch\": ");
-		buf_json_string(b, m->cfg->watches[w->watch].name);
+		buf_json_string(b, j->cfg->watches[w->watch].name);
 		buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
 		buf_json_string(b, w->comm);
 		buf_printf(b, ", \"started\": \"%s\"", ts);
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			buf_puts(b, ",\n  ");
-			json_metric(b, m, w, i);
+			json_metric(b, j, w, i);
 		}
 		buf_puts(b, "}");
 	}
@@ -257,15 +263,15 @@ void report_sparkline(const struct timeline *tl, const struct series *s, char *o
 	out[pos] = '\0';
 }
 
-void report_status_table(struct buf *b, const struct monitor *m)
+void report_status_table(struct buf *b, const struct judged *j)
 {
 	size_t n;
-	const struct watched **v = sorted(m, &n);
+	const struct watched **v = sorted(j, &n);
 	char line[160];
 
-	unsigned partly = partly_unreadable(m);
+	unsigned partly = partly_unreadable(j);
 
-	summary(m, line, sizeof(line), false);
+	summary(j, line, sizeof(line), false);
 	buf_printf(b, "leakwatchd: %s\n", line);
 	if (partly)
 		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
@@ -276,10 +282,10 @@ void report_status_table(struct buf *b, const struct monitor *m)
 		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
 	for (size_t k = 0; k < n; k++) {
 		const struct watched *w = v[k];
-		bool warming = monitor_warming(m, w);
+		bool warming = judged_warming(j, w);
 		char name[11], comm[11], pid[12];
 
-		clip(name, m->cfg->watches[w->watch].name, 10);
+		clip(name, j->cfg->watches[w->watch].name, 10);
 		clip(comm, w->comm, 10);
 		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
 		for (int i = 0; i < METRIC_COUNT; i++) {
@@ -318,18 +324,18 @@ static uint64_t bucket_time(const struct timeline *tl, int64_t k, const struct b
 	return tl->origin_ms + (uint64_t)k * tl->width_ms + (uint64_t)(bk->toff / (float)bk->n);
 }
 
-void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w)
+void report_history_json(struct buf *b, const struct judged *j, const struct watched *w)
 {
 	const struct timeline *tl = &w->tl;
 	char ts[40];
 
 	buf_puts(b, "{\"watch\": ");
-	buf_json_string(b, m->cfg->watches[w->watch].name);
+	buf_json_string(b, j->cfg->watches[w->watch].name);
 	buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
 	buf_json_string(b, w->comm);
-	format_rfc3339(report_wall_usec(m, w->start_ms), ts, sizeof(ts));
+	format_rfc3339(report_wall_usec(j, w->start_ms), ts, sizeof(ts));
 	buf_printf(b, ", \"started\": \"%s\", \"window_seconds\": ", ts);
-	buf_json_number(b, (double)m->cfg->watches[w->watch].window_ms / 1000.0);
+	buf_json_number(b, (double)j->cfg->watches[w->watch].window_ms / 1000.0);
 	buf_puts(b, ", \"bucket_seconds\": ");
 	buf_json_number(b, (double)tl->width_ms / 1000.0);
 	for (int i = 0; i < METRIC_COUNT; i++) {
@@ -343,7 +349,7 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 
 			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
 				continue;
-			format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+			format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
 			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk.n);
 			buf_json_number(b, round(bk.sum / bk.n * 10) / 10);
 			buf_puts(b, ", \"min\": ");
@@ -358,7 +364,7 @@ void report_history_json(struct buf *b, const struct monitor *m, const struct wa
 	buf_puts(b, "}\n");
 }
 
-void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w)
+void report_history_table(struct buf *b, const struct judged *j, const struct watched *w)
 {
 	const struct timeline *tl = &w->tl;
 	char ts[40], d[24];
@@ -366,7 +372,7 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 
 	char name[33], comm[16];
 
-	clip(name, m->cfg->watches[w->watch].name, 32);
+	clip(name, j->cfg->watches[w->watch].name, 32);
 	clip(comm, w->comm, 15);
 	format_duration(d, sizeof(d), (double)tl->width_ms / 1000.0);
 	buf_printf(b, "%s: pid %d (%s): %d buckets of %s, newest last\n\n",
@@ -379,7 +385,7 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 
 		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
 			continue;
-		format_rfc3339(report_wall_usec(m, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+		format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
 		amount(cols[0], sizeof(cols[0]), METRIC_RSS, bk.sum / bk.n);
 		amount(cols[1], sizeof(cols[1]), METRIC_RSS, bk.min);
 		amount(cols[2], sizeof(cols[2]), METRIC_RSS, bk.max);
@@ -401,7 +407,7 @@ void report_history_table(struct buf *b, const struct monitor *m, const struct w
 
 /* ---- requests --------------------------------------------------------------- */
 
-void report_answer(const struct monitor *m, const char *request, struct buf *reply)
+void report_answer(const struct judged *j, const char *request, struct buf *reply)
 {
 	char copy[256], *tok[4], *save = NULL, *end;
 	size_t n = 0;
@@ -424,9 +430,9 @@ void report_answer(const struct monitor *m, const char *request, struct buf *rep
 	if (strcmp(tok[0], "status") == 0 && n == 1) {
 		buf_puts(reply, "OK\n");
 		if (json)
-			report_status_json(reply, m);
+			report_status_json(reply, j);
 		else
-			report_status_table(reply, m);
+			report_status_table(reply, j);
 		return;
 	}
 	if (strcmp(tok[0], "history") == 0 && n == 2) {
@@ -437,16 +443,16 @@ void report_answer(const struct monitor *m, const char *request, struct buf *rep
 			buf_printf(reply, "ERR not a pid: %.40s\n", tok[1]);
 			return;
 		}
-		w = monitor_find(m, (pid_t)pid);
+		w = judged_find(j, (pid_t)pid);
 		if (!w) {
 			buf_printf(reply, "ERR pid %ld is not watched\n", pid);
 			return;
 		}
 		buf_puts(reply, "OK\n");
 		if (json)
-			report_history_json(reply, m, w);
+			report_history_json(reply, j, w);
 		else
-			report_history_table(reply, m, w);
+			report_history_table(reply, j, w);
 		return;
 	}
 bad:

@@ -1,5 +1,5 @@
 /* What leakwatchctl shows: the daemon's view of its watched processes,
- * rendered from the monitor as JSON (SPEC "leakwatchctl") or as a table
+ * rendered from the judged set (core/judge.h) as JSON (SPEC "leakwatchctl") or as a table
  * that fits 80 columns.  Pure formatting: no I/O. */
 #ifndef LEAKWATCH_REPORT_H
 #define LEAKWATCH_REPORT_H
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "daemon/monitor.h"
+#include "core/judge.h"
 
 #define REPORT_WIDTH 80
 #define SPARK_CELLS  8
@@ -15,17 +15,17 @@
 /* One line: "watching N processes with M watches: L leaking, K over a
  * limit", and ", U partly unreadable" when some metric of U of them cannot
  * be read. */
-void report_summary(const struct monitor *m, char *out, size_t len);
+void report_summary(const struct judged *j, char *out, size_t len);
 
 /* The wall clock time (µs) of a boot-time instant, by the current tick's pair. */
-uint64_t report_wall_usec(const struct monitor *m, uint64_t boot_ms);
+uint64_t report_wall_usec(const struct judged *j, uint64_t boot_ms);
 
-void report_status_json(struct buf *b, const struct monitor *m);
-void report_status_table(struct buf *b, const struct monitor *m);
+void report_status_json(struct buf *b, const struct judged *j);
+void report_status_table(struct buf *b, const struct judged *j);
 
 /* The history of one process: every bucket the daemon holds, oldest first. */
-void report_history_json(struct buf *b, const struct monitor *m, const struct watched *w);
-void report_history_table(struct buf *b, const struct monitor *m, const struct watched *w);
+void report_history_json(struct buf *b, const struct judged *j, const struct watched *w);
+void report_history_table(struct buf *b, const struct judged *j, const struct watched *w);
 
 /* SPARK_CELLS block characters for a metric's window (its series s in
  * its process's timeline tl, UTF-8), into out (at least 3 * SPARK_CELLS + 1
@@ -34,6 +34,6 @@ void report_sparkline(const struct timeline *tl, const struct series *s, char *o
 
 /* Answer one control request ("status [json|table]", "history PID
  * [json|table]"): the reply starts with a line "OK" or "ERR MESSAGE". */
-void report_answer(const struct monitor *m, const char *request, struct buf *reply);
+void report_answer(const struct judged *j, const char *request, struct buf *reply);
 
 #endif

@@ -18,7 +18,7 @@ static void render_metrics(void *ctx, struct buf *out)
 {
 	struct metrics_export *x = ctx;
 
-	metrics_render(out, x->mon, x->counters);
+	metrics_render(out, x->seen, x->counters);
 }
 
 /* The textfile for node_exporter: rewritten whole (renamed into place)
@@ -32,7 +32,7 @@ static void write_textfile(struct metrics_export *x, uint64_t now_ms)
 		return;
 	x->textfile_ms = now_ms;
 	buf_reset(&x->scratch);
-	metrics_render(&x->scratch, x->mon, x->counters);
+	metrics_render(&x->scratch, x->seen, x->counters);
 	r = buf_ok(&x->scratch) ? write_file_atomic(path, x->scratch.data, x->scratch.len, 0644, false) : -ENOMEM;
 	if (r < 0 && !x->textfile_failing)
 		notice(&x->say, NOTICE_ERROR, NULL, "cannot write the metrics textfile %s: %s", path, strerror(-r));
@@ -67,10 +67,10 @@ static void set_listen(struct metrics_export *x, sd_event *e)
 	notice(&x->say, NOTICE_LOG_INFO, NULL, "metrics served on http://%s/metrics", want);
 }
 
-void export_init(struct metrics_export *x, const struct config *cfg, const struct monitor *mon,
+void export_init(struct metrics_export *x, const struct config *cfg, const struct judged *seen,
 		 const struct metrics_counters *counters, const struct notice_sink *say)
 {
-	*x = (struct metrics_export){ .cfg = cfg, .mon = mon, .counters = counters, .say = *say };
+	*x = (struct metrics_export){ .cfg = cfg, .seen = seen, .counters = counters, .say = *say };
 }
 
 void export_set_config(struct metrics_export *x, const struct config *cfg, sd_event *e)

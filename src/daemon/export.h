@@ -20,11 +20,11 @@
 struct config;
 struct httpd;
 struct metrics_counters;
-struct monitor;
+struct judged;
 
 struct metrics_export {
 	const struct config *cfg;  /* metrics_textfile, metrics_listen */
-	const struct monitor *mon; /* what is rendered, with the counters */
+	const struct judged *seen; /* what is rendered, with the counters */
 	const struct metrics_counters *counters;
 	struct notice_sink say;
 	struct buf scratch;        /* for the textfile, reused */
@@ -34,8 +34,8 @@ struct metrics_export {
 	char *listening;           /* the address it listens on */
 };
 
-/* Borrow cfg, mon and counters (they outlive x); nothing is started yet. */
-void export_init(struct metrics_export *x, const struct config *cfg, const struct monitor *mon,
+/* Borrow cfg, seen and counters (they outlive x); nothing is started yet. */
+void export_init(struct metrics_export *x, const struct config *cfg, const struct judged *seen,
 		 const struct metrics_counters *counters, const struct notice_sink *say);
 
 /* Take cfg (it outlives x), and start, move or stop the HTTP endpoint on

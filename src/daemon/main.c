@@ -134,7 +134,7 @@ static void notify_status(struct daemon *d)
 
 	if (!getenv("NOTIFY_SOCKET"))
 		return;     /* not under systemd: nobody to tell */
-	report_summary(&d->mon, summary, sizeof(summary));
+	report_summary(&d->mon.j, summary, sizeof(summary));
 	snprintf(status, sizeof(status), "%s%s", summary, d->dry_run ? " (dry run)" : "");
 	if (d->ready && strcmp(status, d->status) == 0)
 		return;
@@ -147,7 +147,7 @@ static void on_control(void *ctx, const char *request, struct buf *reply)
 {
 	struct daemon *d = ctx;
 
-	report_answer(&d->mon, request, reply);
+	report_answer(&d->mon.j, request, reply);
 }
 
 /* The control socket for leakwatchctl; the daemon runs on without it. */
@@ -257,7 +257,7 @@ static int setup(struct daemon *d, sd_event *e)
 	actor_set_dry_run(d->actor, d->dry_run);
 	actor_set_child_nofile(d->actor, &d->nofile);
 	persist_init(&d->persist, d->cfg, &d->mon, d->actor, &say);
-	export_init(&d->export, d->cfg, &d->mon, &d->counters, &say);
+	export_init(&d->export, d->cfg, &d->mon.j, &d->counters, &say);
 	d->mon.act = on_action;
 	d->mon.act_ctx = d;
 	d->mon.capture = persist_capture;
@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_err("event loop failed: %s", strerror(-r));
 	else
-		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.samples);
+		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.j.samples);
 	monitor_free(&d.mon);
 	metrics_counters_free(&d.counters);
 	config_free(d.cfg);

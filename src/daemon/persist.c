@@ -2,7 +2,13 @@
  * incidents captured and tidied (persist.h says what and when).  Kept out
  * of main.c so that the event loop does not carry paths, the boot id and
  * the save's reporting state; it reaches the monitor and the actor through
- * borrowed pointers, and tells what goes wrong through the notice sink. */
+ * borrowed pointers, and tells what goes wrong through the notice sink.
+ *
+ * The save streams the encoder's chunks into an atomic file (os/files.h),
+ * the header written over its placeholder last, since its counts and
+ * checksum are known only at the end.  Why not encode into memory and
+ * write once: the image grows with the watched processes, and the daemon's
+ * memory must not. */
 #include "daemon/persist.h"
 
 #include <errno.h>
@@ -25,7 +31,7 @@
 #include "os/files.h"
 #include "os/paths.h"
 
-int state_save(const char *path, const struct monitor *m, const struct action_policy *policies,
+int state_save(const char *path, const struct judged *j, const struct action_policy *policies,
 	       const char *boot_id, bool sync)
 {
 	struct atomic_file f;
@@ -35,7 +41,7 @@ int state_save(const char *path, const struct monitor *m, const struct action_po
 	r = atomic_file_open(&f, path, 0600);
 	if (r < 0)
 		return r;
-	r = state_encode(m, policies, boot_id, atomic_file_write, &f, header);
+	r = state_encode(j, policies, boot_id, atomic_file_write, &f, header);
 	if (r < 0)
 		goto fail;
 	/* the placeholder at the start, replaced by the header proper */
@@ -98,7 +104,7 @@ void persist_save(struct persist *p)
 		/* streamed, never whole in memory; no fsync: the history is
 		 * only of use within this boot, and the page cache outlives a
 		 * crash of the daemon */
-		r = state_save(path, p->mon, *actor_policies(p->actor), p->boot_id, false);
+		r = state_save(path, &p->mon->j, *actor_policies(p->actor), p->boot_id, false);
 	if (r < 0 && !p->save_failing)
 		notice(&p->say, NOTICE_ERROR, NULL, "cannot save the history to %s: %s; a restart will start it afresh",
 		       path[0] ? path : dir, strerror(-r));
@@ -198,20 +204,20 @@ void persist_tick(struct persist *p, uint64_t now_ms)
 
 /* ---- diagnostics before an action ----------------------------------------------- */
 
-int persist_capture(void *ctx, const struct watched *w, enum event_type why, int metric, char *dir, size_t len)
+int persist_capture(void *ctx, const struct watched *w, int procfd, enum event_type why, int metric, char *dir, size_t len)
 {
 	struct persist *p = ctx;
 	struct buf history = { 0 };
 	char sdir[PATH_MAX];
 	struct capture c = {
-		.state_dir = sdir, .proc_dirfd = w->h.dirfd, .pid = w->pid,
+		.state_dir = sdir, .proc_dirfd = procfd, .pid = w->pid,
 		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
 		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
-		.wall_usec = p->mon->wall_usec,
+		.wall_usec = p->mon->j.wall_usec,
 	};
 	int r = state_dir(p, sdir, sizeof(sdir));
 
-	report_history_json(&history, p->mon, w);
+	report_history_json(&history, &p->mon->j, w);
 	c.history_json = buf_ok(&history) ? history.data : NULL;
 	if (r == 0)
 		r = capture_incident(&c, dir, len);

@@ -1,0 +1,108 @@
+/* The judge: one watched process's record (its identity, timeline, metric
+ * states and the state of its withheld action) and the verdicts one sample
+ * gives; and the judged set (struct judged), the view of every watched
+ * process that the renderers read (status_report.c, prometheus.c,
+ * state_codec.c).
+ *
+ * Why here, apart from the monitor: what a sample means (which history
+ * starts again, which events are due, whether a withheld action is asked
+ * again, whether the process is warming up) is pure, and so is what the
+ * status, the metrics and the state file show; the monitor
+ * (daemon/monitor.c) only reads /proc, calls discovery, emits the events
+ * and takes the actions.  Had the renderers read the monitor itself, the
+ * core library would need the daemon to link (monitor_find(),
+ * monitor_warming()), and a test of a verdict would need a /proc tree.
+ * The kept /proc descriptors are not here: they are os/'s, and the monitor
+ * keeps them beside the record (struct tracked, daemon/monitor.h).
+ *
+ * Costs: the monitor keeps a struct judged inside it, so the view is
+ * always current and costs no copy per tick; the discovery counters it
+ * shows are copied once per discovery.  judge_sample() is one call per
+ * process-sample, doing what sample() did inline. */
+#ifndef LEAKWATCH_JUDGE_H
+#define LEAKWATCH_JUDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/config.h"
+#include "core/detect.h"
+#include "core/event.h"
+
+struct watched {
+	struct watched *next;
+	pid_t pid;
+	unsigned long long start_ticks;
+	uint64_t start_ms;         /* when the process started, boot-time ms */
+	size_t watch;              /* index into the config's watches */
+	char comm[16];
+	struct timeline tl;        /* when its samples were taken, for all metrics */
+	struct metric_state m[METRIC_COUNT];
+	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
+	unsigned unreadable;       /* metrics (1u << METRIC_*) the daemon may not read, as of
+				    * the last sample: their history holds -1 placeholders */
+	unsigned warned;           /* metrics whose unreadability was reported (once a process) */
+	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
+	enum event_type retry_why;
+};
+
+/* What the renderers read: the config, the watched processes, the clocks
+ * of the current tick and the daemon's counters. */
+struct judged {
+	const struct config *cfg;
+	struct watched *watched;
+	size_t n_watched;
+	uint64_t now_ms;           /* boot-time ms of the current tick */
+	uint64_t wall_usec;        /* wall clock of the current tick */
+	uint64_t samples;          /* process-samples taken, in all */
+	uint64_t scans;            /* discovery passes, in all */
+	uint64_t full_scans;       /* of them, full reads of /proc's directory */
+	uint64_t scan_usec;        /* duration of the last discovery */
+};
+
+/* What one sample asks the caller to do, in this order: say that the
+ * metrics in warn cannot be read (once a process), then per metric report
+ * a limit (DETECT_LIMIT in ev[i]) and a leak (DETECT_LEAK), each followed
+ * by its action; then ask judge_retry() about a withheld action. */
+struct verdicts {
+	unsigned warn;
+	unsigned ev[METRIC_COUNT];
+};
+
+/* A new record for a process matched by watch number idx (wc), with an
+ * empty history. */
+void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, uint64_t start_ms,
+		size_t idx, const char comm[16], const struct watch *wc);
+
+/* Whether w is in its watch's warm-up at now_ms (no trend verdicts). */
+bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms);
+
+/* Feed one sample (rss bytes, fds, threads; unreadable: the metrics,
+ * 1u << METRIC_*, that could not be read) taken at now_ms into w's
+ * history and metric states, and say what it calls for in *out. */
+void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, const double v[METRIC_COUNT],
+		  unsigned unreadable, struct verdicts *out);
+
+/* The action for (t, metric) was taken (withheld false), or withheld
+ * (cooldown, max_actions: asked again at every sample while its episode
+ * lasts, so every leaking worker is recycled in turn). */
+void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld);
+
+/* After the sample's reports: whether the withheld action (w->retry_why
+ * for w->retry_metric) is to be asked again; false, and forgotten, once
+ * its episode is over. */
+bool judge_retry(struct watched *w);
+
+/* A new config: w now belongs to watch nw (number idx), was ow.  Its
+ * history is reset only when the window changed. */
+void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw);
+
+/* The watched process with this pid, or NULL. */
+const struct watched *judged_find(const struct judged *j, pid_t pid);
+
+/* judge_warming() of w by the view's config and tick. */
+bool judged_warming(const struct judged *j, const struct watched *w);
+
+#endif
