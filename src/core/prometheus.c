@@ -226,6 +226,29 @@ static void per_process(struct buf *b, const struct judged *j, const char *name,
 	}
 }
 
+/* The per-process families, in the order they are rendered: the latest
+ * sample of each metric (what: the metric), then one series per metric of
+ * each verdict or figure (what: PER_*). */
+static const struct process_family {
+	const char *name, *help;
+	bool per_metric;
+	int what;
+} process_families[] = {
+	{ "leakwatch_process_rss_bytes", "Resident memory of a watched process, latest sample.", false, METRIC_RSS },
+	{ "leakwatch_process_fds", "Open file descriptors of a watched process, latest sample.", false, METRIC_FDS },
+	{ "leakwatch_process_threads", "Threads of a watched process, latest sample.", false, METRIC_THREADS },
+	{ "leakwatch_process_trend_per_hour",
+	  "Current growth of a metric per hour (bytes for rss, a count for fds and threads).", true, PER_TREND },
+	{ "leakwatch_process_eta_seconds",
+	  "Seconds until the metric reaches its max at the current trend (only where it is heading there).",
+	  true, PER_ETA },
+	{ "leakwatch_process_leak", "1 while the metric's trend is reported as a leak.", true, PER_LEAK },
+	{ "leakwatch_process_over_limit", "1 while the metric is reported over its max.", true, PER_LIMIT },
+	{ "leakwatch_process_unreadable",
+	  "1 for a metric of a watched process that leakwatchd may not read (its other metrics are watched).",
+	  true, PER_UNREADABLE },
+};
+
 /* Per watch, the processes watched; per process, its metrics and verdicts. */
 static void render_processes(struct buf *b, const struct judged *j)
 {
@@ -241,25 +264,15 @@ static void render_processes(struct buf *b, const struct judged *j)
 		value(b, n);
 	}
 
-	family(b, "leakwatch_process_rss_bytes", "gauge", "Resident memory of a watched process, latest sample.");
-	per_process(b, j, "leakwatch_process_rss_bytes", METRIC_RSS);
-	family(b, "leakwatch_process_fds", "gauge", "Open file descriptors of a watched process, latest sample.");
-	per_process(b, j, "leakwatch_process_fds", METRIC_FDS);
-	family(b, "leakwatch_process_threads", "gauge", "Threads of a watched process, latest sample.");
-	per_process(b, j, "leakwatch_process_threads", METRIC_THREADS);
-	family(b, "leakwatch_process_trend_per_hour", "gauge",
-	       "Current growth of a metric per hour (bytes for rss, a count for fds and threads).");
-	per_metric(b, j, "leakwatch_process_trend_per_hour", PER_TREND);
-	family(b, "leakwatch_process_eta_seconds", "gauge",
-	       "Seconds until the metric reaches its max at the current trend (only where it is heading there).");
-	per_metric(b, j, "leakwatch_process_eta_seconds", PER_ETA);
-	family(b, "leakwatch_process_leak", "gauge", "1 while the metric's trend is reported as a leak.");
-	per_metric(b, j, "leakwatch_process_leak", PER_LEAK);
-	family(b, "leakwatch_process_over_limit", "gauge", "1 while the metric is reported over its max.");
-	per_metric(b, j, "leakwatch_process_over_limit", PER_LIMIT);
-	family(b, "leakwatch_process_unreadable", "gauge",
-	       "1 for a metric of a watched process that leakwatchd may not read (its other metrics are watched).");
-	per_metric(b, j, "leakwatch_process_unreadable", PER_UNREADABLE);
+	for (size_t i = 0; i < sizeof(process_families) / sizeof(process_families[0]); i++) {
+		const struct process_family *f = &process_families[i];
+
+		family(b, f->name, "gauge", f->help);
+		if (f->per_metric)
+			per_metric(b, j, f->name, f->what);
+		else
+			per_process(b, j, f->name, f->what);
+	}
 }
 
 /* The events and actions counted, per watch. */

@@ -430,27 +430,32 @@ void discovery_reconfigure(struct discovery *d, const struct config *cfg)
 	d->undecided = calloc(cfg->n_watches + 1, sizeof(*d->undecided));
 }
 
+/* The entry is no longer the monitor's. */
+static void disown(struct discovery *d, struct pid_entry *e)
+{
+	if (e->owner)
+		d->n_owned--;
+	e->owner = NULL;
+}
+
 void discovery_exited(struct discovery *d, pid_t pid)
 {
 	struct pid_entry *e = pid_table_lookup(&d->t, pid);
 
-	if (!e)
-		return;
-	if (e->owner)
-		d->n_owned--;
-	pid_table_remove(&d->t, e);
+	if (e) {
+		disown(d, e);
+		pid_table_remove(&d->t, e);
+	}
 }
 
 void discovery_never(struct discovery *d, pid_t pid)
 {
 	struct pid_entry *e = pid_table_lookup(&d->t, pid);
 
-	if (!e)
-		return;
-	if (e->owner)
-		d->n_owned--;
-	e->owner = NULL;
-	e->never = true;
+	if (e) {
+		disown(d, e);
+		e->never = true;
+	}
 }
 
 void discovery_free(struct discovery *d)
