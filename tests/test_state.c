@@ -32,7 +32,7 @@
 
 #define BOOT_ID   "6f1c2b2e-2f4a-4c39-9d0e-3c1f0b7e9a55"
 
-/* The image layout (state.h): the header, then per record pid, start
+/* The image layout (core/state_codec.h): the header, then per record pid, start
  * ticks, window, name length, name, the timeline, and per metric a fixed
  * block. */
 #define HDR_COUNT   60

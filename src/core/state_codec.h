@@ -1,6 +1,6 @@
 /* History that survives a restart: the watched processes' timelines and
  * metric states (buckets, episode flags) encoded into one binary image,
- * streamed to a temporary file and renamed over the old one (state_file.h),
+ * streamed to a temporary file and renamed over the old one (daemon/persist.h),
  * and read back at start for the processes that are still the same (pid and
  * start time, same boot).
  *
