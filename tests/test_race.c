@@ -1,4 +1,4 @@
-/* Races and identity with real processes: the actor (act.c) never signals,
+/* Races and identity with real processes: the actor (io/actor.c) never signals,
  * runs a command for, or restarts the unit of a process that took over the
  * pid of the one judged, and a target gone before its action makes the
  * action fail cleanly.
@@ -321,7 +321,7 @@ static void rig_open(struct rig *g, enum action act, int sig)
 	g->w.signal = sig;
 	g->w.exec_timeout_ms = 10000;
 	CHECK(sd_event_new(&g->e) >= 0);
-	CHECK(actor_new(&g->a, g->e, &root, getpid(), on_event, &g->seen) == 0);
+	CHECK(actor_new(&g->a, g->e, &root, getpid(), on_event, NULL, &g->seen) == 0);
 }
 
 static void rig_act(struct rig *g, const struct target *t)

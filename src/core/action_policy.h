@@ -1,6 +1,7 @@
 /* Actions, the pure half: whether a watch may act now (cooldown and
  * max_actions), and the argv and environment of an `exec` action.  The
- * side effects (signals, D-Bus, fork/exec) are in act.c. */
+ * side effects (signals, D-Bus, fork/exec) are in io/actor.c and its
+ * backends (io/action_*.c). */
 #ifndef LEAKWATCH_ACTION_H
 #define LEAKWATCH_ACTION_H
 

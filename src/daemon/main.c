@@ -173,6 +173,14 @@ static int on_action(void *ctx, const struct act_request *r)
 	return actor_run(d->actor, r);
 }
 
+/* A line the actor logs: an exec command's output ("WATCH: exec (pid N)
+ * for pid N: LINE", LOG_INFO). */
+static void on_action_note(void *ctx, int priority, const char *text)
+{
+	(void)ctx;
+	log_msg(priority, "%s", text);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -251,7 +259,7 @@ static int setup(struct daemon *d, sd_event *e)
 	const struct notice_sink say = { on_notice, d };
 	int r;
 
-	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, d);
+	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, on_action_note, d);
 	if (r < 0)
 		return r;
 	actor_set_dry_run(d->actor, d->dry_run);

@@ -1,9 +1,12 @@
-/* Actions, the side-effect half: signal (pidfd, identity re-checked, with
- * kill_after escalation), restart-unit (RestartUnit over the system bus),
- * exec (no shell, a timeout, its output logged).  Each action taken,
- * withheld or simulated becomes an `action` event. */
-#ifndef LEAKWATCH_ACT_H
-#define LEAKWATCH_ACT_H
+/* Actions, the side-effect half: the dispatcher (io/actor.c) and its three
+ * backends, one file each: signal (io/action_signal.c: pidfd, identity
+ * re-checked, kill_after escalation), exec (io/action_exec.c: no shell, a
+ * timeout, its output handed to the note callback) and restart-unit
+ * (io/action_unit.c: RestartUnit over the system bus).  Each action taken,
+ * withheld or simulated becomes an `action` event, sent through the emit
+ * callback; this module logs nothing itself (io/log.h). */
+#ifndef LEAKWATCH_ACTOR_H
+#define LEAKWATCH_ACTOR_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,14 +30,29 @@ struct act_request {
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
 };
 
+/* An action event, described (e->message filled). */
 typedef void (*act_emit_fn)(void *ctx, struct event *e);
+/* A line to log, no event: an exec command's output, one line each, as
+ * "WATCH: exec (pid CHILD) for pid PID: LINE" at LOG_INFO. */
+typedef void (*act_note_fn)(void *ctx, int priority, const char *text);
 
 struct actor;
 
+/* emit must be given; note may be NULL (the output lines are dropped).
+ * Both get ctx.  0 or -ENOMEM. */
 int actor_new(struct actor **out, sd_event *e, const struct proc_root *root, pid_t self,
-	      act_emit_fn emit, void *ctx);
-/* Accepts NULL.  Kills exec commands still running (each reported as a
- * failed action); pending kill_after escalations are dropped. */
+	      act_emit_fn emit, act_note_fn note, void *ctx);
+/* Accepts NULL.  Frees everything the backends still hold, and reports:
+ *  - an exec command still running: killed (its whole process group), its
+ *    last output noted, reported as failed ("killed: leakwatchd is
+ *    stopping");
+ *  - a kill_after escalation not yet due: dropped, no event (the signal
+ *    itself was reported when sent);
+ *  - a RestartUnit call not yet answered: no event.  The call is flushed to
+ *    the bus before it is closed, so it is in systemd's hands, which
+ *    restarts the unit whether or not anyone waits for the reply; a
+ *    "failed" would be untrue and an "ok" unconfirmed.  (As before the
+ *    backends were split: their events are unchanged.) */
 void actor_free(struct actor *a);
 void actor_set_dry_run(struct actor *a, bool on);
 /* exec commands run with this RLIMIT_NOFILE (the daemon raises its own). */
@@ -46,6 +64,7 @@ void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
  * given, the very process behind it (a start time has clock-tick
  * resolution; the kept directory names one process whatever the time):
  * else the action fails, and nothing is signalled, restarted or run.
+ * Never on PID 1 or on self (refused, as a failed action).
  * Returns 0, or -EAGAIN when cooldown or max_actions withheld it: the
  * caller asks again (with retry set) while the episode lasts, and the
  * action is taken once the gate opens.  A retry still gated reports
@@ -57,7 +76,8 @@ int actor_run(struct actor *a, const struct act_request *r);
 struct action_policy;
 struct action_policy **actor_policies(struct actor *a);
 
-/* Actions still running (exec children, kill_after timers). */
+/* Actions still running (exec children, kill_after timers, RestartUnit
+ * calls not answered yet). */
 unsigned actor_pending(const struct actor *a);
 
 #endif
