@@ -935,13 +935,13 @@ int main(void)
 		perror("proc_root_open");
 		return 2;
 	}
-	test_gate();
-	test_refusal();
-	test_dry_run();
-	test_signal();
-	test_exec();
-	test_restart();
-	test_free_pending();
+	RUN(test_gate);
+	RUN(test_refusal);
+	RUN(test_dry_run);
+	RUN(test_signal);
+	RUN(test_exec);
+	RUN(test_restart);
+	RUN(test_free_pending);
 	proc_root_close(&sys_proc);
 	proc_root_close(&fake_proc);
 	remove_root();
