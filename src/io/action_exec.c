@@ -9,8 +9,9 @@
  * to an event: nobody alerts on it (io/log.h).  A timeout kills the whole
  * group, and so does the command's exit (whatever it left behind).
  * Alternatives: system(3) (a shell, and a blocking wait), posix_spawn
- * (cannot make the process group and the rlimit in one place on glibc's
- * older versions); a fork that only execs is cheap enough for actions.
+ * (a process group, but no way to give the command back the RLIMIT_NOFILE
+ * leakwatchd was started with); a fork that only execs is cheap enough
+ * for actions, which are rare.
  *
  * Each command still running is a job (child, pipe, timer sources) in a
  * list; act_exec_free() kills them all, notes their last output, reports
