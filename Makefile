@@ -210,7 +210,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm churn-asan systemd
+check: all unit golden layout hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd

@@ -24,10 +24,13 @@
  *  the journal refused (its console line, so that nothing is lost).
  *  leakwatchctl writes answers to stdout and its errors to stderr.
  *
- * Only the top of each program (daemon/main.c and its daemon/ helpers,
- * ctl/leakwatchctl.c) logs or prints: every module below returns 0 or
- * -errno, and reports events (or lines to log) through the callback its
- * owner gave it. */
+ * Only the top of each program logs or prints: daemon/main.c (which also
+ * counts every event for the metrics on its way out), ctl/leakwatchctl.c,
+ * and os/config_file.c's config_load_report() and config_check() for what both
+ * programs print.  Every module below returns 0 or -errno and tells what
+ * it has to tell through the callback its owner gave it: the monitor,
+ * discovery and the actor hand over events (and the actor its commands'
+ * output lines), the daemon's helpers a notice (daemon/notice.h). */
 #ifndef LEAKWATCH_LOG_H
 #define LEAKWATCH_LOG_H
 
