@@ -1,3 +1,22 @@
+/* Actions, the pure half (see action_policy.h): the gate, the records it
+ * reads, and the argv and environment of an exec action.
+ *
+ * "max_actions in any period" needs only the newest max_actions action
+ * times, so each watch keeps them in a ring of that size (8 bytes each) and
+ * the gate compares the oldest of them with the period: O(1), whatever the
+ * period.  A record is found by the watch's name (a walk of a list with one
+ * entry per watch name that asked to act), not by its index, so a reload
+ * that reorders, adds or removes watches keeps the cooldowns; a changed
+ * max_actions resizes the ring, keeping the newest times, and
+ * action_policy_restore() takes up the times the state file saved (only
+ * those newer than what is held, so nothing is counted twice).
+ *
+ * Substitution is plain text per argument: each known {name} is replaced,
+ * an unknown one stays as written, and no shell reads the result
+ * (io/action_exec.c).  The environment drops every LEAKWATCH_* inherited
+ * from leakwatchd's own: the base comes first, so an inherited
+ * LEAKWATCH_PID is what getenv(3) would find instead of the subject's.
+ * Allocation happens only when an action runs, which is rare. */
 #include "core/action_policy.h"
 
 #include <errno.h>

@@ -1,3 +1,23 @@
+/* The growable text buffer (see buf.h), and the UTF-8 rule every renderer
+ * shares.
+ *
+ * Why allocation failure is sticky: a page (the status JSON, the Prometheus
+ * text, an incident's files) is built by many buf_printf() calls, and
+ * checking each would bury the rendering in error paths, where one missed
+ * check ships a page with a hole in it.  Instead the first failed
+ * allocation sets failed, every later call does nothing, and the owner
+ * checks buf_ok() once before using the text: all of it or none.  The
+ * capacity doubles from 256 bytes (O(n) copying for n bytes); buf_printf()
+ * formats into the free space and formats again only when it did not fit;
+ * buf_reset() keeps the memory, so a buffer reused per scrape or capture
+ * stops allocating once grown.
+ *
+ * Why U+FFFD: some of what is rendered comes from the watched processes (a
+ * comm, and event texts that quote one) and may hold any bytes, while JSON
+ * and the Prometheus text must be UTF-8.  utf8_char_len() accepts exactly
+ * the well-formed sequences (no overlong forms, no surrogates, nothing past
+ * U+10FFFF); buf_utf8() writes U+FFFD, the standard replacement, for each
+ * byte that is not part of one and keeps the rest as it was. */
 #include "core/buf.h"
 
 #include <math.h>

@@ -1,3 +1,22 @@
+/* Episodes (see detect.h): from fits and limit crossings to at most one
+ * event each time a metric starts leaking or goes over its max.
+ *
+ * A verdict taken from each fit or each sample alone would flap: noise near
+ * a threshold, or a value hovering at max, would report again and again.
+ * So both have hysteresis.  A limit episode starts after for_samples
+ * samples in a row over max and ends after as many at or under it.  A leak
+ * episode starts when trend_sustained() has held for three fits in a row
+ * spanning at least a sixth of the window (persisted()), and ends, which
+ * re-arms the report, only when trend_cleared() has held as long.  No trend
+ * verdict is taken while the process warms up, nor before the history
+ * covers the window.
+ *
+ * Costs: the trend changes only with whole buckets, so trend_fit() (one
+ * pass over HIST_BUCKETS buckets, trend.c) runs once per new bucket, at
+ * most HIST_BUCKETS times per window however short the interval; a sample
+ * in between costs O(1) (the limit counters and the eta).  Of the fit only
+ * struct fit's three numbers are kept; a metric's state is its series
+ * (HIST_BUCKETS slots of 16 bytes) and a few counters. */
 #include "core/detect.h"
 
 #include <math.h>

@@ -1,3 +1,20 @@
+/* The event model's pure half (see event.h): the type table, the
+ * priorities and the human line.
+ *
+ * Names and MESSAGE_IDs are one table indexed by type.  The ids are the
+ * keys of systemd/leakwatch.catalog and of whatever `journalctl
+ * MESSAGE_ID=` filter an operator has written, so they must never change.
+ * The priority follows from the type and, for action and reload, from
+ * whether the result is "failed": a failed restart reaches `journalctl -p
+ * err`, a successful one is a notice.
+ *
+ * event_describe() builds the line as event.h promises: the subject from
+ * subject_format(), then the sender's detail (event_say()) or else the
+ * type's own text from the fields, sizes and durations in units.h's
+ * notation.  All of it is formatted into the event's fixed arrays (detail
+ * 448 bytes, message 512): describing an event never allocates and cannot
+ * fail, and a longer line is cut.  An error event with neither a subject
+ * nor a detail is said to be leakwatchd's ("leakwatchd: error"). */
 #include "core/event.h"
 
 #include <errno.h>

@@ -1,3 +1,19 @@
+/* The fd summary (see fdsum.h): one "KIND\tNAME" string per fd, sorted and
+ * counted.
+ *
+ * The grouping key drops what makes each handle unique: a socket's or a
+ * pipe's inode ("socket:[1234]" is "socket"), so a thousand leaked sockets
+ * are one line with a count of a thousand, not a thousand lines of one;
+ * anon inodes keep their type ("[eventfd]"), files and devices their path,
+ * anything else ("net:[...]") the part before the ':'.  Counting is a qsort
+ * of the strings and one pass over the runs of equal ones, then a qsort of
+ * the groups by count, ties by text so that the order is deterministic; a
+ * hash table would save the n log n compares at the price of more code, on
+ * a path that runs once per incident capture, never per tick.
+ *
+ * Costs: one malloc'd string per fd (the caller reads at most
+ * CAPTURE_MAX_FDS) until fd_summary_free(), and during rendering a group
+ * array as long, freed before it returns. */
 #include "core/fdsum.h"
 
 #include <errno.h>

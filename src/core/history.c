@@ -1,3 +1,21 @@
+/* The bucket ring (see history.h for why buckets and what each holds).
+ *
+ * A sample's bucket is its absolute index k = (t - origin) / width, the
+ * origin being the first sample, and lives in ring slot k % HIST_BUCKETS.
+ * The alternatives fail the memory bound: a ring of raw samples grows with
+ * window / interval (2.6 million for 30 days at 1 s), and running averages
+ * keep no floor or ceiling for trend.c's quarters.  A gap between samples
+ * empties the buckets it skips, at most the ring once however long; a
+ * sample dated before the newest bucket (the monotonic clock should never
+ * give one) is folded into it rather than rewriting the past.  Series slots
+ * are not cleared with the timeline: each metric resets its slot at the
+ * bucket's first sample (n == 1), so advancing the timeline never touches
+ * the series.  Min and max are floats (a relative error of 6e-8, far below
+ * what trend.c tells apart) to keep a slot at 16 bytes; the sum, from which
+ * the means are taken, is a double.
+ *
+ * Costs: O(1) per sample and metric, plus the skipped buckets; memory a
+ * 416-byte timeline per process and a 768-byte series per metric. */
 #include "core/history.h"
 
 #include <string.h>

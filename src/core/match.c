@@ -1,3 +1,21 @@
+/* Matching (see match.h): a watch's criteria tested against what discovery
+ * read of a process.
+ *
+ * The cheap tests come first: the comm glob (16 bytes, always at hand),
+ * then exe or python, uid and unit (compares of what was read), then the
+ * cmdline regex, the pidfile lookup, and last the parent, whose match is
+ * this same function applied to the parent's info (each nested parent:
+ * one level further up).  The first criterion that fails answers MATCH_NO,
+ * so where a watch names a comm most processes cost one fnmatch(3).  An
+ * exe link the daemon may not read does not end the walk: the other
+ * criteria may still say no, and only when none does is the answer
+ * MATCH_UNKNOWN, naming the process (this one or a parent) whose link was
+ * denied.
+ *
+ * Pure: /proc, the parent table and the pidfiles stay with the caller
+ * (daemon/discovery.c), reached through the lookups it passes; and
+ * match_needs() tells it which /proc files the configuration needs at
+ * all, so that a configuration without cmdline: never reads a cmdline. */
 #include "core/match.h"
 
 #include <fnmatch.h>

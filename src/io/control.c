@@ -1,3 +1,22 @@
+/* The control socket (see control.h for the protocol).
+ *
+ * Why a socket answered on request: leakwatchctl's answers are rendered
+ * from the judged set only when someone asks (core/status_report.c), so
+ * the daemon pays nothing between requests; a status file rewritten every
+ * tick would cost a render and a write per tick that nobody may read.  Why
+ * in the event loop, not a thread: a request is answered on the loop's
+ * thread between ticks, so it reads the monitor's data without a lock and
+ * never sees a tick half done; a thread would need locks on the hot path.
+ *
+ * Each client is two sd-event sources, its IO and a CONTROL_TIMEOUT_S
+ * timer.  The request is read as it arrives (at most CONTROL_REQUEST_MAX
+ * bytes; a longer one is read to its newline and refused), the reply is
+ * rendered whole into a buf, then sent with MSG_DONTWAIT as the socket
+ * drains: a slow or stalled client holds its own memory, never the loop.
+ * Past CONTROL_MAX_CLIENTS a connection gets "ERR busy" and is closed.  A
+ * socket left by a dead daemon is told from a live one by connecting to it.
+ * Costs: the listening fd between requests; per client a few hundred bytes
+ * plus its reply. */
 #include "io/control.h"
 
 #include <errno.h>

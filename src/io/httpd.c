@@ -1,3 +1,18 @@
+/* The /metrics endpoint (see httpd.h for why in the event loop).
+ *
+ * libmicrohttpd does the HTTP, so that no parser of ours faces the network.
+ * It runs with MHD_USE_EPOLL and no thread of its own: its epoll fd is one
+ * sd-event IO source, and after each MHD_run() a one-shot timer is set to
+ * MHD_get_timeout(), so idle connections time out (after 10 s) without
+ * polling.  MHD's threaded modes would call the render callback off the
+ * loop's thread, which would then need locks on the judged set.  The page
+ * is rendered into a fresh buf per request of /metrics (GET or HEAD) and
+ * handed to MHD, which frees it (MHD_RESPMEM_MUST_FREE): no copy, nothing
+ * kept between scrapes.  Only GET and HEAD of / and /metrics are served,
+ * at most 16 connections at once.  MHD's logger is silenced (quiet()): it
+ * would print to stderr, where only the daemon's top writes (io/log.h); a
+ * failure to start comes back as -errno.  Why dlopen rather than linking:
+ * see `mhd` below. */
 #include "io/httpd.h"
 
 #include <dlfcn.h>

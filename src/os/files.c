@@ -1,3 +1,20 @@
+/* The file helpers (see files.h for why one reader and why replace whole).
+ *
+ * Replacement: the temporary file is "PATH.tmp-PID", in PATH's directory so
+ * that the rename stays within one filesystem and is atomic, with the pid
+ * so that two processes writing the same PATH do not share one.  It is
+ * opened O_NOFOLLOW, so a symlink planted at that name is not written
+ * through, and fchmod'ed at the commit, so the file has exactly the mode
+ * asked whatever the umask.  fdatasync only on request: neither the
+ * textfile nor the state file asks (the state is of use within one boot,
+ * daemon/persist.c).
+ *
+ * Reading: read_upto() is the one read(2) loop (EINTR, short reads).
+ * file_read() does not trust st_size (0 for /proc files): it reads into a
+ * buffer that doubles from 8 KiB up to max + 1 bytes, and a byte read past
+ * max means the file is too big (-EFBIG), or is cut there with FILE_CUT.
+ * Costs: a file of n bytes takes O(n) copying over log2(n / 8 KiB)
+ * reallocations; file_read_into() allocates nothing. */
 #include "os/files.h"
 
 #include <dirent.h>

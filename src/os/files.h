@@ -1,5 +1,22 @@
-/* Files replaced whole, so a reader (node_exporter, the next start of the
- * daemon) sees the old content or the new one, never half of either. */
+/* Files read and written whole: the program's one file reader, and files
+ * replaced atomically.
+ *
+ * Replacement (write_file_atomic, struct atomic_file): a file others read
+ * (the textfile node_exporter collects, the state file the next start
+ * reads) is written to a temporary file beside it and renamed over it, so a
+ * reader sees the old content or the new, never half of either, and a
+ * daemon killed midway leaves the old file in place.
+ *
+ * Reading (file_read, file_read_into): one reader with one read loop,
+ * because /proc files report no size and may come in several short reads,
+ * so every hand-written loop is a chance to act on half a file.  file_read
+ * allocates up to a cap the caller gives, so no input grows it without
+ * bound; file_read_into serves the per-tick /proc reads into the caller's
+ * buffer without allocating.
+ *
+ * And the small helpers of the writers and the capture: write_all (EINTR
+ * and short writes), opendir_at (a directory under a dirfd, symlinks not
+ * followed) and mkdir_p. */
 #ifndef LEAKWATCH_FSUTIL_H
 #define LEAKWATCH_FSUTIL_H
 

@@ -1,3 +1,16 @@
+/* The runtime and state directories (see paths.h).
+ *
+ * leakwatchd and leakwatchctl must find the same control socket.  Under
+ * systemd the daemon is told its directories in $RUNTIME_DIRECTORY and
+ * $STATE_DIRECTORY (leakwatchd.service sets RuntimeDirectory=leakwatch and
+ * StateDirectory=leakwatch); leakwatchctl, run from a shell, has neither
+ * and falls back to the same defaults, /run/leakwatch and
+ * /var/lib/leakwatch.  A hard-coded path would ignore a unit that moves
+ * them; the variables alone would leave leakwatchctl without a path.
+ * systemd joins several directories with ':', and the first is ours; an
+ * empty or relative value is ignored for the default.  The state directory
+ * is only a default: state_dir: in the configuration wins
+ * (daemon/persist.c). */
 #include "os/paths.h"
 
 #include <errno.h>
