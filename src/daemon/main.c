@@ -48,6 +48,7 @@ struct daemon {
 	struct config *cfg;
 	struct monitor mon;
 	enum log_target target;
+	struct logger log;         /* where log lines go (io/log.h) */
 	bool dry_run;              /* in force: --dry-run or the config's dry_run */
 	bool dry_run_flag;         /* --dry-run was given */
 	uint64_t interval_us;
@@ -118,10 +119,10 @@ static void on_notice(void *ctx, enum notice_kind kind, const struct subject *ab
 		error_event(d, about, kind == NOTICE_WARNING, "%s", text);
 		break;
 	case NOTICE_LOG_INFO:
-		log_info("%s", text);
+		log_info(&d->log, "%s", text);
 		break;
 	case NOTICE_LOG_WARN:
-		log_warn("%s", text);
+		log_warn(&d->log, "%s", text);
 		break;
 	}
 }
@@ -177,8 +178,9 @@ static int on_action(void *ctx, const struct act_request *r)
  * for pid N: LINE", LOG_INFO). */
 static void on_action_note(void *ctx, int priority, const char *text)
 {
-	(void)ctx;
-	log_msg(priority, "%s", text);
+	struct daemon *d = ctx;
+
+	log_msg(&d->log, priority, "%s", text);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -412,7 +414,7 @@ int main(int argc, char **argv)
 	d.dry_run = d.dry_run_flag || d.cfg->dry_run;
 	d.interval_us = d.cfg->interval_ms * 1000;
 	d.target = log_target_resolve(d.target);
-	log_setup("leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO);
+	d.log = (struct logger){ "leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO };
 
 	/* Three descriptors per watched process: take the hard limit (the soft
 	 * one is 1024 under systemd); exec commands get the old one back. */
@@ -420,19 +422,19 @@ int main(int argc, char **argv)
 		struct rlimit raised = { d.nofile.rlim_max, d.nofile.rlim_max };
 
 		if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
-			log_warn("cannot raise the open files limit: %s", strerror(errno));
+			log_warn(&d.log, "cannot raise the open files limit: %s", strerror(errno));
 	}
 	r = monitor_init(&d.mon, "/proc", d.cfg, getpid(), on_event, &d);
 	if (r < 0) {
-		log_err("cannot open /proc: %s", strerror(-r));
+		log_err(&d.log, "cannot open /proc: %s", strerror(-r));
 		config_free(d.cfg);
 		return EXIT_RUNTIME;
 	}
 	r = run(&d);
 	if (r < 0)
-		log_err("event loop failed: %s", strerror(-r));
+		log_err(&d.log, "event loop failed: %s", strerror(-r));
 	else
-		log_info("stopped after %llu process-samples", (unsigned long long)d.mon.j.samples);
+		log_info(&d.log, "stopped after %llu process-samples", (unsigned long long)d.mon.j.samples);
 	monitor_free(&d.mon);
 	metrics_counters_free(&d.counters);
 	config_free(d.cfg);

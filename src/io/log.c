@@ -6,13 +6,14 @@
  * would reach the journal through the unit's stream at the stream's default
  * level, its own level only as text.  CODE_FILE and CODE_LINE are left out:
  * they would name this file, not the caller.  With the console or json
- * target, and before log_setup(), a line goes to stderr as "IDENT: LEVEL:
- * TEXT", which with --log-target=json keeps stdout to the events' JSON
- * lines.  A line above the maximum priority is dropped before formatting.
+ * target, and before the target is known, a line goes to stderr as
+ * "IDENT: LEVEL: TEXT", which with --log-target=json keeps stdout to the
+ * events' JSON lines.  A line above the maximum priority is dropped
+ * before formatting.
  *
- * The three settings are file statics rather than a context: daemon/main.c
- * sets them with log_setup() after resolving the log target, and they do
- * not change after.  Cost per line: one datagram to journald, or a few
+ * The settings are the caller's struct logger (daemon/main.c keeps one,
+ * set after resolving the log target), not file statics: no global state
+ * but signal flags.  Cost per line: one datagram to journald, or a few
  * write(2)s on unbuffered stderr. */
 #include "io/log.h"
 
@@ -21,31 +22,21 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION   /* CODE_* would name log.c, not the caller */
 #include <systemd/sd-journal.h>
 
-static const char *log_ident = "leakwatchd";
-static bool log_journal;
-static int log_max = LOG_INFO;
-
-void log_setup(const char *ident, bool to_journal, int max_priority)
+void log_msg(const struct logger *l, int priority, const char *fmt, ...)
 {
-	log_ident = ident;
-	log_journal = to_journal;
-	log_max = max_priority;
-}
-
-void log_msg(int priority, const char *fmt, ...)
-{
+	int max = l->max_priority ? l->max_priority : LOG_INFO;
 	va_list ap;
 
-	if (priority > log_max)
+	if (priority > max)
 		return;
 	va_start(ap, fmt);
-	if (log_journal) {
+	if (l->journal) {
 		sd_journal_printv(priority, fmt, ap);
 	} else {
 		static const char *const names[] = {
 			"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
 		};
-		fprintf(stderr, "%s: %s: ", log_ident, names[priority & 7]);
+		fprintf(stderr, "%s: %s: ", l->ident ? l->ident : "leakwatchd", names[priority & 7]);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

@@ -37,12 +37,19 @@
 #include <stdbool.h>
 #include <syslog.h>
 
-void log_setup(const char *ident, bool to_journal, int max_priority);
-void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where log lines go.  A zeroed one writes to stderr as "leakwatchd:
+ * LEVEL: TEXT", up to LOG_INFO. */
+struct logger {
+	const char *ident;         /* NULL: "leakwatchd" */
+	bool journal;              /* to the journal (sd_journal_printv) */
+	int max_priority;          /* lines above it are dropped; 0: LOG_INFO */
+};
 
-#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
-#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+void log_msg(const struct logger *l, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_err(l, ...)   log_msg(l, LOG_ERR, __VA_ARGS__)
+#define log_warn(l, ...)  log_msg(l, LOG_WARNING, __VA_ARGS__)
+#define log_info(l, ...)  log_msg(l, LOG_INFO, __VA_ARGS__)
+#define log_debug(l, ...) log_msg(l, LOG_DEBUG, __VA_ARGS__)
 
 #endif
