@@ -134,18 +134,29 @@ void buf_utf8(struct buf *b, const char *s, const char *(*escape)(unsigned char 
 	}
 }
 
+/* The escapes of the control characters, in a table: no scratch buffer
+ * to share between calls. */
+static const char control_escapes[32][7] = {
+	"\\u0000", "\\u0001", "\\u0002", "\\u0003",
+	"\\u0004", "\\u0005", "\\u0006", "\\u0007",
+	"\\u0008", "\\u0009", "\\u000a", "\\u000b",
+	"\\u000c", "\\u000d", "\\u000e", "\\u000f",
+	"\\u0010", "\\u0011", "\\u0012", "\\u0013",
+	"\\u0014", "\\u0015", "\\u0016", "\\u0017",
+	"\\u0018", "\\u0019", "\\u001a", "\\u001b",
+	"\\u001c", "\\u001d", "\\u001e", "\\u001f",
+};
+
 static const char *json_escape(unsigned char c)
 {
-	static char out[8];
-
 	if (c == '"')
 		return "\\\"";
 	if (c == '\\')
 		return "\\\\";
-	if (c < 0x20 || c == 0x7f) {
-		snprintf(out, sizeof(out), "\\u%04x", c);
-		return out;
-	}
+	if (c < 0x20)
+		return control_escapes[c];
+	if (c == 0x7f)
+		return "\\u007f";
 	return NULL;
 }
 
