@@ -2,10 +2,13 @@
 #include "daemon/pidfiles.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/files.h"
 #include "os/proc.h"
 
 void pidfiles_init(struct pidfiles *p, const char *self_user, pidfiles_warn_fn warn, void *ctx)
@@ -54,35 +57,31 @@ void pidfiles_forget_denied(struct pidfiles *p)
 pid_t pidfiles_pid(struct pidfiles *p, const char *path)
 {
 	char buf[32];
-	FILE *f;
-	long pid = 0;
+	ssize_t n;
+	long v = 0;
+	pid_t pid;
 
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->v[i].path, path) == 0)
 			return p->v[i].pid;
-	f = fopen(path, "re");
-	if (!f && proc_denied(-errno)) {
-		int err = -errno;
-
-		report_denied(p, path, err);
-	}
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			pid = strtol(buf, NULL, 10);
-		fclose(f);
-	}
+	n = file_read_into(AT_FDCWD, path, buf, sizeof(buf));
+	if (proc_denied((int)n))
+		report_denied(p, path, (int)n);
+	if (n > 0)
+		v = strtol(buf, NULL, 10);
+	pid = v > 0 && v <= INT_MAX ? (pid_t)v : 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 4;
-		void *v = realloc(p->v, cap * sizeof(*p->v));
+		void *nv = realloc(p->v, cap * sizeof(*p->v));
 
-		if (!v)
-			return (pid_t)pid;
-		p->v = v;
+		if (!nv)
+			return pid;
+		p->v = nv;
 		p->cap = cap;
 	}
 	p->v[p->n].path = path;
-	p->v[p->n++].pid = (pid_t)(pid > 0 ? pid : 0);
-	return (pid_t)(pid > 0 ? pid : 0);
+	p->v[p->n++].pid = pid;
+	return pid;
 }
 
 bool pidfiles_names(const struct pidfiles *p, pid_t pid)

@@ -5,7 +5,7 @@
  *
  * Apart from discovery because it is a cache of files, not of pids: the
  * paths are the config's (not copied), the pid table never sees them.  A
- * pidfile is read with fopen at each discovery; an inotify watch would
+ * pidfile is read (os/files.h) at each discovery; an inotify watch would
  * save the read but not the match, and pidfiles are few. */
 #ifndef LEAKWATCH_PIDFILES_H
 #define LEAKWATCH_PIDFILES_H
