@@ -387,7 +387,7 @@ static int open_loadavg(const struct proc_root *root, pid_t self)
 }
 
 int discovery_init(struct discovery *d, const struct proc_root *root, const struct config *cfg,
-		   pid_t self, discovery_warn_fn warn, void *warn_ctx)
+		   pid_t self, const char *self_user, discovery_warn_fn warn, void *warn_ctx)
 {
 	int fd;
 
@@ -401,8 +401,8 @@ int discovery_init(struct discovery *d, const struct proc_root *root, const stru
 	d->rd.self = self;
 	d->rd.hz = sysconf(_SC_CLK_TCK);
 	d->rd.needs = match_needs(cfg);
-	user_name(geteuid(), d->self_user, sizeof(d->self_user));
-	pidfiles_init(&d->pidfiles, d->self_user, warn, warn_ctx);
+	d->self_user = self_user;
+	pidfiles_init(&d->pidfiles, self_user, warn, warn_ctx);
 	d->rd.cmdline_buf = malloc(CMDLINE_MAX);
 	d->undecided = calloc(cfg->n_watches + 1, sizeof(*d->undecided));
 	if (!d->rd.cmdline_buf || !d->undecided)

@@ -91,15 +91,16 @@ struct discovery {
 	bool *undecided;           /* per watch: a process it could not decide on was reported */
 	size_t n_owned;            /* entries claimed */
 	struct discovery_result res;
-	char self_user[64];        /* the daemon's user, for the warnings */
+	const char *self_user;     /* the daemon's user, for the warnings (the caller's) */
 	discovery_warn_fn warn;
 	void *warn_ctx;
 };
 
 /* Over root (kept open by the caller, like cfg); self: our pid, never
- * watched.  0 or -errno. */
+ * watched; self_user: the name the warnings give the daemon's user
+ * (borrowed, like root).  0 or -errno. */
 int discovery_init(struct discovery *d, const struct proc_root *root, const struct config *cfg,
-		   pid_t self, discovery_warn_fn warn, void *warn_ctx);
+		   pid_t self, const char *self_user, discovery_warn_fn warn, void *warn_ctx);
 void discovery_free(struct discovery *d);   /* accepts a zeroed discovery */
 
 /* Whether a discovery is due at now_ms (boot-time ms). */

@@ -75,6 +75,17 @@ static void unwatch(struct monitor *m, struct watched *w, bool report)
 	m->j.n_watched--;
 }
 
+/* The saved histories not claimed (yet). */
+static void drop_saved(struct monitor *m)
+{
+	while (m->restore) {
+		struct saved_proc *p = m->restore;
+
+		m->restore = p->next;
+		saved_proc_free(p);
+	}
+}
+
 /* Continue a saved history of this very process, when there is one. */
 static bool restore(struct monitor *m, struct watched *w)
 {
@@ -302,13 +313,7 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 		m->j.scan_usec = clock_usec(CLOCK_MONOTONIC) - t0;
 		m->j.scans = m->disc.scans;
 		m->j.full_scans = m->disc.full_scans;
-		/* what the first scan did not claim is gone */
-		while (m->restore) {
-			struct saved_proc *p = m->restore;
-
-			m->restore = p->next;
-			saved_proc_free(p);
-		}
+		drop_saved(m);   /* what the first scan did not claim is gone */
 	}
 	sample(m);
 	return 0;
@@ -329,7 +334,7 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 	r = proc_root_open(&m->root, proc_path);
 	if (r < 0)
 		return r;
-	return discovery_init(&m->disc, &m->root, cfg, self, on_warning, m);
+	return discovery_init(&m->disc, &m->root, cfg, self, m->self_user, on_warning, m);
 }
 
 void monitor_restore(struct monitor *m, struct saved_state *s)
@@ -372,10 +377,5 @@ void monitor_free(struct monitor *m)
 		unwatch(m, m->j.watched, false);
 	discovery_free(&m->disc);
 	proc_root_close(&m->root);
-	while (m->restore) {
-		struct saved_proc *p = m->restore;
-
-		m->restore = p->next;
-		saved_proc_free(p);
-	}
+	drop_saved(m);
 }

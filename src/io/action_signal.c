@@ -28,13 +28,6 @@
 #include "io/actor.h"
 #include "io/actor_backend.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
 struct kill_timer {
 	struct kill_timer *next;
 	struct act_signal *owner;

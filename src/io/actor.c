@@ -34,10 +34,6 @@
 #include "io/actor_backend.h"
 #include "os/clock.h"
 
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
 struct actor {
 	struct act_base base;
 	pid_t self;

@@ -19,11 +19,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "core/event.h"
 #include "os/proc.h"
+
+/* The pidfd system calls, by number where the C library's headers are
+ * older than the kernel. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 struct act_request;   /* io/actor.h */
 struct rlimit;
