@@ -12,6 +12,14 @@
 
 #include <string.h>
 
+/* No history yet, over a window of window_ms. */
+static void fresh_history(struct watched *w, uint64_t window_ms)
+{
+	timeline_init(&w->tl, window_ms);
+	for (int i = 0; i < METRIC_COUNT; i++)
+		metric_state_init(&w->m[i]);
+}
+
 void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, uint64_t start_ms,
 		size_t idx, const char comm[16], const struct watch *wc)
 {
@@ -22,9 +30,7 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 	w->watch = idx;
 	w->retry_metric = -1;
 	memcpy(w->comm, comm, sizeof(w->comm));
-	timeline_init(&w->tl, wc->window_ms);
-	for (int i = 0; i < METRIC_COUNT; i++)
-		metric_state_init(&w->m[i]);
+	fresh_history(w, wc->window_ms);
 }
 
 bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms)
@@ -114,11 +120,8 @@ bool judge_retry(struct watched *w)
 void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw)
 {
 	w->watch = idx;
-	if (nw->window_ms != ow->window_ms) {
-		timeline_init(&w->tl, nw->window_ms);
-		for (int i = 0; i < METRIC_COUNT; i++)
-			metric_state_init(&w->m[i]);
-	}
+	if (nw->window_ms != ow->window_ms)
+		fresh_history(w, nw->window_ms);
 }
 
 const struct watched *judged_find(const struct judged *j, pid_t pid)

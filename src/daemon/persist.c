@@ -64,10 +64,10 @@ static int state_dir(const struct persist *p, char *out, size_t len)
 	return default_state_dir(out, len);
 }
 
-static int state_path(const struct persist *p, char *out, size_t len)
+/* The history's path, and its directory. */
+static int state_path(const struct persist *p, char *dir, size_t dir_len, char *out, size_t len)
 {
-	char dir[PATH_MAX];
-	int r = state_dir(p, dir, sizeof(dir));
+	int r = state_dir(p, dir, dir_len);
 
 	if (r < 0)
 		return r;
@@ -95,9 +95,7 @@ void persist_save(struct persist *p)
 	int r;
 
 	p->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
-	r = state_dir(p, dir, sizeof(dir));
-	if (r == 0)
-		r = state_path(p, path, sizeof(path));
+	r = state_path(p, dir, sizeof(dir), path, sizeof(path));
 	if (r == 0)
 		r = mkdir_p(dir, 0700);
 	if (r == 0)
@@ -119,10 +117,10 @@ void persist_save(struct persist *p)
 static void load_state(struct persist *p)
 {
 	struct saved_state st;
-	char path[PATH_MAX], why[160];
+	char dir[PATH_MAX], path[PATH_MAX], why[160];
 	char *data = NULL;
 	size_t len = 0;
-	int r = state_path(p, path, sizeof(path));
+	int r = state_path(p, dir, sizeof(dir), path, sizeof(path));
 
 	if (r == 0)
 		r = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR, &data, &len);
