@@ -126,6 +126,11 @@ fuzz:
 hostile: $(BUILD)/leakwatchd
 	$(PYTHON) tests/hostile_config_test.py --daemon $(BUILD)/leakwatchd
 
+# The daemon as root against processes of uid 65534 that forge pidfiles,
+# argv, comm, cgroups, fds and threads (tests/hostile/*.py); needs root.
+hostile-proc: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/hostile_proc_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 scenario: $(BUILD)/leakwatchd
 	$(PYTHON) tests/scenario_test.py --daemon $(BUILD)/leakwatchd
 
@@ -210,7 +215,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden layout hostile compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn notify journal operator perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -271,4 +276,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden layout hostile fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden layout hostile hostile-proc fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean

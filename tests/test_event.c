@@ -70,6 +70,16 @@ static void test_json_escape_and_optional(void)
 	event_format_json(&e, &b);
 	CHECK(strstr(b.data, "\"comm\":\"py\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\"") != NULL);
 
+	/* a newline (or any control character) in comm cannot start a console line */
+	event_init(&e, EVENT_FOUND, TS);
+	e.watch = "w";
+	e.pid = 7;
+	e.comm = "a\n<0>x\t\x1b\x7f";
+	event_describe(&e);
+	buf_reset(&b);
+	event_format_console(&e, &b);
+	CHECK_STR(b.data, "leakwatchd: found: w: pid 7 (a\\n<0>x\\t\\x1b\\x7f): watching\n");
+
 	event_init(&e, EVENT_START, TS);
 	e.watches = 3;
 	event_describe(&e);

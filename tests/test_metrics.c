@@ -372,6 +372,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	c->ticks = 120;
 	c->tick_seconds = 0.000125;
 	c->tick_seconds_total = 0.0175;
+	c->tick_seconds_max = 0.0025;
 	metrics_render(&b, &m->j, c);
 	CHECK(buf_ok(&b));
 	expo_check(&x, b.data);
@@ -401,6 +402,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			{ "leakwatch_ticks_total", "counter" },
 			{ "leakwatch_tick_seconds_total", "counter" },
 			{ "leakwatch_tick_duration_seconds", "gauge" },
+			{ "leakwatch_tick_duration_max_seconds", "gauge" },
 		};
 
 		CHECK_MSG(x.n_fam == sizeof(fams) / sizeof(fams[0]), "%zu families", x.n_fam);
@@ -493,6 +495,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	CHECK(sample(b.data, "leakwatch_full_scans_total") == (double)m->j.full_scans && m->j.full_scans > 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 120);
 	CHECK(sample(b.data, "leakwatch_tick_duration_seconds") == 0.000125);
+	CHECK(sample(b.data, "leakwatch_tick_duration_max_seconds") == 0.0025);
 	CHECK(sample(b.data, "leakwatch_tick_seconds_total") == 0.0175);
 	CHECK_NEAR(sample(b.data, "leakwatch_scan_duration_seconds"), (double)m->j.scan_usec / 1e6, 1e-9);
 
@@ -577,7 +580,7 @@ static void test_empty(const struct config *cfg)
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
-	CHECK(count(b.data, "# TYPE ") == 19 && count(b.data, "# HELP ") == 19);
+	CHECK(count(b.data, "# TYPE ") == 20 && count(b.data, "# HELP ") == 20);
 	CHECK(expo_family(&x, "leakwatch_process_rss_bytes") && expo_family(&x, "leakwatch_process_rss_bytes")->samples == 0);
 	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"idle\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 0);

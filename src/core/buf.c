@@ -167,6 +167,26 @@ void buf_json_string(struct buf *b, const char *s)
 	buf_add(b, "\"", 1);
 }
 
+/* For a line of text: C's escapes where it has a short one, else \xNN. */
+static const char line_escapes[32][5] = {
+	"\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\a",
+	"\\b", "\\t", "\\n", "\\v", "\\f", "\\r", "\\x0e", "\\x0f",
+	"\\x10", "\\x11", "\\x12", "\\x13", "\\x14", "\\x15", "\\x16", "\\x17",
+	"\\x18", "\\x19", "\\x1a", "\\x1b", "\\x1c", "\\x1d", "\\x1e", "\\x1f",
+};
+
+static const char *line_escape(unsigned char c)
+{
+	if (c < 0x20)
+		return line_escapes[c];
+	return c == 0x7f ? "\\x7f" : NULL;
+}
+
+void buf_line_text(struct buf *b, const char *s)
+{
+	buf_utf8(b, s, line_escape);
+}
+
 void buf_json_number(struct buf *b, double v)
 {
 	if (!isfinite(v))

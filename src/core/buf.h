@@ -23,6 +23,10 @@ size_t utf8_char_len(const char *s);
 void buf_utf8(struct buf *b, const char *s, const char *(*escape)(unsigned char c));
 /* s as a JSON string, quotes included; valid UTF-8 whatever s holds. */
 void buf_json_string(struct buf *b, const char *s);
+/* s as text within one line of a stream (the console, stderr): valid
+ * UTF-8, and no control character (a newline in a comm would start a
+ * forged line): those as C escapes, "\\n", "\\t", "\\x1b". */
+void buf_line_text(struct buf *b, const char *s);
 /* A JSON number: an integer where whole, else 3 decimals; null when not finite. */
 void buf_json_number(struct buf *b, double v);
 void buf_reset(struct buf *b);          /* empty, keeps the memory */

@@ -8,7 +8,9 @@
  * Hostile text: comm, watch names and messages end up in all three.  The
  * JSON writer (core/buf.h) makes any byte string valid UTF-8 JSON (U+FFFD
  * for what is not UTF-8); the journal takes fields as they are (binary
- * safe, one iovec each, so a newline cannot start a field of its own).
+ * safe, one iovec each, so a newline cannot start a field of its own);
+ * the console line has its control characters escaped (buf_line_text), so
+ * a newline in a comm cannot start a forged line of its own.
  * Costs: one allocation per rendered event (struct buf); events are rare. */
 #include "core/event_format.h"
 
@@ -22,7 +24,9 @@
 
 void event_format_console(const struct event *e, struct buf *out)
 {
-	buf_printf(out, "leakwatchd: %s: %s\n", event_name(e->type), e->message);
+	buf_printf(out, "leakwatchd: %s: ", event_name(e->type));
+	buf_line_text(out, e->message);
+	buf_puts(out, "\n");
 }
 
 static void json_string(struct buf *b, const char *key, const char *s)

@@ -331,6 +331,9 @@ static void render_daemon(struct buf *b, const struct judged *j, const struct me
 	family(b, "leakwatch_tick_duration_seconds", "gauge", "Duration of the last tick.");
 	buf_puts(b, "leakwatch_tick_duration_seconds");
 	value(b, c->tick_seconds);
+	family(b, "leakwatch_tick_duration_max_seconds", "gauge", "Duration of the longest tick since the daemon started.");
+	buf_puts(b, "leakwatch_tick_duration_max_seconds");
+	value(b, c->tick_seconds_max);
 }
 
 void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c)

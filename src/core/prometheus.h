@@ -26,6 +26,7 @@ struct metrics_counters {
 	uint64_t ticks;
 	double tick_seconds;       /* the last tick: discovery (when due) and sampling */
 	double tick_seconds_total;
+	double tick_seconds_max;   /* the longest tick since the daemon started */
 };
 
 /* Count one event (every event passes here, actions by action and result). */

@@ -195,6 +195,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	d->counters.ticks++;
 	d->counters.tick_seconds = (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1e6;
 	d->counters.tick_seconds_total += d->counters.tick_seconds;
+	if (d->counters.tick_seconds > d->counters.tick_seconds_max)
+		d->counters.tick_seconds_max = d->counters.tick_seconds;
 	notify_status(d);
 	export_tick(&d->export, now / 1000);
 	persist_tick(&d->persist, now / 1000);

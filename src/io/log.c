@@ -7,8 +7,9 @@
  * level, its own level only as text.  CODE_FILE and CODE_LINE are left out:
  * they would name this file, not the caller.  With the console or json
  * target, and before the target is known, a line goes to stderr as
- * "IDENT: LEVEL: TEXT", which with --log-target=json keeps stdout to the
- * events' JSON lines.  A line above the maximum priority is dropped
+ * "IDENT: LEVEL: TEXT" (cut at 2 KiB, its control characters escaped, so
+ * that a command's output or a comm cannot forge a line of its own), which
+ * with --log-target=json keeps stdout to the events' JSON lines.  A line above the maximum priority is dropped
  * before formatting.
  *
  * The settings are the caller's struct logger (daemon/main.c keeps one,
@@ -19,6 +20,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+
+#include "core/buf.h"
 #define SD_JOURNAL_SUPPRESS_LOCATION   /* CODE_* would name log.c, not the caller */
 #include <systemd/sd-journal.h>
 
@@ -36,9 +39,16 @@ void log_msg(const struct logger *l, int priority, const char *fmt, ...)
 		static const char *const names[] = {
 			"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
 		};
-		fprintf(stderr, "%s: %s: ", l->ident ? l->ident : "leakwatchd", names[priority & 7]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		char text[2048];
+		struct buf b = { 0 };
+
+		vsnprintf(text, sizeof(text), fmt, ap);
+		buf_printf(&b, "%s: %s: ", l->ident ? l->ident : "leakwatchd", names[priority & 7]);
+		buf_line_text(&b, text);      /* one line, whatever the text holds */
+		buf_puts(&b, "\n");
+		if (buf_ok(&b))
+			fputs(b.data, stderr);
+		buf_free(&b);
 	}
 	va_end(ap);
 }

@@ -1,0 +1,77 @@
+"""Hostile text in what the daemon writes: a comm that is not UTF-8 (item
+10) and a comm with a newline that would forge a console line (item 11)."""
+
+import json
+import time
+
+import lwtest
+
+# Sets its own comm to the bytes of argv[1] (hex), then sleeps.
+NAMER = ("import sys, time\n"
+         "open('/proc/self/comm', 'wb').write(bytes.fromhex(sys.argv[1]))\n"
+         "time.sleep(60)\n")
+
+
+def config(tag):
+    return ("interval: 200ms\n"
+            "watches:\n"
+            "  - name: hostile\n"
+            f"    match: {{ cmdline: {lwtest.yq(tag)} }}\n"
+            "    rss: { growth: 1G/h }\n")
+
+
+def start_named(case, comm, tag):
+    """A process of nobody whose comm is COMM, once it is: the Popen."""
+    p = case.as_nobody([lwtest.PYTHON, "-c", NAMER, comm.hex(), tag])
+
+    def named():
+        try:
+            with open(f"/proc/{p.pid}/comm", "rb") as f:
+                return f.read().rstrip(b"\n") == comm[:15]
+        except OSError:
+            return False
+    if not lwtest.wait_for(named, 5):
+        raise AssertionError(f"pid {p.pid} did not take the comm {comm!r}")
+    return p
+
+
+def json_utf8(case):
+    """JSON events stay valid UTF-8 JSON whatever bytes a comm holds."""
+    tag = "hostile-utf8-tag"
+    p = start_named(case, b"\xff\xfe\x80ok\xc3", tag)
+    d = case.daemon(config(tag))
+    if not case.wait_event(d, lambda e: e.get("event") == "found" and e.get("pid") == p.pid, 10):
+        case.fail(f"no found event for pid {p.pid}")
+    with open(d.out, "rb") as f:
+        raw = f.read()
+    for n, line in enumerate(raw.splitlines(), 1):
+        try:
+            ev = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            case.fail(f"line {n} of the JSON events is not UTF-8 JSON: {e}: {line[:80]!r}")
+            continue
+        if ev.get("pid") == p.pid and ev.get("comm") is not None and "\ufffd" not in ev["comm"]:
+            case.fail(f"comm {ev['comm']!r}: the invalid bytes are not U+FFFD")
+
+
+def console_newline(case):
+    """A newline in comm cannot start a line of its own on the console target."""
+    tag = "hostile-newline-tag"
+    p = start_named(case, b"a\n<0>leakwatchd", tag)
+    d = case.daemon(config(tag), extra=("--log-target=console",), wait=False)
+    if not lwtest.wait_for(lambda: f"pid {p.pid} (" in open(d.err, errors="replace").read(), 10):
+        case.fail(f"the console never said it found pid {p.pid}")
+    time.sleep(0.5)
+    with open(d.err, "rb") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        if not line.startswith(b"leakwatchd: "):
+            case.fail(f"a console line the daemon did not start: {line[:80]!r}")
+    if not any(b"\\n<0>leakwatchd" in line for line in lines):
+        case.fail("the newline of comm is not shown escaped (\\n) in the found line")
+
+
+CASES = [
+    ("item10-json-utf8", json_utf8),
+    ("item11-console-newline", console_newline),
+]
