@@ -6,7 +6,8 @@
  * holds and each one's content, the cut at CAPTURE_FILE_MAX, a process
  * that has exited (an error and no directory left behind), and
  * capture_prune's bounds, oldest first, and its removal of stale
- * .tmp- leftovers. */
+ * .tmp- leftovers; and a child with more distinct fd targets than the
+ * summary keeps (two passes, bounded rows, one row for the rest). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,9 @@ static void *thread_main(void *name)
 	return NULL;
 }
 
-static int child_main(const char *file)
+/* distinct: NULL, or { DIR, N }: then DIR/0000 ... DIR/N-1 opened too,
+ * after the rest */
+static int child_main(const char *file, char **distinct)
 {
 	static char *names[] = { "worker", "other", "worker" };
 	int sv[2], p[2][2];
@@ -60,6 +63,13 @@ static int child_main(const char *file)
 			return 2;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(p[0]) < 0 || pipe(p[1]) < 0)
 		return 3;
+	for (int i = 0; distinct && i < atoi(distinct[1]); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%04d", distinct[0], i);
+		if (open(path, O_RDONLY) < 0)
+			return 6;
+	}
 	prctl(PR_SET_NAME, "lw-child");
 	pthread_barrier_init(&named, NULL, 4);
 	for (int i = 0; i < 3; i++) {
@@ -352,6 +362,70 @@ static void test_capture_cut_and_gone(const char *state, const char *file)
 	free(history);
 }
 
+/* More distinct targets than the fd summary keeps (FD_GROUPS_MAX, 512):
+ * the child holds its usual 18 fds and 600 files of one fd each.  The file
+ * opened 7 times, the pipes, /dev/null and the sockets are kept with their
+ * exact counts, 508 of the files (512 groups in all), and the 92 others
+ * are one row; the first 500 groups are shown and the 12 others counted. */
+static void test_capture_many_fds(const char *state, const char *file)
+{
+	char many[PATH_MAX], dir[PATH_MAX], count[8], real[PATH_MAX], want[2 * PATH_MAX + 400];
+	char *args[] = { "--distinct", many, count };
+	struct capture c = {
+		.state_dir = state, .watch = "many", .comm = "lw-child", .event = "limit",
+		.metric = "fds", .value = 618, .wall_usec = WALL + 20000000,
+	};
+	struct child ch;
+	char *got;
+	int r;
+
+	snprintf(many, sizeof(many), "%s/many", state);
+	snprintf(count, sizeof(count), "%d", 600);
+	CHECK(mkdir(many, 0700) == 0);
+	for (int i = 0; i < 600; i++) {
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/%04d", many, i);
+		if (write_file_atomic(path, "", 0, 0600, false) < 0) {
+			CHECK_MSG(false, "%s: %s", path, strerror(errno));
+			return;
+		}
+	}
+	if (spawn(file, args, 3, &ch) < 0) {
+		CHECK_MSG(false, "the child with 600 files did not start");
+		return;
+	}
+	c.proc_dirfd = ch.dirfd;
+	c.pid = ch.pid;
+	r = capture_incident(&c, dir, sizeof(dir));
+	CHECK_MSG(r == 0, "capture: %s", strerror(-r));
+	got = slurp(dir, "fds", NULL);
+	if (!realpath(file, real))
+		snprintf(real, sizeof(real), "%s", file);
+	snprintf(want, sizeof(want), "open fds: 618 (file 607, socket 2, pipe 6, anon_inode 0, device 3, other 0)\n\n"
+		 "  COUNT  KIND        TARGET\n"
+		 "      7  file        %s\n"
+		 "      6  pipe        pipe\n"
+		 "      3  device      /dev/null\n"
+		 "      2  socket      socket\n"
+		 "      1  file        %s/", real, many);
+	CHECK_MSG(got && strncmp(got, want, strlen(want)) == 0, "fds starts \"%.400s\"", got ? got : "(none)");
+	if (got) {
+		const char *tail = "\n     92  file        (other targets)\n(12 more groups)\n";
+		size_t rows = 0;
+
+		for (const char *p = strstr(got, "\n      1  file        "); p;
+		     p = strstr(p + 1, "\n      1  file        "))
+			rows++;
+		CHECK_MSG(rows == 496, "%zu rows of one file", rows);
+		CHECK_MSG(strlen(got) > strlen(tail) && strcmp(got + strlen(got) - strlen(tail), tail) == 0,
+			  "fds ends \"%s\"", got + (strlen(got) > 80 ? strlen(got) - 80 : 0));
+	}
+	free(got);
+	CHECK(reap(&ch) == 0);
+	close(ch.dirfd);
+}
+
 /* ---- pruning ---------------------------------------------------------------------- */
 
 #define NAME_FMT "202301%02dT000000Z-w-%d"
@@ -457,7 +531,7 @@ int main(int argc, char **argv)
 	char state[] = "/tmp/leakwatch-test-capture-XXXXXX", file[PATH_MAX];
 
 	if (argc >= 3 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2]);
+		return child_main(argv[2], argc >= 6 && strcmp(argv[3], "--distinct") == 0 ? argv + 4 : NULL);
 	if (!mkdtemp(state)) {
 		perror("mkdtemp");
 		return 1;
@@ -469,6 +543,7 @@ int main(int argc, char **argv)
 	}
 	test_capture_live(state, file);
 	test_capture_cut_and_gone(state, file);
+	test_capture_many_fds(state, file);
 	test_prune(state);
 	rm_tree(state);
 	return check_done("test_capture");

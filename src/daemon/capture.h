@@ -5,7 +5,8 @@
  *   status         /proc/PID/status
  *   smaps_rollup   /proc/PID/smaps_rollup
  *   cmdline        argv, space-separated
- *   fds            open fds by kind, most frequent target first (fdsum.h)
+ *   fds            open fds by kind, most frequent target first (fdsum.h:
+ *                  at most FD_GROUPS_MAX targets, the rest as "other")
  *   threads        thread ids and names, and the count per name
  *   history.json   the samples the daemon held (as leakwatchctl history)
  * Files are read through the process's kept /proc dirfd, so a process that
@@ -23,7 +24,8 @@
 #define CAPTURE_MAX_COUNT 32
 #define CAPTURE_MAX_BYTES (32u << 20)
 #define CAPTURE_FILE_MAX  (1u << 20)     /* each file is cut there */
-#define CAPTURE_MAX_FDS   100000         /* fd links read at most */
+#define CAPTURE_MAX_FDS   100000         /* fd links read at most (per pass) */
+#define CAPTURE_MAX_THREADS 100000       /* threads read at most */
 
 struct capture {
 	const char *state_dir;
