@@ -179,6 +179,7 @@ static int read_threads(int procfd, struct thread_name **t, size_t *n)
 	while ((de = readdir(d)) && *n < CAPTURE_MAX_THREADS) {
 		struct thread_name *e;
 		char rel[300];
+		ssize_t len;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
@@ -196,9 +197,12 @@ static int read_threads(int procfd, struct thread_name **t, size_t *n)
 		e = &(*t)[*n];
 		e->tid = (pid_t)strtol(de->d_name, NULL, 10);
 		snprintf(rel, sizeof(rel), "%s/comm", de->d_name);
-		if (file_read_into(dirfd(d), rel, e->name, sizeof(e->name)) < 0)
+		len = file_read_into(dirfd(d), rel, e->name, sizeof(e->name));
+		if (len < 0)
 			continue;     /* the thread ended meanwhile */
-		e->name[strcspn(e->name, "\n")] = '\0';
+		/* the newline that ends the file; one inside the name is kept */
+		if (len > 0 && e->name[len - 1] == '\n')
+			e->name[len - 1] = '\0';
 		(*n)++;
 	}
 	closedir(d);

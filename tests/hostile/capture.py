@@ -179,6 +179,72 @@ def flood(case, how):
         case.fail(f"fds: {len(text)} bytes, {len(rows)} rows")
 
 
+# argv: FILE N TAG.  Opens FILE, starts N threads that name themselves
+# "w\n 99999  evil" (a comm of 15 bytes with a newline), then sleeps.
+NAMER = ("import os, sys, threading, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+         "ready = threading.Barrier(int(sys.argv[2]) + 1)\n"
+         "def run():\n"
+         "    open('/proc/thread-self/comm', 'w').write('w\\n 99999  evil')\n"
+         "    ready.wait()\n"
+         "    time.sleep(300)\n"
+         "for _ in range(int(sys.argv[2])):\n"
+         "    threading.Thread(target=run, daemon=True).start()\n"
+         "ready.wait()\n"
+         "open('/proc/self/comm', 'w').write('main')\n"
+         "time.sleep(300)\n")
+
+FORGED_PATH = "x\n  99999  file        /etc/shadow"
+N_THREADS = 40
+
+
+def forged_lines(case):
+    """A newline in an fd's path or a thread's name cannot forge a row of an incident's fds or threads file."""
+    tag = "hostile-capture-forged-lines"
+    # a directory named "x\n  99999  file        ", then etc/shadow in it
+    os.makedirs(case.path(os.path.dirname(FORGED_PATH)), mode=0o755)
+    path = case.write(FORGED_PATH, "")
+    p = case.as_nobody([lwtest.PYTHON, "-c", NAMER, path, str(N_THREADS), tag])
+
+    def named():
+        try:
+            with open(f"/proc/{p.pid}/comm") as f:
+                return f.read() == "main\n"
+        except OSError:
+            return False
+    if not lwtest.wait_for(named, 10):
+        raise AssertionError(f"pid {p.pid} did not start its threads")
+    d_ = case.daemon("interval: 200ms\n"
+                     "watches:\n"
+                     "  - name: forged\n"
+                     f"    match: {{ cmdline: {lwtest.yq(tag)} }}\n"
+                     "    threads: { max: 10 }\n"
+                     "    on_limit: alert\n"
+                     "    capture: true\n")
+    ev = case.wait_event(d_, lambda e: e.get("event") == "limit" and e.get("pid") == p.pid, 20)
+    if not ev or not ev.get("incident"):
+        case.fail(f"no limit event with an incident for pid {p.pid}")
+        return
+    with open(os.path.join(ev["incident"], "fds"), encoding="utf-8", errors="replace") as f:
+        fds = f.read()
+    with open(os.path.join(ev["incident"], "threads"), encoding="utf-8", errors="replace") as f:
+        threads = f.read()
+    if "/etc/shadow" not in fds:
+        case.fail("fds: the file with a newline in its name is not there")
+    for ln in fds.split("\n"):
+        if ln.endswith("/etc/shadow") and not ln.endswith("\\n  99999  file        /etc/shadow"):
+            case.fail(f"fds: a forged row {ln!r}")
+    # threads: the count per name, then one line per tid; a name is one line
+    _, counts, tids = threads.split("\n\n", 2) if threads.count("\n\n") >= 2 else ("", "", "")
+    count_rows = counts.split("\n")[1:]
+    tid_rows = [ln for ln in tids.split("\n")[1:] if ln]
+    if any("evil" in ln and "\\n" not in ln for ln in count_rows + tid_rows) or len(tid_rows) != N_THREADS + 1:
+        case.fail(f"threads: {len(tid_rows)} tid lines for {N_THREADS + 1} threads, or a forged row: "
+                  f"{threads[:300]!r}")
+    elif count_rows != ["      1  main", f"{N_THREADS:7d}  w\\n 99999  evil"]:
+        case.fail(f"threads: the count per name is {count_rows}")
+
+
 def fd_flood(case):
     """20,000 fds on one 3,780-byte path: a capture in bounded memory that counts them all."""
     flood(case, "same")
@@ -192,4 +258,5 @@ def fd_flood_distinct(case):
 CASES = [
     ("item8-capture-fd-flood", fd_flood),
     ("item8-capture-fd-flood-distinct", fd_flood_distinct),
+    ("item8-capture-forged-lines", forged_lines),
 ]
