@@ -12,7 +12,12 @@ Measured: 4.0 MiB (one path) and 6.8 MiB (distinct paths); the old code,
 one string per fd, peaked at 78 and 81 MiB.
 
 Where the hard RLIMIT_NOFILE cannot be raised (no CAP_SYS_RESOURCE, as in
-some containers), the holder opens as many fds as it allows, and says so."""
+some containers), the holder opens as many fds as it allows, and says so.
+
+And the text of those files: a newline in a path the process holds open, or
+in a thread's name, must not start a row of its own (a forged "99999 fds on
+/etc/shadow"); the old code wrote the path as it was and cut a thread's
+name at its first newline."""
 
 import os
 import re
