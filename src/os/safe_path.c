@@ -117,7 +117,9 @@ static int enter_root(struct walk *k)
 }
 
 /* The next component of *todo (a NUL-terminated copy in name), *todo
- * moved past it; whether it is the last.  false with name "" at the end. */
+ * moved past it, and in *last whether it is the last: true; false at the
+ * end of the path; true with name "" for a component longer than len - 1
+ * bytes (the caller's -ENAMETOOLONG). */
 static bool next_name(char **todo, char *name, size_t len, bool *last)
 {
 	char *p = *todo;
