@@ -3,7 +3,10 @@
  * told (MATCH_UNKNOWN) unless another criterion already says no; the
  * first watch that cannot be told stops the search, so a later watch
  * never takes the process; a missing link (ENOENT) is a plain answer;
- * a parent's unreadable link is named as the cause. */
+ * a parent's unreadable link is named as the cause.  And a pidfile: the
+ * process it names matches only when the pidfile may name it (root's
+ * pidfile any process, a user's only that user's), a refusal named to the
+ * caller whichever watch then takes the process, the parent's too. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,11 +54,82 @@ static struct proc_info proc(pid_t pid, pid_t ppid, const char *comm, char *cmdl
 /* The watch a process goes to, the undecided one, and who was unreadable. */
 static int which(const struct config *cfg, const struct proc_info *p, int *undecided, pid_t *who)
 {
-	struct match_unknown why = { NULL };
+	struct match_unknown why = { 0 };
 	int idx = match_watch(cfg, p, parent_of, NULL, NULL, undecided, &why);
 
 	*who = why.proc ? why.proc->pid : 0;
 	return idx;
+}
+
+static const char *pidfile_config =
+	"interval: 1s\n"
+	"watches:\n"
+	"  - name: by-pidfile\n"                     /* 0 */
+	"    match: { pidfile: /run/a.pid, comm: app }\n"
+	"  - name: workers\n"                        /* 1 */
+	"    match: { cmdline: \"^worker\", parent: { pidfile: /run/m.pid } }\n"
+	"  - name: apps\n"                           /* 2 */
+	"    match: { comm: app }\n";
+
+static struct pidfile_pid pidfile_a, pidfile_m;
+
+static void pidfile_of(void *ctx, const char *path, struct pidfile_pid *out)
+{
+	(void)ctx;
+	*out = strcmp(path, "/run/a.pid") == 0 ? pidfile_a : strcmp(path, "/run/m.pid") == 0 ? pidfile_m :
+	       (struct pidfile_pid){ 0 };
+}
+
+static void test_pidfile(void)
+{
+	static const struct {
+		struct pidfile_pid a;
+		uid_t uid, euid;
+		int watch;
+		bool refused;
+	} cases[] = {
+		{ { 10, true, 0 }, 0, 0, 0, false },          /* root's pidfile: any process */
+		{ { 10, false, 65534 }, 65534, 65534, 0, false }, /* nobody's, naming nobody's */
+		{ { 10, false, 65534 }, 0, 0, 2, true },      /* nobody's, naming root's: refused */
+		{ { 10, false, 65534 }, 65534, 0, 2, true },  /* nobody's, naming a setuid root one */
+		{ { 11, false, 65534 }, 0, 0, 2, false },     /* another pid: no refusal, no match */
+		{ { 0, false, 0 }, 0, 0, 2, false },          /* no pid */
+	};
+	char worker[] = "worker 1";
+	struct config *cfg = load_config(pidfile_config);
+	struct match_unknown why;
+	struct proc_info p;
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	CHECK(match_needs(cfg) & NEED_UID);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = proc(10, 1, "app", NULL, NULL, 0);
+		p.has_uid = true;
+		p.uid = cases[i].uid;
+		p.euid = p.suid = cases[i].euid;
+		pidfile_a = cases[i].a;
+		memset(&why, 0, sizeof(why));
+		CHECK_MSG(match_watch(cfg, &p, parent_of, pidfile_of, NULL, NULL, &why) == cases[i].watch, "case %zu", i);
+		CHECK_MSG(cases[i].refused ? why.refused_pidfile && strcmp(why.refused_pidfile, "/run/a.pid") == 0 &&
+			  why.refused_proc == &p : !why.refused_pidfile, "case %zu: refused %s", i,
+			  why.refused_pidfile ? why.refused_pidfile : "(none)");
+	}
+	/* the parent named by nobody's pidfile is root's: the worker is not matched, the parent named */
+	procs[0] = proc(100, 1, "master", NULL, NULL, 0);
+	procs[0].has_uid = true;
+	pidfile_m = (struct pidfile_pid){ 100, false, 65534 };
+	p = proc(103, 100, "worker", worker, NULL, 0);
+	memset(&why, 0, sizeof(why));
+	CHECK(match_watch(cfg, &p, parent_of, pidfile_of, NULL, NULL, &why) == -1);
+	CHECK(why.refused_pidfile && strcmp(why.refused_pidfile, "/run/m.pid") == 0 && why.refused_proc == &procs[0]);
+	/* once the parent is nobody's, it is */
+	procs[0].uid = procs[0].euid = procs[0].suid = 65534;
+	memset(&why, 0, sizeof(why));
+	CHECK(match_watch(cfg, &p, parent_of, pidfile_of, NULL, NULL, &why) == 1 && !why.refused_pidfile);
+	memset(procs, 0, sizeof(procs));
+	config_free(cfg);
 }
 
 int main(void)
@@ -67,10 +141,13 @@ int main(void)
 	int undecided;
 	pid_t who;
 
-	if (!check_case("test_match"))
-		return check_done("test_match");
 	if (!make_root("match"))
 		return 2;
+	RUN(test_pidfile);
+	if (!check_case("test_match")) {
+		remove_root();
+		return check_done("test_match");
+	}
 	cfg = load_config(config_text);
 	CHECK(cfg != NULL);
 	if (!cfg)

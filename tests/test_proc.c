@@ -111,6 +111,16 @@ static void test_uid_python(void)
 
 	CHECK(proc_parse_ruid("Name:\tx\nUmask:\t0022\nState:\tS\nUid:\t33\t0\t0\t0\nGid:\t33\n", &uid) == 0 && uid == 33);
 	CHECK(proc_parse_ruid("Name:\tx\n", &uid) == -EINVAL);
+	{
+		uid_t r = 1, e = 1, s = 1;
+
+		CHECK(proc_parse_uids("Name:\tx\nUid:\t65534\t0\t12\t0\nGid:\t1\n", &r, &e, &s) == 0 && r == 65534 &&
+		      e == 0 && s == 12);
+		CHECK(proc_parse_uids("Name:\tx\nUid:\t5\t6\n", &r, &e, &s) == -EINVAL);
+		CHECK(proc_parse_uids("Name:\tx\nUid:\t5\t-6\t7\t7\n", &r, &e, &s) == -EINVAL);
+		CHECK(proc_parse_uids("Name:\tx\nUid:\t5\t99999999999\t7\t7\n", &r, &e, &s) == -EINVAL);
+		CHECK(proc_parse_uids("Name:\tx\n", &r, &e, &s) == -EINVAL);
+	}
 
 	CHECK(proc_exe_is_python("/usr/bin/python3.11"));
 	CHECK(proc_exe_is_python("/usr/bin/python3"));

@@ -12,6 +12,12 @@
  * MATCH_UNKNOWN, naming the process (this one or a parent) whose link was
  * denied.
  *
+ * A pidfile names a process only when it may (pidfile_may_name: a pidfile
+ * a user could write names only that user's processes), so a pidfile:
+ * criterion needs the uids, and costs a read of /proc/PID/status for each
+ * process discovery reads; a refusal is a MATCH_NO that the caller is
+ * told of (match_unknown's refused_pidfile), to say it once.
+ *
  * Pure: /proc, the parent table and the pidfiles stay with the caller
  * (daemon/discovery.c), reached through the lookups it passes; and
  * match_needs() tells it which /proc files the configuration needs at
@@ -32,8 +38,8 @@ static unsigned needs_of(const struct match *m)
 		n |= NEED_CMDLINE;
 	if (m->exe || m->python >= 0)
 		n |= NEED_EXE;
-	if (m->has_uid)
-		n |= NEED_UID;
+	if (m->has_uid || m->pidfile)
+		n |= NEED_UID;     /* a pidfile: whose process it names (pidfile_may_name) */
 	if (m->unit)
 		n |= NEED_UNIT;
 	if (m->parent)
@@ -48,6 +54,33 @@ unsigned match_needs(const struct config *c)
 	for (size_t i = 0; i < c->n_watches; i++)
 		n |= needs_of(&c->watches[i].match);
 	return n;
+}
+
+bool pidfile_may_name(const struct pidfile_pid *pf, const struct proc_info *p)
+{
+	if (pf->any_user)
+		return true;
+	return p->has_uid && p->uid == pf->uid && p->euid == pf->uid && p->suid == pf->uid;
+}
+
+/* The pidfile criterion: whether it names p, and a refusal noted in why. */
+static bool pidfile_names(const char *path, const struct proc_info *p, pidfile_lookup_fn pidfile, void *ctx,
+			  struct match_unknown *why)
+{
+	struct pidfile_pid pf = { 0 };
+
+	if (!pidfile)
+		return false;
+	pidfile(ctx, path, &pf);
+	if (pf.pid <= 0 || pf.pid != p->pid)
+		return false;
+	if (pidfile_may_name(&pf, p))
+		return true;
+	if (why) {
+		why->refused_pidfile = path;
+		why->refused_proc = p;
+	}
+	return false;
 }
 
 /* Could the exe link not be read for want of the right to? */
@@ -78,18 +111,22 @@ enum match_result match_process(const struct match *m, const struct proc_info *p
 		return MATCH_NO;
 	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
 		return MATCH_NO;
-	if (m->pidfile && (!pidfile || pidfile(ctx, m->pidfile) != p->pid))
+	if (m->pidfile && !pidfile_names(m->pidfile, p, pidfile, ctx, why))
 		return MATCH_NO;
 	if (m->parent) {
 		const struct proc_info *pp = parent && p->ppid > 0 ? parent(ctx, p->ppid) : NULL;
-		struct match_unknown up = { NULL };
+		struct match_unknown up = { 0 };
 		enum match_result r = pp ? match_process(m->parent, pp, parent, pidfile, ctx, &up) : MATCH_NO;
 
+		if (up.refused_pidfile && why) {
+			why->refused_pidfile = up.refused_pidfile;
+			why->refused_proc = up.refused_proc;
+		}
 		if (r == MATCH_NO)
 			return MATCH_NO;
 		if (r == MATCH_UNKNOWN && !unknown) {
 			if (why)
-				*why = up;
+				why->proc = up.proc;
 			return MATCH_UNKNOWN;
 		}
 	}
@@ -102,24 +139,31 @@ int match_watch(const struct config *c, const struct proc_info *p,
 		parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
 		int *undecided, struct match_unknown *why)
 {
-	struct match_unknown u = { NULL };
+	struct match_unknown u = { 0 };
+	int r = -1;
 
 	if (undecided)
 		*undecided = -1;
-	for (size_t i = 0; i < c->n_watches; i++)
-		switch (match_process(&c->watches[i].match, p, parent, pidfile, ctx, &u)) {
-		case MATCH_YES:
-			return (int)i;
-		case MATCH_UNKNOWN:
+	for (size_t i = 0; i < c->n_watches; i++) {
+		enum match_result m = match_process(&c->watches[i].match, p, parent, pidfile, ctx, &u);
+
+		if (m == MATCH_NO)
+			continue;
+		if (m == MATCH_YES) {
+			r = (int)i;
+		} else {
 			if (undecided)
 				*undecided = (int)i;
 			if (why)
-				*why = u;
-			return -1;
-		default:
-			break;
+				why->proc = u.proc;
 		}
-	return -1;
+		break;
+	}
+	if (why && u.refused_pidfile) {
+		why->refused_pidfile = u.refused_pidfile;
+		why->refused_proc = u.refused_proc;
+	}
+	return r;
 }
 
 void proc_info_clear(struct proc_info *p)

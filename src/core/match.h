@@ -23,8 +23,9 @@ struct proc_info {
 	char *cmdline;   /* argv joined by spaces; NULL when unread or unreadable */
 	char *exe;       /* target of the exe link; NULL likewise */
 	int exe_err;     /* why exe is NULL: -errno of the readlink, 0 when not read */
-	bool has_uid;
-	uid_t uid;
+	bool has_uid;    /* the three uids below were read (status) */
+	uid_t uid;       /* real, as `user:` matches */
+	uid_t euid, suid; /* effective and saved, for a pidfile a user could write */
 	char *unit;      /* NULL when none */
 };
 
@@ -33,9 +34,29 @@ unsigned match_needs(const struct config *c);
 /* Returns the info of a process's parent, or NULL when unknown. */
 typedef const struct proc_info *(*parent_lookup_fn)(void *ctx, pid_t ppid);
 
-/* pidfile_pid: the pid read from m->pidfile at this scan (0 when it could
- * not be read); for nested parent matches the lookup is used recursively. */
-typedef pid_t (*pidfile_lookup_fn)(void *ctx, const char *path);
+/* What a pidfile names, as read at this scan: its pid (0 when it could
+ * not be read or was refused), and whose process that may be.  A pidfile
+ * that only root could have written or put there may name any process;
+ * one that a user could (os/safe_path.h says who), only a process of that
+ * user: otherwise its writer would have the daemon signal, restart or run
+ * a command on any process, root's too (systemd's PIDFile= refuses the
+ * same). */
+struct pidfile_pid {
+	pid_t pid;
+	bool any_user;
+	uid_t uid;       /* unless any_user: the one user it may name a process of */
+};
+
+/* Fills *out for the pidfile at path; for nested parent matches the
+ * lookup is used recursively. */
+typedef void (*pidfile_lookup_fn)(void *ctx, const char *path, struct pidfile_pid *out);
+
+/* Whether p (the process whose pid pf holds) may be the one pf names:
+ * any_user, or p's real, effective and saved uids are all pf's uid (a
+ * process whose effective or saved uid is another's, root's after a
+ * setuid exec, is not that user's to have acted on).  false when p's
+ * uids were not read. */
+bool pidfile_may_name(const struct pidfile_pid *pf, const struct proc_info *p);
 
 /* Does a process satisfy a match?  MATCH_UNKNOWN when it cannot be told:
  * every criterion that could be checked holds, but an exe: or python:
@@ -46,9 +67,14 @@ typedef pid_t (*pidfile_lookup_fn)(void *ctx, const char *path);
 enum match_result { MATCH_NO, MATCH_YES, MATCH_UNKNOWN };
 
 /* Where an answer was MATCH_UNKNOWN: the process whose exe link could not
- * be read (the one matched, or a parent of it). */
+ * be read (the one matched, or a parent of it).  And whatever the answer,
+ * a pidfile that named a process it may not name (pidfile_may_name), for
+ * the caller to say so: its path and that process (this one or a
+ * parent); NULL when none did. */
 struct match_unknown {
 	const struct proc_info *proc;
+	const char *refused_pidfile;
+	const struct proc_info *refused_proc;
 };
 
 enum match_result match_process(const struct match *m, const struct proc_info *p,

@@ -259,6 +259,31 @@ int proc_parse_ruid(const char *status, uid_t *uid)
 	return 0;
 }
 
+int proc_parse_uids(const char *status, uid_t *ruid, uid_t *euid, uid_t *suid)
+{
+	const char *p = strstr(status, "\nUid:");
+	uid_t *out[3] = { ruid, euid, suid };
+
+	if (!p)
+		return -EINVAL;
+	p += 5;
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		unsigned long v;
+
+		while (*p == '\t' || *p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = strtoul(p, &end, 10);
+		if (v > (uid_t)-1)
+			return -EINVAL;
+		*out[i] = (uid_t)v;
+		p = end;
+	}
+	return 0;
+}
+
 bool proc_exe_is_python(const char *exe)
 {
 	const char *base = strrchr(exe, '/');

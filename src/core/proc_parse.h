@@ -57,6 +57,10 @@ size_t proc_join_cmdline(char *buf, size_t len);
 /* The real uid from the text of /proc/PID/status.  0 or -EINVAL. */
 int proc_parse_ruid(const char *status, uid_t *uid);
 
+/* The real, effective and saved uids (its Uid: line's first three): 0,
+ * or -EINVAL when the line or one of them is missing. */
+int proc_parse_uids(const char *status, uid_t *ruid, uid_t *euid, uid_t *suid);
+
 /* Is this executable path a Python interpreter (python, python3.11,
  * pypy3...)?  Its base name is matched against "python", "python[0-9]*"
  * and "pypy*", so a " (deleted)" suffix passes after a version or pypy

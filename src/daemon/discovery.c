@@ -119,11 +119,11 @@ static const struct proc_info *parent_info(void *ctx, pid_t ppid)
 	return e ? &e->info : NULL;
 }
 
-static pid_t pidfile_pid(void *ctx, const char *path)
+static void pidfile_pid(void *ctx, const char *path, struct pidfile_pid *out)
 {
 	struct discovery *d = ctx;
 
-	return pidfiles_pid(&d->pidfiles, path);
+	pidfiles_pid(&d->pidfiles, path, out);
 }
 
 /* A process that a watch may match, but whose exe link (or its parent's)
@@ -160,13 +160,15 @@ static void report_undecided(struct discovery *d, const struct pid_entry *e, siz
  * the found list then). */
 static bool evaluate(struct discovery *d, struct pid_entry *e)
 {
-	struct match_unknown why = { NULL };
+	struct match_unknown why = { 0 };
 	int idx, undecided;
 
 	e->checked_ms = d->now_ms;
 	if (e->never || e->owner)
 		return false;
 	idx = match_watch(d->cfg, &e->info, parent_info, pidfile_pid, d, &undecided, &why);
+	if (why.refused_pidfile)
+		pidfiles_refused(&d->pidfiles, why.refused_pidfile, why.refused_proc);
 	if (idx >= 0) {
 		found(d, e, (size_t)idx);
 		return true;
@@ -301,7 +303,7 @@ static void probe_scan(struct discovery *d, long from, long to)
 			visit(d, old[i], 0, false);
 	}
 	for (size_t i = 0; i < d->pidfiles.n; i++) {
-		pid_t pid = d->pidfiles.v[i].pid;
+		pid_t pid = d->pidfiles.v[i].pf.pid;
 		struct pid_entry *e = pid > 0 ? pid_table_lookup(&d->t, pid) : NULL;
 
 		if (pid > 0 && (!e || e->checked_ms != d->now_ms))

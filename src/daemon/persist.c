@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/action_policy.h"
 #include "core/buf.h"
@@ -30,6 +32,7 @@
 #include "os/clock.h"
 #include "os/files.h"
 #include "os/paths.h"
+#include "os/users.h"
 
 int state_save(const char *path, const struct judged *j, const struct action_policy *policies,
 	       const char *boot_id, bool sync)
@@ -89,21 +92,55 @@ static void set_save_period(struct persist *p)
 	p->save_every_ms = period;
 }
 
+/* Why the file at path is not one the daemon may read back or replace
+ * (file_check_mine said r), as words into out. */
+static void not_mine(const char *path, int r, char *out, size_t len)
+{
+	struct stat st;
+	char user[64];
+
+	if (r == -ELOOP || r == -EINVAL || r == -EPERM)
+		r = file_check_mine(path, &st);
+	if (r == -EINVAL) {
+		snprintf(out, len, "it is %s, not a regular file", file_type_name(st.st_mode));
+	} else if (r == -EPERM && st.st_uid != geteuid()) {
+		user_name(st.st_uid, user, sizeof(user));
+		snprintf(out, len, "it is owned by %s, not by leakwatchd's user", user);
+	} else if (r == -EPERM) {
+		snprintf(out, len, "its group or others may write it");
+	} else {
+		snprintf(out, len, "%s", strerror(-r));
+	}
+}
+
 void persist_save(struct persist *p)
 {
-	char dir[PATH_MAX] = "", path[PATH_MAX] = "";
+	char dir[PATH_MAX] = "", path[PATH_MAX] = "", why[160] = "";
+	struct stat st;
 	int r;
 
 	p->saved_ms = clock_usec(CLOCK_BOOTTIME) / 1000;
 	r = state_path(p, dir, sizeof(dir), path, sizeof(path));
 	if (r == 0)
 		r = mkdir_p(dir, 0700);
+	if (r == 0) {
+		/* replace only what a save of ours left: not a FIFO or
+		 * another's file that someone put there */
+		r = file_check_mine(path, &st);
+		if (r == -ENOENT)
+			r = 0;
+		else if (r < 0)
+			not_mine(path, r, why, sizeof(why));
+	}
 	if (r == 0)
 		/* streamed, never whole in memory; no fsync: the history is
 		 * only of use within this boot, and the page cache outlives a
 		 * crash of the daemon */
 		r = state_save(path, &p->mon->j, *actor_policies(p->actor), p->boot_id, false);
-	if (r < 0 && !p->save_failing)
+	if (r < 0 && !p->save_failing && why[0])
+		notice(&p->say, NOTICE_ERROR, NULL, "cannot save the history to %s: %s, so it is left as it is; "
+		       "the history is not saved until it is removed", path, why);
+	else if (r < 0 && !p->save_failing)
 		notice(&p->say, NOTICE_ERROR, NULL, "cannot save the history to %s: %s; a restart will start it afresh",
 		       path[0] ? path : dir, strerror(-r));
 	else if (r == 0 && p->save_failing)
@@ -113,7 +150,10 @@ void persist_save(struct persist *p)
 
 /* Read the saved history, for the processes the first scan finds again.
  * A missing file is normal; a bad one is reported and left for the next
- * save to replace. */
+ * save to replace.  Read only when it is a regular file of the daemon's
+ * user that no one else may write (opened without blocking: a FIFO there
+ * held the start for good), and otherwise left as it is, the save too
+ * leaving it (persist_save): someone put it there, and may want it. */
 static void load_state(struct persist *p)
 {
 	struct saved_state st;
@@ -123,9 +163,15 @@ static void load_state(struct persist *p)
 	int r = state_path(p, dir, sizeof(dir), path, sizeof(path));
 
 	if (r == 0)
-		r = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR, &data, &len);
+		r = file_read(AT_FDCWD, path, STATE_MAX_SIZE, FILE_REGULAR | FILE_MINE, &data, &len);
 	if (r == -ENOENT)
 		return;
+	if (r == -ELOOP || r == -EINVAL || r == -EPERM) {
+		not_mine(path, r, why, sizeof(why));
+		notice(&p->say, NOTICE_WARNING, NULL, "the saved history %s is not read: %s; starting without it, "
+		       "and leaving it as it is (the history is not saved until it is removed)", path, why);
+		return;
+	}
 	if (r < 0) {
 		notice(&p->say, NOTICE_WARNING, NULL, "cannot read the saved history %s: %s; starting without it", path,
 		       strerror(-r));

@@ -47,7 +47,7 @@ static void read_more(const struct pid_reader *r, pid_t pid, struct pid_entry *e
 	if (r->needs & NEED_UID) {
 		snprintf(rel, sizeof(rel), "%d/status", (int)pid);
 		if (proc_read_file(r->root, rel, buf, sizeof(buf)) > 0 &&
-		    proc_parse_ruid(buf, &e->info.uid) == 0)
+		    proc_parse_uids(buf, &e->info.uid, &e->info.euid, &e->info.suid) == 0)
 			e->info.has_uid = true;
 	}
 	if (r->needs & NEED_UNIT) {

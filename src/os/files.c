@@ -1,13 +1,24 @@
 /* The file helpers (see files.h for why one reader and why replace whole).
  *
- * Replacement: the temporary file is "PATH.tmp-PID", in PATH's directory so
- * that the rename stays within one filesystem and is atomic, with the pid
- * so that two processes writing the same PATH do not share one.  It is
- * opened O_NOFOLLOW, so a symlink planted at that name is not written
- * through, and fchmod'ed at the commit, so the file has exactly the mode
- * asked whatever the umask.  fdatasync only on request: neither the
- * textfile nor the state file asks (the state is of use within one boot,
- * daemon/persist.c).
+ * Replacement: the temporary file is "PATH.tmp-" and 16 hex digits from
+ * getrandom(2), in PATH's directory so that the rename stays within one
+ * filesystem and is atomic.  That directory may be another user's (the
+ * textfile goes to node_exporter's), so the name must not be foreseeable
+ * (the pid was: a FIFO planted at "PATH.tmp-PID" blocked the daemon in
+ * open(2) for good, a file planted there was truncated and written), and
+ * it is created O_CREAT|O_EXCL (nothing already there is opened, symlink
+ * or FIFO; EEXIST draws another name, 8 times at most) and O_NONBLOCK.
+ * fchmod'ed at the commit, so the file has exactly the mode asked
+ * whatever the umask.  fdatasync only on request: neither the textfile
+ * nor the state file asks (the state is of use within one boot,
+ * daemon/persist.c).  A daemon killed between the open and the rename
+ * leaves its temporary file; node_exporter reads only *.prom.
+ *
+ * The safe open (file_open_regular): O_NONBLOCK, so that a FIFO's open
+ * returns at once (a read then says EOF or EAGAIN, never waits: but the
+ * type check refuses it before any read), O_NOFOLLOW, O_NOCTTY, and the
+ * type from fstat of the fd opened, not a stat of the path before (which
+ * a rename in between would make a lie).
  *
  * Reading: read_upto() is the one read(2) loop (EINTR, short reads).
  * file_read() does not trust st_size (0 for /proc files): it reads into a
@@ -24,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,15 +73,34 @@ DIR *opendir_at(int parent, const char *name)
 	return d;
 }
 
+#define TMP_TRIES 8
+
+/* Never blocks, not even early in boot (Linux 5.6); the name must be
+ * unforeseeable to a local user, it is no key.  glibc 2.36 lacks it. */
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+
 int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode)
 {
 	f->fd = -1;
 	f->mode = mode;
 	f->path = path;
-	if (snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(f->tmp))
-		return -ENAMETOOLONG;
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	return f->fd < 0 ? -errno : 0;
+	for (int i = 0; i < TMP_TRIES; i++) {
+		unsigned long long salt;
+
+		if (getrandom(&salt, sizeof(salt), GRND_INSECURE) != (ssize_t)sizeof(salt))
+			return errno ? -errno : -EIO;
+		if (snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-%016llx", path, salt) >= (int)sizeof(f->tmp))
+			return -ENAMETOOLONG;
+		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			     mode);
+		if (f->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 int atomic_file_write(void *file, const void *data, size_t len)
@@ -163,20 +194,70 @@ static ssize_t read_upto(int fd, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
+int file_open_regular(int dirfd, const char *path, struct stat *st)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (fd < 0) {
+		r = -errno;
+		/* what is there, for the message: a symlink (not followed) */
+		if (r == -ELOOP && fstatat(dirfd, path, st, AT_SYMLINK_NOFOLLOW) < 0)
+			memset(st, 0, sizeof(*st));
+		return r;
+	}
+	r = fstat(fd, st) < 0 ? -errno : S_ISREG(st->st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+const char *file_type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:  return "a regular file";
+	case S_IFDIR:  return "a directory";
+	case S_IFLNK:  return "a symbolic link";
+	case S_IFIFO:  return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR:  return "a character device";
+	case S_IFBLK:  return "a block device";
+	default:       return "nothing";
+	}
+}
+
+static bool mine(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int file_check_mine(const char *path, struct stat *st)
+{
+	if (lstat(path, st) < 0) {
+		memset(st, 0, sizeof(*st));
+		return -errno;
+	}
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return mine(st) ? 0 : -EPERM;
+}
+
 static int open_for_reading(int dirfd, const char *path, unsigned flags)
 {
 	struct stat st;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd;
 
-	if (fd < 0)
-		return -errno;
-	if (flags & FILE_REGULAR) {
-		int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
-
-		if (r < 0) {
-			close(fd);
-			return r;
-		}
+	if (!(flags & (FILE_REGULAR | FILE_MINE))) {
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = file_open_regular(dirfd, path, &st);
+	if (fd >= 0 && (flags & FILE_MINE) && !mine(&st)) {
+		close(fd);
+		return -EPERM;
 	}
 	return fd;
 }
@@ -234,6 +315,15 @@ out:
 	return r;
 }
 
+ssize_t file_read_fd(int fd, char *buf, size_t size)
+{
+	ssize_t n = read_upto(fd, buf, size - 1);
+
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
 ssize_t file_read_into(int dirfd, const char *path, char *buf, size_t size)
 {
 	int fd = open_for_reading(dirfd, path, 0);
@@ -241,10 +331,8 @@ ssize_t file_read_into(int dirfd, const char *path, char *buf, size_t size)
 
 	if (fd < 0)
 		return fd;
-	n = read_upto(fd, buf, size - 1);
+	n = file_read_fd(fd, buf, size);
 	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
 	return n;
 }
 

@@ -14,6 +14,11 @@
  * bound; file_read_into serves the per-tick /proc reads into the caller's
  * buffer without allocating.
  *
+ * Opening what others may have placed (file_open_regular): one place
+ * that opens such a path without blocking on a FIFO or following a
+ * symlink, and checks that it is a regular file; os/safe_path.h walks the
+ * directories up to it for a file whose writers matter (a pidfile).
+ *
  * And the small helpers of the writers and the capture: write_all (EINTR
  * and short writes), opendir_at (a directory under a dirfd, symlinks not
  * followed) and mkdir_p. */
@@ -24,10 +29,12 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
-/* Write data to "PATH.tmp-PID", optionally fdatasync it, then rename it
- * over PATH.  0 or -errno (the temporary file is removed on failure). */
+/* Write data to a new temporary file beside PATH ("PATH.tmp-" and 16
+ * random hex digits), optionally fdatasync it, then rename it over PATH.
+ * 0 or -errno (the temporary file is removed on failure). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync);
 
 /* The same in steps, for a file written piece by piece: open the
@@ -41,6 +48,8 @@ struct atomic_file {
 	char tmp[PATH_MAX];
 };
 
+/* Create the temporary file (O_EXCL, under a name no one can foresee;
+ * another name is drawn when one is taken).  0 or -errno. */
 int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode);
 /* Append: f as a void * (a writer callback).  0 or -errno. */
 int atomic_file_write(void *f, const void *data, size_t len);
@@ -50,20 +59,49 @@ int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t len, off_
 int atomic_file_commit(struct atomic_file *f, bool sync);
 void atomic_file_abort(struct atomic_file *f);
 
+/* The safe open, for every file a user other than root may have placed
+ * or named (a pidfile, the saved history): path opened for reading
+ * O_NONBLOCK (a FIFO does not block the open, a device is not waited
+ * for), O_NOFOLLOW (a symlink at the last component is not followed),
+ * O_NOCTTY and O_CLOEXEC, then fstat'ed: the fd of a regular file, or
+ * -errno: -ELOOP when the last component is a symlink, -EINVAL when it is
+ * something else than a regular file (FIFO, directory, device, socket).
+ * *st is what was found there (st_mode 0 when nothing was), so that the
+ * caller can say what it is (file_type_name). */
+int file_open_regular(int dirfd, const char *path, struct stat *st);
+
+/* Whether what is at path (a symlink not followed) is a regular file of
+ * the effective uid that group and others may not write, as a file the
+ * daemon reads back and replaces must be: 0 when it is; -ENOENT when
+ * nothing is there; -EINVAL when it is no regular file, -EPERM when it is
+ * another's or others may write it (*st tells which); or -errno. */
+int file_check_mine(const char *path, struct stat *st);
+
+/* "a FIFO", "a directory", "a symbolic link"... for the messages. */
+const char *file_type_name(mode_t mode);
+
 /* The one file reader.  path is relative to dirfd (AT_FDCWD, a /proc
  * root, a kept /proc/PID directory) unless absolute.
  *
  * file_read: the whole file, NUL-terminated, in a malloc'd buffer (its
  * length in *len, the NUL not counted).  0 or -errno: -EFBIG when it holds
- * more than max bytes, unless FILE_CUT (then its first max bytes);
- * -EINVAL when FILE_REGULAR and it is not a regular file. */
+ * more than max bytes, unless FILE_CUT (then its first max bytes).  With
+ * FILE_REGULAR it is opened by file_open_regular (-ELOOP, -EINVAL as
+ * there); FILE_MINE adds that it must be owned by the effective uid and
+ * not writable by group or others (-EPERM otherwise).  Without them the
+ * path is opened as given (the configuration, /proc). */
 #define FILE_REGULAR 0x1u
 #define FILE_CUT     0x2u
+#define FILE_MINE    0x4u
 int file_read(int dirfd, const char *path, size_t max, unsigned flags, char **data, size_t *len);
 
 /* A small file (/proc/PID/stat, status, cgroup) into buf, cut at size - 1
  * bytes and NUL-terminated: the length read, or -errno. */
 ssize_t file_read_into(int dirfd, const char *path, char *buf, size_t size);
+
+/* The same from an open fd (one file_open_regular gave), from its
+ * current offset; fd stays open. */
+ssize_t file_read_fd(int fd, char *buf, size_t size);
 
 /* write(2) until all of data is written (or an error).  0 or -errno. */
 int write_all(int fd, const void *data, size_t len);
