@@ -34,7 +34,7 @@ static unsigned needs_of(const struct match *m)
 		n |= NEED_EXE;
 	if (m->has_uid)
 		n |= NEED_UID;
-	if (m->unit)
+	if (m->unit || m->user_unit)
 		n |= NEED_UNIT;
 	if (m->parent)
 		n |= NEED_PARENT | needs_of(m->parent);
@@ -75,6 +75,8 @@ enum match_result match_process(const struct match *m, const struct proc_info *p
 	if (m->has_uid && (!p->has_uid || p->uid != m->uid))
 		return MATCH_NO;
 	if (m->unit && (!p->unit || strcmp(m->unit, p->unit) != 0))
+		return MATCH_NO;
+	if (m->user_unit && (!p->user_unit || strcmp(m->user_unit, p->user_unit) != 0))
 		return MATCH_NO;
 	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
 		return MATCH_NO;
@@ -129,5 +131,6 @@ void proc_info_clear(struct proc_info *p)
 	free(p->cmdline);
 	free(p->exe);
 	free(p->unit);
-	p->cmdline = p->exe = p->unit = NULL;
+	free(p->user_unit);
+	p->cmdline = p->exe = p->unit = p->user_unit = NULL;
 }

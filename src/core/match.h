@@ -25,7 +25,8 @@ struct proc_info {
 	int exe_err;     /* why exe is NULL: -errno of the readlink, 0 when not read */
 	bool has_uid;
 	uid_t uid;
-	char *unit;      /* NULL when none */
+	char *unit;      /* its system unit (core/cgroup_unit.h); NULL when none */
+	char *user_unit; /* its unit within a user manager; NULL when none */
 };
 
 unsigned match_needs(const struct config *c);
