@@ -18,6 +18,7 @@
  *    connection, in the same loop) answers Hello and RestartUnit, with a
  *    job or an error; the unit from the rule or from the process's cgroup
  *    (a fixture /proc tree: api.service, no unit, a user manager's unit, a
+ *    delegated subtree's inner cgroup, hierarchies that disagree, a
  *    process replaced); a bus that cannot be reached;
  *  - actor_free with a kill_after timer, an exec command and a RestartUnit
  *    call pending: the command is killed and reported, the rest dropped
@@ -766,7 +767,19 @@ static void test_restart(void)
 		  "failed", "pid 4246 is in no systemd unit", "", false },
 		{ "user manager's unit", 4247,
 		  "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app.service\n", NULL, false, false, NULL,
-		  "failed", "pid 4247 is in a unit of a user's service manager, not a system unit", "", false },
+		  "failed", "pid 4247 is in user@1000.service, a user's service manager (its unit there: "
+		  "app.service): refused, as restarting it would stop every service of that user, and the "
+		  "system manager does not know the units within it", "", false },
+		{ "user manager itself, dry-run", 4250,
+		  "1:name=systemd:/user.slice/user-1000.slice/user@1000.service\n0::/\n", NULL, false, true, NULL,
+		  "failed", "pid 4250 is in user@1000.service, a user's service manager: refused, as restarting "
+		  "it would stop every service of that user, and the system manager does not know the units "
+		  "within it", "", false },
+		{ "delegated subtree", 4251, "0::/system.slice/job.service/x.slice/sshd.service\n", NULL, false, false,
+		  NULL, "ok", "RestartUnit job.service queued", "job.service", true },
+		{ "hierarchies disagree", 4252, "1:name=systemd:/system.slice/sshd.service\n0::/system.slice/job.service\n",
+		  NULL, false, false, NULL, "failed", "pid 4252 is in no unit that can be told: its cgroup "
+		  "hierarchies (unified and name=systemd) name different units", "", false },
 		{ "replaced", 4248, "0::/system.slice/api.service\n", NULL, true, false, NULL,
 		  "failed", "pid 4248 is gone or was replaced before its unit was looked up", "", false },
 		{ "replaced, rule's unit", 4249, "0::/\n", "lw-test.service", true, false, NULL,

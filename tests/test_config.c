@@ -316,6 +316,21 @@ static const struct bad bad_cases[] = {
 	{ W1("    signal: FOO\n"), { "4:13: error: 'signal' must be a signal name like TERM or HUP, or a number, not 'FOO'" } },
 	{ W1("    signal: 0\n"), { "4:13: error: 'signal' must be a signal name like TERM or HUP, or a number, not '0'" } },
 	{ W1("    unit: api\n"), { "4:11: error: 'unit' must be auto or a unit name like api.service, not 'api'" } },
+	{ W1("    unit: getty@.service\n"), {
+		"4:11: error: 'unit' must be auto or a unit name like api.service, not 'getty@.service'" } },
+	{ W1("    unit: getty@tty1.service\n"), { NULL } },
+	{ "watches:\n  - name: a\n    match: { unit: x.servic, user_unit: \"a b.service\" }\n", {
+		"3:20: error: 'unit' must be a unit name like api.service, not 'x.servic'",
+		"3:41: error: 'user_unit' must be a unit name like api.service, not 'a b.service'" } },
+	{ "watches:\n  - name: a\n    match: { user_unit: api.service, user: 0 }\n    on_leak: signal\n", { NULL } },
+	{ "watches:\n  - name: a\n    match: { user_unit: api.service }\n"
+	  "    on_leak: restart-unit\n    on_limit: restart-unit\n    unit: api.service\n", {
+		"4:14: error: on_leak: restart-unit cannot restart a unit within a user's service manager "
+		"(match: user_unit); use signal or exec",
+		"5:15: error: on_limit: restart-unit cannot restart a unit within a user's service manager "
+		"(match: user_unit); use signal or exec" } },
+	{ "watches:\n  - name: a\n    match: { comm: x, parent: { user_unit: api.service } }\n"
+	  "    on_leak: restart-unit\n", { NULL } },
 	{ W1("    max_actions: 3\n"), { "4:18: error: 'max_actions' must be a count per period like 3/h or 5/30m, not '3'" } },
 	{ W1("    max_actions: 0/h\n"), { "4:18: error: 'max_actions' must be 1 to 1000000 actions per a period longer than 0, not '0/h'" } },
 	{ W1("    capture: [yes]\n"), { "4:14: error: 'capture' must be true or false, not a list" } },

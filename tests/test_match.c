@@ -6,7 +6,9 @@
  * a parent's unreadable link is named as the cause.  And a pidfile: the
  * process it names matches only when the pidfile may name it (root's
  * pidfile any process, a user's only that user's), a refusal named to the
- * caller whichever watch then takes the process, the parent's too. */
+ * caller whichever watch then takes the process, the parent's too.  And
+ * the two unit criteria: unit: the system manager's unit, user_unit: the
+ * one within a user's manager, never one for the other. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +33,53 @@ static const char *config_text =
 	"    match: { python: true, comm: \"py*\" }\n"
 	"  - name: all\n"                            /* 4 */
 	"    match: { cmdline: \".\" }\n";
+
+/* The same unit name, of the system manager and within a user's. */
+static const char *unit_config_text =
+	"interval: 1s\n"
+	"watches:\n"
+	"  - name: system\n"                        /* 0 */
+	"    match: { unit: api.service }\n"
+	"  - name: nobodys\n"                       /* 1 */
+	"    match: { user_unit: api.service, user: 65534 }\n"
+	"  - name: users\n"                         /* 2 */
+	"    match: { user_unit: api.service }\n"
+	"  - name: managers\n"                      /* 3 */
+	"    match: { unit: user@1000.service }\n";
+
+static void test_unit_criteria(void)
+{
+	static const struct {
+		const char *unit, *user_unit;
+		uid_t uid;
+		int watch;
+	} cases[] = {
+		{ "api.service", NULL, 0, 0 },
+		{ "api.service", NULL, 65534, 0 },
+		{ "user@65534.service", "api.service", 65534, 1 },
+		{ "user@65534.service", "api.service", 1000, 2 },
+		{ "user@1000.service", "api.service", 1000, 2 },
+		{ "user@1000.service", "other.service", 1000, 3 },
+		{ "user@1000.service", NULL, 1000, 3 },
+		{ "other.service", NULL, 0, -1 },
+		{ NULL, NULL, 0, -1 },
+		{ NULL, "api.service", 0, 2 },   /* not from the parser, but matched as given */
+	};
+	struct config *cfg = load_config(unit_config_text);
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	CHECK(match_needs(cfg) & NEED_UNIT);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_info p = { .pid = 50, .ppid = 1, .comm = "api", .has_uid = true, .uid = cases[i].uid,
+				       .unit = (char *)cases[i].unit, .user_unit = (char *)cases[i].user_unit };
+		int w = match_watch(cfg, &p, NULL, NULL, NULL, NULL, NULL);
+
+		CHECK_MSG(w == cases[i].watch, "case %zu: watch %d, not %d", i, w, cases[i].watch);
+	}
+	config_free(cfg);
+}
 
 static struct proc_info procs[4];   /* a tiny process table, by index */
 
@@ -212,6 +261,7 @@ int main(void)
 	CHECK(match_watch(cfg, &p, parent_of, NULL, NULL, NULL, NULL) == -1);
 
 	config_free(cfg);
+	test_unit_criteria();
 	CHECK(remove_root() == 0);
 	return check_done("test_match");
 }

@@ -1,5 +1,5 @@
-/* /proc parsing (core/proc_parse.h): stat lines (odd comms), cgroup units,
- * cmdline joining, status uid, Python detection, the hidepid= of a procfs
+/* /proc parsing (core/proc_parse.h): stat lines (odd comms), cmdline
+ * joining, status uid, Python detection, the hidepid= of a procfs
  * mount and the effective capabilities; and the readers (os/proc.h): as
  * root, a sample of a root process taken as nobody: its fd directory
  * refused, the rest of the sample good. */
@@ -65,30 +65,6 @@ static void test_stat(void)
 		struct proc_stat st;
 		const char *k = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0 1";
 		CHECK(proc_parse_stat(k, strlen(k), &st) == 0 && (st.flags & PF_KTHREAD_FLAG));
-	}
-}
-
-static void test_unit(void)
-{
-	static const struct { const char *cgroup; const char *unit; } cases[] = {
-		{ "0::/system.slice/api.service\n", "api.service" },
-		{ "0::/system.slice/api.service/workers\n", "api.service" },
-		{ "0::/user.slice/user-1000.slice/user@1000.service/app.slice/celery.service\n", "celery.service" },
-		{ "0::/user.slice/user-1000.slice/session-3.scope\n", "session-3.scope" },
-		{ "0::/\n", NULL },
-		{ "0::/init.scope\n", "init.scope" },
-		{ "12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/legacy.service\n0::/\n", "legacy.service" },
-		{ "0::/system.slice/not-a-unit.slice\n", NULL },
-		{ "", NULL },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char unit[64] = "";
-		int r = proc_parse_unit(cases[i].cgroup, unit, sizeof(unit));
-
-		if (cases[i].unit)
-			CHECK_MSG(r == 0 && strcmp(unit, cases[i].unit) == 0, "case %zu: r=%d '%s'", i, r, unit);
-		else
-			CHECK_MSG(r == -ENOENT, "case %zu: r=%d '%s'", i, r, unit);
 	}
 }
 
@@ -360,7 +336,6 @@ int main(void)
 	RUN(test_last_pid);
 	RUN(test_name_pid);
 	RUN(test_statm);
-	RUN(test_unit);
 	RUN(test_cmdline);
 	RUN(test_uid_python);
 	return check_done("test_proc");

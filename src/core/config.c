@@ -59,6 +59,7 @@ void config_match_free(struct match *m)
 	free(m->exe);
 	free(m->user);
 	free(m->unit);
+	free(m->user_unit);
 	free(m->pidfile);
 	if (m->parent) {
 		config_match_free(m->parent);

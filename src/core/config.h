@@ -36,7 +36,8 @@ struct match {
 	bool has_uid;
 	uid_t uid;             /* real uid; a user name is resolved at load time */
 	char *user;            /* as written, for messages */
-	char *unit;            /* systemd unit name, e.g. "api.service" */
+	char *unit;            /* a unit of the system manager, e.g. "api.service" */
+	char *user_unit;       /* a unit within a user's service manager */
 	char *pidfile;         /* path; the pid is read from it at every scan */
 	struct match *parent;  /* NULL when not given */
 };

@@ -5,6 +5,7 @@
  * key is checked, and the checks that span keys (a window against the
  * interval, duplicate names) run once all of them are read. */
 #include "core/config_schema.h"
+#include "core/cgroup_unit.h"
 #include "core/config_schema_match.h"
 #include "core/config_schema_metric.h"
 #include "core/config_values.h"
@@ -122,6 +123,13 @@ static void parse_max_actions(struct cfg_ctx *c, const struct cfg_node *v, struc
 		cfg_err_value(c, v, "max_actions", "a count per period like 3/h or 5/30m");
 }
 
+/* The processes of a user_unit: criterion are in a unit of a user's
+ * manager, which the system manager, the one restart-unit asks, does not
+ * know: it would restart a system unit of that name, or user@UID.service
+ * and every service of that user with it. */
+#define USER_UNIT_NO_RESTART "%s: restart-unit cannot restart a unit within a user's service manager " \
+	"(match: user_unit); use signal or exec"
+
 /* What a watch does about a leak: the keys from on_leak to exec_timeout. */
 static void parse_actions(struct cfg_ctx *c, const struct cfg_node *const *key,
 			  const struct cfg_node *const *val, struct watch *w)
@@ -143,7 +151,7 @@ static void parse_actions(struct cfg_ctx *c, const struct cfg_node *const *key,
 		cfg_duration(c, "kill_after", val[W_KILL_AFTER], &w->kill_after_ms);
 	if (val[W_UNIT]) {
 		s = cfg_scalar(c, val[W_UNIT]);
-		if (!s || !*s || (strcmp(s, "auto") != 0 && !strchr(s + 1, '.')))
+		if (!s || (strcmp(s, "auto") != 0 && !cgroup_unit_name_valid(s)))
 			cfg_err_value(c, val[W_UNIT], "unit", "auto or a unit name like api.service");
 		else if (strcmp(s, "auto") != 0)
 			w->unit = cfg_strdup(c, s);
@@ -154,6 +162,10 @@ static void parse_actions(struct cfg_ctx *c, const struct cfg_node *const *key,
 		cfg_err(c, val[W_ON_LEAK], "on_leak: exec needs an 'exec' command");
 	if (limit_ok && w->on_limit == ACTION_EXEC && !key[W_EXEC])
 		cfg_err(c, val[W_ON_LIMIT], "on_limit: exec needs an 'exec' command");
+	if (leak_ok && w->on_leak == ACTION_RESTART_UNIT && w->match.user_unit)
+		cfg_err(c, val[W_ON_LEAK], USER_UNIT_NO_RESTART, "on_leak");
+	if (limit_ok && w->on_limit == ACTION_RESTART_UNIT && w->match.user_unit)
+		cfg_err(c, val[W_ON_LIMIT], USER_UNIT_NO_RESTART, "on_limit");
 	if (val[W_COOLDOWN])
 		cfg_duration(c, "cooldown", val[W_COOLDOWN], &w->cooldown_ms);
 	if (val[W_MAX_ACTIONS])

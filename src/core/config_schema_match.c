@@ -4,6 +4,7 @@
  * after regex_cost.h has said it cannot take glibc exponential time or
  * memory, and all of a file's regexes share one memory budget. */
 #include "core/config_schema_match.h"
+#include "core/cgroup_unit.h"
 #include "core/regex_cost.h"
 
 #include <errno.h>
@@ -14,11 +15,13 @@
 #define MAX_UID          4294967294ULL   /* (uid_t)-1 is "no uid" */
 
 enum {
-	M_COMM, M_EXE, M_CMDLINE, M_PYTHON, M_USER, M_UNIT, M_PIDFILE, M_PARENT, M_COUNT
+	M_COMM, M_EXE, M_CMDLINE, M_PYTHON, M_USER, M_UNIT, M_USER_UNIT, M_PIDFILE, M_PARENT,
+	M_COUNT
 };
 static const char *const match_keys[M_COUNT] = {
 	[M_COMM] = "comm", [M_EXE] = "exe", [M_CMDLINE] = "cmdline", [M_PYTHON] = "python",
-	[M_USER] = "user", [M_UNIT] = "unit", [M_PIDFILE] = "pidfile", [M_PARENT] = "parent",
+	[M_USER] = "user", [M_UNIT] = "unit", [M_USER_UNIT] = "user_unit", [M_PIDFILE] = "pidfile",
+	[M_PARENT] = "parent",
 };
 
 static void parse_user(struct cfg_ctx *c, const struct cfg_node *v, struct match *m)
@@ -116,6 +119,18 @@ static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct ma
 		regfree(&m->cmdline_re);
 }
 
+/* A unit a process can be in (core/cgroup_unit.h): the copy, or NULL. */
+static char *parse_unit_name(struct cfg_ctx *c, const char *key, const struct cfg_node *v)
+{
+	const char *s = cfg_scalar(c, v);
+
+	if (!s || !cgroup_unit_name_valid(s)) {
+		cfg_err_value(c, v, key, "a unit name like api.service");
+		return NULL;
+	}
+	return cfg_strdup(c, s);
+}
+
 static void parse_parent(struct cfg_ctx *c, const struct cfg_node *v, struct match *m,
 			 unsigned depth)
 {
@@ -163,13 +178,10 @@ void cfg_parse_match(struct cfg_ctx *c, const char *key, const struct cfg_node *
 	}
 	if (val[M_USER])
 		parse_user(c, val[M_USER], m);
-	if (val[M_UNIT]) {
-		s = cfg_scalar(c, val[M_UNIT]);
-		if (!s || !*s || !strchr(s + 1, '.'))
-			cfg_err_value(c, val[M_UNIT], "unit", "a unit name like api.service");
-		else
-			m->unit = cfg_strdup(c, s);
-	}
+	if (val[M_UNIT])
+		m->unit = parse_unit_name(c, "unit", val[M_UNIT]);
+	if (val[M_USER_UNIT])
+		m->user_unit = parse_unit_name(c, "user_unit", val[M_USER_UNIT]);
 	if (val[M_PIDFILE])
 		m->pidfile = cfg_abs_path(c, "pidfile", val[M_PIDFILE]);
 	if (val[M_PARENT])

@@ -40,7 +40,7 @@ static unsigned needs_of(const struct match *m)
 		n |= NEED_EXE;
 	if (m->has_uid || m->pidfile)
 		n |= NEED_UID;     /* a pidfile: whose process it names (pidfile_may_name) */
-	if (m->unit)
+	if (m->unit || m->user_unit)
 		n |= NEED_UNIT;
 	if (m->parent)
 		n |= NEED_PARENT | needs_of(m->parent);
@@ -109,6 +109,8 @@ enum match_result match_process(const struct match *m, const struct proc_info *p
 		return MATCH_NO;
 	if (m->unit && (!p->unit || strcmp(m->unit, p->unit) != 0))
 		return MATCH_NO;
+	if (m->user_unit && (!p->user_unit || strcmp(m->user_unit, p->user_unit) != 0))
+		return MATCH_NO;
 	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
 		return MATCH_NO;
 	if (m->pidfile && !pidfile_names(m->pidfile, p, pidfile, ctx, why))
@@ -173,5 +175,6 @@ void proc_info_clear(struct proc_info *p)
 	free(p->cmdline);
 	free(p->exe);
 	free(p->unit);
-	p->cmdline = p->exe = p->unit = NULL;
+	free(p->user_unit);
+	p->cmdline = p->exe = p->unit = p->user_unit = NULL;
 }

@@ -26,7 +26,8 @@ struct proc_info {
 	bool has_uid;    /* the three uids below were read (status) */
 	uid_t uid;       /* real, as `user:` matches */
 	uid_t euid, suid; /* effective and saved, for a pidfile a user could write */
-	char *unit;      /* NULL when none */
+	char *unit;      /* its system unit (core/cgroup_unit.h); NULL when none */
+	char *user_unit; /* its unit within a user manager; NULL when none */
 };
 
 unsigned match_needs(const struct config *c);

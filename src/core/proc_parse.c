@@ -2,7 +2,7 @@
  *
  * The daemon's trust in what it reads rests on these: a comm may hold
  * spaces and ')', a field may be missing on an old kernel or in a fixture,
- * the text of another process (cmdline, cgroup) is whatever it made it.
+ * the text of another process (cmdline) is whatever it made it.
  * Kept beside the readers they could only be tested on a live /proc and
  * fuzzed with the readers' system calls in the way; here they take bytes
  * and return fields or -EINVAL, so tests/fuzz/fuzz_stat.c and fuzz_text.c
@@ -13,7 +13,7 @@
  * The stat and statm parsers run for every sample of every watched
  * process: they scan once, in place, with no strtol (which would want a
  * NUL-terminated copy and checks locale and base) and no allocation.  The
- * others run once per process found (cgroup, status, cmdline) or once at
+ * others run once per process found (status, cmdline) or once at
  * start (mountinfo), and use the C library freely. */
 #include "core/proc_parse.h"
 
@@ -191,51 +191,6 @@ pid_t proc_name_pid(const char *name)
 			return 0;
 	}
 	return *p ? 0 : (pid_t)v;
-}
-
-static bool has_suffix(const char *s, size_t n, const char *suffix)
-{
-	size_t m = strlen(suffix);
-
-	return n > m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-int proc_parse_unit(const char *cgroup, char *unit, size_t len)
-{
-	const char *line = cgroup;
-	int found = -ENOENT;
-
-	/* Prefer the unified hierarchy ("0::"), else the name=systemd one. */
-	for (int pass = 0; pass < 2 && found < 0; pass++) {
-		for (line = cgroup; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-			const char *path, *eol = strchr(line, '\n'), *c, *seg;
-
-			if (!eol)
-				eol = line + strlen(line);
-			if (pass == 0 ? strncmp(line, "0::", 3) != 0
-				      : !memmem(line, (size_t)(eol - line), ":name=systemd:", 14))
-				continue;
-			path = memchr(line, '/', (size_t)(eol - line));
-			if (!path)
-				continue;
-			for (seg = c = path + 1; c <= eol; c++) {
-				if (c == eol || *c == '/') {
-					size_t n = (size_t)(c - seg);
-
-					if ((has_suffix(seg, n, ".service") || has_suffix(seg, n, ".scope")) &&
-					    n < len) {
-						memcpy(unit, seg, n);
-						unit[n] = '\0';
-						found = 0;
-					}
-					seg = c + 1;
-				}
-			}
-			if (found == 0)
-				break;
-		}
-	}
-	return found;
 }
 
 size_t proc_join_cmdline(char *buf, size_t len)

@@ -1,5 +1,5 @@
-/* Parsers of /proc text: stat, statm, loadavg, cgroup, cmdline, status,
- * mountinfo, and the judgements made on what they yield (Python?  denied?
+/* Parsers of /proc text: stat, statm, loadavg, cmdline, status, mountinfo
+ * (cgroup: core/cgroup_unit.h), and the judgements made on what they yield (Python?  denied?
  * hidden by hidepid=?).  They take bytes and return fields; none reads a
  * file, so they are fuzzed (tests/fuzz/) and unit-tested on any machine,
  * and core/match.c uses them without linking the readers (os/proc.h). */
@@ -44,10 +44,6 @@ int proc_parse_last_pid(const char *buf, size_t len, long *pid);
 /* A /proc directory entry's name as a pid: all digits, no leading zero,
  * within pid_t; else 0. */
 pid_t proc_name_pid(const char *name);
-
-/* The systemd unit from the text of /proc/PID/cgroup: the deepest path
- * component ending in .service or .scope.  0, or -ENOENT when there is none. */
-int proc_parse_unit(const char *cgroup, char *unit, size_t len);
 
 /* Join NUL-separated argv into one space-separated string, in place;
  * returns the new length (trailing separators dropped).  buf holds len + 1

@@ -51,12 +51,12 @@ static void read_more(const struct pid_reader *r, pid_t pid, struct pid_entry *e
 			e->info.has_uid = true;
 	}
 	if (r->needs & NEED_UNIT) {
-		char unit[256];
+		struct cgroup_unit u;
 
-		snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
-		if (proc_read_file(r->root, rel, buf, sizeof(buf)) > 0 &&
-		    proc_parse_unit(buf, unit, sizeof(unit)) == 0)
-			e->info.unit = strdup(unit);
+		if (proc_read_unit(r->root, pid, &u) == 0) {
+			e->info.unit = strdup(u.system);
+			e->info.user_unit = u.user[0] ? strdup(u.user) : NULL;
+		}
 	}
 }
 

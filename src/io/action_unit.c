@@ -6,8 +6,12 @@
  * unit is the rule's (`unit:`), or the one the process is in, read from
  * /proc/PID/cgroup; the read is checked against the process's identity
  * afterwards, so that the unit is the judged process's and not that of
- * one that took its pid.  A unit of a user's service manager (under
- * user@UID.service) is refused: the system manager does not know it.
+ * one that took its pid.  The unit is the system manager's one the
+ * process is in, by systemd's own rule (core/cgroup_unit.h), which the
+ * owner of a delegated subtree cannot steer by naming its cgroups; a
+ * process under a user's service manager (user@UID.service) is refused:
+ * restarting the manager would stop all of that user's services, and the
+ * system manager does not know the units within it.
  *
  * The bus is opened at the first restart and kept; calls are asynchronous
  * (the event loop goes on while systemd works), one pending call each,
@@ -69,30 +73,37 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *err
 }
 
 int act_unit_target(const struct act_base *b, const struct act_request *r, char **unit,
-		    const char **why)
+		    char *why, size_t why_len)
 {
-	char rel[48], buf[4096], u[256];
-	ssize_t n;
+	struct cgroup_unit u;
+	int e;
 
 	if (r->watch->unit)
 		return (*unit = strdup(r->watch->unit)) ? 0 : -ENOMEM;
-	snprintf(rel, sizeof(rel), "%d/cgroup", (int)r->pid);
-	n = proc_read_file(b->root, rel, buf, sizeof(buf));
+	e = proc_read_unit(b->root, r->pid, &u);
 	/* Checked after the read: a process still there now was there then, so
 	 * the cgroup read is its own, not that of a process that took its pid. */
 	if (act_still_there(b, r) < 0) {
-		*why = "is gone or was replaced before its unit was looked up";
+		snprintf(why, why_len, "is gone or was replaced before its unit was looked up");
 		return -ESRCH;
 	}
-	if (n <= 0 || proc_parse_unit(buf, u, sizeof(u)) < 0) {
-		*why = "is in no systemd unit";
+	if (e == -EINVAL) {
+		snprintf(why, why_len, "is in no unit that can be told: its cgroup hierarchies "
+			 "(unified and name=systemd) name different units");
 		return -ENOENT;
 	}
-	if (strstr(buf, "/user@")) {   /* the system manager does not know it */
-		*why = "is in a unit of a user's service manager, not a system unit";
+	if (e < 0) {
+		snprintf(why, why_len, "is in no systemd unit");
 		return -ENOENT;
 	}
-	return (*unit = strdup(u)) ? 0 : -ENOMEM;
+	if (cgroup_unit_is_user_manager(u.system)) {
+		snprintf(why, why_len, "is in %s, a user's service manager%s%s%s: refused, as restarting "
+			 "it would stop every service of that user, and the system manager does not "
+			 "know the units within it", u.system, u.user[0] ? " (its unit there: " : "",
+			 u.user, u.user[0] ? ")" : "");
+		return -EPERM;
+	}
+	return (*unit = strdup(u.system)) ? 0 : -ENOMEM;
 }
 
 /* The system bus, opened and attached to the loop once.  0 or -errno. */

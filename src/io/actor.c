@@ -175,9 +175,9 @@ int actor_run(struct actor *a, const struct act_request *r)
 	if (act_record_init(&s, &a->base, r, action_name(act)) < 0)
 		goto out;
 	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
-		const char *no_unit = "?";
+		char no_unit[448] = "?";   /* an event detail's size */
 
-		if (act_unit_target(&a->base, r, &s.unit, &no_unit) < 0) {
+		if (act_unit_target(&a->base, r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
 			act_report(&s, "failed", "pid %d %s", (int)r->pid, no_unit);
 			goto out;
 		}

@@ -103,11 +103,12 @@ int act_unit_new(struct act_unit **out, const struct act_base *b);       /* 0 or
 /* Accepts NULL.  Drops the pending calls' callbacks (no event), flushes and
  * closes the bus. */
 void act_unit_free(struct act_unit *u);
-/* The unit to restart: the rule's, or the system unit the process is in,
- * into *unit (malloc'ed).  0; -ESRCH or -ENOENT with *why set (the text
- * after "pid PID "); -ENOMEM. */
+/* The unit to restart: the rule's, or the system unit the process is in
+ * (core/cgroup_unit.h), into *unit (malloc'ed).  0; -ESRCH (gone), -ENOENT
+ * (in no unit, or in none that can be told) or -EPERM (in a user's service
+ * manager: refused) with why filled (the text after "pid PID "); -ENOMEM. */
 int act_unit_target(const struct act_base *b, const struct act_request *r, char **unit,
-		    const char **why);
+		    char *why, size_t why_len);
 /* RestartUnit rec->unit (from act_unit_target()). */
 void act_unit_run(struct act_unit *u, const struct act_request *r, struct act_record *rec);
 unsigned act_unit_pending(const struct act_unit *u);       /* calls not answered */

@@ -1,6 +1,6 @@
 /* The readers behind os/proc.h (its comment gives the costs): they open,
  * read and stat under the /proc root they are given, and hand the text to
- * core/proc_parse.c.  Kept apart from the parsers so that these alone need
+ * core/proc_parse.c and core/cgroup_unit.c.  Kept apart from the parsers so that these alone need
  * a /proc (or a fixture tree) to be tested, and the parsers none. */
 #include "os/proc.h"
 
@@ -47,6 +47,27 @@ void proc_root_close(struct proc_root *r)
 ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size)
 {
 	return file_read_into(r->fd, rel, buf, size);
+}
+
+/* /proc/PID/cgroup has a line per hierarchy, each path shorter than
+ * PATH_MAX (the kernel fails the read otherwise), the unified line last:
+ * room for 31 of the longest. */
+#define CGROUP_TEXT_MAX (128u << 10)
+
+int proc_read_unit(const struct proc_root *r, pid_t pid, struct cgroup_unit *u)
+{
+	char rel[32], *text;
+	size_t len;
+	int e;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
+	e = file_read(r->fd, rel, CGROUP_TEXT_MAX, 0, &text, &len);
+	if (e < 0)
+		return e == -ENOENT ? -ESRCH : e;
+	e = cgroup_unit_parse(text, u);
+	free(text);
+	return e;
 }
 
 int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, bool *thread)

@@ -1,6 +1,7 @@
 /* Reading processes from a /proc tree whose root is a parameter, so tests
  * can point it at fixture directories.  The parsers of what is read are
- * core/proc_parse.h (included here, so a reader's caller has both).
+ * core/proc_parse.h and core/cgroup_unit.h (included here, so a reader's
+ * caller has both).
  *
  * Two costs matter.  Discovery reads a process's identity (comm and parent
  * from stat, then cmdline, exe, uid, unit as the watches need) once, when
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "core/cgroup_unit.h"
 #include "core/proc_parse.h"
 
 struct proc_root {
@@ -35,6 +37,12 @@ void proc_root_close(struct proc_root *r);   /* accepts a closed root */
 /* Read a small file under the root ("1234/cmdline") into buf, NUL-terminated
  * (os/files.h's file_read_into); returns the length read or -errno. */
 ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size);
+
+/* The units of a process, from the whole of /proc/PID/cgroup (a cut text
+ * could lose the unified line, which comes last, to a long path of another
+ * hierarchy): 0; -ENOENT, -EINVAL as cgroup_unit_parse(); -ESRCH when the
+ * pid is gone; -EFBIG, or -errno of the read. */
+int proc_read_unit(const struct proc_root *r, pid_t pid, struct cgroup_unit *u);
 
 /* Read /proc/PID/stat once.  thread, when not NULL, is set to
  * proc_stat_is_thread() of the text.  0, -ESRCH when the pid is gone,

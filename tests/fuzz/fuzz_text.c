@@ -4,11 +4,13 @@
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
+#include "core/cgroup_unit.h"
 #include "core/proc_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = fuzz_cstr(data, size), unit[256];
+	char *s = fuzz_cstr(data, size);
+	struct cgroup_unit unit;
 	uid_t uid;
 	struct proc_mount pm;
 	uint64_t caps;
@@ -18,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	(void)proc_parse_ruid(s, &uid);
-	if (proc_parse_unit(s, unit, sizeof(unit)) == 0 && strlen(unit) >= sizeof(unit))
+	if (cgroup_unit_parse(s, &unit) == 0 &&
+	    (!unit.system[0] || !cgroup_unit_name_valid(unit.system) ||
+	     (unit.user[0] && !cgroup_unit_name_valid(unit.user))))
 		abort();
 	(void)proc_parse_last_pid(s, size, &pid);
 	(void)proc_name_pid(s);
