@@ -13,6 +13,7 @@
 #include "io/httpd.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -27,13 +28,16 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define REPLY_MS 3000
 
-struct scrapes { int renders; bool empty; };
+struct scrapes { int renders; bool empty; size_t big; };
 
 static void render(void *ctx, struct buf *out)
 {
+	static const char line[] = "# a page too big for a socket's buffers, to back up its answer\n";
 	struct scrapes *s = ctx;
 
 	s->renders++;
+	for (size_t n = 0; n < s->big; n += sizeof(line) - 1)
+		buf_add(out, line, sizeof(line) - 1);
 	if (!s->empty)
 		buf_printf(out, "# TYPE leakwatch_test_scrapes counter\nleakwatch_test_scrapes %d\n", s->renders);
 }
@@ -61,17 +65,29 @@ static int free_port(void)
 	return port;
 }
 
-static int connect_port(int port)
+/* A connection to 127.0.0.1:port from the address src (NULL: any),
+ * non-blocking: its fd, or -1. */
+static int connect_from(int port, const char *src)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (fd < 0)
+		return -1;
+	if ((src && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+		     bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0)) ||
+	    (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int connect_port(int port)
+{
+	return connect_from(port, NULL);
 }
 
 struct response { int status; char type[128], allow[64]; long length; const char *body; };
@@ -142,7 +158,7 @@ static void test_serve(void)
 
 	CHECK(sd_event_new(&e) >= 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	CHECK(httpd_new(&h, e, listen, render, &s) == 0);
+	CHECK(httpd_new(&h, e, listen, NULL, render, &s) == 0);
 	for (size_t i = 0; h && i < N(cases); i++) {
 		int renders = s.renders, rc = request(e, port, cases[i].method, cases[i].target, raw, sizeof(raw), &r);
 
@@ -178,7 +194,7 @@ static void test_serve(void)
 			close(fd);
 	}
 	h = NULL;
-	CHECK(httpd_new(&h, e, listen, render, &s) == 0);
+	CHECK(httpd_new(&h, e, listen, NULL, render, &s) == 0);
 	httpd_free(h);
 	sd_event_unref(e);
 }
@@ -201,7 +217,7 @@ static void test_addresses(void)
 		int r;
 
 		h = (struct httpd *)&s;
-		r = httpd_new(&h, e, cases[i].listen, render, &s);
+		r = httpd_new(&h, e, cases[i].listen, NULL, render, &s);
 		CHECK_MSG(r == cases[i].ret && h == NULL, "\"%s\": %d (%s)", cases[i].listen, r, strerror(-r));
 		httpd_free(h);
 	}
@@ -209,14 +225,228 @@ static void test_addresses(void)
 	CHECK(port > 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
 	h = (struct httpd *)&s;
-	CHECK_MSG(httpd_new(&h, e, listen, render, &s) == -EADDRINUSE && h == NULL, "port %d in use", port);
+	CHECK_MSG(httpd_new(&h, e, listen, NULL, render, &s) == -EADDRINUSE && h == NULL, "port %d in use", port);
 	httpd_free(h);
 	close(fd);
 	/* the names the daemon's config allows: localhost, [::1] where IPv6 is up */
 	snprintf(listen, sizeof(listen), "localhost:%d", free_port());
-	CHECK(httpd_new(&h, e, listen, render, &s) == 0);
+	CHECK(httpd_new(&h, e, listen, NULL, render, &s) == 0);
 	httpd_free(h);
 	CHECK(s.renders == 0);
+	sd_event_unref(e);
+}
+
+/* Whether the server has closed fd (nothing to read, and the end or a reset). */
+static bool gone(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/* An endpoint on a free port within lim: its port, or -1. */
+static int serve(sd_event *e, const struct httpd_limits *lim, struct scrapes *s, struct httpd **h)
+{
+	char listen[64];
+	int port = free_port();
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	return httpd_new(h, e, listen, lim, render, s) == 0 ? port : -1;
+}
+
+/* GET /metrics from src: its status, or -errno. */
+static int scrape_from(sd_event *e, int port, const char *src)
+{
+	char raw[8192], req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	int fd = connect_from(port, src), status = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = evloop_send(e, fd, req, strlen(req), REPLY_MS);
+	if (n == 0)
+		n = evloop_read_all(e, fd, raw, sizeof(raw), REPLY_MS);
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	return sscanf(raw, "HTTP/1.%*d %d", &status) == 1 ? status : -EBADMSG;
+}
+
+/* Connections opened from srcs in turn, each accepted before the next. */
+static void open_from(sd_event *e, int port, const char *const *srcs, int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = connect_from(port, srcs[i]);
+		CHECK_MSG(fds[i] >= 0, "connection %zu from %s: %s", i, srcs[i], strerror(errno));
+		evloop_run(e, 30);
+	}
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Full: a new connection sheds the oldest idle one, of its own peer at the
+ * per-peer limit, else of anyone's; a scrape always gets in. */
+static void test_shed(void)
+{
+	static const struct {
+		const char *name;
+		struct httpd_limits lim;
+		const char *srcs[4];
+		const char *scraper;
+		bool gone_before[4], gone_after[4];   /* before the scrape, after it */
+	} cases[] = {
+		{ "per peer", { 4, 2, 5000, 5 }, { "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.2" }, "127.0.0.1",
+		  { true, false, false, false }, { true, true, false, false } },
+		{ "overall", { 3, 3, 5000, 5 }, { "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5" }, "127.0.0.1",
+		  { true, false, false, false }, { true, true, false, false } },
+		{ "room", { 8, 8, 5000, 5 }, { "127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2" }, "127.0.0.1",
+		  { false, false, false, false }, { false, false, false, false } },
+	};
+
+	for (size_t c = 0; c < N(cases); c++) {
+		struct scrapes s = { 0 };
+		struct httpd *h = NULL;
+		sd_event *e = NULL;
+		int fds[4], port;
+
+		CHECK(sd_event_new(&e) >= 0);
+		port = serve(e, &cases[c].lim, &s, &h);
+		CHECK_MSG(port > 0, "%s", cases[c].name);
+		open_from(e, port, cases[c].srcs, fds, N(fds));
+		for (size_t i = 0; i < N(fds); i++)
+			CHECK_MSG(gone(fds[i]) == cases[c].gone_before[i], "%s: connection %zu", cases[c].name, i);
+		CHECK_MSG(scrape_from(e, port, cases[c].scraper) == 200, "%s: the scrape", cases[c].name);
+		evloop_run(e, 30);
+		for (size_t i = 0; i < N(fds); i++)
+			CHECK_MSG(gone(fds[i]) == cases[c].gone_after[i], "%s: connection %zu after", cases[c].name, i);
+		close_all(fds, N(fds));
+		httpd_free(h);
+		sd_event_unref(e);
+	}
+}
+
+/* A request not all in within request_ms is cut off, however it trickles
+ * in; and the endpoint answers after a flood of them has gone. */
+static void test_request_deadline(void)
+{
+	static const struct httpd_limits lim = { 2, 2, 300, 5 };
+	static const char req[] = "GET /metrics HTTP/1.0\r\nUser-Agent: a slow one\r\n\r\n";
+	struct scrapes s = { 0 };
+	struct httpd *h = NULL;
+	sd_event *e = NULL;
+	int fds[10], port;
+	size_t sent = 0;
+	int64_t t0;
+
+	CHECK(sd_event_new(&e) >= 0);
+	port = serve(e, &lim, &s, &h);
+	CHECK(port > 0);
+	fds[0] = connect_port(port);          /* idle */
+	fds[1] = connect_port(port);          /* a byte every 20 ms */
+	t0 = evloop_ms();
+	while (evloop_ms() - t0 < 150) {
+		if (send(fds[1], req + sent, 1, MSG_NOSIGNAL) == 1)
+			sent++;
+		evloop_run(e, 20);
+	}
+	CHECK_MSG(!gone(fds[0]) && !gone(fds[1]), "cut off before the deadline");
+	while (evloop_ms() - t0 < 1000 && !(gone(fds[0]) && gone(fds[1]))) {
+		if (sent < sizeof(req) - 3 && send(fds[1], req + sent, 1, MSG_NOSIGNAL) == 1)
+			sent++;
+		evloop_run(e, 20);
+	}
+	CHECK_MSG(gone(fds[0]) && gone(fds[1]), "open after %d ms", (int)(evloop_ms() - t0));
+	CHECK_MSG(evloop_ms() - t0 >= 300, "cut off after %d ms", (int)(evloop_ms() - t0));
+	CHECK(sent < sizeof(req) - 1 && s.renders == 0);
+	close_all(fds, 2);
+
+	/* ten at once on two slots: shed, then overdue; then a scrape */
+	for (size_t i = 0; i < N(fds); i++)
+		fds[i] = connect_port(port);
+	evloop_run(e, 600);
+	for (size_t i = 0; i < N(fds); i++)
+		CHECK_MSG(gone(fds[i]), "connection %zu of the flood still open", i);
+	CHECK(scrape_from(e, port, NULL) == 200);
+	close_all(fds, N(fds));
+	httpd_free(h);
+	sd_event_unref(e);
+}
+
+/* The descriptors this process has open. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* An answer that a client does not read is given up after idle_s without
+ * progress; the waiting ones go before it when room is needed; it blocks
+ * no one meanwhile. */
+static void test_never_read(void)
+{
+	static const struct httpd_limits lim = { 3, 3, 5000, 1 };
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	static const char *const srcs[] = { "127.0.0.3", "127.0.0.4", "127.0.0.5" };
+	struct scrapes s = { .big = 4 << 20 };
+	struct httpd *h = NULL;
+	sd_event *e = NULL;
+	int fds[3], mute, port, small = 4096, open_fds;
+	int64_t t_sent;
+
+	CHECK(sd_event_new(&e) >= 0);
+	port = serve(e, &lim, &s, &h);
+	CHECK(port > 0);
+	mute = connect_from(port, "127.0.0.2");
+	CHECK(mute >= 0 && setsockopt(mute, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) == 0);
+	CHECK(evloop_send(e, mute, req, strlen(req), REPLY_MS) == 0);
+	t_sent = evloop_ms();
+	evloop_run(e, 100);
+	CHECK(s.renders == 1);
+	/* its answer stuck, the busy one: three idle ones shed one of theirs, not it */
+	open_from(e, port, srcs, fds, N(fds));
+	CHECK(gone(fds[0]) && !gone(fds[1]) && !gone(fds[2]));
+	CHECK(scrape_from(e, port, "127.0.0.6") == 200);   /* answered meanwhile, 4 MiB */
+	CHECK(gone(fds[1]));
+	close_all(fds, N(fds));
+	/* given up after idle_s without progress: the server's end of it closed */
+	evloop_run(e, 100);         /* the others' ends closed */
+	open_fds = count_fds();
+	while (evloop_ms() - t_sent < 4000 && count_fds() == open_fds)
+		evloop_run(e, 20);
+	CHECK_MSG(count_fds() == open_fds - 1, "%d descriptors, not %d", count_fds(), open_fds - 1);
+	CHECK_MSG(evloop_ms() - t_sent >= 900, "given up %d ms after its request", (int)(evloop_ms() - t_sent));
+	close(mute);
+	httpd_free(h);
+	sd_event_unref(e);
+}
+
+static void test_bad_limits(void)
+{
+	static const struct httpd_limits bad[] = {
+		{ 0, 1, 1000, 1 }, { 1, 0, 1000, 1 }, { 1, 1, 0, 1 }, { 1, 1, 1000, 0 },
+	};
+	struct scrapes s = { 0 };
+	sd_event *e = NULL;
+
+	CHECK(sd_event_new(&e) >= 0);
+	for (size_t i = 0; i < N(bad); i++) {
+		struct httpd *h = (struct httpd *)&s;
+
+		CHECK_MSG(httpd_new(&h, e, "127.0.0.1:0", &bad[i], render, &s) == -EINVAL && !h, "limits %zu", i);
+	}
 	sd_event_unref(e);
 }
 
@@ -224,5 +454,9 @@ int main(void)
 {
 	RUN(test_serve);
 	RUN(test_addresses);
+	RUN(test_shed);
+	RUN(test_request_deadline);
+	RUN(test_never_read);
+	RUN(test_bad_limits);
 	return check_done("test_httpd");
 }

@@ -55,7 +55,7 @@ static void set_listen(struct metrics_export *x, sd_event *e)
 	x->listening = NULL;
 	if (!want)
 		return;
-	r = httpd_new(&x->httpd, e, want, render_metrics, x);
+	r = httpd_new(&x->httpd, e, want, NULL, render_metrics, x);
 	if (r < 0) {
 		notice(&x->say, NOTICE_ERROR, NULL, "metrics: cannot listen on %s: %s; no HTTP endpoint", want,
 		       r == -EADDRNOTAVAIL ? "no such address" :
