@@ -162,6 +162,36 @@ static void test_thread(void)
 			  "case %zu", i);
 }
 
+/* A leader that exited while its threads run (Linux 6.18's text for a
+ * process whose main thread called pthread_exit: state Z, threads 3, its
+ * rss 0) against a real zombie, a live thread of such a group, a process
+ * still whole and one dead (X). */
+static void test_leader_exited(void)
+{
+	static const struct { const char *line; bool dead, exited; } cases[] = {
+		{ "8105 (zl) Z 8103 8101 4875 0 -1 4227340 4349 0 0 0 0 1 0 0 20 0 3 0 123770 0 0 "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", true, true },
+		{ "8105 (zl) Z 8103 8101 4875 0 -1 4227340 4349 0 0 0 0 1 0 0 20 0 1 0 123770 0 0 "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", true, false },
+		{ "8106 (zl) S 8103 8101 4875 0 -1 4194368 4163 0 0 0 0 1 0 0 20 0 3 0 123770 103600128 4546 "
+		  "18446744073709551615 1 1 0 0 0 0 0 0 0 1 0 0 -1 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n", false, false },
+		{ "4242 (python3) S 1 4242 4242 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 3 0 123456 25000000 6144 1",
+		  false, false },
+		{ "4242 (x) X 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 1 0 0 1", true, true },
+		{ "4242 (x) x 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 1", true, false },
+		/* a comm that looks like a state does not count */
+		{ "4242 (Z) R 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 4 0 1 0 0 1", false, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_stat st;
+
+		CHECK_MSG(proc_parse_stat(cases[i].line, strlen(cases[i].line), &st) == 0, "case %zu", i);
+		CHECK_MSG(proc_stat_dead(&st) == cases[i].dead, "case %zu: dead", i);
+		CHECK_MSG(proc_leader_exited(&st) == cases[i].exited, "case %zu: leader exited", i);
+	}
+}
+
 static void test_last_pid(void)
 {
 	static const struct { const char *text; int r; long pid; } cases[] = {
@@ -333,6 +363,7 @@ int main(void)
 	RUN(test_sample_denied);
 	RUN(test_stat);
 	RUN(test_thread);
+	RUN(test_leader_exited);
 	RUN(test_last_pid);
 	RUN(test_name_pid);
 	RUN(test_statm);

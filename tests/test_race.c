@@ -253,7 +253,7 @@ static void judge(struct target *t, pid_t pid, bool held)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->start = start_of(pid);
-	t->h.dirfd = t->h.statfd = t->h.statmfd = -1;
+	proc_handle_none(&t->h);
 	CHECK_MSG(t->start > 0, "no start time for pid %d", (int)pid);
 	if (held)
 		CHECK(proc_open(&root, pid, t->start, &t->h) == 0);

@@ -134,6 +134,16 @@ int proc_parse_statm(const char *buf, size_t len, long *resident_pages)
 	return 0;
 }
 
+bool proc_stat_dead(const struct proc_stat *st)
+{
+	return st->state == 'Z' || st->state == 'X' || st->state == 'x';
+}
+
+bool proc_leader_exited(const struct proc_stat *st)
+{
+	return proc_stat_dead(st) && st->threads > 1;
+}
+
 bool proc_stat_is_thread(const char *buf, size_t len)
 {
 	const char *p = NULL, *end = buf + len;

@@ -32,6 +32,20 @@ int proc_parse_statm(const char *buf, size_t len, long *resident_pages);
  * 0, or -EINVAL when a field up to the 24th (rss) is missing or bad. */
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st);
 
+/* Has the task whose stat this is exited: a zombie (Z) or dead (X, x)? */
+bool proc_stat_dead(const struct proc_stat *st);
+
+/* Has the leader of a thread group (st: its /proc/PID/stat) exited while
+ * other threads of the group run on?  Then it is a zombie (or dead) whose
+ * group still counts more than one thread: the kernel counts the exited
+ * leader (field 20) until the whole group is gone, so a real zombie, every
+ * thread exited, counts one.  Such a process is alive, but its leader's
+ * memory and fd table are released: /proc/PID/statm reads zeros, the fd
+ * directory is empty, cmdline empty, the exe link unreadable and its
+ * cgroups in the v1 hierarchies the root; a live thread's
+ * /proc/PID/task/TID has them all. */
+bool proc_leader_exited(const struct proc_stat *st);
+
 /* Is this the stat text of a thread that is not its group's leader?  Field
  * 38, exit_signal, is -1 for those alone (a /proc/TID lookup works for any
  * thread, though readdir lists only leaders). */

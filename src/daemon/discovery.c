@@ -359,7 +359,8 @@ void discovery_scan(struct discovery *d, uint64_t now_ms)
  * covers only the pids allocated since the last discovery: it would wait
  * for the next full scan, up to a minute.  So it is looked up now.  Not
  * while the pid is a zombie's (the old one, or already the next): a
- * process that takes it later is new to the discovery after. */
+ * process that takes it later is new to the discovery after.  One whose
+ * leader alone has exited is no zombie (proc_leader_exited). */
 void discovery_reuse(struct discovery *d, uint64_t now_ms, pid_t pid, unsigned long long start_ticks)
 {
 	struct proc_stat st;
@@ -367,7 +368,7 @@ void discovery_reuse(struct discovery *d, uint64_t now_ms, pid_t pid, unsigned l
 	result_clear(d);
 	d->now_ms = now_ms;
 	if (proc_read_stat(d->rd.root, pid, &st, NULL) < 0 || st.start_ticks == start_ticks ||
-	    st.state == 'Z' || st.state == 'X')
+	    (proc_stat_dead(&st) && !proc_leader_exited(&st)))
 		return;
 	visit(d, pid, 0, true);
 }

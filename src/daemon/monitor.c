@@ -187,7 +187,11 @@ static void forget(struct monitor *m, struct watched *w, int err)
 		struct event ev;
 
 		event_of(m, &ev, EVENT_ERROR, w);
-		event_say(&ev, "cannot sample: %s; not watched any more", strerror(-err));
+		if (err == -E2BIG)
+			event_say(&ev, "cannot sample: its main thread has exited, and none of the first %d "
+				  "of its other threads lives; not watched any more", PROC_TASKS_MAX);
+		else
+			event_say(&ev, "cannot sample: %s; not watched any more", strerror(-err));
 		emit(m, &ev);
 		discovery_never(&m->disc, pid);
 		unwatch(m, w, false);
@@ -278,6 +282,8 @@ static void sample(struct monitor *m)
 
 		next = w->next;
 		r = proc_sample(&m->root, &tracked_of(w)->h, &s);
+		if (r == -EAGAIN)
+			continue;    /* its main thread has exited, and its threads churn: next tick */
 		if (r < 0) {
 			forget(m, w, r);
 			continue;

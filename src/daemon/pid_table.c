@@ -20,14 +20,17 @@ struct pid_entry *pid_table_lookup(const struct pid_table *t, pid_t pid)
 	return NULL;
 }
 
-/* The criteria's files beyond stat, as the config needs them. */
-static void read_more(const struct pid_reader *r, pid_t pid, struct pid_entry *e)
+/* The criteria's files beyond stat, as the config needs them: cmdline, exe
+ * and cgroup under dir ("PID", or a live thread's "PID/task/TID" once the
+ * leader has exited), the user from the leader's status, whose credentials
+ * stay the process's. */
+static void read_more(const struct pid_reader *r, pid_t pid, const char *dir, struct pid_entry *e)
 {
-	char rel[40], buf[4096];
+	char rel[64], buf[4096];
 	ssize_t n;
 
 	if (r->needs & NEED_CMDLINE) {
-		snprintf(rel, sizeof(rel), "%d/cmdline", (int)pid);
+		snprintf(rel, sizeof(rel), "%s/cmdline", dir);
 		n = proc_read_file(r->root, rel, r->cmdline_buf, CMDLINE_MAX);
 		if (n >= 0) {
 			proc_join_cmdline(r->cmdline_buf, (size_t)n);
@@ -35,7 +38,7 @@ static void read_more(const struct pid_reader *r, pid_t pid, struct pid_entry *e
 		}
 	}
 	if (r->needs & NEED_EXE) {
-		snprintf(rel, sizeof(rel), "%d/exe", (int)pid);
+		snprintf(rel, sizeof(rel), "%s/exe", dir);
 		n = readlinkat(r->root->fd, rel, buf, sizeof(buf) - 1);
 		if (n > 0) {
 			buf[n] = '\0';
@@ -53,7 +56,7 @@ static void read_more(const struct pid_reader *r, pid_t pid, struct pid_entry *e
 	if (r->needs & NEED_UNIT) {
 		struct cgroup_unit u;
 
-		if (proc_read_unit(r->root, pid, &u) == 0) {
+		if (proc_read_unit(r->root, dir, &u) == 0) {
 			e->info.unit = strdup(u.system);
 			e->info.user_unit = u.user[0] ? strdup(u.user) : NULL;
 		}
@@ -64,6 +67,7 @@ int pid_read(const struct pid_reader *r, pid_t pid, struct pid_entry *e, bool pr
 {
 	struct proc_stat st;
 	bool thread = false;
+	char dir[48];
 	int err;
 
 	proc_info_clear(&e->info);
@@ -78,10 +82,17 @@ int pid_read(const struct pid_reader *r, pid_t pid, struct pid_entry *e, bool pr
 	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
 	e->start_ms = st.start_ticks * 1000 / (unsigned long long)r->hz;
 	/* Never watched, but PID 1 or a zombie may still be someone's parent
-	 * for a `parent:` criterion: only kernel threads are not read further. */
-	e->never = pid == 1 || pid == r->self || (st.flags & PF_KTHREAD_FLAG) || st.state == 'Z';
+	 * for a `parent:` criterion: only kernel threads are not read further.
+	 * A process whose leader exited while a thread lives is no zombie: it
+	 * is read from that thread (proc_live_dir), the comm and start time
+	 * staying the leader's, its identity.  (With too many dead threads
+	 * listed to find one, -E2BIG, it is read from the leader and may be
+	 * matched: its sample then says why it cannot be watched.) */
+	err = proc_live_dir(r->root, pid, &st, dir, sizeof(dir));
+	e->never = pid == 1 || pid == r->self || (st.flags & PF_KTHREAD_FLAG) ||
+		   (proc_stat_dead(&st) && (!proc_leader_exited(&st) || err == -ESRCH));
 	if (!(st.flags & PF_KTHREAD_FLAG))
-		read_more(r, pid, e);
+		read_more(r, pid, dir, e);
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * the whole unit (every process of it, in order, with its ExecStop) and
  * starts it again, where a signal to one pid would leave the rest.  The
  * unit is the rule's (`unit:`), or the one the process is in, read from
- * /proc/PID/cgroup; the read is checked against the process's identity
+ * /proc/PID/cgroup (a live thread's, once the main thread has exited: an
+ * exited leader shows the root cgroup of the v1 hierarchies, name=systemd's
+ * among them); the read is checked against the process's identity
  * afterwards, so that the unit is the judged process's and not that of
  * one that took its pid.  The unit is the system manager's one the
  * process is in, by systemd's own rule (core/cgroup_unit.h), which the
@@ -75,12 +77,18 @@ static int on_restart_reply(sd_bus_message *m, void *userdata, sd_bus_error *err
 int act_unit_target(const struct act_base *b, const struct act_request *r, char **unit,
 		    char *why, size_t why_len)
 {
+	char dir[48];
 	struct cgroup_unit u;
+	struct proc_stat st;
 	int e;
 
 	if (r->watch->unit)
 		return (*unit = strdup(r->watch->unit)) ? 0 : -ENOMEM;
-	e = proc_read_unit(b->root, r->pid, &u);
+	/* A leader that exited shows v1's root cgroup: a live thread's, then. */
+	snprintf(dir, sizeof(dir), "%d", (int)r->pid);
+	if (proc_read_stat(b->root, r->pid, &st, NULL) == 0)
+		proc_live_dir(b->root, r->pid, &st, dir, sizeof(dir));
+	e = proc_read_unit(b->root, dir, &u);
 	/* Checked after the read: a process still there now was there then, so
 	 * the cgroup read is its own, not that of a process that took its pid. */
 	if (act_still_there(b, r) < 0) {

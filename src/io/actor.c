@@ -96,7 +96,7 @@ int act_same_process(const struct act_base *b, pid_t pid, unsigned long long sta
 
 	if (r < 0)
 		return r;
-	if (st.start_ticks != start_ticks || st.state == 'Z' || st.state == 'X')
+	if (st.start_ticks != start_ticks || (proc_stat_dead(&st) && !proc_leader_exited(&st)))
 		return -ESRCH;
 	return 0;
 }

@@ -68,7 +68,11 @@ void act_report(const struct act_record *s, const char *result, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 
 /* Is pid still the process that started at start_ticks (and no zombie)?
- * 0, -ESRCH, or the -errno of reading its stat. */
+ * A process whose leader alone has exited (proc_leader_exited: a zombie
+ * leader, the group counting more threads) is no zombie: a signal to the
+ * pid, a pidfd of it or its kept /proc/PID directory still reaches the
+ * thread group, and the start time is the leader's, kept while the group
+ * lives.  0, -ESRCH, or the -errno of reading its stat. */
 int act_same_process(const struct act_base *b, pid_t pid, unsigned long long start_ticks);
 /* Is the monitor's kept /proc/PID directory's process alive?  0 yes,
  * -ESRCH gone, another -errno when it cannot tell (no fd, not a /proc/PID

@@ -54,14 +54,14 @@ ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, si
  * room for 31 of the longest. */
 #define CGROUP_TEXT_MAX (128u << 10)
 
-int proc_read_unit(const struct proc_root *r, pid_t pid, struct cgroup_unit *u)
+int proc_read_unit(const struct proc_root *r, const char *dir, struct cgroup_unit *u)
 {
-	char rel[32], *text;
+	char rel[64], *text;
 	size_t len;
 	int e;
 
 	memset(u, 0, sizeof(*u));
-	snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
+	snprintf(rel, sizeof(rel), "%s/cgroup", dir);
 	e = file_read(r->fd, rel, CGROUP_TEXT_MAX, 0, &text, &len);
 	if (e < 0)
 		return e == -ENOENT ? -ESRCH : e;
@@ -86,6 +86,13 @@ int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, b
 	return ret;
 }
 
+void proc_handle_none(struct proc_handle *h)
+{
+	h->dirfd = h->statfd = h->statmfd = -1;
+	h->tdirfd = h->tstatfd = h->tstatmfd = -1;
+	h->tid = 0;
+}
+
 int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_ticks,
 	      struct proc_handle *h)
 {
@@ -93,9 +100,9 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 	struct proc_stat st;
 	ssize_t n;
 
+	proc_handle_none(h);
 	h->pid = pid;
 	h->start_ticks = start_ticks;
-	h->statfd = h->statmfd = -1;
 	snprintf(rel, sizeof(rel), "%d", (int)pid);
 	h->dirfd = openat(r->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->dirfd < 0)
@@ -121,28 +128,75 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 	return 0;
 }
 
-int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s)
+int proc_live_thread(int piddir, pid_t pid, pid_t *tid)
 {
-	char buf[1024];
+	char rel[32], buf[1024];
+	struct dirent *de;
 	struct proc_stat st;
+	unsigned n = 0;
+	int ret = -ESRCH;
+	DIR *d = opendir_at(piddir, "task");
+
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		pid_t t = proc_name_pid(de->d_name);
+		ssize_t len;
+
+		if (t <= 0 || t == pid)
+			continue;
+		if (n++ == PROC_TASKS_MAX) {
+			ret = -E2BIG;
+			break;
+		}
+		snprintf(rel, sizeof(rel), "%d/stat", (int)t);
+		len = file_read_into(dirfd(d), rel, buf, sizeof(buf));
+		if (len > 0 && proc_parse_stat(buf, (size_t)len, &st) == 0 && !proc_stat_dead(&st)) {
+			*tid = t;
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int proc_live_dir(const struct proc_root *r, pid_t pid, const struct proc_stat *st, char *rel, size_t size)
+{
+	char dir[16];
+	pid_t tid;
+	int fd, e;
+
+	snprintf(rel, size, "%d", (int)pid);
+	if (!proc_leader_exited(st))
+		return 0;
+	snprintf(dir, sizeof(dir), "%d", (int)pid);
+	fd = openat(r->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	e = proc_live_thread(fd, pid, &tid);
+	close(fd);
+	if (e == 0)
+		snprintf(rel, size, "%d/task/%d", (int)pid, (int)tid);
+	return e;
+}
+
+/* The fd count and RSS through dirfd and statmfd (the process's, or its
+ * live thread's), the thread count and state from st: 0, -ESRCH when that
+ * directory's task is gone, or -errno. */
+static int sample_from(const struct proc_root *r, int dirfd, int statmfd, struct proc_stat *st,
+		       struct proc_sample *s)
+{
+	char buf[256];     /* a statm of 128 bytes or more does not parse */
 	struct stat fst;
 	ssize_t n;
 	long fds;
 
-	if (h->statfd < 0)
-		return -ESRCH;
-	n = pread(h->statfd, buf, sizeof(buf) - 1, 0);
-	if (n < 0)
-		return -errno;   /* ESRCH: the process is gone */
-	if (n == 0 || proc_parse_stat(buf, (size_t)n, &st) < 0)
-		return -EIO;
-	if (st.state == 'Z' || st.state == 'X' || st.start_ticks != h->start_ticks)
-		return -ESRCH;   /* exited (not yet reaped), or not the same process */
 	/* Another user's fd directory may be closed to us: the rest of the
 	 * sample still counts, and the caller says so. */
 	s->fds_err = 0;
 	if (r->fd_size) {
-		int e = fstatat(h->dirfd, "fd", &fst, 0) < 0 ? -errno : 0;
+		int e = fstatat(dirfd, "fd", &fst, 0) < 0 ? -errno : 0;
 
 		fds = e < 0 ? 0 : (long)fst.st_size;
 		if (e == -ENOENT)
@@ -151,7 +205,7 @@ int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sa
 			return e;
 		s->fds_err = e;
 	} else {
-		int e = proc_count_dir(h->dirfd, "fd", &fds);
+		int e = proc_count_dir(dirfd, "fd", &fds);
 
 		if (e == -ENOENT)
 			return -ESRCH;
@@ -161,21 +215,112 @@ int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sa
 			fds = 0;
 		s->fds_err = e;
 	}
-	if (h->statmfd >= 0) {
-		n = pread(h->statmfd, buf, sizeof(buf) - 1, 0);
+	if (statmfd >= 0) {
+		n = pread(statmfd, buf, sizeof(buf) - 1, 0);
 		if (n < 0)
 			return -errno;
-		if (proc_parse_statm(buf, (size_t)n, &st.rss_pages) < 0)
+		if (proc_parse_statm(buf, (size_t)n, &st->rss_pages) < 0)
 			return n == 0 ? -ESRCH : -EIO;
 	}
-	s->rss = (double)st.rss_pages * (double)r->page_size;
-	s->threads = (double)st.threads;
+	s->rss = (double)st->rss_pages * (double)r->page_size;
+	s->threads = (double)st->threads;
 	s->fds = (double)fds;
 	return 0;
 }
 
+static void close_thread(struct proc_handle *h)
+{
+	if (h->tstatfd >= 0)
+		close(h->tstatfd);
+	if (h->tstatmfd >= 0)
+		close(h->tstatmfd);
+	if (h->tdirfd >= 0)
+		close(h->tdirfd);
+	h->tdirfd = h->tstatfd = h->tstatmfd = -1;
+	h->tid = 0;
+}
+
+/* Keep a live thread's descriptors, found through the kept directory (so
+ * the very process's).  0; -EAGAIN when the thread found ended before it
+ * was opened; else as proc_live_thread(). */
+static int open_thread(struct proc_handle *h)
+{
+	char rel[32];
+	pid_t tid;
+	int e = proc_live_thread(h->dirfd, h->pid, &tid);
+
+	if (e < 0)
+		return e;
+	snprintf(rel, sizeof(rel), "task/%d", (int)tid);
+	h->tdirfd = openat(h->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->tdirfd >= 0)
+		h->tstatfd = openat(h->tdirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (h->tstatfd >= 0 && h->statmfd >= 0)
+		h->tstatmfd = openat(h->tdirfd, "statm", O_RDONLY | O_CLOEXEC);
+	if (h->tstatfd < 0 || (h->statmfd >= 0 && h->tstatmfd < 0)) {
+		e = errno;
+		close_thread(h);
+		return e == ENOENT || e == ESRCH ? -EAGAIN : -e;
+	}
+	h->tid = tid;
+	return 0;
+}
+
+/* The leader of h has exited (lst: its stat): the sample from a live
+ * thread, the one kept while it lives, else another found.  A thread that
+ * ends under the sample is replaced, three times at most. */
+static int sample_group(const struct proc_root *r, struct proc_handle *h, const struct proc_stat *lst,
+			struct proc_sample *s)
+{
+	char buf[1024];
+	struct proc_stat ts;
+
+	for (int tries = 0; tries < 3; tries++) {
+		ssize_t n;
+		int e;
+
+		if (h->tstatfd < 0) {
+			e = open_thread(h);
+			if (e == -EAGAIN)
+				continue;
+			if (e < 0)
+				return e;
+		}
+		n = pread(h->tstatfd, buf, sizeof(buf) - 1, 0);
+		if (n > 0 && proc_parse_stat(buf, (size_t)n, &ts) == 0 && !proc_stat_dead(&ts)) {
+			ts.threads = lst->threads;
+			e = sample_from(r, h->tdirfd, h->tstatmfd, &ts, s);
+			if (e != -ESRCH)
+				return e;
+		}
+		close_thread(h);     /* it ended: another, if one lives */
+	}
+	return -EAGAIN;
+}
+
+int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s)
+{
+	char buf[1024];
+	struct proc_stat st;
+	ssize_t n;
+
+	if (h->statfd < 0)
+		return -ESRCH;
+	n = pread(h->statfd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;   /* ESRCH: the process is gone */
+	if (n == 0 || proc_parse_stat(buf, (size_t)n, &st) < 0)
+		return -EIO;
+	if (st.start_ticks != h->start_ticks)
+		return -ESRCH;   /* not the same process */
+	if (proc_stat_dead(&st))  /* exited (not yet reaped), or only its leader has */
+		return proc_leader_exited(&st) ? sample_group(r, h, &st, s) : -ESRCH;
+	return sample_from(r, h->dirfd, h->statmfd, &st, s);
+}
+
 void proc_close(struct proc_handle *h)
 {
+	close_thread(h);
 	if (h->statfd >= 0)
 		close(h->statfd);
 	if (h->statmfd >= 0)

@@ -13,7 +13,16 @@
  * is the number of open fds on Linux >= 6.2 (O(1)); elsewhere the fd
  * directory's entries are counted.  A read on a kept fd fails with ESRCH
  * once the process is gone, so a reused pid never passes for the old
- * process. */
+ * process.
+ *
+ * A process whose main thread has exited while others run (its leader a
+ * zombie: proc_leader_exited) is alive, but its leader's statm, fd
+ * directory, cmdline, exe and cgroup no longer show it.  Those are read
+ * from a live thread's /proc/PID/task/TID instead, the thread found by
+ * listing the task directory (proc_live_thread) and kept while it lives.
+ * Only such processes pay for it: the leader's stat, read first as for
+ * any process, says so; a process whose leader lives is sampled with the
+ * same three calls as before. */
 #ifndef LEAKWATCH_PROC_H
 #define LEAKWATCH_PROC_H
 
@@ -38,16 +47,37 @@ void proc_root_close(struct proc_root *r);   /* accepts a closed root */
  * (os/files.h's file_read_into); returns the length read or -errno. */
 ssize_t proc_read_file(const struct proc_root *r, const char *rel, char *buf, size_t size);
 
-/* The units of a process, from the whole of /proc/PID/cgroup (a cut text
- * could lose the unified line, which comes last, to a long path of another
- * hierarchy): 0; -ENOENT, -EINVAL as cgroup_unit_parse(); -ESRCH when the
- * pid is gone; -EFBIG, or -errno of the read. */
-int proc_read_unit(const struct proc_root *r, pid_t pid, struct cgroup_unit *u);
+/* The units of a process, from the whole of DIR/cgroup under the root
+ * (DIR "PID", or a live thread's "PID/task/TID" from proc_live_dir(); a cut
+ * text could lose the unified line, which comes last, to a long path of
+ * another hierarchy): 0; -ENOENT, -EINVAL as cgroup_unit_parse(); -ESRCH
+ * when the pid is gone; -EFBIG, or -errno of the read. */
+int proc_read_unit(const struct proc_root *r, const char *dir, struct cgroup_unit *u);
 
 /* Read /proc/PID/stat once.  thread, when not NULL, is set to
  * proc_stat_is_thread() of the text.  0, -ESRCH when the pid is gone,
  * -EINVAL when the text does not parse, or -errno. */
 int proc_read_stat(const struct proc_root *r, pid_t pid, struct proc_stat *st, bool *thread);
+
+/* At most this many threads of a process whose leader has exited are
+ * read, in the order the task directory lists them, for one that lives:
+ * threads that exited but are still listed (zombies a tracer has not
+ * reaped) cannot make a lookup cost more. */
+#define PROC_TASKS_MAX 1024
+
+/* A live thread of the process whose /proc/PID directory is piddir (its
+ * leader exited: proc_leader_exited): the first listed in piddir's task
+ * directory, the leader skipped, whose stat says it neither is a zombie
+ * nor dead.  0 with *tid; -ESRCH when none lives (the process is gone);
+ * -E2BIG when none of the first PROC_TASKS_MAX does and more are listed;
+ * or -errno. */
+int proc_live_thread(int piddir, pid_t pid, pid_t *tid);
+
+/* Where, under the root, to read the files of process pid that its
+ * leader loses on exit (cmdline, exe, statm, fd, cgroup): "PID", or, when
+ * st (its stat, just read) says its leader exited, "PID/task/TID" of a
+ * live thread.  0, or -errno of proc_live_thread() (rel is "PID" then). */
+int proc_live_dir(const struct proc_root *r, pid_t pid, const struct proc_stat *st, char *rel, size_t size);
 
 /* A watched process: kept descriptors and its identity. */
 struct proc_handle {
@@ -56,7 +86,14 @@ struct proc_handle {
 	int statmfd;       /* -1: no statm (fixture trees): RSS from stat */
 	pid_t pid;
 	unsigned long long start_ticks;
+	/* Once its leader has exited: a live thread's /proc/PID/task/TID
+	 * directory, stat and statm, kept while it lives; else -1. */
+	int tdirfd, tstatfd, tstatmfd;
+	pid_t tid;         /* that thread, or 0 */
 };
+
+/* A handle that holds nothing (proc_close accepts it). */
+void proc_handle_none(struct proc_handle *h);
 
 struct proc_sample {
 	double rss;        /* bytes */
@@ -71,9 +108,13 @@ struct proc_sample {
  * no longer the process that started at start_ticks, else 0 or -errno. */
 int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_ticks,
 	      struct proc_handle *h);
-/* One sample through the kept descriptors: 0; -ESRCH when the process is
- * gone, a zombie or another process; -EIO when stat does not parse; or
- * -errno. */
+/* One sample through the kept descriptors (and, once the leader has
+ * exited, a live thread's: its fd count and RSS, the group's thread count
+ * from the leader's stat): 0; -ESRCH when the process is gone, a zombie
+ * with no thread alive, or another process; -EAGAIN when the leader has
+ * exited and the threads found died under the sample three times (no
+ * sample this time); -E2BIG as from proc_live_thread(); -EIO when stat
+ * does not parse; or -errno. */
 int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s);
 void proc_close(struct proc_handle *h);   /* accepts a closed handle */
 
