@@ -1,14 +1,21 @@
 /* /proc parsing (core/proc_parse.h): stat lines (odd comms), cmdline
- * joining, status uid, Python detection, the hidepid= of a procfs
- * mount and the effective capabilities; and the readers (os/proc.h): as
- * root, a sample of a root process taken as nobody: its fd directory
- * refused, the rest of the sample good. */
+ * joining, status uid, Python detection, whether a leader exited
+ * while its threads run, the hidepid= of a procfs mount and the effective
+ * capabilities; and the readers (os/proc.h): as root, a sample of a root
+ * process taken as nobody: its fd directory refused, the rest of the sample
+ * good; and a process whose main thread has exited, sampled from its live
+ * thread until the whole group exits. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -356,11 +363,113 @@ static void test_sample_denied(void)
 	proc_root_close(&r);
 }
 
+#define HELD_BYTES (8 << 20)
+#define HELD_FDS   20
+
+static char *volatile held;   /* kept, so the memory is not optimised away */
+
+/* The thread of the child below: memory and fds, then it waits. */
+static void *holder(void *arg)
+{
+	(void)arg;
+	held = malloc(HELD_BYTES);
+	if (held)
+		memset(held, 1, HELD_BYTES);
+	for (int i = 0; i < HELD_FDS; i++)
+		open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A forked child whose main thread exits once its thread holds memory and
+ * fds (the leader a zombie, the group alive); 0 when it does not happen. */
+static pid_t zombie_leader(struct proc_root *r, struct proc_stat *st)
+{
+	pid_t child;
+
+	fflush(NULL);
+	child = fork();
+	if (child == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, holder, NULL) != 0)
+			_exit(1);
+		sleep(1);       /* the thread has touched its memory by then */
+		pthread_exit(NULL);
+	}
+	for (int i = 0; child > 0 && i < 100; i++) {
+		struct timespec ms20 = { 0, 20000000L };
+
+		if (proc_read_stat(r, child, st, NULL) == 0 && proc_leader_exited(st))
+			return child;
+		nanosleep(&ms20, NULL);
+	}
+	return 0;
+}
+
+/* Sampled through a live thread: its memory and fds, the kernel's thread
+ * count (the exited leader counts); then, every thread gone and the leader
+ * not reaped (a real zombie), gone. */
+static void test_sample_leader_exited(void)
+{
+	char rel[48], want[48];
+	struct proc_handle h;
+	struct proc_sample s;
+	struct proc_stat st;
+	struct proc_root r;
+	pid_t child, tid = 0;
+	int status;
+
+	CHECK(proc_root_open(&r, "/proc") == 0);
+	child = zombie_leader(&r, &st);
+	CHECK_MSG(child > 0, "no child whose leader exited");
+	if (child <= 0)
+		goto out;
+	CHECK(st.threads == 2);
+	CHECK(proc_open(&r, child, st.start_ticks, &h) == 0);
+	for (int pass = 0; pass < 2; pass++) {
+		bool fd_size = r.fd_size;
+
+		r.fd_size = pass ? false : fd_size;   /* the count by listing, as before 6.2 */
+		memset(&s, 0x55, sizeof(s));
+		CHECK(proc_sample(&r, &h, &s) == 0);
+		CHECK_MSG(s.rss >= HELD_BYTES, "rss %.0f", s.rss);
+		CHECK_MSG(s.fds >= HELD_FDS && s.fds_err == 0, "fds %.0f (%d)", s.fds, s.fds_err);
+		CHECK(s.threads == 2);
+		r.fd_size = fd_size;
+	}
+	CHECK(h.tid > 0 && h.tid != child);
+	CHECK(proc_live_thread(h.dirfd, child, &tid) == 0 && tid == h.tid);
+	snprintf(want, sizeof(want), "%d/task/%d", (int)child, (int)h.tid);
+	CHECK(proc_live_dir(&r, child, &st, rel, sizeof(rel)) == 0);
+	CHECK_STR(rel, want);
+
+	kill(child, SIGKILL);
+	for (int i = 0; i < 100 && (proc_read_stat(&r, child, &st, NULL) != 0 || st.threads != 1); i++) {
+		struct timespec ms20 = { 0, 20000000L };
+
+		nanosleep(&ms20, NULL);
+	}
+	CHECK(proc_stat_dead(&st) && !proc_leader_exited(&st));
+	CHECK(proc_sample(&r, &h, &s) == -ESRCH);
+	CHECK(proc_live_thread(h.dirfd, child, &tid) == -ESRCH);
+	snprintf(want, sizeof(want), "%d", (int)child);
+	CHECK(proc_live_dir(&r, child, &st, rel, sizeof(rel)) == 0);
+	CHECK_STR(rel, want);
+	proc_close(&h);
+	CHECK(h.tdirfd == -1 && h.tstatfd == -1 && h.tstatmfd == -1 && h.tid == 0);
+	CHECK(waitpid(child, &status, 0) == child);
+out:
+	proc_root_close(&r);
+}
+
 int main(void)
 {
 	RUN(test_mountinfo);
 	RUN(test_hides);
 	RUN(test_sample_denied);
+	RUN(test_sample_leader_exited);
 	RUN(test_stat);
 	RUN(test_thread);
 	RUN(test_leader_exited);

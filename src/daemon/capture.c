@@ -298,15 +298,18 @@ static void incident_name(int idir, const struct capture *c, char *name, size_t 
  * (-ENOENT, -ESRCH: the process is gone) or a file not written. */
 static int capture_files(const struct capture *c, int out, struct buf *b)
 {
+	/* a process whose leader has exited: the memory, fds and argv a live
+	 * thread shows, the thread list the process's */
+	int live = c->live_dirfd >= 0 ? c->live_dirfd : c->proc_dirfd;
 	/* The process first: if it is gone, there is no incident to keep. */
-	int r = copy_proc(c->proc_dirfd, out, "status");
+	int r = copy_proc(live, out, "status");
 
 	if (r < 0)
 		return r;
-	copy_proc(c->proc_dirfd, out, "smaps_rollup");   /* missing on old kernels */
-	copy_cmdline(c->proc_dirfd, out);
+	copy_proc(live, out, "smaps_rollup");   /* missing on old kernels */
+	copy_cmdline(live, out);
 	/* what cannot be read (EACCES without CAP_SYS_PTRACE) is left out */
-	r = capture_fds(c->proc_dirfd, out, b);
+	r = capture_fds(live, out, b);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
 		return r;
 	r = capture_threads(c->proc_dirfd, out, b);

@@ -10,7 +10,10 @@
  *   threads        thread ids and names, and the count per name
  *   history.json   the samples the daemon held (as leakwatchctl history)
  * Files are read through the process's kept /proc dirfd, so a process that
- * died (or a reused pid) yields nothing rather than another's data.  The
+ * died (or a reused pid) yields nothing rather than another's data.  Of a
+ * process whose main thread has exited, whose leader's files show no
+ * memory, fds or argv, all but threads are read through the kept dirfd of
+ * a live thread (/proc/PID/task/TID) instead.  The
  * directory is built under a temporary name and renamed when complete.
  * The incidents are bounded: the oldest are removed beyond
  * CAPTURE_MAX_COUNT directories or CAPTURE_MAX_BYTES in all. */
@@ -30,6 +33,8 @@
 struct capture {
 	const char *state_dir;
 	int proc_dirfd;          /* the kept /proc/PID directory */
+	int live_dirfd;          /* once its leader has exited, a live thread's kept
+				  * /proc/PID/task/TID; -1: none (proc_dirfd) */
 	pid_t pid;
 	const char *watch, *comm, *event, *metric;
 	double value;

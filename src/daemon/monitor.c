@@ -240,7 +240,7 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	if (wc->capture && m->capture) {
 		char dir[4096];
 
-		if (m->capture(m->capture_ctx, w, tracked_of(w)->h.dirfd, t, metric, dir, sizeof(dir)) == 0) {
+		if (m->capture(m->capture_ctx, w, &tracked_of(w)->h, t, metric, dir, sizeof(dir)) == 0) {
 			free(w->incident);
 			w->incident = strdup(dir);
 			ev.incident = w->incident;

@@ -40,10 +40,11 @@ struct act_request;
 typedef int (*action_fn)(void *ctx, const struct act_request *r);
 
 /* Called before a leak or limit event of a watch with `capture: true` is
- * reported: save the diagnostics of w (procfd: its kept /proc/PID
- * directory), put their directory in dir.  0 or -errno. */
-typedef int (*capture_fn)(void *ctx, const struct watched *w, int procfd, enum event_type why, int metric,
-			  char *dir, size_t len);
+ * reported: save the diagnostics of w (h: the /proc descriptors kept on
+ * it, its /proc/PID directory and, once its main thread has exited, a live
+ * thread's), put their directory in dir.  0 or -errno. */
+typedef int (*capture_fn)(void *ctx, const struct watched *w, const struct proc_handle *h, enum event_type why,
+			  int metric, char *dir, size_t len);
 
 struct saved_state;
 

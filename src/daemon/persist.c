@@ -248,13 +248,14 @@ void persist_tick(struct persist *p, uint64_t now_ms)
 
 /* ---- diagnostics before an action ----------------------------------------------- */
 
-int persist_capture(void *ctx, const struct watched *w, int procfd, enum event_type why, int metric, char *dir, size_t len)
+int persist_capture(void *ctx, const struct watched *w, const struct proc_handle *h, enum event_type why,
+		    int metric, char *dir, size_t len)
 {
 	struct persist *p = ctx;
 	struct buf history = { 0 };
 	char sdir[PATH_MAX];
 	struct capture c = {
-		.state_dir = sdir, .proc_dirfd = procfd, .pid = w->pid,
+		.state_dir = sdir, .proc_dirfd = h->dirfd, .live_dirfd = h->tdirfd, .pid = w->pid,
 		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
 		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
 		.wall_usec = p->mon->j.wall_usec,

@@ -27,6 +27,7 @@
 struct actor;
 struct config;
 struct monitor;
+struct proc_handle;
 struct judged;
 struct watched;
 struct action_policy;
@@ -63,8 +64,8 @@ void persist_save(struct persist *p);
 /* The monitor's capture_fn (ctx: the struct persist): the diagnostics of w
  * under STATE_DIR/incidents, their directory into dir.  0 or -errno; an
  * error other than the process being gone is also told. */
-int persist_capture(void *ctx, const struct watched *w, int procfd, enum event_type why, int metric, char *dir,
-		    size_t len);
+int persist_capture(void *ctx, const struct watched *w, const struct proc_handle *h, enum event_type why,
+		    int metric, char *dir, size_t len);
 
 /* Save every watched process of j and the action records (NULL: none) to
  * path, mode 0600, fdatasync'd when sync.  0 or -errno; on failure the

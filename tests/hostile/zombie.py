@@ -5,6 +5,8 @@ daemon must find it, sample it from a live thread, report its leak, signal
 it, and say it is gone only once every thread has exited (a real zombie,
 which the test leaves unreaped for a while, is gone).
 
+Its incident capture shows the live thread's memory, argv and fds.
+
 The program is tests/programs/zombie_leader.c, built with cc into the case
 directory and run as uid 65534: once started before the daemon (so the
 first scan finds the leader a zombie already) and once after (so the daemon
@@ -39,7 +41,8 @@ def config(tag):
             f"    window: {WINDOW_S}s\n"
             "    rss: { growth: 20M/h }\n"
             "    on_leak: signal\n"
-            "    signal: TERM\n")
+            "    signal: TERM\n"
+            "    capture: true\n")
 
 
 def stat_of(pid):
@@ -78,6 +81,26 @@ def check_sampled(case, d, pid, name):
         case.fail(f"{name}: pid {pid}: {row['threads']['value']} threads, not 3 (the exited leader and two)")
 
 
+def check_incident(case, leak, tag, name):
+    """The capture shows the live thread's memory, argv and fds, and the
+    process's threads."""
+    inc = leak.get("incident")
+    if not inc:
+        case.fail(f"{name}: no incident captured: {leak}")
+        return
+
+    def text(f):
+        try:
+            with open(os.path.join(inc, f), errors="replace") as fh:
+                return fh.read()
+        except OSError as e:
+            return f"({e})"
+    want = {"status": "VmRSS:", "cmdline": tag, "fds": "/dev/null", "threads": "threads: 3"}
+    for f, needle in want.items():
+        if needle not in text(f):
+            case.fail(f"{name}: incident {f} lacks {needle!r}: {text(f)[:120]!r}")
+
+
 def one_run(case, exe, d_first, name):
     """One leaker and one daemon.  Program first: the leader is a zombie when
     the daemon starts.  Daemon first: the main thread waits until the
@@ -114,6 +137,7 @@ def one_run(case, exe, d_first, name):
         return
     if leak.get("metric") != "rss" or not leak.get("value") or leak["value"] < 8 << 20:
         case.fail(f"{name}: the leak is not the rss of the live thread: {leak}")
+    check_incident(case, leak, tag, name)
     act = case.wait_event(d, lambda e: e.get("event") == "action" and e.get("pid") == pid, 5)
     if not act or act.get("action") != "signal" or act.get("result") != "ok":
         case.fail(f"{name}: no signal action ok for pid {pid}: {act}")
