@@ -8,7 +8,9 @@
  *  - signal: a child gets the signal (held by its /proc/PID fd or not);
  *    kill_after sends SIGKILL to one that ignores SIGTERM, and nothing to
  *    one that died of it; a child gone (reaped or a zombie) gives "failed
- *    ... gone or was replaced";
+ *    ... gone or was replaced"; a child whose main thread has exited while
+ *    another thread lives is there: signalled, held or by pid, and killed
+ *    after kill_after;
  *  - exec: {pid}, {watch}... substituted and LEAKWATCH_* set, the output's
  *    lines to the note callback (cut at 511 bytes), stdin /dev/null, exit
  *    status, a signal, the timeout (its process group killed), a command
@@ -19,7 +21,8 @@
  *    job or an error; the unit from the rule or from the process's cgroup
  *    (a fixture /proc tree: api.service, no unit, a user manager's unit, a
  *    delegated subtree's inner cgroup, hierarchies that disagree, a
- *    process replaced); a bus that cannot be reached;
+ *    process replaced, one whose main thread exited: its live thread's
+ *    cgroup); a bus that cannot be reached;
  *  - actor_free with a kill_after timer, an exec command and a RestartUnit
  *    call pending: the command is killed and reported, the rest dropped
  *    without an event, and every descriptor is closed (LSan, in `make
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,9 +178,19 @@ struct target {
 	int procfd;
 };
 
+static void *waiter(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 /* A child that waits to be signalled (ignoring SIGTERM if asked), judged
- * as the monitor judges: pid, start time, its /proc/PID directory. */
-static bool spawn(struct target *t, bool ignore_term)
+ * as the monitor judges: pid, start time, its /proc/PID directory.  With
+ * leaderless, its main thread exits once a second thread waits instead
+ * (the leader a zombie, the process alive), before it is judged. */
+static bool spawn_as(struct target *t, bool ignore_term, bool leaderless)
 {
 	struct proc_stat st;
 	int sync[2];
@@ -188,15 +202,19 @@ static bool spawn(struct target *t, bool ignore_term)
 	t->pid = fork();
 	if (t->pid == 0) {
 		sigset_t none;
+		pthread_t th;
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (ignore_term)
 			signal(SIGTERM, SIG_IGN);
+		if (leaderless && pthread_create(&th, NULL, waiter, NULL) != 0)
+			_exit(1);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(1);
-		for (;;)
-			pause();
+		if (leaderless)
+			pthread_exit(NULL);
+		waiter(NULL);
 	}
 	close(sync[1]);
 	if (t->pid < 0 || read(sync[0], &c, 1) != 1) {
@@ -206,10 +224,20 @@ static bool spawn(struct target *t, bool ignore_term)
 	close(sync[0]);
 	snprintf(rel, sizeof(rel), "%d", (int)t->pid);
 	t->procfd = openat(sys_proc.fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (proc_read_stat(&sys_proc, t->pid, &st, NULL) < 0)
-		return false;
+	for (int i = 0; i < 200; i++) {
+		if (proc_read_stat(&sys_proc, t->pid, &st, NULL) < 0)
+			return false;
+		if (!leaderless || proc_leader_exited(&st))
+			break;
+		sleep_ms(5);
+	}
 	t->start = st.start_ticks;
-	return t->procfd >= 0;
+	return t->procfd >= 0 && (!leaderless || proc_leader_exited(&st));
+}
+
+static bool spawn(struct target *t, bool ignore_term)
+{
+	return spawn_as(t, ignore_term, false);
 }
 
 /* The child's wait status once it has died, within ms; -1 if it has not
@@ -418,24 +446,31 @@ static void test_signal(void)
 		enum gone gone;
 		const char *text[2];    /* the events' texts, "ok" unless "failed ..." */
 		int died_of;            /* 0: no death expected (gone) */
+		bool leaderless;        /* its main thread has exited, another lives */
 	} cases[] = {
-		{ "TERM, held", true, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM },
-		{ "TERM, by pid", false, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM },
-		{ "USR1", true, false, SIGUSR1, 0, LIVE, { "sent SIGUSR1" }, SIGUSR1 },
-		{ "KILL, no kill_after timer", true, false, SIGKILL, 100, LIVE, { "sent SIGKILL" }, SIGKILL },
+		{ "TERM, held", true, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM, false },
+		{ "TERM, by pid", false, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM, false },
+		{ "USR1", true, false, SIGUSR1, 0, LIVE, { "sent SIGUSR1" }, SIGUSR1, false },
+		{ "KILL, no kill_after timer", true, false, SIGKILL, 100, LIVE, { "sent SIGKILL" }, SIGKILL, false },
 		{ "kill_after, held", true, true, SIGTERM, 100, LIVE,
-		  { "sent SIGTERM", "still running 100ms after SIGTERM: sent SIGKILL" }, SIGKILL },
+		  { "sent SIGTERM", "still running 100ms after SIGTERM: sent SIGKILL" }, SIGKILL, false },
 		{ "kill_after, by pid", false, true, SIGTERM, 100, LIVE,
-		  { "sent SIGTERM", "still running 100ms after SIGTERM: sent SIGKILL" }, SIGKILL },
-		{ "kill_after, died of TERM", true, false, SIGTERM, 100, LIVE, { "sent SIGTERM" }, SIGTERM },
+		  { "sent SIGTERM", "still running 100ms after SIGTERM: sent SIGKILL" }, SIGKILL, false },
+		{ "kill_after, died of TERM", true, false, SIGTERM, 100, LIVE, { "sent SIGTERM" }, SIGTERM, false },
 		{ "reaped, held", true, false, SIGTERM, 100, REAPED,
-		  { "failed pid %d is gone or was replaced before the signal" }, 0 },
+		  { "failed pid %d is gone or was replaced before the signal" }, 0, false },
 		{ "reaped, by pid", false, false, SIGTERM, 100, REAPED,
-		  { "failed pid %d is gone or was replaced before the signal" }, 0 },
+		  { "failed pid %d is gone or was replaced before the signal" }, 0, false },
 		{ "zombie, held", true, false, SIGTERM, 100, ZOMBIE,
-		  { "failed pid %d is gone or was replaced before the signal" }, 0 },
+		  { "failed pid %d is gone or was replaced before the signal" }, 0, false },
 		{ "zombie, by pid", false, false, SIGTERM, 100, ZOMBIE,
-		  { "failed pid %d is gone or was replaced before the signal" }, 0 },
+		  { "failed pid %d is gone or was replaced before the signal" }, 0, false },
+		{ "main thread exited, held", true, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM, true },
+		{ "main thread exited, by pid", false, false, SIGTERM, 0, LIVE, { "sent SIGTERM" }, SIGTERM, true },
+		{ "main thread exited, kill_after", true, true, SIGTERM, 100, LIVE,
+		  { "sent SIGTERM", "still running 100ms after SIGTERM: sent SIGKILL" }, SIGKILL, true },
+		{ "main thread exited, then all, held", true, false, SIGTERM, 100, ZOMBIE,
+		  { "failed pid %d is gone or was replaced before the signal" }, 0, true },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -446,7 +481,7 @@ static void test_signal(void)
 		uint64_t t0;
 		int status;
 
-		CHECK(spawn(&t, cases[i].ignore_term));
+		CHECK_MSG(spawn_as(&t, cases[i].ignore_term, cases[i].leaderless), "%s: spawn", cases[i].name);
 		rig_open(&g, &sys_proc, ACTION_SIGNAL);
 		g.w.signal = cases[i].sig;
 		g.w.kill_after_ms = cases[i].kill_after_ms;
@@ -727,15 +762,44 @@ static void fake_bus_close(struct fake_bus *fb)
 	unlink(fb->path);
 }
 
-/* A fixture process PID in the cgroup CGROUP, started at tick PID. */
-static void fixture_proc(int pid, const char *cgroup)
+static void cgroup_root_of(const char *rel)
 {
-	char dir[300], rel[64];
+	static const char text[] = "1:name=systemd:/\n0::/\n";
+
+	put(rel, text, sizeof(text) - 1);
+}
+
+/* A fixture process PID in the cgroup CGROUP, started at tick PID.  With
+ * a thread TID, its main thread has exited (a zombie leader, as the kernel
+ * shows it: two threads, the root cgroups) and TID, alive, is in CGROUP. */
+static void fixture_proc(int pid, const char *cgroup, int tid)
+{
+	char dir[300], rel[64], buf[256];
+	int n;
 
 	snprintf(dir, sizeof(dir), "%s/%d", root, pid);
 	mkdir(dir, 0755);
 	stat_file(pid, "victim", 1, PF_USER, 1, 1000, (unsigned long long)pid);
 	snprintf(rel, sizeof(rel), "%d/cgroup", pid);
+	if (tid)        /* as a v1 layout shows an exited leader */
+		cgroup_root_of(rel);
+	else
+		put(rel, cgroup, strlen(cgroup));
+	if (!tid)
+		return;
+	n = snprintf(buf, sizeof(buf), "%d (victim) Z 1 %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 2 0 %d 0 0 0\n",
+		     pid, pid, pid, PF_USER, pid);
+	snprintf(rel, sizeof(rel), "%d/stat", pid);
+	put(rel, buf, (size_t)n);
+	snprintf(dir, sizeof(dir), "%s/%d/task", root, pid);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/%d/task/%d", root, pid, tid);
+	mkdir(dir, 0755);
+	n = snprintf(buf, sizeof(buf), "%d (victim) S 1 %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 2 0 %d 1 1000 0\n",
+		     tid, pid, pid, PF_USER, pid + 1);
+	snprintf(rel, sizeof(rel), "%d/task/%d/stat", pid, tid);
+	put(rel, buf, (size_t)n);
+	snprintf(rel, sizeof(rel), "%d/task/%d/cgroup", pid, tid);
 	put(rel, cgroup, strlen(cgroup));
 }
 
@@ -750,40 +814,45 @@ static void test_restart(void)
 		const char *error;      /* the bus's answer: NULL a job */
 		const char *result, *text, *unit;
 		bool called;            /* the bus got RestartUnit UNIT replace */
+		int thread;             /* nonzero: the main thread exited, this one lives */
 	} cases[] = {
 		{ "rule's unit", 4240, "0::/\n", "lw-test.service", false, false, NULL,
-		  "ok", "RestartUnit lw-test.service queued", "lw-test.service", true },
+		  "ok", "RestartUnit lw-test.service queued", "lw-test.service", true, 0 },
 		{ "bus error", 4241, "0::/\n", "lw-missing.service", false, false, "org.freedesktop.systemd1.NoSuchUnit",
-		  "failed", "RestartUnit lw-missing.service: Unit lw-missing.service not found.", "lw-missing.service", true },
+		  "failed", "RestartUnit lw-missing.service: Unit lw-missing.service not found.", "lw-missing.service", true, 0 },
 		{ "cgroup's unit", 4242, "0::/system.slice/api.service\n", NULL, false, false, NULL,
-		  "ok", "RestartUnit api.service queued", "api.service", true },
+		  "ok", "RestartUnit api.service queued", "api.service", true, 0 },
 		{ "cgroup's scope", 4243, "0::/system.slice/run-r1.scope\n", NULL, false, false, NULL,
-		  "ok", "RestartUnit run-r1.scope queued", "run-r1.scope", true },
+		  "ok", "RestartUnit run-r1.scope queued", "run-r1.scope", true, 0 },
 		{ "cgroup's unit, dry-run", 4244, "0::/system.slice/api.service\n", NULL, false, true, NULL,
-		  "dry-run", "would restart the unit", "api.service", false },
+		  "dry-run", "would restart the unit", "api.service", false, 0 },
 		{ "no unit", 4245, "0::/\n", NULL, false, false, NULL,
-		  "failed", "pid 4245 is in no systemd unit", "", false },
+		  "failed", "pid 4245 is in no systemd unit", "", false, 0 },
 		{ "no unit, dry-run", 4246, "0::/user.slice\n", NULL, false, true, NULL,
-		  "failed", "pid 4246 is in no systemd unit", "", false },
+		  "failed", "pid 4246 is in no systemd unit", "", false, 0 },
 		{ "user manager's unit", 4247,
 		  "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app.service\n", NULL, false, false, NULL,
 		  "failed", "pid 4247 is in user@1000.service, a user's service manager (its unit there: "
 		  "app.service): refused, as restarting it would stop every service of that user, and the "
-		  "system manager does not know the units within it", "", false },
+		  "system manager does not know the units within it", "", false, 0 },
 		{ "user manager itself, dry-run", 4250,
 		  "1:name=systemd:/user.slice/user-1000.slice/user@1000.service\n0::/\n", NULL, false, true, NULL,
 		  "failed", "pid 4250 is in user@1000.service, a user's service manager: refused, as restarting "
 		  "it would stop every service of that user, and the system manager does not know the units "
-		  "within it", "", false },
+		  "within it", "", false, 0 },
 		{ "delegated subtree", 4251, "0::/system.slice/job.service/x.slice/sshd.service\n", NULL, false, false,
-		  NULL, "ok", "RestartUnit job.service queued", "job.service", true },
+		  NULL, "ok", "RestartUnit job.service queued", "job.service", true, 0 },
 		{ "hierarchies disagree", 4252, "1:name=systemd:/system.slice/sshd.service\n0::/system.slice/job.service\n",
 		  NULL, false, false, NULL, "failed", "pid 4252 is in no unit that can be told: its cgroup "
-		  "hierarchies (unified and name=systemd) name different units", "", false },
+		  "hierarchies (unified and name=systemd) name different units", "", false, 0 },
 		{ "replaced", 4248, "0::/system.slice/api.service\n", NULL, true, false, NULL,
-		  "failed", "pid 4248 is gone or was replaced before its unit was looked up", "", false },
+		  "failed", "pid 4248 is gone or was replaced before its unit was looked up", "", false, 0 },
 		{ "replaced, rule's unit", 4249, "0::/\n", "lw-test.service", true, false, NULL,
-		  "failed", "pid 4249 is gone or was replaced before the restart", "lw-test.service", false },
+		  "failed", "pid 4249 is gone or was replaced before the restart", "lw-test.service", false, 0 },
+		{ "main thread exited: a live thread's unit", 4260, "0::/system.slice/api.service\n", NULL, false, false,
+		  NULL, "ok", "RestartUnit api.service queued", "api.service", true, 4261 },
+		{ "main thread exited, replaced", 4262, "0::/system.slice/api.service\n", NULL, true, false, NULL,
+		  "failed", "pid 4262 is gone or was replaced before its unit was looked up", "", false, 4263 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -793,7 +862,7 @@ static void test_restart(void)
 		struct act_request r;
 		uint64_t end;
 
-		fixture_proc(cases[i].pid, cases[i].cgroup);
+		fixture_proc(cases[i].pid, cases[i].cgroup, cases[i].thread);
 		if (cases[i].replaced)
 			t.start++;
 		rig_open(&g, &fake_proc, ACTION_RESTART_UNIT);
