@@ -4,7 +4,9 @@
  * skipped; the directory is read whole once a minute (late exec, exits),
  * when the pids wrapped, when too many are new, and after a reload; a pid
  * taken by a new process (after a wrap) is matched afresh, by a probe or a
- * full scan. */
+ * full scan; a process whose main thread has exited (a zombie leader, a
+ * thread alive) is matched on its live thread's cmdline and sampled from
+ * it, one whose threads have all exited is not. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +95,44 @@ static void zombie_at(int pid, const char *comm, double start_s)
 	make_proc(pid, comm, 1, PF_USER, "", 0);
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
 	put(rel, buf, (size_t)n);
+}
+
+/* One thread TID of process PID under PID/task, in state STATE, with
+ * NFDS fds and RSS pages, its cmdline ARGV0. */
+static void task_at(int pid, int tid, char state, const char *argv0, int nfds, long rss)
+{
+	char rel[96], buf[512], path[600];
+	int n = snprintf(buf, sizeof(buf), "%d (python3) %c 1 %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 2 0 100 1000 %ld 0\n",
+			 tid, state, pid, pid, PF_USER, rss);
+
+	snprintf(path, sizeof(path), "%s/%d/task", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%d/task/%d", root, pid, tid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%d/task/%d/fd", root, pid, tid);
+	mkdir(path, 0755);
+	for (int i = 0; i < nfds; i++) {
+		snprintf(path, sizeof(path), "%s/%d/task/%d/fd/%d", root, pid, tid, i);
+		symlink("/dev/null", path);
+	}
+	snprintf(rel, sizeof(rel), "%d/task/%d/stat", pid, tid);
+	put(rel, buf, (size_t)n);
+	snprintf(rel, sizeof(rel), "%d/task/%d/cmdline", pid, tid);
+	put(rel, argv0, strlen(argv0) + 1);
+}
+
+/* A process whose main thread has exited as the kernel shows it: its
+ * leader a zombie with THREADS threads, no cmdline, no fds, no RSS. */
+static void leaderless_at(int pid, long threads, double start_s)
+{
+	char rel[64], buf[512];
+	int n = snprintf(buf, sizeof(buf), "%d (python3) Z 1 %d %d 0 -1 %u 0 0 0 0 0 0 0 0 20 0 %ld 0 %llu 0 0 0\n",
+			 pid, pid, pid, PF_USER, threads, (unsigned long long)(start_s * 100));
+
+	make_proc(pid, "python3", 1, PF_USER, "", 0);
+	snprintf(rel, sizeof(rel), "%d/stat", pid);
+	put(rel, buf, (size_t)n);
+	task_at(pid, pid, 'Z', "", 0, 0);
 }
 
 /* The process at PID replaced by another (a new /proc/PID directory, as
@@ -311,6 +351,37 @@ int main(void)
 		CHECK(f && f->gone_before == 1 && f->start_ticks == 20350 && result_found(&m, 1400) != NULL);
 		CHECK(gone_seq[1401] < found_seq[1401]);
 		CHECK(m.disc.n_owned == m.j.n_watched);
+	}
+	monitor_free(&m);
+
+	/* main threads exited: 1500 runs on in thread 1501 (then 1502), 1503's
+	 * threads have all exited, 1505 is a real zombie */
+	CHECK(monitor_init(&m, root, cfg, 299, on_event, NULL) == 0);
+	leaderless_at(1500, 3, 210);
+	task_at(1500, 1501, 'S', "python3 app.py", 7, 2500);
+	task_at(1500, 1502, 'S', "python3 app.py", 5, 2400);
+	leaderless_at(1503, 2, 210);
+	task_at(1503, 1504, 'Z', "python3 app.py", 0, 0);
+	zombie_at(1505, "python3", 210);
+	tick_at(&m, 212);
+	CHECK(found[1500] == 1 && found[1503] == 0 && found[1505] == 0);
+	{
+		const struct watched *w = judged_find(&m.j, 1500);
+		/* either thread may be listed first in a fixture directory */
+		pid_t tid = w ? tracked_of(w)->h.tid : 0, other = tid == 1501 ? 1502 : 1501;
+
+		CHECK(w != NULL && (tid == 1501 || tid == 1502));
+		CHECK(w && w->m[METRIC_FDS].value == (tid == 1501 ? 7 : 5) && w->m[METRIC_THREADS].value == 3 &&
+		      w->m[METRIC_RSS].value == (tid == 1501 ? 2500.0 : 2400.0) * (double)m.root.page_size);
+		task_at(1500, tid, 'Z', "python3 app.py", 0, 0);     /* it exits: the other */
+		tick_at(&m, 213);
+		CHECK(gone[1500] == 0 && w && tracked_of(w)->h.tid == other &&
+		      w->m[METRIC_FDS].value == (other == 1501 ? 7 : 5) &&
+		      w->m[METRIC_RSS].value == (other == 1501 ? 2500.0 : 2400.0) * (double)m.root.page_size);
+		leaderless_at(1500, 1, 210);                          /* the last exits */
+		task_at(1500, other, 'Z', "python3 app.py", 0, 0);
+		tick_at(&m, 214);
+		CHECK(gone[1500] == 1 && judged_find(&m.j, 1500) == NULL);
 	}
 	monitor_free(&m);
 
