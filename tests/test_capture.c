@@ -248,7 +248,6 @@ static void test_capture_live(const char *state, const char *file)
 		return;
 	}
 	c.proc_dirfd = ch.dirfd;
-	c.live_dirfd = -1;
 	c.pid = ch.pid;
 	r = capture_incident(&c, dir, sizeof(dir));
 	CHECK_MSG(r == 0, "capture: %s", strerror(-r));
@@ -340,7 +339,6 @@ static void test_capture_cut_and_gone(const char *state, const char *file)
 		return;
 	}
 	c.proc_dirfd = ch.dirfd;
-	c.live_dirfd = -1;
 	c.pid = ch.pid;
 	r = capture_incident(&c, dir, sizeof(dir));
 	CHECK_MSG(r == 0, "capture: %s", strerror(-r));

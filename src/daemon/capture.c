@@ -300,7 +300,7 @@ static int capture_files(const struct capture *c, int out, struct buf *b)
 {
 	/* a process whose leader has exited: the memory, fds and argv a live
 	 * thread shows, the thread list the process's */
-	int live = c->live_dirfd >= 0 ? c->live_dirfd : c->proc_dirfd;
+	int live = c->has_live ? c->live_dirfd : c->proc_dirfd;
 	/* The process first: if it is gone, there is no incident to keep. */
 	int r = copy_proc(live, out, "status");
 

@@ -20,6 +20,7 @@
 #ifndef LEAKWATCH_CAPTURE_H
 #define LEAKWATCH_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,8 +34,8 @@
 struct capture {
 	const char *state_dir;
 	int proc_dirfd;          /* the kept /proc/PID directory */
-	int live_dirfd;          /* once its leader has exited, a live thread's kept
-				  * /proc/PID/task/TID; -1: none (proc_dirfd) */
+	bool has_live;           /* its leader has exited (false, the zero value: not) */
+	int live_dirfd;          /* then, a live thread's kept /proc/PID/task/TID */
 	pid_t pid;
 	const char *watch, *comm, *event, *metric;
 	double value;
