@@ -255,7 +255,8 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 	struct buf history = { 0 };
 	char sdir[PATH_MAX];
 	struct capture c = {
-		.state_dir = sdir, .proc_dirfd = h->dirfd, .has_live = h->tdirfd >= 0, .live_dirfd = h->tdirfd, .pid = w->pid,
+		.state_dir = sdir, .proc_dirfd = h->dirfd, .pid = w->pid,
+		.has_live = h->tdirfd >= 0, .live_dirfd = h->tdirfd,
 		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
 		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
 		.wall_usec = p->mon->j.wall_usec,
