@@ -271,10 +271,15 @@ static void test_differential(unsigned seed, int n)
 		g.end = re + sizeof(re) - 1;
 		gen_alternation(&g, 0);
 		*g.out = '\0';
-		if (regex_cost(re, &cost) != REGEX_OK || cost.elements > 100 ||
-		    regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		if (regex_cost(re, &cost) != REGEX_OK || cost.elements > 100)
 			continue;
 		r = regex_compile(re, &ours, NULL, NULL);
+		if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0) {
+			/* the config asks glibc only when the compiler refuses */
+			CHECK_MSG(r == -EINVAL, "/%s/: %d, glibc refuses it", re, r);
+			regex_free(ours);
+			continue;
+		}
 		CHECK_MSG(r == 0, "/%s/: refused (%d), glibc takes it", re, r);
 		patterns++;
 		for (int k = 0; r == 0 && k < 20; k++) {

@@ -1,10 +1,10 @@
 /* The `match:` mapping of a watch and its nested `parent:` matches (see
  * config_schema_match.h).  The user name is resolved through the caller's
- * lookup (config_env), so this stays pure; a cmdline regex goes to glibc's
- * regcomp, as the validator, only after regex_cost.h has said it cannot
- * take glibc exponential time or memory, then is compiled for leakwatch's
- * own matcher (regex_compile.h); all of a file's regexes share one memory
- * budget. */
+ * lookup (config_env), so this stays pure.  A cmdline regex is compiled for
+ * leakwatch's own matcher (regex_compile.h, which reads the syntax exactly
+ * as glibc's regcomp does) once regex_cost.h has refused back-references
+ * and sizes past its bounds; a pattern the compiler refuses gets glibc's
+ * message.  All of a file's regexes share one memory budget. */
 #include "core/config_schema_match.h"
 #include "core/regex_compile.h"
 #include "core/regex_cost.h"
@@ -65,8 +65,9 @@ static void parse_user(struct cfg_ctx *c, const struct cfg_node *v, struct match
 }
 
 /* All the cmdline regexes of a configuration together may take this much
- * memory (regex_cost.h estimates what glibc's regcomp takes to validate
- * each; leakwatch's own compiled programs are smaller, and added). */
+ * memory: regex_cost.h's estimate of what glibc's regcomp would take for
+ * each (a bound kept from when glibc compiled them), and leakwatch's own
+ * compiled programs, which are smaller. */
 #define REGEX_TOTAL_BYTES (32u << 20)   /* a?{2000}, the worst one, fits */
 
 /* BYTES more of the budget: false (said once) when that spends it. */
@@ -82,8 +83,8 @@ static bool regex_budget(struct cfg_ctx *c, const struct cfg_node *v, uint64_t b
 	return false;
 }
 
-/* Refuse what would take glibc exponential time or memory; true when S
- * may go to regcomp. */
+/* Refuse back-references and what expands past regex_cost.h's bounds;
+ * true when S may be compiled. */
 static bool regex_acceptable(struct cfg_ctx *c, const struct cfg_node *v, const char *s)
 {
 	struct regex_cost cost;
@@ -107,9 +108,13 @@ static bool regex_acceptable(struct cfg_ctx *c, const struct cfg_node *v, const 
 	return regex_budget(c, v, cost.bytes);
 }
 
-/* glibc's regcomp says whether S is a regex, in the words users know; it
- * is freed at once, for the match is leakwatch's own (regex_match.c). */
-static bool regex_valid(struct cfg_ctx *c, const struct cfg_node *v, const char *s)
+/* S, which the compiler refused (WHY, at byte AT), in glibc's words:
+ * regcomp's message, the one users know.  regcomp is asked only here: on
+ * a pattern it takes, it can spend exponential time before it answers
+ * ("(\b|)++++" takes glibc 2.36 over 20 s, "((\b|)(^|)){0,5}{0,5}{0,5}"
+ * 9 s), but it refuses a bad one as it reads it. */
+static void regex_refused(struct cfg_ctx *c, const struct cfg_node *v, const char *s,
+			  const char *why, size_t at)
 {
 	regex_t re;
 	char err[256];
@@ -117,15 +122,13 @@ static bool regex_valid(struct cfg_ctx *c, const struct cfg_node *v, const char 
 
 	if (r == REG_ESPACE) {
 		c->diag->oom = true;
-		return false;
-	}
-	if (r != 0) {
+	} else if (r != 0) {
 		regerror(r, &re, err, sizeof(err));
 		cfg_err(c, v, "bad regex in 'cmdline': %s", err);
-		return false;
+	} else {
+		regfree(&re);
+		cfg_err(c, v, "bad regex in 'cmdline': %s at byte %zu", why, at + 1);
 	}
-	regfree(&re);
-	return true;
 }
 
 static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct match *m)
@@ -135,7 +138,7 @@ static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct ma
 	size_t at = 0;
 	int r;
 
-	if (!s || !regex_acceptable(c, v, s) || !regex_valid(c, v, s))
+	if (!s || !regex_acceptable(c, v, s))
 		return;
 	r = regex_compile(s, &rx, &why, &at);
 	if (r == -ENOMEM) {
@@ -145,7 +148,7 @@ static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct ma
 	} else if (r == -E2BIG) {
 		cfg_err(c, v, "'cmdline' regex is too complex: %s", why);
 	} else if (r < 0) {
-		cfg_err(c, v, "bad regex in 'cmdline': %s at byte %zu", why, at + 1);
+		regex_refused(c, v, s, why, at);
 	} else if (regex_budget(c, v, regex_prog_bytes(rx))) {
 		m->cmdline = cfg_strdup(c, s);
 		if (m->cmdline) {

@@ -74,15 +74,24 @@ static int refuse(int err, const char **why, const char *what)
 	return err;
 }
 
+/* Where the "[:name:]", "[=x=]" or "[.x.]" at P has its closing ":]",
+ * "=]" or ".]"; NULL when it has none. */
+static const char *symbol_end(const char *p)
+{
+	const char *end = p + 2;
+
+	while (*end && !(end[0] == p[1] && end[1] == ']'))
+		end++;
+	return *end ? end : NULL;
+}
+
 /* A "[:name:]" (or a refused "[=x=]", "[.x.]") at *P into SET; *P past it. */
 static int symbol(const char **p, uint64_t *set, const char **why)
 {
 	char delim = (*p)[1];
-	const char *name = *p + 2, *end = name;
+	const char *name = *p + 2, *end = symbol_end(*p);
 
-	while (*end && !(end[0] == delim && end[1] == ']'))
-		end++;
-	if (!*end)
+	if (!end)
 		return refuse(-EINVAL, why, "unmatched [");
 	if (delim == '=')
 		return refuse(-ENOTSUP, why, "equivalence classes like [=a=] are not supported");
@@ -112,9 +121,12 @@ static int member(const char **p, uint64_t *set, bool first, const char **why)
 	(*p)++;
 	if (!**p)
 		return refuse(-EINVAL, why, "unmatched [");
-	if (is_symbol(*p))
+	if (is_symbol(*p)) {
+		if (!symbol_end(*p))
+			return refuse(-EINVAL, why, "unmatched [");
 		return (*p)[1] == '.' ? refuse(-ENOTSUP, why, "collating symbols like [.a.] are not supported")
 				      : refuse(-EINVAL, why, "a class cannot end a range");
+	}
 	hi = (unsigned char)**p;
 	if (hi < lo)
 		return refuse(-EINVAL, why, "a range that ends before it starts");

@@ -18,7 +18,7 @@
  *   - bracket expressions as regex_bracket.c says; equivalence classes
  *     [=a=] and collating symbols [.a.] are refused with a message.
  * Anything else regcomp refuses, and so does this compiler (-EINVAL); the
- * caller keeps regcomp's message, which is the better one.  Two of glibc's
+ * caller then asks regcomp for its message, which is the better one.  Two of glibc's
  * matching habits that are not those of a plain NFA are reproduced too:
  * ^ and $ around newlines, and anchors next to a repetition's copies
  * (RX_LINE_BEGIN and RX_WEAK in regex_prog.h).

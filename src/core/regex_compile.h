@@ -1,8 +1,10 @@
 /* A cmdline regex compiled for leakwatch's own matcher (regex_match.h):
  * POSIX extended syntax exactly as glibc's regcomp(REG_EXTENDED |
- * REG_NOSUB) reads it in the C locale, GNU operators included.  The
- * caller has had regcomp accept the pattern first (its messages are the
- * ones users know) and regex_cost.h refuse back-references.  Pure logic. */
+ * REG_NOSUB) reads it in the C locale, GNU operators included: what
+ * regcomp takes, this takes (but [=a=] and [.a.]), and what it refuses,
+ * this refuses, so the caller asks regcomp only for its message on a
+ * refused pattern, never to compile one (which can take it exponential
+ * time).  regex_cost.h has refused back-references first.  Pure logic. */
 #ifndef LEAKWATCH_REGEX_COMPILE_H
 #define LEAKWATCH_REGEX_COMPILE_H
 

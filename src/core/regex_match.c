@@ -76,13 +76,12 @@ static int holds(const struct run *r, unsigned kind, size_t i, bool fresh)
  * any way: it reads the byte all the same). */
 static void push(struct regex_prog *rx, size_t *sp, long pc, unsigned way)
 {
+	/* the ways that do at least as much as way w: those holding its bits */
+	static const uint8_t covering[4] = { 0xf, 0xa, 0xc, 0x8 };
 	uint32_t mark = rx->seen[pc], ways = (mark & ~15u) == SEEN(rx->stamp) ? mark & 15u : 0;
 
-	if (ways && rx->code[pc].op <= RX_SET)
+	if (ways & (rx->code[pc].op <= RX_SET ? 0xfu : covering[way]))
 		return;
-	for (unsigned w = 0; w < 4; w++)
-		if ((ways >> w & 1u) && (w & way) == way)
-			return;
 	rx->seen[pc] = SEEN(rx->stamp) | ways | 1u << way;
 	rx->stack[(*sp)++] = (uint16_t)(4 * pc + way);
 }
