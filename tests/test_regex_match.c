@@ -2,8 +2,9 @@
  * regex_match.c): a table of patterns and texts whose answers are glibc's
  * (each is checked against regexec too, so the table cannot drift from
  * it), the refusals, the size bound, and a differential pass: generated
- * patterns that regcomp and regex_cost accept, each on generated texts,
- * answered as regexec(REG_EXTENDED|REG_NOSUB) answers (C locale). */
+ * patterns that regex_cost accepts, refused when regcomp refuses them,
+ * and otherwise, on generated texts, answered as regexec(REG_EXTENDED |
+ * REG_NOSUB) answers (C locale). */
 #include "core/regex_compile.h"
 #include "core/regex_cost.h"
 #include "core/regex_match.h"

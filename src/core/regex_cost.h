@@ -8,7 +8,9 @@
  * "a?{2000}" takes 32 MiB.  And a back-reference makes matching
  * exponential in time.  regex_cost() counts the copies, so the caller can
  * refuse such a pattern with a clear error instead of running out of
- * memory or time. */
+ * memory or time.  leakwatch's own compiler (regex_compile.h) copies the
+ * same way, so these bounds hold for it too; glibc's regcomp now sees only
+ * the patterns that compiler refuses, for its message. */
 #ifndef LEAKWATCH_REGEX_COST_H
 #define LEAKWATCH_REGEX_COST_H
 
