@@ -91,6 +91,13 @@ def cases():
            "  - {name: d, match: {cmdline: \"((a{100}){100}){100}\"}}\n"
            "  - {name: e, match: {cmdline: \"(a{32767}){32767}\"}}\n",
            1, "back-references")
+    # glibc's regcomp takes these seconds or more (its epsilon closures of
+    # anchors and empty loops), so only leakwatch's compiler sees them.
+    yield ("regexes glibc's regcomp takes seconds on (accepted)", "watches:\n"
+           "  - {name: a, match: {cmdline: \"(\\\\b|)++++\"}, rss: {growth: 1G/h}}\n"
+           "  - {name: b, match: {cmdline: \"((\\\\b|)(^|)){0,5}{0,5}{0,5}\"}, rss: {growth: 1G/h}}\n"
+           "  - {name: c, match: {cmdline: \"(a*)*{1,2}{1,2}{1,2}{1,2}{1,2}{1,2}\"}, rss: {growth: 1G/h}}\n",
+           0, "configuration OK")
     yield ("a 1000-regex budget", watches(1000, lambda i: f"  - name: w{i}\n    match: {{ cmdline: \"(a?){{1000}}\" }}\n"),
            1, "regexes up to here would take over 32 MiB")
 

@@ -181,6 +181,30 @@ static void test_pidfile(void)
 	config_free(cfg);
 }
 
+/* A cmdline: regex sees the first CMDLINE_REGEX_BYTES of the text, and
+ * its $ matches at their end. */
+static void cmdline_cap(void)
+{
+	static char text[CMDLINE_REGEX_BYTES + 16];
+	struct config *cfg = load_config("watches:\n"
+					 "  - { name: beyond, match: { cmdline: \"worker\" } }\n"
+					 "  - { name: end, match: { cmdline: \"a$\" } }\n");
+	struct proc_info p = { .pid = 20, .ppid = 1, .comm = "sh", .cmdline = text };
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	memset(text, 'a', CMDLINE_REGEX_BYTES);
+	strcpy(text + CMDLINE_REGEX_BYTES, " worker b");
+	CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_NO);
+	CHECK(match_process(&cfg->watches[1].match, &p, parent_of, NULL, NULL, NULL) == MATCH_YES);
+	memcpy(text + CMDLINE_REGEX_BYTES - 7, "worker", 6);   /* "workera": within */
+	CHECK(match_process(&cfg->watches[0].match, &p, parent_of, NULL, NULL, NULL) == MATCH_YES);
+	text[10] = '\0';
+	CHECK(match_process(&cfg->watches[1].match, &p, parent_of, NULL, NULL, NULL) == MATCH_YES);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	char api[] = "api --port 80", worker[] = "worker 3", other[] = "other", tool[] = "tool -x";
@@ -262,6 +286,7 @@ int main(void)
 
 	config_free(cfg);
 	test_unit_criteria();
+	cmdline_cap();
 	CHECK(remove_root() == 0);
 	return check_done("test_match");
 }

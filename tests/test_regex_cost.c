@@ -43,6 +43,11 @@ static void test_counts(void)
 		{ "\\(a\\)", REGEX_OK, 3, 0 },         /* escaped: literals */
 		{ "a{x}", REGEX_OK, 4, 0 },           /* not an interval: regcomp judges */
 		{ "a{2,1}", REGEX_OK, 6, 0 },
+		{ "a{\\02}", REGEX_OK, 2, 0 },       /* glibc: "\0" is a digit, "\," a comma */
+		{ "a{1\\,3}", REGEX_OK, 3, 2 },
+		{ "a{\\,3}", REGEX_OK, 3, 3 },
+		{ "(a{1000}){\\01000}", REGEX_TOO_BIG, 0, 0 },
+		{ "a{\\12}", REGEX_BACKREF, 0, 0 },
 		{ ")", REGEX_OK, 1, 0 },
 		{ "(a", REGEX_OK, 1, 0 },             /* unclosed: regcomp reports it */
 		{ "[a", REGEX_OK, 1, 0 },

@@ -5,6 +5,7 @@
  * from a document tree, so that a reader of the model (the monitor, the
  * state codec) depends on neither the schema nor any YAML. */
 #include "core/config.h"
+#include "core/regex_compile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,7 @@ void config_match_free(struct match *m)
 {
 	if (!m)
 		return;
-	if (m->cmdline)
-		regfree(&m->cmdline_re);
+	regex_free(m->cmdline_rx);
 	free(m->cmdline);
 	free(m->comm);
 	free(m->exe);

@@ -10,7 +10,6 @@
 #ifndef LEAKWATCH_CONFIG_H
 #define LEAKWATCH_CONFIG_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,11 +26,13 @@ const char *action_name(enum action a);   /* "alert", "signal", "restart-unit", 
 
 /* A match: every criterion that is set must hold.  Strings are NULL when
  * unset.  `parent` is a nested match the parent process must satisfy. */
+struct regex_prog;
+
 struct match {
 	char *comm;            /* fnmatch(3) glob on /proc/PID/comm */
 	char *exe;             /* fnmatch(3) glob on the /proc/PID/exe target */
 	char *cmdline;         /* the regex's source text, for messages */
-	regex_t cmdline_re;    /* compiled REG_EXTENDED|REG_NOSUB, valid iff cmdline */
+	struct regex_prog *cmdline_rx;  /* compiled (regex_compile.h), valid iff cmdline */
 	int python;            /* -1 unset, 0 must not be Python, 1 must be Python */
 	bool has_uid;
 	uid_t uid;             /* real uid; a user name is resolved at load time */

@@ -1,13 +1,17 @@
 /* The `match:` mapping of a watch and its nested `parent:` matches (see
  * config_schema_match.h).  The user name is resolved through the caller's
- * lookup (config_env), so this stays pure; a cmdline regex is compiled only
- * after regex_cost.h has said it cannot take glibc exponential time or
- * memory, and all of a file's regexes share one memory budget. */
+ * lookup (config_env), so this stays pure.  A cmdline regex is compiled for
+ * leakwatch's own matcher (regex_compile.h, which reads the syntax exactly
+ * as glibc's regcomp does) once regex_cost.h has refused back-references
+ * and sizes past its bounds; a pattern the compiler refuses gets glibc's
+ * message.  All of a file's regexes share one memory budget. */
 #include "core/config_schema_match.h"
 #include "core/cgroup_unit.h"
+#include "core/regex_compile.h"
 #include "core/regex_cost.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,11 +68,26 @@ static void parse_user(struct cfg_ctx *c, const struct cfg_node *v, struct match
 }
 
 /* All the cmdline regexes of a configuration together may take this much
- * memory once compiled (regex_cost.h estimates it). */
+ * memory: regex_cost.h's estimate of what glibc's regcomp would take for
+ * each (a bound kept from when glibc compiled them), and leakwatch's own
+ * compiled programs, which are smaller. */
 #define REGEX_TOTAL_BYTES (32u << 20)   /* a?{2000}, the worst one, fits */
 
-/* Refuse what would take glibc exponential time or memory; true when S
- * may go to regcomp. */
+/* BYTES more of the budget: false (said once) when that spends it. */
+static bool regex_budget(struct cfg_ctx *c, const struct cfg_node *v, uint64_t bytes)
+{
+	c->regex_bytes += bytes;
+	if (c->regex_bytes <= REGEX_TOTAL_BYTES)
+		return true;
+	if (!c->regex_budget_spent)
+		cfg_err(c, v, "the 'cmdline' regexes up to here would take over %u MiB "
+			"to compile; simplify them or use fewer", REGEX_TOTAL_BYTES >> 20);
+	c->regex_budget_spent = true;
+	return false;
+}
+
+/* Refuse back-references and what expands past regex_cost.h's bounds;
+ * true when S may be compiled. */
 static bool regex_acceptable(struct cfg_ctx *c, const struct cfg_node *v, const char *s)
 {
 	struct regex_cost cost;
@@ -89,34 +108,58 @@ static bool regex_acceptable(struct cfg_ctx *c, const struct cfg_node *v, const 
 	case REGEX_OK:
 		break;
 	}
-	c->regex_bytes += cost.bytes;
-	if (c->regex_bytes > REGEX_TOTAL_BYTES) {
-		if (!c->regex_budget_spent)
-			cfg_err(c, v, "the 'cmdline' regexes up to here would take over %u MiB "
-				"to compile; simplify them or use fewer", REGEX_TOTAL_BYTES >> 20);
-		c->regex_budget_spent = true;
-		return false;
+	return regex_budget(c, v, cost.bytes);
+}
+
+/* S, which the compiler refused (WHY, at byte AT), in glibc's words:
+ * regcomp's message, the one users know.  regcomp is asked only here: on
+ * a pattern it takes, it can spend exponential time before it answers
+ * ("(\b|)++++" takes glibc 2.36 over 20 s, "((\b|)(^|)){0,5}{0,5}{0,5}"
+ * 9 s), but it refuses a bad one as it reads it. */
+static void regex_refused(struct cfg_ctx *c, const struct cfg_node *v, const char *s,
+			  const char *why, size_t at)
+{
+	regex_t re;
+	char err[256];
+	int r = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
+
+	if (r == REG_ESPACE) {
+		c->diag->oom = true;
+	} else if (r != 0) {
+		regerror(r, &re, err, sizeof(err));
+		cfg_err(c, v, "bad regex in 'cmdline': %s", err);
+	} else {
+		regfree(&re);
+		cfg_err(c, v, "bad regex in 'cmdline': %s at byte %zu", why, at + 1);
 	}
-	return true;
 }
 
 static void parse_cmdline(struct cfg_ctx *c, const struct cfg_node *v, struct match *m)
 {
-	const char *s = cfg_string(c, "cmdline", v, "a regular expression");
-	char err[256];
+	const char *s = cfg_string(c, "cmdline", v, "a regular expression"), *why = NULL;
+	struct regex_prog *rx;
+	size_t at = 0;
 	int r;
 
 	if (!s || !regex_acceptable(c, v, s))
 		return;
-	r = regcomp(&m->cmdline_re, s, REG_EXTENDED | REG_NOSUB);
-	if (r != 0) {
-		regerror(r, &m->cmdline_re, err, sizeof(err));
-		cfg_err(c, v, "bad regex in 'cmdline': %s", err);
-		return;
+	r = regex_compile(s, &rx, &why, &at);
+	if (r == -ENOMEM) {
+		c->diag->oom = true;
+	} else if (r == -ENOTSUP) {
+		cfg_err(c, v, "bad regex in 'cmdline': %s; write the character itself", why);
+	} else if (r == -E2BIG) {
+		cfg_err(c, v, "'cmdline' regex is too complex: %s", why);
+	} else if (r < 0) {
+		regex_refused(c, v, s, why, at);
+	} else if (regex_budget(c, v, regex_prog_bytes(rx))) {
+		m->cmdline = cfg_strdup(c, s);
+		if (m->cmdline) {
+			m->cmdline_rx = rx;
+			return;
+		}
 	}
-	m->cmdline = cfg_strdup(c, s);
-	if (!m->cmdline)
-		regfree(&m->cmdline_re);
+	regex_free(rx);
 }
 
 /* A unit a process can be in (core/cgroup_unit.h): the copy, or NULL. */

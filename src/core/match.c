@@ -3,7 +3,9 @@
  *
  * The cheap tests come first: the comm glob (16 bytes, always at hand),
  * then exe or python, uid and unit (compares of what was read), then the
- * cmdline regex, the pidfile lookup, and last the parent, whose match is
+ * cmdline regex (on the first CMDLINE_REGEX_BYTES of the text, by
+ * leakwatch's own matcher, linear in them: regex_match.c says why not
+ * regexec), the pidfile lookup, and last the parent, whose match is
  * this same function applied to the parent's info (each nested parent:
  * one level further up).  The first criterion that fails answers MATCH_NO,
  * so where a watch names a comm most processes cost one fnmatch(3).  An
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "core/proc_parse.h"
+#include "core/regex_match.h"
 
 static unsigned needs_of(const struct match *m)
 {
@@ -111,7 +114,8 @@ enum match_result match_process(const struct match *m, const struct proc_info *p
 		return MATCH_NO;
 	if (m->user_unit && (!p->user_unit || strcmp(m->user_unit, p->user_unit) != 0))
 		return MATCH_NO;
-	if (m->cmdline && (!p->cmdline || regexec(&m->cmdline_re, p->cmdline, 0, NULL, 0) != 0))
+	if (m->cmdline && (!p->cmdline ||
+			   !regex_search(m->cmdline_rx, p->cmdline, strnlen(p->cmdline, CMDLINE_REGEX_BYTES))))
 		return MATCH_NO;
 	if (m->pidfile && !pidfile_names(m->pidfile, p, pidfile, ctx, why))
 		return MATCH_NO;

@@ -9,6 +9,11 @@
 
 #include "core/config.h"
 
+/* A cmdline: regex sees this much of the joined argv, at most (its $
+ * matches at the end of these bytes): the owner of the process chooses
+ * the text, and matching costs time in its length. */
+#define CMDLINE_REGEX_BYTES 4096
+
 /* What a criterion needs read from /proc beyond stat. */
 #define NEED_CMDLINE 0x1u
 #define NEED_EXE     0x2u

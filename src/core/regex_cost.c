@@ -57,35 +57,49 @@ static void repeat(struct level *l, long lo, long hi)
 	l->last_opt = opt;
 }
 
+/* The byte an interval's token at P stands for, its length in *LEN:
+ * glibc reads "\0" as the digit 0 and "\," as the comma (an escaped
+ * digit 1-9 is a back-reference, no digit). */
+static int interval_token(const char *p, int *len)
+{
+	if (p[0] == '\\' && (p[1] == '0' || p[1] == ',')) {
+		*len = 2;
+		return p[1];
+	}
+	*len = 1;
+	return (unsigned char)p[0];
+}
+
+/* The number at *P (saturating past DUP_MAX), or -1 when there is none. */
 static long number(const char **p)
 {
-	long n = 0;
+	long n = -1;
+	int c, len;
 
-	if (**p < '0' || **p > '9')
-		return -1;
-	while (**p >= '0' && **p <= '9') {
-		if (n <= DUP_MAX)
-			n = n * 10 + (**p - '0');
-		(*p)++;
+	while ((c = interval_token(*p, &len)) >= '0' && c <= '9') {
+		if (n < 0)
+			n = c - '0';
+		else if (n <= DUP_MAX)
+			n = n * 10 + (c - '0');
+		*p += len;
 	}
 	return n;
 }
 
-/* "{M}", "{M,}", "{M,N}" or "{,N}" at *P (past the '{'); false when it is
- * not a valid interval, which regcomp will then judge. */
-static bool interval(const char **p, long *lo, long *hi)
+bool regex_interval(const char **p, long *lo, long *hi)
 {
 	const char *s = *p;
+	int len;
 
-	*lo = *s == ',' ? 0 : number(&s);
-	if (*lo < 0)
-		return false;
-	if (*s == ',') {
-		s++;
-		*hi = *s == '}' ? -1 : number(&s);
-		if (*hi == -1 && *s != '}')
-			return false;
+	*lo = number(&s);
+	if (interval_token(s, &len) == ',') {
+		s += len;
+		if (*lo < 0)
+			*lo = 0;         /* "{,N}" is "{0,N}" */
+		*hi = number(&s);    /* -1: no bound */
 	} else {
+		if (*lo < 0)
+			return false;    /* "{}" */
 		*hi = *lo;
 	}
 	if (*s != '}' || *lo > DUP_MAX || *hi > DUP_MAX || (*hi >= 0 && *hi < *lo))
@@ -213,7 +227,7 @@ enum regex_problem regex_cost(const char *re, struct regex_cost *out)
 			break;
 		case '{':
 			p++;
-			if (interval(&p, &lo, &hi))
+			if (regex_interval(&p, &lo, &hi))
 				repeat(l, lo, hi);
 			else
 				atom(l, 1, 0);

@@ -22,7 +22,10 @@
 #include "os/proc.h"
 
 #define PID_TABLE_SIZE 4096
-#define CMDLINE_MAX (64 * 1024)   /* longer command lines are matched on their start */
+/* All of a cmdline the daemon reads: what a cmdline: regex sees (a longer
+ * one is matched on its start), and no more, for each process's is kept
+ * here while it lives, and its owner chooses the length. */
+#define CMDLINE_MAX (CMDLINE_REGEX_BYTES + 1)
 
 /* What a full scan reads for each listed pid comes first, in one cache
  * line with the pid itself (info.pid). */
