@@ -107,12 +107,17 @@ void event_about(struct event *e, const struct subject *s)
 	e->comm = s->comm;
 }
 
+void event_vsay(struct event *e, const char *fmt, va_list ap)
+{
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+}
+
 void event_say(struct event *e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+	event_vsay(e, fmt, ap);
 	va_end(ap);
 }
 

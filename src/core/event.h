@@ -13,6 +13,7 @@
 #ifndef LEAKWATCH_EVENT_H
 #define LEAKWATCH_EVENT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,7 @@ void event_about(struct event *e, const struct subject *s);
  * "SUBJECT: action ACTION: RESULT: TEXT".  Without it, each type has its
  * own text from the fields ("watching", "rss leak: ..."). */
 void event_say(struct event *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void event_vsay(struct event *e, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* "WATCH: pid PID (COMM)" (or "WATCH", or "") into buf: the subject as
  * every human line shows it. */

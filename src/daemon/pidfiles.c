@@ -58,17 +58,15 @@ static void warn(struct pidfiles *p, const char *path, const char *fmt, ...)
 static void warn(struct pidfiles *p, const char *path, const char *fmt, ...)
 {
 	struct event ev;
-	char text[sizeof(ev.detail)];
 	va_list ap;
 
 	if (said_before(p, path))
 		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	event_init(&ev, EVENT_ERROR, 0);
 	ev.warning = true;
-	event_say(&ev, "%s", text);
+	va_start(ap, fmt);
+	event_vsay(&ev, fmt, ap);
+	va_end(ap);
 	if (p->warn)
 		p->warn(p->warn_ctx, &ev);
 }
