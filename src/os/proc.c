@@ -163,15 +163,13 @@ int proc_live_thread(int piddir, pid_t pid, pid_t *tid)
 
 int proc_live_dir(const struct proc_root *r, pid_t pid, const struct proc_stat *st, char *rel, size_t size)
 {
-	char dir[16];
 	pid_t tid;
 	int fd, e;
 
 	snprintf(rel, size, "%d", (int)pid);
 	if (!proc_leader_exited(st))
 		return 0;
-	snprintf(dir, sizeof(dir), "%d", (int)pid);
-	fd = openat(r->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(r->fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	e = proc_live_thread(fd, pid, &tid);
