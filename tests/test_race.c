@@ -62,17 +62,12 @@
 #include <systemd/sd-event.h>
 
 #include "io/actor.h"
+#include "io/actor_backend.h"   /* SYS_pidfd_* where the headers are older */
 #include "check.h"
 #include "core/config.h"
 #include "core/event.h"
 #include "os/proc.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
