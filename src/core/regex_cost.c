@@ -2,6 +2,7 @@
  * each level sums the elements of its branches and remembers its last
  * atom, which a following repetition multiplies. */
 #include "core/regex_cost.h"
+#include "core/regex_bracket.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -108,27 +109,16 @@ bool regex_interval(const char **p, long *lo, long *hi)
 	return true;
 }
 
-/* Past a bracket expression starting at P (on the '['); NULL when it does
- * not end. */
+/* Past a bracket expression starting at P (on the '['), read by the
+ * compiler's own bracket reader; NULL when it is not a valid one (the
+ * compiler then says why). */
 static const char *bracket(const char *p)
 {
-	p++;
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		p++;
-	for (; *p && *p != ']'; p++) {
-		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
-			char close = p[1];
+	uint64_t set[4];
+	const char *why;
 
-			for (p += 2; *p && !(p[0] == close && p[1] == ']'); p++)
-				;
-			if (!*p)
-				return NULL;
-			p++;
-		}
-	}
-	return *p ? p + 1 : NULL;
+	p++;
+	return rx_bracket(&p, set, &why) == 0 ? p : NULL;
 }
 
 /* A ')' closing level L: the group is one atom of the level around it,
