@@ -361,7 +361,6 @@ static const struct record records[] = {
 	{ "files", { 0, 2 }, ONCE_FILES, false, rec_files },
 };
 
-
 /* The first three lines, in this order. */
 static const char *const head[3] = { "leakwatch-inspect", "python", "pause" };
 static const char *const head_why[3] = {
