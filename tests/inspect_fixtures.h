@@ -3,7 +3,8 @@
  * a leak (a cache, reference cycles, closures, files, sockets, sqlite, a
  * native library, threads, no tracemalloc), with what the daemon measured.
  * The bodies are written with '|' for TAB; fx_report() adds the header
- * and the end record with the right count. */
+ * and the end record with the right count.  The helpers at the end parse
+ * them (for the tests: they CHECK as they go). */
 #ifndef LEAKWATCH_INSPECT_FIXTURES_H
 #define LEAKWATCH_INSPECT_FIXTURES_H
 
@@ -12,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+#include "text.h"
+#include "core/inspect_report.h"
 #include "core/inspect_summary.h"
 
 #define FX_TOKEN "0123456789abcdef0123456789abcdef"
@@ -242,5 +246,94 @@ static const struct fx_cause fx_causes[] = {
 	  { "threads", 100 * MiB, 100 * MiB, 12, 12, 3, 40, 30.0 } },
 };
 #define FX_CAUSES (sizeof(fx_causes) / sizeof(fx_causes[0]))
+
+/* ---- helpers of the tests (check.h's CHECK) -------------------------------- */
+
+/* No control character but newlines, valid UTF-8. */
+static inline bool clean_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
+			return false;
+	return utf8_valid(s);
+}
+
+/* The fixtures, parsed: a report of either phase, a cause's pair with its facts. */
+struct loaded {
+	struct inspect_report p1, p2;
+	struct inspect_facts f;
+};
+
+static inline bool parse_one(struct inspect_report *r, int phase, const char *body)
+{
+	char why[200], *text;
+	size_t len;
+	int rc;
+
+	inspect_report_init(r);
+	text = fx_report(phase, body, &len);
+	if (!text)
+		return false;
+	rc = inspect_parse(r, text, len, FX_TOKEN, phase, FX_PID, why, sizeof(why));
+	CHECK_MSG(rc == 0, "phase %d: %s", phase, why);
+	free(text);
+	return rc == 0;
+}
+
+static inline bool load(const struct fx_cause *c, struct loaded *l)
+{
+	if (!parse_one(&l->p1, 1, c->p1) || !parse_one(&l->p2, 2, c->p2))
+		return false;
+	CHECK(inspect_facts_build(&l->f, &l->p1, &l->p2, &c->m) == 0);
+	return true;
+}
+
+static inline void unload(struct loaded *l)
+{
+	inspect_report_free(&l->p1);
+	inspect_report_free(&l->p2);
+}
+
+static inline const struct fx_cause *cause(const char *name)
+{
+	for (size_t i = 0; i < FX_CAUSES; i++)
+		if (strcmp(fx_causes[i].name, name) == 0)
+			return &fx_causes[i];
+	abort();
+}
+
+/* The largest report: every table at its cap, every field 256 bytes. */
+static inline char *largest(void)
+{
+	size_t cap = INSPECT_REPORT_MAX, n = 0;
+	char *s = malloc(cap), f[257];
+
+	if (!s)
+		return NULL;
+	memset(f, 'x', 256);
+	f[256] = '\0';
+	n += (size_t)snprintf(s + n, cap - n, "%s", FX_HEAD2);
+	n += (size_t)snprintf(s + n, cap - n, "tracemalloc|stopped\nheap|0|9007199254740991\nobjects|0|9007199254740991\n");
+	for (int i = 0; i < INSPECT_TYPES_MAX; i++)
+		n += (size_t)snprintf(s + n, cap - n, "type|%.250s%d|0|9007199254740991|9007199254740991\n", f, i);
+	for (int i = 0; i < INSPECT_REFERENTS_MAX; i++)
+		n += (size_t)snprintf(s + n, cap - n, "referent|%.250s%d|%s|1|1\n", f, i % 20, f);
+	for (int i = 0; i < INSPECT_SITES_MAX; i++) {
+		n += (size_t)snprintf(s + n, cap - n, "site|%.250s:%d|-9007199254740991|1|1|1\n", f, i);
+		for (int k = 0; k < INSPECT_SITE_FRAMES_MAX; k++)
+			n += (size_t)snprintf(s + n, cap - n, "frame|%.250s:%d|%s\n", f, k, f);
+	}
+	for (int i = 0; i < INSPECT_STACKS_MAX; i++) {
+		n += (size_t)snprintf(s + n, cap - n, "stack|%d|0|%s|%s\n", 100 - i, f, f);
+		for (int k = 0; k < INSPECT_STACK_FRAMES_MAX; k++)
+			n += (size_t)snprintf(s + n, cap - n, "frame|%.250s:%d|%s\n", f, k, f);
+	}
+	for (int i = 0; i < INSPECT_FILES_MAX; i++)
+		n += (size_t)snprintf(s + n, cap - n, "file|socket|%s|%d|%.250s:1\n", f, i, f);
+	for (int i = 0; i < INSPECT_ERRORS_MAX; i++)
+		n += (size_t)snprintf(s + n, cap - n, "error|internal|%s\n", f);
+	snprintf(s + n, cap - n, "files|9007199254740991\n");
+	return s;
+}
 
 #endif
