@@ -147,6 +147,13 @@ systemd: $(BUILD)/leakwatchd
 race: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/race_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# The inspection script (share/leakwatch/inspect.py) run by a SIGUSR1
+# handler (no ptrace) in a program per leak cause, a control and a hostile
+# one, on every CPython 3.8-3.13 found: both reports checked against the
+# format, each cause found; the timing figures with 100k and 1M objects.
+inspect-script:
+	$(PYTHON) tests/inspect_script_test.py
+
 gunicorn: $(BUILD)/leakwatchd
 	$(PYTHON) tests/gunicorn_test.py --daemon $(BUILD)/leakwatchd
 
@@ -276,4 +283,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests unit golden layout hostile hostile-proc fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
+.PHONY: all tests unit golden layout hostile hostile-proc inspect-script fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory install uninstall clean
