@@ -40,6 +40,7 @@ static const struct {
 	[EVENT_ACTION] = { "action", "26db7260057b4e68991eb26d89f46c46" },
 	[EVENT_RELOAD] = { "reload", "6746e292b4e04214b1ba0bd3326cc92c" },
 	[EVENT_ERROR]  = { "error",  "6be51594b28b46f39d216c29b4501e37" },
+	[EVENT_INSPECT] = { "inspect", "b2e5556ec90d4077aa459c02054370f0" },
 };
 
 const char *event_name(enum event_type t)
@@ -65,6 +66,7 @@ int event_priority(const struct event *e)
 	case EVENT_ERROR:  return e->warning ? LOG_WARNING : LOG_ERR;
 	case EVENT_ACTION: return failed(e) ? LOG_ERR : LOG_NOTICE;
 	case EVENT_RELOAD: return failed(e) ? LOG_ERR : LOG_INFO;
+	case EVENT_INSPECT: return failed(e) ? LOG_WARNING : LOG_NOTICE;
 	default:           return LOG_INFO;
 	}
 }
@@ -167,6 +169,9 @@ static void default_text(const struct event *e, char *out, size_t len)
 		break;
 	case EVENT_RELOAD:
 		snprintf(out, len, "configuration reload: %s", e->result ? e->result : "?");
+		break;
+	case EVENT_INSPECT:
+		snprintf(out, len, "inspection: %s", e->result ? e->result : "?");
 		break;
 	default:
 		snprintf(out, len, "error");

@@ -21,7 +21,7 @@
 
 enum event_type {
 	EVENT_START, EVENT_FOUND, EVENT_GONE, EVENT_LEAK, EVENT_LIMIT,
-	EVENT_ACTION, EVENT_RELOAD, EVENT_ERROR, EVENT_TYPE_COUNT,
+	EVENT_ACTION, EVENT_RELOAD, EVENT_ERROR, EVENT_INSPECT, EVENT_TYPE_COUNT,
 };
 
 /* What an event is about.  All NULL/0: the daemon itself. */
@@ -50,6 +50,8 @@ struct event {
 	const char *unit;
 	long watches;            /* for start: the number of watches; < 0: none */
 	const char *incident;    /* the incident directory captured for it, or NULL */
+	const char *top_type;    /* inspect: the type that grew most, or NULL */
+	const char *top_site;    /* inspect: the allocation site that grew most (FILE:LINE), or NULL */
 	bool warning;            /* an error event that loses nothing: priority warning */
 	char detail[448];        /* what the event says beyond its fields (event_say()); "" none */
 	char message[512];       /* the human line, filled by event_describe() */

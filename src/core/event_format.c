@@ -74,6 +74,10 @@ void event_format_json(const struct event *e, struct buf *out)
 		buf_printf(out, ",\"watches\":%ld", e->watches);
 	if (e->incident)
 		json_string(out, "incident", e->incident);
+	if (e->top_type)
+		json_string(out, "top_type", e->top_type);
+	if (e->top_site)
+		json_string(out, "top_site", e->top_site);
 	json_string(out, "message", e->message);
 	buf_puts(out, "}");
 }
@@ -130,4 +134,8 @@ void event_format_journal(const struct event *e, struct journal_fields *f)
 		field(f, "LEAKWATCH_WATCHES=%ld", e->watches);
 	if (e->incident)
 		field(f, "LEAKWATCH_INCIDENT=%s", e->incident);
+	if (e->top_type)
+		field(f, "LEAKWATCH_TOP_TYPE=%s", e->top_type);
+	if (e->top_site)
+		field(f, "LEAKWATCH_TOP_SITE=%s", e->top_site);
 }
