@@ -52,6 +52,10 @@ struct metric_rule {
 	double predict;        /* seconds; 0 = not set (requires has_max) */
 };
 
+/* `inspect:` of a watch: what to look inside a leaking process with. */
+enum inspect_kind { INSPECT_NONE, INSPECT_PYTHON };
+#define INSPECT_SECONDS_MAX 600
+
 struct watch {
 	char *name;
 	struct match match;
@@ -69,7 +73,9 @@ struct watch {
 	uint64_t cooldown_ms;  /* default 10 min */
 	unsigned max_actions;  /* default 3 */
 	uint64_t max_actions_period_ms; /* default 1 h */
-	bool capture;          /* default false */
+	bool capture;          /* default false; inspect implies it */
+	enum inspect_kind inspect;   /* default INSPECT_NONE */
+	unsigned inspect_seconds;    /* between the two looks; default 30 */
 };
 
 struct config {

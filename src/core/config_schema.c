@@ -24,7 +24,7 @@
 enum {
 	W_NAME, W_MATCH, W_WARMUP, W_WINDOW, W_RSS, W_FDS, W_THREADS, W_ON_LEAK,
 	W_ON_LIMIT, W_SIGNAL, W_KILL_AFTER, W_UNIT, W_EXEC, W_COOLDOWN,
-	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_COUNT
+	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_INSPECT, W_INSPECT_SECONDS, W_COUNT
 };
 static const char *const watch_keys[W_COUNT] = {
 	[W_NAME] = "name", [W_MATCH] = "match", [W_WARMUP] = "warmup",
@@ -33,6 +33,7 @@ static const char *const watch_keys[W_COUNT] = {
 	[W_SIGNAL] = "signal", [W_KILL_AFTER] = "kill_after", [W_UNIT] = "unit",
 	[W_EXEC] = "exec", [W_COOLDOWN] = "cooldown", [W_MAX_ACTIONS] = "max_actions",
 	[W_CAPTURE] = "capture", [W_EXEC_TIMEOUT] = "exec_timeout",
+	[W_INSPECT] = "inspect", [W_INSPECT_SECONDS] = "inspect_seconds",
 };
 
 /* What the checks across keys need to point at. */
@@ -57,6 +58,7 @@ static void watch_init(struct watch *w)
 	w->max_actions = 3;
 	w->max_actions_period_ms = 60 * 60 * 1000;
 	w->exec_timeout_ms = 30 * 1000;
+	w->inspect_seconds = 30;
 }
 
 static void parse_name(struct cfg_ctx *c, const struct cfg_node *v, struct watch *w)
@@ -176,6 +178,24 @@ static void parse_actions(struct cfg_ctx *c, const struct cfg_node *const *key,
 	    cfg_duration(c, "exec_timeout", val[W_EXEC_TIMEOUT], &w->exec_timeout_ms) &&
 	    w->exec_timeout_ms == 0)
 		cfg_err_value(c, val[W_EXEC_TIMEOUT], "exec_timeout", "a duration longer than 0");
+	if (val[W_INSPECT]) {
+		s = cfg_scalar(c, val[W_INSPECT]);
+		if (s && strcmp(s, "python") == 0)
+			w->inspect = INSPECT_PYTHON;
+		else if (!s || strcmp(s, "none") != 0)
+			cfg_err_value(c, val[W_INSPECT], "inspect", "python or none");
+	}
+	if (val[W_INSPECT_SECONDS]) {
+		uint64_t ms = 0;
+
+		if (cfg_duration(c, "inspect_seconds", val[W_INSPECT_SECONDS], &ms)) {
+			if (ms < 1000 || ms > INSPECT_SECONDS_MAX * 1000ull)
+				cfg_err_value(c, val[W_INSPECT_SECONDS], "inspect_seconds",
+					      "a duration from 1s to 10min");
+			else
+				w->inspect_seconds = (unsigned)(ms / 1000);
+		}
+	}
 }
 
 static void parse_watch(struct cfg_ctx *c, const struct cfg_node *map, struct watch *w,
