@@ -7,7 +7,8 @@ request is lost.
 
 It starts leakwatchd --log-target=json with one watch on the workers of this
 run's gunicorn master (interval 250ms, warm-up 2s, window 8s, rss growth
-100M/h, on_leak: signal, signal TERM, kill_after 15s, cooldown 2s), then
+100M/h, on_leak: signal, signal TERM, kill_after 15s, cooldown 2s,
+inspect: python with inspect_seconds 3s), then
 
     gunicorn --workers 3 --worker-class sync --bind 127.0.0.1:PORT
              --graceful-timeout 10 --chdir tests/programs --name MARKER
@@ -35,6 +36,9 @@ forks a replacement.  Checks:
 
 - at least one rss `leak` event for a worker;
 - at least one `action` event with result ok (signal) for a worker;
+- each signalled worker was inspected first (its `inspect` event came
+  before its action), every inspection ok with the line of gunicorn_app.py
+  that appends as its top site: under load, with no request lost;
 - every pid the daemon found or acted on was a worker (a child of this
   run's master), never the master;
 - the master stayed up the whole time (same pid and start time);
@@ -78,6 +82,9 @@ WINDOW_S = 8
 GROWTH = "100M/h"
 KILL_AFTER_S = 15
 COOLDOWN_S = 2
+INSPECT_S = 3            # inspect: python, the two looks this far apart
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "share", "leakwatch",
+                      "inspect.py")
 
 WORKERS = 3
 CLIENTS = 4              # client threads
@@ -342,6 +349,8 @@ def write_config(path, state_dir, pattern):
         "    signal: TERM",
         f"    kill_after: {KILL_AFTER_S}s",
         f"    cooldown: {COOLDOWN_S}s",
+        "    inspect: python",
+        f"    inspect_seconds: {INSPECT_S}s",
     ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -409,7 +418,7 @@ def run(a, work, rep):
     os.makedirs(state, exist_ok=True)
     os.makedirs(runtime, exist_ok=True)
     write_config(cfg, state, pattern)
-    env = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state)
+    env = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state, LEAKWATCH_INSPECT_SCRIPT=SCRIPT)
 
     procs = PROCS
     watcher = None
@@ -549,6 +558,19 @@ def evaluate(rep, work, master, reader, watcher, load, mcmd, pattern, marker, ti
         by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
     rep.check(any(e.get("pid") in workers for _, e in signals), "action ok (signal) on a worker",
               f"{len(signals)} ok; all action events by result: {by_result}")
+
+    # inspect: python: each leaking worker was inspected (ok, the line of
+    # gunicorn_app.py that appends as its top site) before it was signalled
+    inspects = {e.get("pid"): (t, e) for t, e in reader.get("inspect")}
+    app = os.path.join(PROGRAMS, "gunicorn_app.py")
+    with open(app) as f:
+        site = next(f"{app}:{n}" for n, line in enumerate(f, 1) if "_kept.append(" in line)
+    late = [e.get("pid") for t, e in signals if e.get("pid") not in inspects or inspects[e["pid"]][0] > t]
+    good = [e for _, e in inspects.values() if e.get("result") == "ok" and e.get("top_site") == site]
+    rep.check(bool(signals) and not late and len(good) == len(inspects), "each worker inspected before its signal",
+              f"{len(inspects)} inspected, {len(good)} with top site {os.path.basename(site)}"
+              + (f"; signalled before its inspection ended: {late}" if late else "")
+              + (f"; e.g. {next(iter(inspects.values()))[1].get('message', '')[:160]}" if inspects else ""))
 
     # every pid the daemon found or acted on was a worker, never the master
     strays = []

@@ -1,5 +1,5 @@
-/* Reports of the inspection script (report-format.md) for the unit tests
- * of core/inspect_*: one pair of phase 1 and phase 2 reports per cause of
+/* Reports of the inspection script (share/leakwatch/report-format.md) for
+ * the unit tests of core/inspect_*: one pair of phase 1 and phase 2 reports per cause of
  * a leak (a cache, reference cycles, closures, files, sockets, sqlite, a
  * native library, threads, no tracemalloc), with what the daemon measured.
  * The bodies are written with '|' for TAB; fx_report() adds the header
@@ -211,39 +211,39 @@ struct fx_cause {
  * are the tests'. */
 static const struct fx_cause fx_causes[] = {
 	{ "cache", fx_p1_started, fx_p2_cache,
-	  { "rss", 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { "rss", 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "cycles", fx_p1_started, fx_p2_cycles,
-	  { "rss", 100 * MiB, 164 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { "rss", 100 * MiB, 164 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "closure", fx_p1_started, fx_p2_closure,
-	  { "uss", 100 * MiB, 110 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { "uss", 100 * MiB, 110 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "files", fx_p1_started, fx_p2_files,
-	  { "fds", 100 * MiB, 101 * MiB, 30, 510, 3, 3, 30.0 } },
+	  { "fds", 100 * MiB, 101 * MiB, 30, 510, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "sockets", fx_p1_running, fx_p2_sockets,
-	  { "fds", 100 * MiB, 101 * MiB, 20, 310, 3, 3, 30.0 } },
+	  { "fds", 100 * MiB, 101 * MiB, 20, 310, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "sqlite", fx_p1_started, fx_p2_sqlite,
-	  { "fds", 100 * MiB, 102 * MiB, 12, 212, 3, 3, 30.0 } },
+	  { "fds", 100 * MiB, 102 * MiB, 12, 212, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "native", fx_p1_running, fx_p2_native,
-	  { "rss", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0 } },
+	  { "rss", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "native-pss", fx_p1_running, fx_p2_native,
-	  { "pss", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0 } },
+	  { "pss", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "threads", fx_p1_started, fx_p2_threads,
-	  { "threads", 100 * MiB, 104 * MiB, 12, 12, 12, 202, 30.0 } },
+	  { "threads", 100 * MiB, 104 * MiB, 12, 12, 12, 202, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "on-demand", fx_p1_started, fx_p2_cache,
-	  { NULL, 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { NULL, 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "on-demand-threads", fx_p1_started, fx_p2_threads,
-	  { "", 100 * MiB, 100 * MiB, 12, 12, 12, 202, 30.0 } },
+	  { "", 100 * MiB, 100 * MiB, 12, 12, 12, 202, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "on-demand-native", fx_p1_running, fx_p2_native,
-	  { "", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0 } },
+	  { "", 200 * MiB, 200 * MiB + 96 * MiB + 1258291, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "on-demand-quiet", fx_p1_started, fx_p2_quiet,
-	  { NULL, 100 * MiB, 100 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { NULL, 100 * MiB, 100 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "notrace", fx_p1_failed, fx_p2_notrace,
-	  { "rss", 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { "rss", 100 * MiB, 280 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "quiet-rss", fx_p1_started, fx_p2_quiet,
-	  { "rss", 100 * MiB, 104 * MiB, 12, 12, 3, 3, 30.0 } },
+	  { "rss", 100 * MiB, 104 * MiB, 12, 12, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "quiet-fds", fx_p1_started, fx_p2_quiet,
-	  { "fds", 100 * MiB, 100 * MiB, 20, 500, 3, 3, 30.0 } },
+	  { "fds", 100 * MiB, 100 * MiB, 20, 500, 3, 3, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 	{ "quiet-threads", fx_p1_started, fx_p2_quiet,
-	  { "threads", 100 * MiB, 100 * MiB, 12, 12, 3, 40, 30.0 } },
+	  { "threads", 100 * MiB, 100 * MiB, 12, 12, 3, 40, 30.0, { 0, 0 }, { 0, 0 }, { 0, 0 } } },
 };
 #define FX_CAUSES (sizeof(fx_causes) / sizeof(fx_causes[0]))
 

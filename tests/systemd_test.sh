@@ -16,7 +16,9 @@
 #   - leaky.service's MainPID changes within 60 s: leakwatchd restarted it
 #     with RestartUnit over the system bus;
 #   - `journalctl -u leaky.service` shows leakwatchd's leak and action
-#     (result ok) entries for the old MainPID (OBJECT_PID);
+#     (result ok) entries for the old MainPID (OBJECT_PID), and before the
+#     action an inspect entry (result ok, inspect: python) whose top site
+#     is leaky.py's appending line;
 #   - after a broken config, `systemctl reload leakwatchd` leaves the daemon
 #     active with the same MainPID, and it logs a reload event, result failed;
 #   - `systemd-analyze security leakwatchd.service` inside: the exposure
@@ -400,6 +402,19 @@ check_journal leaky.service "leak event for pid $OLD" \
     LEAKWATCH_EVENT=leak LEAKWATCH_METRIC=rss OBJECT_PID="$OLD"
 check_journal leaky.service "restart-unit action, result ok, for pid $OLD" \
     LEAKWATCH_EVENT=action LEAKWATCH_ACTION=restart-unit LEAKWATCH_RESULT=ok OBJECT_PID="$OLD"
+# inspect: python under the hardened unit (ptrace through the syscall
+# filter, CAP_SYS_PTRACE, the script under /usr/local/share): what leaks is
+# the line of leaky.py that appends, and the restart came after it
+check_journal leaky.service "inspect event, result ok, top site in leaky.py, for pid $OLD" \
+    LEAKWATCH_EVENT=inspect LEAKWATCH_RESULT=ok OBJECT_PID="$OLD" \
+    LEAKWATCH_TOP_SITE=/usr/local/libexec/leakwatch-test/leaky.py:$(grep -n 'LEAKED.append' "$FILES/leaky.py" | cut -d: -f1)
+cx journalctl -b -u leaky.service -o json --no-pager 2>/dev/null | "$PY" -c '
+import json, sys
+order = [e["LEAKWATCH_EVENT"] for e in map(json.loads, sys.stdin)
+         if e.get("OBJECT_PID") == sys.argv[1] and e.get("LEAKWATCH_EVENT") in ("inspect", "action")]
+sys.exit(0 if order[:2] == ["inspect", "action"] else 1)' "$OLD" &&
+    pass "the inspection of pid $OLD came before its restart" ||
+    fail "the restart of pid $OLD did not wait for its inspection"
 
 # ---------------------------------------- a broken config on reload
 DPID=$(prop leakwatchd.service MainPID)

@@ -188,6 +188,31 @@ static void test_missing(void)
 		CHECK(strncmp(f.summary, "inspection of pid 4242: ", 24) == 0);
 		CHECK_STR(f.trigger, "");
 	}
+	/* on demand, the one main thread seen at another line is no thread
+	 * leak: the types are named; five more threads at a stack are one */
+	if (l.p2.n_stacks > 0) {
+		struct inspect_measure m = cause("cache")->m;
+
+		m.trigger = NULL;
+		l.p2.stacks[0].count = 1;
+		l.p2.stacks[0].count1 = 0;
+		CHECK(inspect_facts_build(&f, &l.p1, &l.p2, &m) == 0);
+		CHECK_MSG(strstr(f.summary, "__main__.Session") && !strstr(f.summary, "thread"), "%s", f.summary);
+		l.p2.stacks[0].count = INSPECT_STACK_LEAK_MIN;
+		CHECK(inspect_facts_build(&f, &l.p1, &l.p2, &m) == 0);
+		CHECK_MSG(strstr(f.summary, " threads (+5) "), "%s", f.summary);
+	} else {
+		CHECK_MSG(0, "the cache fixture has no stack");
+	}
+	/* a type whose growth is under a twentieth of the site's is left out */
+	if (l.p2.n_types > 0) {
+		l.p2.types[0].size = 100;
+		for (size_t i = 1; i < l.p2.n_types; i++)
+			l.p2.types[i].c2 = l.p2.types[i].c1 + 1;
+		CHECK(inspect_facts_build(&f, &l.p1, &l.p2, &cause("cache")->m) == 0);
+		CHECK_MSG(strncmp(f.summary, "rss leak in pid 4242: top site app/cache.py:88 (", 48) == 0, "%s",
+			  f.summary);
+	}
 	CHECK(inspect_facts_build(&f, NULL, NULL, NULL) == -EINVAL);
 	CHECK(inspect_facts_build(&f, &l.p2, NULL, NULL) == -EINVAL);
 	CHECK(inspect_facts_build(&f, &l.p1, &l.p1, NULL) == -EINVAL);
@@ -201,7 +226,7 @@ static void test_long_names(void)
 	char name[300], body[2048];
 	struct inspect_report p2;
 	struct inspect_facts f;
-	struct inspect_measure m = { "rss", 100 * MiB, 200 * MiB, 0, 0, 0, 0, 30 };
+	struct inspect_measure m = { "rss", 100 * MiB, 200 * MiB, 0, 0, 0, 0, 30, { 0, 0 }, { 0, 0 }, { 0, 0 } };
 
 	for (int i = 0; i < 128; i++)
 		memcpy(name + 2 * i, "\xc3\xa9", 2);

@@ -1,4 +1,4 @@
-# leakwatch inspect script, report format 1 (the daemon's report-format notes).
+# leakwatch inspect script, report format 1 (share/leakwatch/report-format.md).
 #
 # What problem: leakwatchd sees from /proc that a CPython process leaks (RSS,
 # fds, threads) but not what in it leaks.  It injects this script twice,
@@ -427,6 +427,36 @@ except BaseException:
 del _release   # no function -> globals cycle left behind
 '''
 
+# A child forked between the phases (multiprocessing, a pre-forking master)
+# inherits tracemalloc and the state but not the expiry thread: it drops
+# both at once.  Registered once per process (register_at_fork has no undo).
+_FORK = '''
+def _leakwatch_forked():
+    import sys, _tracemalloc
+    d = sys.__dict__.get('_leakwatch_inspect')
+    if type(d) is not dict:
+        return
+    ours = any(type(s) is dict and s.get('tm') == 'started' for s in d.values())
+    d.clear()
+    try:
+        del sys._leakwatch_inspect
+    except Exception:
+        pass
+    if ours and _tracemalloc.is_tracing():
+        _tracemalloc.stop()
+'''
+
+
+def _fork_hook(ctx):
+    import builtins
+    sysd = ctx['sys'].__dict__
+    if sysd.get('_leakwatch_inspect_fork') is True:
+        return
+    g = {'__builtins__': builtins}
+    exec(compile(_FORK, ctx['script'], 'exec'), g)
+    ctx['os'].register_at_fork(after_in_child=g['_leakwatch_forked'])
+    ctx['sys']._leakwatch_inspect_fork = True
+
 
 def _store(ctx, create):
     sys = ctx['sys']
@@ -462,6 +492,10 @@ def _start_timer(ctx, token, keep):
         if not lock.acquire(False):
             raise RuntimeError('threading is busy in this thread')
         lock.release()
+    try:
+        _fork_hook(ctx)
+    except Exception as e:
+        _err(ctx, 'state', e)
     g = {'__builtins__': builtins, '_token': token}
     t = threading.Timer(keep + 60, exec, (ctx['expiry'], g))
     t.name = 'leakwatch-inspect-expiry'

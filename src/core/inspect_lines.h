@@ -1,5 +1,5 @@
-/* The framing of the inspection script's report (report-format.md,
- * "Lines"): one record per line, fields separated by one TAB, and an end
+/* The framing of the inspection script's report
+ * (share/leakwatch/report-format.md, "Lines"): one record per line, fields separated by one TAB, and an end
  * record counting the lines before it.  This module cuts a report into
  * checked lines and fields and reads numbers out of them; which records
  * exist and what their fields mean is core/inspect_report.c's.  Pure. */

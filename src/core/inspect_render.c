@@ -161,8 +161,14 @@ static void measured(struct buf *b, const struct inspect_measure *m)
 	buf_json_number(b, m->seconds);
 	buf_printf(b, ", \"rss\": {\"phase1\": %" PRIu64 ", \"phase2\": %" PRIu64 "}", m->rss1, m->rss2);
 	buf_printf(b, ", \"fds\": {\"phase1\": %" PRIu64 ", \"phase2\": %" PRIu64 "}", m->fds1, m->fds2);
-	buf_printf(b, ", \"threads\": {\"phase1\": %" PRIu64 ", \"phase2\": %" PRIu64 "}},\n",
-		   m->threads1, m->threads2);
+	buf_printf(b, ", \"threads\": {\"phase1\": %" PRIu64 ", \"phase2\": %" PRIu64 "}", m->threads1,
+		   m->threads2);
+	buf_puts(b, ", \"attach\": {");
+	for (int i = 0; i < 2; i++)
+		buf_printf(b, "%s\"phase%d\": {\"held_usec\": %" PRIu64 ", \"wait_usec\": %" PRIu64
+			   ", \"threads_traced\": %" PRIu64 "}", i ? ", " : "", i + 1, m->held_usec[i],
+			   m->wait_usec[i], m->traced[i]);
+	buf_puts(b, "}},\n");
 }
 
 /* "KEY": [ one row per line ], */

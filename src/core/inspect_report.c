@@ -1,6 +1,6 @@
 /* The parser of the inspection script's report (see inspect_report.h and
- * report-format.md): the records, on top of the framing (lines, fields,
- * numbers) of core/inspect_lines.c.
+ * share/leakwatch/report-format.md): the records, on top of the framing
+ * (lines, fields, numbers) of core/inspect_lines.c.
  *
  * The problem: the report is written by code running inside the watched
  * process, which is hostile, and it may write anything into the FIFO up to

@@ -1,5 +1,5 @@
 /* The report of the Python inspection script (share/leakwatch/inspect.py),
- * parsed: one phase's line report, as /work/notes/report-format.md
+ * parsed: one phase's line report, as share/leakwatch/report-format.md
  * ("leakwatch inspect report, format 1") defines it, checked strictly and
  * turned into a struct whose strings are all owned and bounded.  Pure.
  *

@@ -200,15 +200,19 @@ static void say_native(struct line *l, const struct inspect_facts *f)
 	put(l, "%s outside the Python heap (traced Python heap %s): a C extension or native library", a, b);
 }
 
-/* The type that grew, the site that grew: false when neither did. */
+/* The type that grew, the site that grew: false when neither did.  A type
+ * whose growth is under a twentieth of the site's is left out: the memory
+ * is in objects the collector does not track (a dict of strings, bytes),
+ * and a few lists more say nothing. */
 static bool say_types(struct line *l, const struct inspect_facts *f)
 {
 	bool site = f->has_site && f->site_size_growth > 0;
+	bool type = f->has_type && !(site && (double)f->type_size * 20 < (double)f->site_size_growth);
 	char a[32], b[32];
 
-	if (!f->has_type && !site)
+	if (!type && !site)
 		return false;
-	if (f->has_type) {
+	if (type) {
 		bool func = strncmp(f->top_type, "function ", 9) == 0;
 
 		inspect_fmt_diff(a, sizeof(a), (int64_t)f->type_growth);
@@ -222,7 +226,7 @@ static bool say_types(struct line *l, const struct inspect_facts *f)
 	}
 	if (site) {
 		inspect_fmt_size(a, sizeof(a), (double)f->site_size_growth, true);
-		put(l, "%stop site ", f->has_type ? "; " : "");
+		put(l, "%stop site ", type ? "; " : "");
 		put_name(l, f->top_site);
 		put(l, " (%s)", a);
 	} else if (!f->heap_traced) {
@@ -343,7 +347,8 @@ static void say(struct inspect_facts *f, const struct inspect_measure *m, bool h
 	else if (native)
 		done = (say_native(&l, f), true);
 	else
-		done = say_stack(&l, f) || say_types(&l, f) || say_files(&l, f, m);
+		done = (f->stack_growth >= INSPECT_STACK_LEAK_MIN && say_stack(&l, f)) || say_types(&l, f) ||
+		       say_files(&l, f, m);
 	if (!done)
 		say_measured(&l, f, m, have_p2);
 	inspect_clip(f->summary, sizeof(f->summary), l.s, INSPECT_SUMMARY_LEN);

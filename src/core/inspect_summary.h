@@ -20,6 +20,9 @@
 
 #define INSPECT_SUMMARY_LEN   300                /* bytes of the summary, at most */
 #define INSPECT_NAME_LEN      (INSPECT_FIELD_MAX + 1)
+/* On demand, a stack whose thread count grew by fewer is not named first
+ * (the main thread seen at another line is no thread leak). */
+#define INSPECT_STACK_LEAK_MIN 5
 #define INSPECT_NATIVE_MIN    (8.0 * 1024 * 1024)   /* RSS growth the native verdict needs */
 
 /* What the daemon measured: at phase 1 and at phase 2, in bytes and
@@ -31,6 +34,10 @@ struct inspect_measure {
 	const char *trigger;
 	uint64_t rss1, rss2, fds1, fds2, threads1, threads2;
 	double seconds;
+	/* each attach, phase 1 and 2 (0: not made): how long the thread used
+	 * was held by the tracer, how long until a thread reached the safe
+	 * point, and the threads traced meanwhile */
+	uint64_t held_usec[2], wait_usec[2], traced[2];
 };
 
 enum inspect_verdict { INSPECT_VERDICT_UNKNOWN, INSPECT_VERDICT_NO, INSPECT_VERDICT_YES };

@@ -46,6 +46,8 @@ struct watched {
 	unsigned warned;           /* metrics whose unreadability was reported (once a process) */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
 	enum event_type retry_why;
+	char inspect_state[8];     /* the last inspection: "running", "ok", "failed"; "" none */
+	char *inspect_note;        /* its summary, or why it failed; NULL none */
 };
 
 /* What the renderers read: the config, the watched processes, the clocks

@@ -119,6 +119,21 @@ static void json_metric(struct buf *b, const struct judged *j, const struct watc
 	buf_printf(b, ", \"verdict\": \"%s\"}", verdict_name(detect_verdict(s, judged_warming(j, w))));
 }
 
+/* The last inspection of w: ,"inspect": {"state", "summary", "incident"}. */
+static void json_inspect(struct buf *b, const struct watched *w)
+{
+	buf_puts(b, ",\n  \"inspect\": {\"state\": ");
+	buf_json_string(b, w->inspect_state);
+	buf_puts(b, ", \"summary\": ");
+	buf_json_string(b, w->inspect_note ? w->inspect_note : "");
+	buf_puts(b, ", \"incident\": ");
+	if (w->incident)
+		buf_json_string(b, w->incident);
+	else
+		buf_puts(b, "null");
+	buf_puts(b, "}");
+}
+
 void report_status_json(struct buf *b, const struct judged *j)
 {
 	size_t n;
@@ -140,6 +155,8 @@ void report_status_json(struct buf *b, const struct judged *j)
 			buf_puts(b, ",\n  ");
 			json_metric(b, j, w, i);
 		}
+		if (w->inspect_state[0])
+			json_inspect(b, w);
 		buf_puts(b, "}");
 	}
 	buf_puts(b, "]\n");
@@ -309,6 +326,14 @@ void report_status_table(struct buf *b, const struct judged *j)
 				   i ? "" : name, i ? "" : pid, i ? "" : comm,
 				   metric_name((enum metric)i), val, slope, when,
 				   verdict_name(detect_verdict(s, warming)), spark);
+		}
+		if (w->inspect_state[0]) {
+			buf_printf(b, "%-10s %7s inspect: %s", "", "", w->inspect_state);
+			if (w->inspect_note && w->inspect_note[0]) {
+				buf_puts(b, ": ");
+				buf_line_text(b, w->inspect_note);
+			}
+			buf_puts(b, "\n");
 		}
 	}
 	if (n == 0)

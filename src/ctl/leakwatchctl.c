@@ -1,5 +1,5 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
- * history of one process) through its control socket, or check a
+ * history of one process) or to inspect a process, through its control socket, or check a
  * configuration file.  The daemon renders the answers (core/status_report.c): this
  * client sends one request line and copies the reply to stdout. */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "os/config_file.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: leakwatchctl status [--json]\n"
 		"       leakwatchctl history PID [--json]\n"
+		"       leakwatchctl inspect PID [--seconds N] [--json]\n"
 		"       leakwatchctl check-config [FILE]\n"
 		"\n"
 		"Show what the running leakwatchd sees, or check a configuration.\n"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 		"  status [--json]       every watched process: watch, pid, comm, each metric's\n"
 		"                        value, trend per hour, time to limit and verdict\n"
 		"  history PID [--json]  the samples the daemon holds for one process\n"
+		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
+		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  check-config [FILE]   check FILE (default " DEFAULT_CONFIG "),\n"
 		"                        as leakwatchd -t does\n"
 		"  -h, --help            show this help and exit\n"
@@ -107,7 +111,7 @@ static void take_status_line(struct reply *rp, const char *chunk, size_t n, size
 
 /* Read the reply until the daemon closes, the answer copied to stdout.
  * The exit status: 0, or EXIT_FAIL after telling why on stderr. */
-static int read_reply(int fd, char *chunk, size_t size)
+static int read_reply(int fd, char *chunk, size_t size, FILE *out)
 {
 	struct reply rp = { .header = true };
 
@@ -135,7 +139,7 @@ static int read_reply(int fd, char *chunk, size_t size)
 		rp.got += (size_t)n;
 		take_status_line(&rp, chunk, (size_t)n, &off);
 		if (!rp.header && rp.status == 0 &&
-		    fwrite(chunk + off, 1, (size_t)n - off, stdout) != (size_t)n - off) {
+		    fwrite(chunk + off, 1, (size_t)n - off, out) != (size_t)n - off) {
 			rp.status = EXIT_FAIL;
 			break;
 		}
@@ -150,7 +154,7 @@ static int read_reply(int fd, char *chunk, size_t size)
 
 /* Send one request; the reply's first line is "OK" or "ERR MESSAGE".  The
  * exit status: 0, or EXIT_FAIL after telling why on stderr. */
-static int ask(const char *request)
+static int ask_to(const char *request, FILE *out)
 {
 	char chunk[65536];
 	int fd, status;
@@ -165,24 +169,119 @@ static int ask(const char *request)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	status = read_reply(fd, chunk, sizeof(chunk));
+	status = read_reply(fd, chunk, sizeof(chunk), out);
 	close(fd);
-	if (fflush(stdout) != 0) {
+	if (fflush(out) != 0) {
 		fprintf(stderr, "leakwatchctl: writing the answer: %s\n", strerror(errno));
 		status = EXIT_FAIL;
 	}
 	return status;
 }
 
+static int ask(const char *request)
+{
+	return ask_to(request, stdout);
+}
+
+/* The answer to request, into *text (malloc'd): the exit status. */
+static int ask_text(const char *request, char **text)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	int status;
+
+	if (!f) {
+		fprintf(stderr, "leakwatchctl: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	status = ask_to(request, f);
+	fclose(f);
+	return status;
+}
+
+/* The value of "KEY\tVALUE" in text, into out ("" when absent). */
+static void field_of(const char *text, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key);
+
+	out[0] = '\0';
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, k) == 0 && p[k] == '\t') {
+			size_t n = strcspn(p + k + 1, "\n");
+
+			snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p + k + 1);
+			return;
+		}
+}
+
+/* inspect PID [--seconds N]: start it, then ask how it goes until it
+ * ends.  0 ok, EXIT_FAIL failed or lost. */
+static int inspect(long pid, long seconds, bool json)
+{
+	char request[64], state[16], note[1024], incident[4096], *text = NULL;
+	struct timespec half = { 0, 500 * 1000 * 1000 };
+	long waited_ms = 0, limit_ms = ((seconds ? seconds : 600) + 90) * 1000;
+	int status;
+
+	if (seconds)
+		snprintf(request, sizeof(request), "inspect %ld %ld", pid, seconds);
+	else
+		snprintf(request, sizeof(request), "inspect %ld", pid);
+	status = ask_text(request, &text);
+	if (status == 0)
+		fprintf(stderr, "leakwatchctl: %s", text);
+	free(text);
+	if (status)
+		return status;
+	for (;;) {
+		nanosleep(&half, NULL);
+		waited_ms += 500;
+		snprintf(request, sizeof(request), "inspection %ld", pid);
+		text = NULL;
+		if ((status = ask_text(request, &text)) != 0) {
+			free(text);
+			fprintf(stderr, "leakwatchctl: pid %ld: the inspection's end was not seen: its inspect "
+				"event in the journal says how it ended\n", pid);
+			return EXIT_FAIL;
+		}
+		field_of(text, "state", state, sizeof(state));
+		field_of(text, "note", note, sizeof(note));
+		field_of(text, "incident", incident, sizeof(incident));
+		free(text);
+		if (strcmp(state, "running") != 0)
+			break;
+		if (waited_ms > limit_ms) {
+			fprintf(stderr, "leakwatchctl: pid %ld: still inspecting after %ld s\n", pid, waited_ms / 1000);
+			return EXIT_FAIL;
+		}
+	}
+	if (json) {
+		printf("{\"pid\": %ld, \"state\": \"%s\", \"summary\": \"", pid, state);
+		for (const char *p = note; *p; p++)
+			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+		printf("\", \"incident\": \"");
+		for (const char *p = incident; *p; p++)
+			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+		printf("\"}\n");
+	} else {
+		printf("pid %ld: %s: %s\n", pid, state, note);
+		if (strcmp(state, "ok") == 0 && incident[0])
+			printf("report: %s/python.txt\n", incident);
+	}
+	return strcmp(state, "ok") == 0 ? 0 : EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "seconds", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
+	long seconds = 0;
 	char request[64], *end;
 	const char *cmd;
 	long pid;
@@ -192,6 +291,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 's':
+			seconds = strtol(optarg, &end, 10);
+			if (*end || end == optarg || seconds < 1 || seconds > 600) {
+				fprintf(stderr, "leakwatchctl: --seconds must be from 1 to 600: '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -222,9 +328,21 @@ int main(int argc, char **argv)
 		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : "table");
 		return ask(request);
 	}
+	if (strcmp(cmd, "inspect") == 0 && optind == argc - 1) {
+		pid = strtol(argv[optind], &end, 10);
+		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff) {
+			fprintf(stderr, "leakwatchctl: not a pid: '%s'\n", argv[optind]);
+			return EXIT_USAGE;
+		}
+		return inspect(pid, seconds, json);
+	}
+	if (seconds) {
+		fprintf(stderr, "leakwatchctl: --seconds is for inspect\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
-	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config"))
+	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))
 		fprintf(stderr, "leakwatchctl: unknown command '%s'\n", cmd);
 	else
 		fprintf(stderr, "leakwatchctl: wrong arguments for '%s'\n", cmd);

@@ -29,6 +29,7 @@
 #include "core/prometheus.h"
 #include "core/status_report.h"
 #include "daemon/export.h"
+#include "daemon/inspections.h"
 #include "daemon/monitor.h"
 #include "daemon/notice.h"
 #include "daemon/persist.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct rlimit nofile;      /* RLIMIT_NOFILE as started, for exec commands */
 	struct persist persist;    /* the history and incidents on disk */
 	struct metrics_export export;   /* the textfile and the HTTP endpoint */
+	struct inspections inspections; /* looking inside leaking CPython processes */
 };
 
 static void usage(FILE *f)
@@ -148,7 +150,8 @@ static void on_control(void *ctx, const char *request, struct buf *reply)
 {
 	struct daemon *d = ctx;
 
-	report_answer(&d->mon.j, request, reply);
+	if (!inspections_answer(&d->inspections, request, reply))
+		report_answer(&d->mon.j, request, reply);
 }
 
 /* The control socket for leakwatchctl; the daemon runs on without it. */
@@ -171,6 +174,8 @@ static int on_action(void *ctx, const struct act_request *r)
 {
 	struct daemon *d = ctx;
 
+	if (inspections_busy(&d->inspections, r->pid))
+		return -EAGAIN;        /* diagnosed first: asked again at the next tick */
 	return actor_run(d->actor, r);
 }
 
@@ -274,6 +279,10 @@ static int setup(struct daemon *d, sd_event *e)
 	d->mon.act_ctx = d;
 	d->mon.capture = persist_capture;
 	d->mon.capture_ctx = &d->persist;
+	if (inspections_init(&d->inspections, e, &d->mon, &d->persist, on_event, d) == 0) {
+		d->mon.inspect = inspections_on_leak;
+		d->mon.inspect_ctx = &d->inspections;
+	}
 	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGINT, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, d)) < 0)
@@ -333,6 +342,8 @@ static int run(struct daemon *d)
 	export_stop(&d->export);
 out:
 	d->mon.act = NULL;
+	d->mon.inspect = NULL;
+	inspections_free(&d->inspections);
 	control_free(d->control);
 	d->control = NULL;
 	export_free(&d->export);

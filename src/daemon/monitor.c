@@ -71,6 +71,7 @@ static void unwatch(struct monitor *m, struct watched *w, bool report)
 		}
 	proc_close(&t->h);
 	free(w->incident);
+	free(w->inspect_note);
 	free(t);
 	m->j.n_watched--;
 }
@@ -237,7 +238,7 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 		ev.limit = r->max;
 	}
 	ev.eta_seconds = s->eta;
-	if (wc->capture && m->capture) {
+	if ((wc->capture || wc->inspect) && m->capture) {
 		char dir[4096];
 
 		if (m->capture(m->capture_ctx, w, &tracked_of(w)->h, t, metric, dir, sizeof(dir)) == 0) {
@@ -247,6 +248,8 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 		}
 	}
 	emit(m, &ev);
+	if (t == EVENT_LEAK && wc->inspect && m->inspect)
+		m->inspect(m->inspect_ctx, w, &tracked_of(w)->h, metric);
 	act(m, w, t, metric, false);
 }
 

@@ -3,7 +3,7 @@
  * watches match and which are gone; the judge (core/judge.h) says what a
  * sample means; the monitor does the rest, the side effects: it opens and
  * samples /proc (os/proc.h), emits the events through its callback, and
- * calls the capture and action callbacks.  No timers or signals here
+ * calls the capture, inspect and action callbacks.  No timers or signals here
  * (daemon/main.c), so tests can drive ticks by hand on a fixture /proc
  * tree.  What the renderers read of it is its struct judged (j). */
 #ifndef LEAKWATCH_MONITOR_H
@@ -46,6 +46,10 @@ typedef int (*action_fn)(void *ctx, const struct act_request *r);
 typedef int (*capture_fn)(void *ctx, const struct watched *w, const struct proc_handle *h, enum event_type why,
 			  int metric, char *dir, size_t len);
 
+/* Called after a leak event of a watch with `inspect:`, before its
+ * action: start looking inside w (the action waits while it runs). */
+typedef void (*inspect_fn)(void *ctx, const struct watched *w, const struct proc_handle *h, int metric);
+
 struct saved_state;
 
 struct monitor {
@@ -59,6 +63,8 @@ struct monitor {
 	void *act_ctx;
 	capture_fn capture;        /* NULL: no captures */
 	void *capture_ctx;
+	inspect_fn inspect;        /* NULL: no inspections */
+	void *inspect_ctx;
 	struct saved_proc *restore;/* saved histories, claimed at the first scan */
 	char self_user[64];        /* the daemon's user, for the messages */
 	size_t n_restored;         /* processes whose history was restored */

@@ -43,3 +43,15 @@ int default_state_dir(char *out, size_t len)
 {
 	return first_dir("STATE_DIRECTORY", DEFAULT_STATE_DIR, out, len);
 }
+
+int inspect_script_path(char *out, size_t len)
+{
+	const char *v = getenv("LEAKWATCH_INSPECT_SCRIPT");
+
+	if (!v || v[0] != '/')
+		v = INSPECT_SCRIPT;
+	if (strlen(v) >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}

@@ -31,7 +31,7 @@ static void render(const struct inspect_report *p1, const struct inspect_report 
 {
 	static const char *const triggers[] = { "rss", "uss", "pss", "fds", "threads", NULL };
 	struct inspect_measure m = { triggers[seed % 6], 100 << 20, (100 << 20) + (seed << 16), 10, 10 + seed % 500,
-				     3, 3 + seed % 50, 30 };
+				     3, 3 + seed % 50, 30, { 1, 2 }, { 3, 4 }, { 5, 6 } };
 	struct inspect_facts f;
 	struct buf b = { 0 };
 

@@ -6,7 +6,7 @@
 # coverage per target; fails if any target found something.
 set -eu
 seconds=${FUZZ_SECONDS:-300}
-targets=${FUZZ_TARGETS:-"stat text config state regex inspect"}
+targets=${FUZZ_TARGETS:-"stat text config state regex inspect elf maps"}
 out=build/fuzz
 status=0
 for t in $targets; do
