@@ -306,6 +306,14 @@ def run_matrix(res, daemon, work, marker, only):
         for th in threads:
             th.join()
         for t in batch:
+            t.proc.send_signal(signal.SIGTERM)   # it prints its line, max_stall in it
+        for t in batch:
+            try:
+                t.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        stop_groups([t.proc for t in batch])
+        for t in batch:
             rc, summary, err = out[t.name]
             d = python_json(summary)
             ev = inspect_event(daemon, t.pid)
@@ -313,10 +321,10 @@ def run_matrix(res, daemon, work, marker, only):
                 res.check(False, t.name, f"rc {rc}: {err.strip()[-300:]} {summary}")
             else:
                 ok, detail = CASES[t.prog](t.prog, d)
-                pauses = "pause %.3f+%.3f s" % (d["phase1"]["pause"], d["phase2"]["pause"])
-                res.check(ok, t.name, f"{detail}; {pauses}; event: {ev.get('message', '')[:200]}")
-            t.proc.send_signal(signal.SIGTERM)
-        stop_groups([t.proc for t in batch])
+                stall = (t.result() or {}).get("max_stall")
+                pauses = "script %.3f+%.3f s, longest stall seen inside %s s" % (
+                    d["phase1"]["pause"], d["phase2"]["pause"], stall)
+                res.check(ok, t.name, f"{detail}; {pauses}; event: {ev.get('message', '')[:300]}")
 
 
 def run_correctness(res, daemon, work, marker):
@@ -327,7 +335,14 @@ def run_correctness(res, daemon, work, marker):
     seen = Target(work, "inspected", "/usr/bin/python3", "inspect_cache.py", marker,
                   ("--iterations", str(n), "--rate", "200")).start()
     ok_watch = watched(daemon, [seen.pid])
-    rcs = [inspect(daemon, seen.pid, seconds=2)[0] for _ in range(2)]
+    rcs = [inspect(daemon, seen.pid, seconds=2)[0]]
+    # status keeps the outcome on the watched process
+    st = daemon.ctl_json("status") or []
+    row = next((p for p in st if p.get("pid") == seen.pid), {})
+    table = daemon.ctl_run("status").stdout
+    res.check((row.get("inspect") or {}).get("state") == "ok" and "inspect: ok: " in table,
+              "status shows the last inspection", json.dumps(row.get("inspect"))[:200])
+    rcs.append(inspect(daemon, seen.pid, seconds=2)[0])
     for t in (plain, seen):
         try:
             t.proc.wait(timeout=60)
@@ -350,7 +365,7 @@ def run_verdict(res, daemon, work, marker2):
     insp = next((e for e in evs if e["event"] == "inspect"), {})
     good = ok and kinds[:3] == ["leak", "inspect", "action"] and insp.get("result") == "ok" and \
         insp.get("top_site") == leak_site("inspect_cache.py")
-    res.check(good, "leak verdict: inspected, then acted", f"events {kinds}; {insp.get('message', '')[:160]}")
+    res.check(good, "leak verdict: inspected, then acted", f"events {kinds}; {insp.get('message', '')[:300]}")
     stop_groups([t.proc])
 
 
