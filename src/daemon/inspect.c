@@ -13,7 +13,8 @@
  * Why refuse rather than try: the script must be root's alone (it runs
  * in every inspected process, as that process's user), and the process
  * must see the script and the channel where the daemon put them (a
- * process in another mount namespace would read another file, or none).
+ * process in another mount namespace would read another file, or none;
+ * the attacher checks that, since it walks the process's root).
  *
  * Costs: per inspection two forks, two FIFOs, two reports of at most
  * 256 KiB held while they are read, and what the script costs the
@@ -217,7 +218,15 @@ static void attach_failed(struct inspection *x, const struct attach_outcome *o)
 {
 	long tracer;
 
-	if (o->stage == ATTACH_RESOLVE)
+	if (o->stage == ATTACH_SEE && (o->err == -EACCES || o->err == -EPERM))
+		fail(x, "ptrace refused: the daemon may not look into the process (%s: another user's process "
+		     "needs CAP_SYS_PTRACE)", strerror(-o->err));
+	else if (o->stage == ATTACH_SEE && o->err == -EXDEV)
+		fail(x, "the process does not see the inspect script or the runtime directory as the daemon "
+		     "does (another mount namespace or root)");
+	else if (o->stage == ATTACH_SEE)
+		fail(x, "the process's view of %s: %s", o->why, strerror(-o->err));
+	else if (o->stage == ATTACH_RESOLVE)
 		fail(x, "not an inspectable CPython process: %s", o->why);
 	else if (o->err == -EPERM && (tracer = tracer_of(x->procfd)) > 0)
 		fail(x, "ptrace refused: the process is already traced by pid %ld (a debugger or strace)", tracer);
@@ -275,6 +284,7 @@ static int attach(struct inspection *x)
 {
 	struct inspector *in = x->in;
 	char code[PTRACE_CALL_ARG_MAX];
+	const char *see[3] = { NULL, NULL, NULL };
 	int r;
 
 	x->called = false;
@@ -285,7 +295,9 @@ static int attach(struct inspection *x)
 	r = sd_event_add_io(in->e, &x->fifo_src, x->ch.fd[x->phase - 1], EPOLLIN, on_fifo, x);
 	if (r < 0)
 		goto fail;
-	r = inspect_attach_spawn(x->procfd, x->job.pid, code, &x->child, &x->child_fd);
+	see[0] = in->script;
+	see[1] = x->ch.path[x->phase - 1];
+	r = inspect_attach_spawn(x->procfd, x->job.pid, code, see, &x->child, &x->child_fd);
 	if (r < 0)
 		goto fail;
 	if ((r = sd_event_add_child(in->e, &x->child_src, x->child, WEXITED, on_attacher, x)) < 0 ||
@@ -301,14 +313,14 @@ fail:
 }
 
 /* What must hold before anything runs in the process: the script root's
- * alone, and the process seeing it and the channel as the daemon does.
- * 0 or -errno, why in why. */
+ * alone (that the process sees it and the channel as the daemon does is
+ * the attacher's to check, out of the loop).  0 or -errno, why in why. */
 static int check(struct inspection *x, char *why, size_t len)
 {
 	struct path_writers w;
 	struct stat st;
 	char who[PATH_MAX + 64];
-	int fd = safe_path_open(x->in->script, &w, &st), r;
+	int fd = safe_path_open(x->in->script, &w, &st);
 
 	if (fd < 0) {
 		snprintf(why, len, "the inspect script %s: %s", x->in->script, strerror(-fd));
@@ -320,18 +332,6 @@ static int check(struct inspection *x, char *why, size_t len)
 		snprintf(why, len, "the inspect script %s could be written by others than root: %s", x->in->script,
 			 who);
 		return -EPERM;
-	}
-	if ((r = inspect_channel_seen(x->procfd, x->in->script)) < 0 ||
-	    (r = inspect_channel_seen(x->procfd, x->ch.path[0])) < 0) {
-		if (r == -EACCES || r == -EPERM)
-			snprintf(why, len, "ptrace refused: the daemon may not look into the process (%s: "
-				 "another user's process needs CAP_SYS_PTRACE)", strerror(-r));
-		else if (r == -EXDEV)
-			snprintf(why, len, "the process does not see the inspect script or the runtime directory "
-				 "as the daemon does (another mount namespace or root)");
-		else
-			snprintf(why, len, "the process's root: %s", strerror(-r));
-		return r;
 	}
 	return 0;
 }

@@ -11,6 +11,11 @@
  * of the next SIGTRAP), so it is left to finish by its own deadline when
  * the daemon stops; only past INSPECT_ATTACH_KILL_MS is it killed.
  *
+ * Everything that walks the process's root (/proc/PID/root: whether it sees
+ * the script and the channel, the runtime's file) is done here too: the
+ * process may have a FUSE mount of its own there, and a lookup in it waits
+ * for whoever serves it; the daemon's loop must not.
+ *
  * Costs: a fork of the daemon (a few MiB of page tables copied on write),
  * the runtime's symbol lookup (a few preads of its ELF file), and the call
  * (os/ptrace_call.h). */
@@ -23,10 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "os/inspect_channel.h"
 #include "os/ptrace_call.h"
 #include "os/pyruntime.h"
 
-static void attacher(int procfd, pid_t pid, const char *code, int wfd)
+static void attacher(int procfd, pid_t pid, const char *code, const char *const *see, int wfd)
 {
 	struct attach_outcome out;
 	struct pyruntime rt;
@@ -38,8 +44,14 @@ static void attacher(int procfd, pid_t pid, const char *code, int wfd)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	out.stage = ATTACH_RESOLVE;
-	out.err = pyruntime_resolve(procfd, &rt, out.why, sizeof(out.why));
+	out.stage = ATTACH_SEE;
+	for (size_t i = 0; see && see[i] && !out.err; i++)
+		if ((out.err = inspect_channel_seen(procfd, see[i])) < 0)
+			snprintf(out.why, sizeof(out.why), "%s", see[i]);
+	if (!out.err) {
+		out.stage = ATTACH_RESOLVE;
+		out.err = pyruntime_resolve(procfd, &rt, out.why, sizeof(out.why));
+	}
 	if (out.err == 0) {
 		snprintf(out.version, sizeof(out.version), "%s", rt.version);
 		req = (struct ptrace_call_req){
@@ -57,7 +69,7 @@ static void attacher(int procfd, pid_t pid, const char *code, int wfd)
 	(void)n;
 }
 
-int inspect_attach_spawn(int procfd, pid_t pid, const char *code, pid_t *child, int *fd)
+int inspect_attach_spawn(int procfd, pid_t pid, const char *code, const char *const *see, pid_t *child, int *fd)
 {
 	int p[2];
 	pid_t c;
@@ -76,7 +88,7 @@ int inspect_attach_spawn(int procfd, pid_t pid, const char *code, pid_t *child, 
 	}
 	if (c == 0) {
 		close(p[0]);
-		attacher(procfd, pid, code, p[1]);
+		attacher(procfd, pid, code, see, p[1]);
 		_exit(0);
 	}
 	close(p[1]);

@@ -18,19 +18,22 @@
 /* What the attacher found and did, written once into the pipe. */
 struct attach_outcome {
 	int err;                  /* 0: the bootstrap is running in the process; -errno */
-	int stage;                /* where it stopped: ATTACH_RESOLVE, ATTACH_CALL */
+	int stage;                /* where it stopped: ATTACH_SEE, ATTACH_RESOLVE, ATTACH_CALL */
 	char version[16];         /* the CPython version, when found ("3.11") */
 	char why[256];            /* on failure, what */
 	struct ptrace_call_result res;
 };
 
-enum { ATTACH_RESOLVE = 1, ATTACH_CALL = 2 };
+enum { ATTACH_SEE = 1, ATTACH_RESOLVE = 2, ATTACH_CALL = 3 };
 
 /* Fork the attacher for the process of procfd (pid), to run code
- * (NUL-terminated, at most PTRACE_CALL_ARG_MAX bytes).  Its pid into
- * *child, the read end of its pipe (O_NONBLOCK, O_CLOEXEC) into *fd.
- * 0 or -errno. */
-int inspect_attach_spawn(int procfd, pid_t pid, const char *code, pid_t *child, int *fd);
+ * (NUL-terminated, at most PTRACE_CALL_ARG_MAX bytes), once it has made
+ * sure the process sees each of the paths in see[] (NULL-terminated) as
+ * the daemon does (inspect_channel_seen(): a walk of the process's root,
+ * which the process could make slow, so not in the daemon's loop).  Its
+ * pid into *child, the read end of its pipe (O_NONBLOCK, O_CLOEXEC) into
+ * *fd.  0 or -errno. */
+int inspect_attach_spawn(int procfd, pid_t pid, const char *code, const char *const *see, pid_t *child, int *fd);
 
 /* Read the outcome from fd once it is readable or hung up: 0 (*out
  * filled), -EAGAIN nothing yet, -EPIPE the attacher ended without
