@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "json_check.h"
 #include "text.h"
 #include "inspect_fixtures.h"
 #include "core/inspect_render.h"
@@ -18,136 +19,13 @@
 #include "core/inspect_summary.h"
 #include "core/inspect_text.h"
 
-/* ---- a validating JSON reader (RFC 8259), with lookups by path ----------- */
-
-struct jr {
-	const char *p;
-	int depth;
-};
-
-static bool j_value(struct jr *j);
-
-static void j_ws(struct jr *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-static bool j_string(struct jr *j)
-{
-	if (*j->p++ != '"')
-		return false;
-	for (; *j->p != '"'; j->p++) {
-		if ((unsigned char)*j->p < 0x20)      /* also the end */
-			return false;
-		if (*j->p != '\\')
-			continue;
-		j->p++;
-		if (*j->p == 'u') {
-			for (int i = 1; i <= 4; i++)
-				if (!j->p[i] || !strchr("0123456789abcdefABCDEF", j->p[i]))
-					return false;
-			j->p += 4;
-		} else if (!*j->p || !strchr("\"\\/bfnrt", *j->p)) {
-			return false;
-		}
-	}
-	j->p++;
-	return true;
-}
-
-static bool j_digits(struct jr *j)
-{
-	const char *s = j->p;
-
-	while (*j->p >= '0' && *j->p <= '9')
-		j->p++;
-	return j->p > s;
-}
-
-static bool j_number(struct jr *j)
-{
-	if (*j->p == '-')
-		j->p++;
-	if (*j->p == '0')
-		j->p++;
-	else if (!j_digits(j))
-		return false;
-	if (*j->p == '.' && (j->p++, !j_digits(j)))
-		return false;
-	if (*j->p == 'e' || *j->p == 'E') {
-		j->p++;
-		if (*j->p == '+' || *j->p == '-')
-			j->p++;
-		if (!j_digits(j))
-			return false;
-	}
-	return true;
-}
-
-static bool j_container(struct jr *j, char close, bool object)
-{
-	if (++j->depth > 32)
-		return false;
-	j->p++;
-	j_ws(j);
-	if (*j->p == close) {
-		j->p++;
-		j->depth--;
-		return true;
-	}
-	for (;;) {
-		j_ws(j);
-		if (object) {
-			if (!j_string(j))
-				return false;
-			j_ws(j);
-			if (*j->p++ != ':')
-				return false;
-		}
-		if (!j_value(j))
-			return false;
-		j_ws(j);
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p++ != close)
-			return false;
-		j->depth--;
-		return true;
-	}
-}
-
-static bool j_value(struct jr *j)
-{
-	j_ws(j);
-	switch (*j->p) {
-	case '{': return j_container(j, '}', true);
-	case '[': return j_container(j, ']', false);
-	case '"': return j_string(j);
-	case 't': return strncmp(j->p, "true", 4) == 0 && (j->p += 4);
-	case 'f': return strncmp(j->p, "false", 5) == 0 && (j->p += 5);
-	case 'n': return strncmp(j->p, "null", 4) == 0 && (j->p += 4);
-	default:  return j_number(j);
-	}
-}
-
-static bool json_valid(const char *text)
-{
-	struct jr j = { text, 0 };
-
-	if (!j_value(&j))
-		return false;
-	j_ws(&j);
-	return *j.p == '\0';
-}
+/* ---- lookups by path in a valid JSON text (json_check.h reads it) ------ */
 
 /* The raw text of the value at path ("facts.top_type.name", "sites.0.size")
  * in the valid JSON text, into out; false when there is none. */
 static bool json_get(const char *text, const char *path, char *out, size_t len)
 {
-	struct jr j = { text, 0 };
+	struct jp j = { text, 0 };
 	const char *start;
 
 	for (;;) {
