@@ -303,6 +303,17 @@ static void test_hides(void)
 				 "CapEff:\t000001ffffffffff\nCapBnd:\t0\n", &caps) == 0 && caps == 0x1ffffffffffull);
 	CHECK(proc_parse_cap_eff("Name:\tx\nCapEff:\t0000000000080000\n", &caps) == 0 && caps == ptrace);
 	CHECK(proc_parse_cap_eff("Name:\tx\nCapEff:\t\n", &caps) == -EINVAL);
+	{
+		static const char st[] = "Name:\tx\nTracerPid:\t4242\nSigPnd:\t0000000000000020\n"
+					 "ShdPnd:\t0000000000000000\nXSigPnd:\t1\n";
+		unsigned long long v = 0;
+
+		CHECK(proc_parse_status_number(st, "TracerPid", 10, &v) == 0 && v == 4242);
+		CHECK(proc_parse_status_number(st, "SigPnd", 16, &v) == 0 && v == 0x20);
+		CHECK(proc_parse_status_number(st, "Pnd", 16, &v) == -EINVAL);    /* a whole key only */
+		CHECK(proc_parse_status_number(st, "Name", 10, &v) == -EINVAL);   /* not on the first line; no number */
+		CHECK(proc_parse_status_number(st, "Missing", 10, &v) == -EINVAL);
+	}
 	CHECK(proc_parse_cap_eff("CapEff:\t0000000000080000\n", &caps) == -EINVAL);   /* never the first line */
 	CHECK(proc_denied(-EACCES) && proc_denied(-EPERM) && !proc_denied(-ENOENT) && !proc_denied(-ESRCH) &&
 	      !proc_denied(0));

@@ -339,22 +339,31 @@ next:
 	return -ENOENT;
 }
 
-int proc_parse_cap_eff(const char *status, uint64_t *caps)
+int proc_parse_status_number(const char *status, const char *key, int base, unsigned long long *v)
 {
-	const char *p = strstr(status, "\nCapEff:");
+	size_t klen = strlen(key);
+	const char *p = status;
 	char *end;
-	unsigned long long v;
 
+	while ((p = strstr(p, "\n")) && !(strncmp(p + 1, key, klen) == 0 && p[1 + klen] == ':'))
+		p++;
 	if (!p)
 		return -EINVAL;
-	p += 8;
+	p += klen + 2;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	v = strtoull(p, &end, 16);
-	if (end == p)
-		return -EINVAL;
-	*caps = v;
-	return 0;
+	*v = strtoull(p, &end, base);
+	return end == p ? -EINVAL : 0;
+}
+
+int proc_parse_cap_eff(const char *status, uint64_t *caps)
+{
+	unsigned long long v;
+	int r = proc_parse_status_number(status, "CapEff", 16, &v);
+
+	if (r == 0)
+		*caps = v;
+	return r;
 }
 
 bool proc_mount_hides(const struct proc_mount *pm, uint64_t cap_eff, bool in_gid)

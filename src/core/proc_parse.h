@@ -100,6 +100,11 @@ struct proc_mount {
  * hidepid= comes as a number on kernels before 5.8, as a name since. */
 int proc_parse_mountinfo(const char *text, unsigned major, unsigned minor, struct proc_mount *pm);
 
+/* The number after "KEY:" on a line (not the first) of the text of
+ * /proc/PID/status, in base (CapEff and SigPnd are hex, TracerPid
+ * decimal).  0 or -EINVAL (no such line, no number). */
+int proc_parse_status_number(const char *status, const char *key, int base, unsigned long long *v);
+
 /* The effective capability set from the text of /proc/PID/status.
  * 0 or -EINVAL. */
 int proc_parse_cap_eff(const char *status, uint64_t *caps);

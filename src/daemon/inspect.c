@@ -34,6 +34,7 @@
 
 #include "core/buf.h"
 #include "core/inspect_boot.h"
+#include "core/proc_parse.h"
 #include "os/clock.h"
 #include "os/inspect_attach.h"
 #include "os/files.h"
@@ -205,13 +206,13 @@ static int on_report_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 /* The tracer of the process (TracerPid), or 0. */
 static long tracer_of(int procfd)
 {
-	char text[4096], *p;
-	ssize_t n = file_read_into(procfd, "status", text, sizeof(text));
+	char text[4096];
+	unsigned long long v;
 
-	if (n <= 0)
+	if (file_read_into(procfd, "status", text, sizeof(text)) <= 0 ||
+	    proc_parse_status_number(text, "TracerPid", 10, &v) < 0)
 		return 0;
-	p = strstr(text, "\nTracerPid:");
-	return p ? strtol(p + 11, NULL, 10) : 0;
+	return (long)v;
 }
 
 static void attach_failed(struct inspection *x, const struct attach_outcome *o)

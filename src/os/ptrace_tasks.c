@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/proc_parse.h"
 #include "os/clock.h"
+#include "os/files.h"
 
 #define DETACH_WAIT_MS 2000
 
@@ -195,19 +197,13 @@ static bool member(const struct tracer *tr, pid_t tid)
  * it would die of it. */
 static bool trap_pending(const struct tracer *tr, pid_t tid)
 {
-	char path[40], text[2048], *p;
-	ssize_t n;
-	int fd;
+	char path[40], text[4096];
+	unsigned long long pending;
 
 	snprintf(path, sizeof(path), "task/%d/status", (int)tid);
-	fd = openat(tr->r->procfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	text[n > 0 ? n : 0] = 0;
-	p = strstr(text, "\nSigPnd:");
-	return p && (strtoull(p + 8, NULL, 16) & (1ull << (SIGTRAP - 1)));
+	return file_read_into(tr->r->procfd, path, text, sizeof(text)) > 0 &&
+	       proc_parse_status_number(text, "SigPnd", 16, &pending) == 0 &&
+	       (pending & (1ull << (SIGTRAP - 1)));
 }
 
 /* A forked child's first stop: give it back its text, let it go. */
