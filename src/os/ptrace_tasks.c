@@ -85,6 +85,17 @@ int pt_poke(struct tracer *tr, uint8_t b)
 	return pt_mem_io(tr->memfd, true, tr->r->safe_point, &b, 1);
 }
 
+/* Whether tid is traced by us already. */
+static bool ours(const struct tracer *tr, pid_t tid)
+{
+	char path[40], text[4096];
+	unsigned long long tracer;
+
+	snprintf(path, sizeof(path), "task/%d/status", (int)tid);
+	return file_read_into(tr->r->procfd, path, text, sizeof(text)) > 0 &&
+	       proc_parse_status_number(text, "TracerPid", 10, &tracer) == 0 && tracer == (unsigned long long)getpid();
+}
+
 /* Seize every thread listed in task/, until a pass finds no new one.
  * 0, -EPERM, -E2BIG, -ESRCH, -errno. */
 int pt_attach_all(struct tracer *tr)
@@ -116,6 +127,16 @@ int pt_attach_all(struct tracer *tr)
 
 				if (err == -ESRCH)
 					continue;   /* the thread exited meanwhile */
+				if (err == -EPERM && ours(tr, tid)) {
+					/* a thread a traced one just cloned: traced
+					 * already (TRACECLONE), its event not seen yet */
+					if (!add(tr, tid)) {
+						closedir(d);
+						return -ENOMEM;
+					}
+					added = true;
+					continue;
+				}
 				closedir(d);
 				return err;
 			}
