@@ -245,7 +245,7 @@ demo: $(BUILD)/leakwatchd
 
 # Benchmarks print figures; they do not fail on a goal (bench/README.md,
 # BENCHMARKS.md).  `make bench` takes about 22 minutes, bench-full hours.
-bench: bench-cpu bench-memory bench-detect bench-scale bench-inspect
+bench: bench-cpu bench-memory bench-detect bench-scale bench-inspect bench-boundary
 
 bench-full: $(BUILD)/leakwatchd
 	$(PYTHON) bench/cpu_matrix.py --daemon $(BUILD)/leakwatchd --build-dir $(BUILD)/bench/matrix \
@@ -277,6 +277,19 @@ bench-memory: $(BUILD)/leakwatchd
 bench-inspect: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) bench/inspect.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# the detector's boundary (how large a working set hides a leak of 1-4x
+# growth) and its false alarms, beside monit, least squares + R^2 and
+# Theil-Sen, on the same synthetic series replayed through src/core (a few
+# seconds); e.g. BOUNDARY_ARGS="--window 1800 --interval 5 --warmup 300"
+BOUNDARY_ARGS ?=
+BOUNDARY_SRCS = bench/boundary.c bench/boundary_series.c
+$(BUILD)/bench/boundary: $(BOUNDARY_SRCS) bench/boundary_series.h $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LW_CFLAGS) -Isrc $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(BOUNDARY_SRCS) $(CORE_LIB) -lm $(LDLIBS)
+
+bench-boundary: $(BUILD)/bench/boundary
+	$(BUILD)/bench/boundary $(BOUNDARY_ARGS)
+
 install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man1 \
@@ -304,4 +317,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
