@@ -81,12 +81,18 @@ static const double amps_k[NAMPS] = { 0, 1, 3, 10, 30 };
 static const char *const kind_name[NKINDS] = { "sawtooth", "random", "bursts" };
 static const enum wset_kind kind_ws[NKINDS] = { WS_SAWTOOTH, WS_RANDOM, WS_BURSTS };
 
-static const struct { const char *name; enum shape_kind shape; } nonleak[] = {
-	{ "warmup-linear", SHAPE_WARM_LINEAR }, { "warmup-exp", SHAPE_WARM_EXP },
-	{ "warmup-log", SHAPE_WARM_LOG },       { "lru-fill", SHAPE_LRU },
-	{ "step", SHAPE_STEP },                 { "late-step", SHAPE_LATE_STEP },
-	{ "sawtooth", SHAPE_SAWTOOTH },         { "random-ws", SHAPE_RANDOM },
-	{ "bursts", SHAPE_BURSTS },             { "random-walk", SHAPE_WALK },
+/* A random walk's typical excursion over one window, in R_g (amp_k of its
+ * shape): within the boundary at 0.25, then past it (leakwatchd(8): a walk
+ * that wanders by about g × W in a window looks like growth over it). */
+static const struct { const char *name; enum shape_kind shape; double walk; } nonleak[] = {
+	{ "warmup-linear", SHAPE_WARM_LINEAR, 0 }, { "warmup-exp", SHAPE_WARM_EXP, 0 },
+	{ "warmup-log", SHAPE_WARM_LOG, 0 },       { "lru-fill", SHAPE_LRU, 0 },
+	{ "step", SHAPE_STEP, 0 },                 { "late-step", SHAPE_LATE_STEP, 0 },
+	{ "sawtooth", SHAPE_SAWTOOTH, 0 },         { "random-ws", SHAPE_RANDOM, 0 },
+	{ "bursts", SHAPE_BURSTS, 0 },             { "random-walk", SHAPE_WALK, 0.25 },
+	{ "walk-0.5 (past the boundary)", SHAPE_WALK, 0.5 },
+	{ "walk-1 (past the boundary)", SHAPE_WALK, 1 },
+	{ "walk-3 (past the boundary)", SHAPE_WALK, 3 },
 };
 #define NNONLEAK (sizeof nonleak / sizeof nonleak[0])
 _Static_assert(NRATES * (1 + NKINDS * (NAMPS - 1)) + 1 + NNONLEAK <= MAX_SHAPES, "MAX_SHAPES");
@@ -253,7 +259,7 @@ static size_t build_shapes(const struct opts *o, struct shape *s)
 	n++;
 	for (size_t i = 0; i < NNONLEAK; i++, n++) {
 		s[n] = (struct shape){ .shape = nonleak[i].shape, .windows = 10, .index = 100 + (unsigned)i,
-				       .row = -1, .col = -1, .kind = nonleak[i].name };
+				       .row = -1, .col = -1, .kind = nonleak[i].name, .amp_k = nonleak[i].walk };
 		snprintf(s[n].name, sizeof s[n].name, "%s", nonleak[i].name);
 	}
 	return n;

@@ -190,8 +190,9 @@ static double lru_at(struct lru *c, struct rng *r, double t)
  *                   index or a cache loaded once, early or late);
  *   sawtooth, random, bursts  A = U(1, 30) R_g (sawtooth P = U(0.1, 0.25) W);
  *   random walk     reflected in [0, 10 R_g], gaussian steps per sample of
- *                   sigma 3 R_g / sqrt(W/I): a typical excursion of 3 R_g
- *                   over one window (load that wanders, no trend). */
+ *                   sigma k R_g / sqrt(W/I): a typical excursion of k R_g
+ *                   over one window (load that wanders, no trend); k is
+ *                   the shape's amp_k. */
 struct params {
 	double a, b, c;
 	struct wset ws;
@@ -260,7 +261,7 @@ static void gen_params(const struct shape *s, const struct scale *sc, struct rng
 		break;
 	case SHAPE_WALK:
 		p->walk_hi = 10 * Rg;
-		p->walk_sigma = 3 * Rg / sqrt(W / sc->interval_s);
+		p->walk_sigma = s->amp_k * Rg / sqrt(W / sc->interval_s);
 		p->walk = rng_uniform(r) * p->walk_hi;
 		snprintf(buf, sizeof buf, "in [0, 10 R_g], step sigma %.3g R_g, start %.3g R_g",
 			 p->walk_sigma / Rg, p->walk / Rg);

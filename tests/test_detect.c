@@ -45,7 +45,7 @@ struct shape {
 	double rate;         /* true leak rate, MiB/s (0: not a leak) */
 	double onset;        /* when the leak starts, s */
 	int fds;             /* a count metric (fds), not rss */
-	int pad;
+	int within;          /* a leak's verdict must come this soon after its onset, s (0: 35) */
 };
 
 static double value(const struct shape *s, double t, struct rng *r, double *state)
@@ -175,6 +175,10 @@ static const struct shape shapes[] = {
 	{ "fd churn 20 + 2/s",     FD_CHURN_LEAK, 20, 0, 2, 0,  2,    0, 1, 0 },
 	{ "fds 5/s",               LINEAR, 5, 0, 0, 0, 5, 0, 1, 0 },
 	{ "fds late 2/s",          LATE, 2, 12, 0, 0, 2, 12, 1, 0 },
+	/* under a sawtooth, a rise per half window of 5% and 10% of its
+	 * amplitude: the floors of the last windows tell (issue 16) */
+	{ "saw 40/3s + 0.2MiB/s",  SAW_LEAK, 40, 3, 0.195, 0.02, 0.195, 0, 0, 50 },
+	{ "saw 40/2.6s + 0.4MiB/s", SAW_LEAK, 40, 2.6, 0.39, 0.02, 0.39, 0, 0, 50 },
 	/* not leaks */
 	{ "late ramp 4MiB/s 6s",   LATE_RAMP, 4, 20, 6, 0.05, 0,  0, 0, 0 },
 	{ "late ramp 2MiB/s 7s",   LATE_RAMP, 2, 25, 7, 0.05, 0,  0, 0, 0 },
@@ -255,7 +259,7 @@ int main(int argc, char **argv)
 				hits++;
 				if (t - s->onset > worst)
 					worst = t - s->onset;
-				if (s->rate > 0 && t - s->onset > 35)
+				if (s->rate > 0 && t - s->onset > (s->within ? s->within : 35))
 					late++;
 				if (s->rate > 0 && fabs(slope - s->rate) > 0.35 * s->rate)
 					bad_slope++;

@@ -50,7 +50,8 @@
 #define M_BUCKETS   0      /* per bucket: f64 sum, f32 min, f32 max */
 #define SLOT_LEN    16
 #define M_VALUE     (M_BUCKETS + 48 * SLOT_LEN)
-#define M_LEN       (M_VALUE + 8 + 2 + 4 * 3 + 8)
+#define M_FLOORS    (M_VALUE + 8 + 2 + 4 * 3 + 8)   /* the floor record */
+#define M_LEN       (M_FLOORS + 16 * 4 + 4 + 4)
 #define REC_FIXED   (22 + TL_LEN + 3 * M_LEN)   /* a record but its name */
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
@@ -485,6 +486,45 @@ static void test_version(const unsigned char *img, size_t len)
 	free(copy);
 }
 
+/* A version 2 image (before the floor records) is still read: the same
+ * history, the floor records empty. */
+static void test_version2(const unsigned char *img, size_t len)
+{
+	unsigned char *one = malloc(len), *old = malloc(len);
+	const uint32_t v2 = 2;
+	size_t one_len = records_prefix(img, one, 1), at = 0, from = 0;
+	struct saved_state st, st3;
+	char why[160];
+
+	/* copy all but each metric's floor record */
+	for (int k = 0; k < 3; k++) {
+		size_t cut = metric_off(one, k) + M_FLOORS;
+
+		memcpy(old + at, one + from, cut - from);
+		at += cut - from;
+		from = cut + (M_LEN - M_FLOORS);
+	}
+	memcpy(old + at, one + from, one_len - from);
+	at += one_len - from;
+	put_at(old, 8, &v2, 4);
+	reseal(old, at);
+	CHECK(at == one_len - 3 * (M_LEN - M_FLOORS));
+	CHECK_MSG(decode(old, at, &st, why, sizeof(why)) == 0 && st.n == 1, "version 2: %s", why);
+	CHECK(decode(one, one_len, &st3, why, sizeof(why)) == 0 && st3.n == 1);
+	if (st.procs && st3.procs) {
+		CHECK(st.procs->tl.head == st3.procs->tl.head);
+		for (int k = 0; k < 3; k++) {
+			CHECK(memcmp(&st.procs->m[k].hist, &st3.procs->m[k].hist, sizeof(struct series)) == 0);
+			CHECK(st.procs->m[k].floors.last == -1 && st.procs->m[k].floors.run == 0);
+		}
+		CHECK(st3.procs->m[0].floors.last >= 0);   /* the version 3 image has one */
+	}
+	saved_state_clear(&st);
+	saved_state_clear(&st3);
+	free(one);
+	free(old);
+}
+
 static void test_trailing(const unsigned char *img, size_t len)
 {
 	unsigned char *copy = malloc(len + 64);
@@ -626,6 +666,10 @@ static void test_impossible(const unsigned char *img, size_t len)
 		if (k <= 5)
 			continue;
 		put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN, &zero64, 8);
+		for (int i = 0; i < 3 && k == 6; i++) {   /* no quarter recorded yet */
+			put_at(copy, metric_off(img, i) + M_FLOORS + 64, &(const int32_t){ -1 }, 4);
+			put_at(copy, metric_off(img, i) + M_FLOORS + 68, &zero64, 4);
+		}
 		for (int i = 0; i < 3; i++) {
 			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN, &zero64, 8);
 			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN + 8, &zero64, 8);
@@ -1263,6 +1307,7 @@ int main(void)
 	}
 	RUN(test_foreign, (const unsigned char *)img.data, img.len);
 	RUN(test_version, (const unsigned char *)img.data, img.len);
+	RUN(test_version2, (const unsigned char *)img.data, img.len);
 	RUN(test_trailing, (const unsigned char *)img.data, img.len);
 	RUN(test_impossible, (const unsigned char *)img.data, img.len);
 	RUN(test_restore, (const unsigned char *)img.data, img.len, cfg);

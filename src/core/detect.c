@@ -5,8 +5,12 @@
  * a threshold, or a value hovering at max, would report again and again.
  * So both have hysteresis.  A limit episode starts after for_samples
  * samples in a row over max and ends after as many at or under it.  A leak
- * episode starts when trend_sustained() has held for three fits in a row
- * spanning at least a sixth of the window (persisted()), and ends, which
+ * episode starts when sustained growth has held for three fits in a row
+ * spanning at least a sixth of the window (persisted()): trend_sustained(),
+ * or, for a slow leak that one window cannot tell from the noise around it,
+ * a line through the floors of the last windows (floors.c) that rises at
+ * the rate, the window not wandering and its slope at least half the rate.
+ * It ends, which
  * re-arms the report, only when trend_cleared() has held as long.  No trend
  * verdict is taken while the process warms up, nor before the history
  * covers the window.
@@ -16,7 +20,8 @@
  * most HIST_BUCKETS times per window however short the interval; a sample
  * in between costs O(1) (the limit counters and the eta).  Of the fit only
  * struct fit's three numbers are kept; a metric's state is its series
- * (HIST_BUCKETS slots of 16 bytes) and a few counters. */
+ * (HIST_BUCKETS slots of 16 bytes), its floor record (72 bytes) and a few
+ * counters. */
 #include "core/detect.h"
 
 #include <math.h>
@@ -36,6 +41,7 @@ const char *verdict_name(enum verdict v)
 void metric_state_init(struct metric_state *s)
 {
 	memset(s, 0, sizeof(*s));
+	floor_record_init(&s->floors);
 	s->fitted_head = -1;
 	s->eta = -1;
 }
@@ -104,6 +110,21 @@ static void update_eta(struct metric_state *s, const struct metric_rule *r, doub
 	}
 }
 
+/* Sustained growth within the window (trend.c), or over the floors of the
+ * last windows (floors.c) when the window cannot tell it from its noise;
+ * the slope then reported is the floors'. */
+static bool sustained(struct metric_state *s, const struct trend *t, double rate)
+{
+	double slope;
+
+	if (trend_sustained(t, rate))
+		return true;
+	if (trend_wanders(t) || t->slope_window < 0.5 * rate || !floor_record_rising(&s->floors, t->window_s / 4, rate, t->noise, &slope))
+		return false;
+	s->trend.slope = slope;
+	return true;
+}
+
 unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value)
 {
@@ -121,6 +142,9 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 		return events;
 	}
 	s->fitted_head = tl->head;
+	floor_record_update(&s->floors, tl, &s->hist);
+	if (warming)
+		floor_record_skip(&s->floors, tl);
 	trend_fit(tl, &s->hist, &t);
 	s->trend.ready = t.ready;
 	s->trend.slope = t.slope;
@@ -134,7 +158,7 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 		return events;
 	}
 	if (!s->leaking) {
-		if (persisted(s, trend_sustained(&t, rate), now_ms)) {
+		if (persisted(s, sustained(s, &t, rate), now_ms)) {
 			s->leaking = true;
 			events |= DETECT_LEAK;
 		}

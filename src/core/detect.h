@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/floors.h"
 #include "core/history.h"
 #include "core/trend.h"
 
@@ -32,6 +33,7 @@ struct fit {
 
 struct metric_state {
 	struct series hist;     /* this metric's values in the process's timeline */
+	struct floor_record floors; /* its aligned quarters' floors, four windows */
 	struct fit trend;       /* the latest fit */
 	int64_t fitted_head;    /* the timeline's newest bucket at that fit */
 	double value;           /* the latest sample */

@@ -20,6 +20,7 @@ static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
 _Static_assert(STATE_HEADER_LEN == 8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4, "the header's fields");
 _Static_assert(STATE_CHUNK >= STATE_HEADER_LEN, "the placeholder fits a chunk");
+_Static_assert(sizeof(struct floor_record) == 16 * 4 + 4 + 4, "a floor record is its fields");
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
@@ -122,6 +123,7 @@ static void put_metric(struct enc *e, const struct timeline *tl, const struct me
 	put_u32(e, s->under);
 	put_u32(e, s->streak);
 	put_u64(e, s->streak_since);
+	put(e, &s->floors, sizeof(s->floors));   /* 16 f32, i32, u32: no padding */
 }
 
 static bool policy_saved(const struct action_policy *p)
@@ -222,6 +224,7 @@ struct rd {
 	const unsigned char *p;
 	size_t left;
 	bool short_read;
+	uint32_t version;          /* the image's: 2 has no floor records */
 };
 
 static void get(struct rd *r, void *out, size_t n)
@@ -311,6 +314,10 @@ static bool get_metric(struct rd *r, struct metric_state *s, const struct timeli
 	s->streak = get_u32(r);
 	s->streak_since = get_u64(r);
 	ok &= isfinite(s->value) && s->streak_since < (uint64_t)1 << 42;
+	if (r->version >= 3) {
+		get(r, &s->floors, sizeof(s->floors));
+		ok &= floor_record_valid(&s->floors, tl);
+	}
 	/* refitted at the next sample */
 	s->fitted_head = -1;
 	return ok;
@@ -377,7 +384,8 @@ static int get_header(struct rd *r, struct saved_state *out, uint32_t *n, char *
 	}
 	get(r, m, sizeof(m));
 	version = get_u32(r);
-	if (r->short_read || version != STATE_VERSION) {
+	r->version = version;
+	if (r->short_read || version < STATE_VERSION_OLDEST || version > STATE_VERSION) {
 		reason(why, why_len, r->short_read ? "truncated header" : "unknown format version %u", version);
 		return -EINVAL;
 	}
@@ -405,7 +413,7 @@ static int get_header(struct rd *r, struct saved_state *out, uint32_t *n, char *
 
 int state_decode(const void *data, size_t len, struct saved_state *out, char *why, size_t why_len)
 {
-	struct rd r = { data, len, false };
+	struct rd r = { data, len, false, 0 };
 	uint32_t n;
 	struct saved_proc **tail = &out->procs;
 

@@ -14,7 +14,9 @@
  *            per bucket u32 count and f32 time offset; then per metric (rss,
  *            fds, threads) per bucket f64 sum, f32 min, f32 max (all zero
  *            in a bucket without samples), f64 latest value, u8 leaking, u8
- *            in limit, u32 over, u32 under, u32 streak, u64 streak start;
+ *            in limit, u32 over, u32 under, u32 streak, u64 streak start,
+ *            the floor record (version 3 on; core/floors.h): 16 f32
+ *            floors, i32 newest quarter, u32 run;
  *            a metric the daemon may not read (fds of another user's
  *            process) holds -1 in every sample and as its latest value,
  *            which marks it unread when it is restored
@@ -35,7 +37,8 @@
 #include "core/buf.h"
 #include "core/detect.h"
 
-#define STATE_VERSION    2
+#define STATE_VERSION    3
+#define STATE_VERSION_OLDEST 2          /* read too: its processes start with empty floor records */
 #define STATE_MAX_SIZE   (256u << 20)   /* refuse larger files */
 #define STATE_HEADER_LEN 76
 #define STATE_CHUNK      (64u << 10)    /* the encoder's output comes in pieces of at most this */

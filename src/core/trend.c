@@ -60,6 +60,19 @@
  *      least-squares lines through the four floors, ceilings and levels is
  *      at least 4; slow wandering (load that comes and goes) leaves large
  *      residuals around that line, a leak does not.
+ *   7. not a walk: what the window slope leaves of the bucket means does
+ *      not wander like a random walk by as much as the rise.  Their
+ *      variance ratio (mean square change over a quarter / QUARTER times
+ *      that over a bucket) is about 1 for a walk, 1/QUARTER for noise and
+ *      less for a sawtooth; when it is 0.5 or more, the rise must be 4
+ *      times what a walk with those one-bucket steps travels in a window.
+ *      A walk that travels g * W in a window is, over it, growth at g: no
+ *      test within the window can tell; this one keeps smaller walks,
+ *      which lines through four quarters do not, from passing 6.
+ * A leak under a sawtooth whose rise per half window is a few per cent of
+ * the amplitude fails 5 and 6 in every window; floors.c holds the floors
+ * of the last four windows, and detect.c lets their line stand in for 5
+ * and 6 (the slow leak is reported later, not never).
  * detect.c further requires the answer to hold for W/6 (and 3 samples) in a
  * row before it reports a leak, so one lucky evaluation of noise is never a
  * verdict, and it only asks once the warm-up is over and the history covers
@@ -67,8 +80,8 @@
  * window defeats the quarter floors: choose a window of at least four such
  * cycles.
  *
- * Costs: one pass over HIST_BUCKETS buckets per metric and sample; no
- * allocation.  Memory: the buckets, a few KiB per process (history.h). */
+ * Costs: one pass over HIST_BUCKETS buckets per metric and sample, and one
+ * over their means for 7; no allocation.  Memory: the buckets, a few KiB per process (history.h). */
 #include "core/trend.h"
 
 #include <math.h>
@@ -153,7 +166,7 @@ static double tstat4(const double y[4])
  * the window and over its recent half, and each quarter's floor, ceiling
  * and bucket means.  q starts zeroed. */
 static void scan_buckets(const struct timeline *tl, const struct series *sr, int64_t k0, double w_s,
-			 struct quarter q[4], struct ols *all, struct ols *recent)
+			 struct quarter q[4], struct ols *all, struct ols *recent, double *means, double *times)
 {
 	for (int64_t k = k0 < 0 ? 0 : k0; k <= tl->head; k++) {
 		struct bucket b;
@@ -164,6 +177,10 @@ static void scan_buckets(const struct timeline *tl, const struct series *sr, int
 			continue;
 		tk = (double)(k - k0) * w_s + b.toff / b.n / 1000.0;
 		mean = b.sum / b.n;
+		if (k - k0 >= 0) {
+			means[k - k0] = mean;
+			times[k - k0] = tk;
+		}
 		ols_add(all, b.n, tk, mean);
 		if (k - k0 >= 2 * QUARTER)
 			ols_add(recent, b.n, tk, mean);
@@ -234,12 +251,52 @@ static void fit_levels(struct trend *t, const struct quarter q[4], const double 
 	t->noise = median(spread, 4);
 }
 
+/* Wander: is what the trend leaves of the bucket means a random walk
+ * (each step adds to the last) rather than noise around the line (each
+ * bucket on its own)?  The variance ratio: the mean square of the
+ * residuals' changes over a quarter, over QUARTER times that over one
+ * bucket: about 1 for a walk, about 1/QUARTER for independent noise, small
+ * for a sawtooth shorter than a quarter.  And how far a walk with the
+ * residuals' one-bucket steps goes over a window, against the rise (in
+ * standard deviations). */
+static void fit_wander(struct trend *t, const double *means, const double *times)
+{
+	double d1 = 0, dq = 0;
+	unsigned n1 = 0, nq = 0;
+
+	for (int k = 0; k + 1 < HIST_BUCKETS; k++) {
+		if (isnan(means[k]))
+			continue;
+		if (!isnan(means[k + 1])) {
+			double d = means[k + 1] - means[k] - t->slope_window * (times[k + 1] - times[k]);
+
+			d1 += d * d;
+			n1++;
+		}
+		if (k + QUARTER < HIST_BUCKETS && !isnan(means[k + QUARTER])) {
+			double d = means[k + QUARTER] - means[k] - t->slope_window * (times[k + QUARTER] - times[k]);
+
+			dq += d * d;
+			nq++;
+		}
+	}
+	if (n1 == 0 || nq == 0 || d1 <= 0) {
+		t->wander = 0;
+		t->wander_z = INFINITY;
+		return;
+	}
+	d1 /= n1;
+	dq /= nq;
+	t->wander = dq / (QUARTER * d1);
+	t->wander_z = t->slope_window * t->window_s / sqrt((HIST_BUCKETS - 1) * d1);
+}
+
 void trend_fit(const struct timeline *tl, const struct series *sr, struct trend *t)
 {
 	struct quarter q[4];
 	struct ols all = {0}, recent = {0};
 	int64_t k0;
-	double w_s, seg, m[4];
+	double w_s, seg, m[4], means[HIST_BUCKETS], times[HIST_BUCKETS];
 
 	memset(t, 0, sizeof(*t));
 	if (tl->head < 0)
@@ -250,7 +307,9 @@ void trend_fit(const struct timeline *tl, const struct series *sr, struct trend 
 	t->window_s = HIST_BUCKETS * w_s;
 
 	memset(q, 0, sizeof(q));
-	scan_buckets(tl, sr, k0, w_s, q, &all, &recent);
+	for (int i = 0; i < HIST_BUCKETS; i++)
+		means[i] = times[i] = NAN;
+	scan_buckets(tl, sr, k0, w_s, q, &all, &recent, means, times);
 	t->slope = ols_slope(&all);
 	if (k0 < 0)
 		return;               /* the history does not cover the window yet */
@@ -265,6 +324,12 @@ void trend_fit(const struct timeline *tl, const struct series *sr, struct trend 
 		m[i] = median(q[i].level, q[i].nlevel);
 	fit_slopes(t, q, m, &all, &recent, seg);
 	fit_levels(t, q, m, seg);
+	fit_wander(t, means, times);
+}
+
+bool trend_wanders(const struct trend *t)
+{
+	return t->wander >= 0.5 && t->wander_z < 4;
 }
 
 bool trend_sustained(const struct trend *t, double rate)
@@ -283,7 +348,8 @@ bool trend_sustained(const struct trend *t, double rate)
 	       t->rate_new >= 0.5 * t->rate_old &&                         /* 4 */
 	       t->rate_old >= 0.25 * t->slope &&
 	       fmin(t->rise_floor, rise) >= 0.10 * t->noise &&             /* 5 */
-	       t->tstat >= 4;                                              /* 6 */
+	       t->tstat >= 4 &&                                            /* 6 */
+	       !trend_wanders(t);                                          /* 7 */
 }
 
 bool trend_cleared(const struct trend *t, double rate)

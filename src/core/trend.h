@@ -25,6 +25,8 @@ struct trend {
 	double end_mean;       /* mean of the last quarter - of the third */
 	double noise;          /* typical detrended spread within a quarter */
 	double tstat;          /* t statistic of the line through the quarter means */
+	double wander;         /* variance ratio of the detrended bucket means, quarter/bucket */
+	double wander_z;       /* the rise over the window in steps of a walk with their steps */
 };
 
 /* Fit the series s of timeline tl.  When it does not cover the window yet,
@@ -35,6 +37,10 @@ void trend_fit(const struct timeline *tl, const struct series *s, struct trend *
 /* Does the trend show sustained growth of at least `rate` per second?
  * Needs ready; one true answer is not yet a verdict (see detect.c). */
 bool trend_sustained(const struct trend *t, double rate);
+
+/* Does what the trend leaves of the window wander like a random walk, by
+ * more than the rise?  (Condition 7: no growth is sustained then.) */
+bool trend_wanders(const struct trend *t);
 
 /* Has the growth clearly stopped (below half of `rate`)?  For re-arming. */
 bool trend_cleared(const struct trend *t, double rate);
