@@ -282,8 +282,8 @@ bench-inspect: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 # Theil-Sen, on the same synthetic series replayed through src/core (a few
 # seconds); e.g. BOUNDARY_ARGS="--window 1800 --interval 5 --warmup 300"
 BOUNDARY_ARGS ?=
-BOUNDARY_SRCS = bench/boundary.c bench/boundary_series.c
-$(BUILD)/bench/boundary: $(BOUNDARY_SRCS) bench/boundary_series.h $(CORE_LIB)
+BOUNDARY_SRCS = bench/boundary.c bench/boundary_csv.c bench/boundary_rules.c bench/boundary_series.c
+$(BUILD)/bench/boundary: $(BOUNDARY_SRCS) bench/boundary_csv.h bench/boundary_rules.h bench/boundary_series.h $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LW_CFLAGS) -Isrc $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(BOUNDARY_SRCS) $(CORE_LIB) -lm $(LDLIBS)
 

@@ -39,7 +39,10 @@
  * random times (requests holding memory) and bursts (rare big requests);
  * the non-leaks are warm-ups (linear, exponential, logarithmic: imports,
  * JIT, caches), an LRU cache filling to capacity, a step early and a step
- * late, the three working sets without a leak, and a random walk.
+ * late, the three working sets without a leak, and a random walk (a
+ * quarter of g × W per window, within the boundary, and 0.5, 1 and 3 past
+ * it).  The four rules run in boundary_rules.c, the CSV rows are written
+ * by boundary_csv.c.
  *
  * Costs: leakwatch, monit and the OLS are O(n) per evaluation (n = W/I
  * samples a window); Theil-Sen is O(n²) (every pair, then a quickselect),
@@ -63,11 +66,12 @@
 #include "core/detect.h"
 #include "core/history.h"
 
+#include "boundary_csv.h"
+#include "boundary_rules.h"
 #include "boundary_series.h"
 
 #define MAX_PER_WINDOW 2048   /* samples a window: Theil-Sen's n² */
 #define MAX_SEEDS      100000
-#define MAX_EVENTS     64     /* verdict episodes kept for --trace */
 #define NRATES 3
 #define NKINDS 3
 #define NAMPS  5
@@ -97,44 +101,6 @@ static const struct { const char *name; enum shape_kind shape; double walk; } no
 #define NNONLEAK (sizeof nonleak / sizeof nonleak[0])
 _Static_assert(NRATES * (1 + NKINDS * (NAMPS - 1)) + 1 + NNONLEAK <= MAX_SHAPES, "MAX_SHAPES");
 
-enum { T_LW, T_MONIT, T_LSQ, T_TS, NTOOLS };
-static const char *const tool_name[NTOOLS] = { "leakwatch", "monit", "lsq-r2", "theil-sen" };
-
-struct opts {
-	double window_s, interval_s, warmup_s, growth_h;
-	uint64_t window_ms, interval_ms, warmup_ms;
-	long seeds, fa_seeds;
-	const char *csv, *only, *trace;
-	long trace_seed;
-	struct scale sc;
-};
-
-/* A tool's verdicts on one series: the first, and (--trace) each episode's start. */
-struct result {
-	bool hit;
-	double t, slope;              /* s from the process start; bytes/s, NAN when none */
-	int n;
-	double ev_t[MAX_EVENTS], ev_slope[MAX_EVENTS];
-	double limit;                 /* monit: X */
-};
-
-/* One series and the buffers the tools share. */
-struct run {
-	const struct opts *o;
-	const uint64_t *t_ms;
-	const double *t_s, *v;
-	size_t n;
-	double *scratch;              /* Theil-Sen's pairwise slopes */
-	bool all;                     /* go on after the first verdict (--trace) */
-};
-
-/* A tool's figures over the seeds of one cell or shape. */
-struct agg {
-	bool ran;
-	long seeds, detected;
-	double median_w, max_w;       /* windows from the process start; NAN: none */
-	double worst_err;             /* max |slope - r| / r; NAN: none */
-};
 
 static void usage(FILE *f)
 {
@@ -263,185 +229,6 @@ static size_t build_shapes(const struct opts *o, struct shape *s)
 		snprintf(s[n].name, sizeof s[n].name, "%s", nonleak[i].name);
 	}
 	return n;
-}
-
-static void record(struct result *res, double t, double slope)
-{
-	if (!res->hit) {
-		res->hit = true;
-		res->t = t;
-		res->slope = slope;
-	}
-	if (res->n < MAX_EVENTS) {
-		res->ev_t[res->n] = t;
-		res->ev_slope[res->n++] = slope;
-	}
-}
-
-static void run_leakwatch(const struct run *r, struct result *res)
-{
-	struct timeline tl;
-	struct metric_state ms;
-	struct metric_rule rule = { .growth = r->o->sc.growth };
-
-	timeline_init(&tl, r->o->window_ms);
-	metric_state_init(&ms);
-	for (size_t i = 0; i < r->n; i++) {
-		unsigned ev;
-
-		timeline_add(&tl, r->t_ms[i]);
-		ev = detect_sample(&ms, &tl, &rule, r->t_ms[i] < r->o->warmup_ms, r->t_ms[i], r->v[i]);
-		if (ev & DETECT_LEAK) {
-			record(res, r->t_s[i], ms.trend.slope);
-			if (!r->all)
-				return;
-		}
-	}
-}
-
-/* X = 1.2 × the peak of [warmup, warmup + W]; then 3 samples in a row over X. */
-static void run_monit(const struct run *r, struct result *res)
-{
-	uint64_t from = r->o->warmup_ms, to = from + r->o->window_ms;
-	double peak = 0, limit = 0;
-	unsigned over = 0;
-
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->t_ms[i] < from)
-			continue;
-		if (r->t_ms[i] <= to) {
-			peak = fmax(peak, r->v[i]);
-			limit = res->limit = 1.2 * peak;
-			continue;
-		}
-		if (r->v[i] <= limit) {
-			over = 0;
-			continue;
-		}
-		if (++over == 3) {
-			record(res, r->t_s[i], NAN);
-			if (!r->all)
-				return;
-		}
-	}
-}
-
-/* OLS slope and R² of n points, by deviations from the means. */
-static void ols(const double *t, const double *v, size_t n, double *slope, double *r2)
-{
-	double mt = 0, mv = 0, sxx = 0, sxy = 0, syy = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		mt += t[i];
-		mv += v[i];
-	}
-	mt /= (double)n;
-	mv /= (double)n;
-	for (size_t i = 0; i < n; i++) {
-		double dt = t[i] - mt, dv = v[i] - mv;
-
-		sxx += dt * dt;
-		sxy += dt * dv;
-		syy += dv * dv;
-	}
-	*slope = sxx > 0 ? sxy / sxx : 0;
-	*r2 = sxx > 0 && syy > 0 ? sxy * sxy / (sxx * syy) : 0;
-}
-
-/* The k-th smallest of a[0..n) (0-based), by quickselect; leaves every
- * element after position k at least a[k]. */
-static double select_kth(double *a, long n, long k)
-{
-	long lo = 0, hi = n - 1;
-
-	while (lo < hi) {
-		long mid = lo + (hi - lo) / 2, i = lo, j = hi;
-		double x = a[lo], y = a[mid], z = a[hi];
-		double pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-
-		while (i <= j) {
-			while (a[i] < pivot)
-				i++;
-			while (a[j] > pivot)
-				j--;
-			if (i <= j) {
-				double tmp = a[i];
-
-				a[i++] = a[j];
-				a[j--] = tmp;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return a[k];
-	}
-	return a[k];
-}
-
-/* The median of all pairwise slopes of n points (n >= 2). */
-static double theil_sen(const double *t, const double *v, size_t n, double *pairs)
-{
-	long m = 0, h;
-	double lo, hi;
-
-	for (size_t i = 0; i + 1 < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			pairs[m++] = (v[j] - v[i]) / (t[j] - t[i]);
-	h = m / 2;
-	if (m % 2)
-		return select_kth(pairs, m, h);
-	lo = select_kth(pairs, m, h - 1);
-	hi = pairs[h];
-	for (long i = h + 1; i < m; i++)
-		hi = fmin(hi, pairs[i]);
-	return (lo + hi) / 2;
-}
-
-/* lsq-r2 and theil-sen over the raw samples of (now - W, now], once the
- * window lies after the warm-up, once per W/48. */
-static void run_fits(const struct run *r, struct result *lsq, struct result *ts)
-{
-	uint64_t W = r->o->window_ms, width = W / HIST_BUCKETS ? W / HIST_BUCKETS : 1;
-	uint64_t start = r->o->warmup_ms + W, last = UINT64_MAX;
-	bool lsq_on = false, ts_on = false;
-	size_t lo = 0;
-
-	for (size_t i = 0; i < r->n; i++) {
-		double slope, r2, med;
-		size_t n;
-
-		while (r->t_ms[lo] + W <= r->t_ms[i])
-			lo++;
-		if (r->t_ms[i] < start || r->t_ms[i] / width == last)
-			continue;
-		last = r->t_ms[i] / width;
-		n = i - lo + 1;
-		if (!(lsq->hit && !r->all)) {
-			ols(r->t_s + lo, r->v + lo, n, &slope, &r2);
-			if (slope >= r->o->sc.growth && r2 > 0.7 && !lsq_on)
-				record(lsq, r->t_s[i], slope);
-			lsq_on = slope >= r->o->sc.growth && r2 > 0.7;
-		}
-		if (!(ts->hit && !r->all)) {
-			med = theil_sen(r->t_s + lo, r->v + lo, n, r->scratch);
-			if (med >= r->o->sc.growth && !ts_on)
-				record(ts, r->t_s[i], med);
-			ts_on = med >= r->o->sc.growth;
-		}
-		if (lsq->hit && ts->hit && !r->all)
-			return;
-	}
-}
-
-static void run_tools(const struct run *r, struct result res[NTOOLS])
-{
-	memset(res, 0, NTOOLS * sizeof res[0]);
-	run_leakwatch(r, &res[T_LW]);
-	run_monit(r, &res[T_MONIT]);
-	run_fits(r, &res[T_LSQ], &res[T_TS]);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -652,105 +439,6 @@ static void print_false_alarms(const struct opts *o, const struct shape *s, size
 		printf("\n");
 	}
 	printf("\n");
-}
-
-static const char csv_header[] =
-	"run_utc,window_s,interval_s,warmup_s,growth_per_h,tool,kind,rate_x,amp_k,seeds,detected,"
-	"median_windows,max_windows,worst_slope_err\n";
-
-/* mkdir -p of the directories above path; returns 0 or -errno. */
-static int make_parents(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof buf)
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/* A file with other columns is moved aside to PATH.old; returns 0 or -errno. */
-static int csv_check_header(const char *path)
-{
-	char line[sizeof csv_header + 1] = "", old[4096 + 8];
-	FILE *f = fopen(path, "re");
-	bool same;
-
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	same = !fgets(line, sizeof line, f) || strcmp(line, csv_header) == 0;
-	fclose(f);
-	if (same)
-		return 0;
-	snprintf(old, sizeof old, "%s.old", path);
-	fprintf(stderr, "boundary: %s has other columns, moved to %s\n", path, old);
-	return rename(path, old) < 0 ? -errno : 0;
-}
-
-static void csv_num(FILE *f, int prec, double x)
-{
-	if (isnan(x))
-		fputs(",", f);
-	else
-		fprintf(f, ",%.*f", prec, x);
-}
-
-static void csv_rows(FILE *f, const struct opts *o, const char *run_utc, const struct shape *s,
-		     size_t n, struct agg (*a)[NTOOLS])
-{
-	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < NTOOLS; k++) {
-			const struct agg *g = &a[i][k];
-
-			if (!g->ran)
-				continue;
-			fprintf(f, "%s,%g,%g,%g,%.0f,%s,%s,%.4g,", run_utc, o->window_s, o->interval_s, o->warmup_s,
-				o->growth_h, tool_name[k], s[i].kind, s[i].col >= 0 ? s[i].rate_x : 0);
-			if (s[i].col >= 0)
-				fprintf(f, "%.4g", s[i].amp_k);
-			fprintf(f, ",%ld,%ld", g->seeds, g->detected);
-			csv_num(f, 3, g->median_w);
-			csv_num(f, 3, g->max_w);
-			csv_num(f, 4, g->worst_err);
-			fputc('\n', f);
-		}
-}
-
-/* Appends the rows of this run to o->csv (header when new); returns the
- * number of rows... 0 or -errno. */
-static int write_csv(const struct opts *o, const char *run_utc, const struct shape *s, size_t n,
-		     struct agg (*a)[NTOOLS])
-{
-	struct stat st;
-	FILE *f;
-	int fd, rc;
-
-	if ((rc = make_parents(o->csv)) < 0 || (rc = csv_check_header(o->csv)) < 0)
-		return rc;
-	fd = open(o->csv, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "a"))) {
-		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		close(fd);
-		return rc;
-	}
-	if (st.st_size == 0)
-		fputs(csv_header, f);
-	csv_rows(f, o, run_utc, s, n, a);
-	rc = ferror(f) ? -EIO : 0;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
 }
 
 static void trace_tool(const struct opts *o, int k, const struct result *r)

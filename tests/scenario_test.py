@@ -48,7 +48,7 @@ from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_te
 INTERVAL_S = 0.25
 WARMUP_S = 3
 WINDOW_S = 20
-RUN_S = 54           # how long the programs run side by side
+RUN_S = 62           # how long the programs run side by side
 WITHIN_S = 35        # an expected event must come this soon (a case may allow more)
 SLOPE_TOL = 0.35     # relative tolerance on slope_per_hour
 GONE_WAIT_S = 4      # after the kill, for the daemon to notice
@@ -134,6 +134,14 @@ CASES = [
          expect=[{"event": "leak", "metric": "rss", "slope": "log"}],
          what="200KiB/s leak under a 40MiB/3s mmap sawtooth, growth 300M/h")
     for i in range(1, 11)
+] + [
+    # the same with a cycle that drifts against the samples: the bottoms of
+    # the teeth are seen late by up to an interval, the floors jitter more
+    Case(f"slow-saw-drift-{i}", "leak_sawtooth.py", ["--batch-mib", "40", "--period", str(period), "--rate", "200"],
+         rules={"rss": {"growth": "300M/h"}}, within=3 * WINDOW_S,
+         expect=[{"event": "leak", "metric": "rss", "slope": "log"}],
+         what=f"200KiB/s leak under a 40MiB/{period}s mmap sawtooth, growth 300M/h")
+    for i, period in enumerate((2.9, 3.1, 3.15), 1)
 ] + [
     # --- no leaks ---
     Case(f"saw-only-{i}", "leak_sawtooth.py", ["--batch-mib", "40", "--period", str(period), "--rate", "0"],

@@ -104,6 +104,7 @@ static void test_rising(void)
 			double j = c->jitter * fmod(q * 0.618034 + 0.3, 1.0);
 
 			f.lo[q] = (float)(100 + c->rise * rq + j + (c->step_at && q >= c->step_at ? 20 : 0));
+			f.hi[q] = f.lo[q] + 50 + (float)(q % 3) * 10;   /* ceilings that do not rise with them */
 		}
 		f.last = FLOOR_QUARTERS - 1;
 		f.run = FLOOR_QUARTERS;
@@ -120,9 +121,35 @@ static void test_rising(void)
 	}
 }
 
+/* Floors too jittered to tell alone (t between FLOOR_TPAIR and FLOOR_TMIN)
+ * tell with ceilings that rise beside them, not with ceilings that do not. */
+static void test_pair(void)
+{
+	struct floor_record f;
+	double slope = 0;
+	int n = 8;
+
+	floor_record_init(&f);
+	for (int q = 0; q < n; q++) {
+		f.lo[q] = (float)(100 + q + 2.6 * fmod(q * 0.618034 + 0.3, 1.0));
+		f.hi[q] = (float)(150 + q + 2.6 * fmod(q * 0.414214 + 0.7, 1.0));
+	}
+	f.last = n - 1;
+	f.run = (uint32_t)n;
+	CHECK(floor_record_rising(&f, 1.0, 0.5, 0.0, &slope));
+	CHECK_MSG(fabs(slope - 1) < 0.3, "slope %g", slope);
+	for (int q = 0; q < n; q++)
+		f.hi[q] = (float)(150 + 2.6 * fmod(q * 0.414214 + 0.7, 1.0));   /* flat ceilings */
+	CHECK(!floor_record_rising(&f, 1.0, 0.5, 0.0, NULL));
+	for (int q = 0; q < n; q++)
+		f.lo[q] = (float)(100 + q);                                     /* clean floors: alone */
+	CHECK(floor_record_rising(&f, 1.0, 0.5, 0.0, NULL));
+}
+
 int main(void)
 {
 	RUN(test_recording);
 	RUN(test_rising);
+	RUN(test_pair);
 	return check_done("test_floors");
 }

@@ -51,7 +51,7 @@
 #define SLOT_LEN    16
 #define M_VALUE     (M_BUCKETS + 48 * SLOT_LEN)
 #define M_FLOORS    (M_VALUE + 8 + 2 + 4 * 3 + 8)   /* the floor record */
-#define M_LEN       (M_FLOORS + 16 * 4 + 4 + 4)
+#define M_LEN       (M_FLOORS + 2 * 16 * 4 + 4 + 4)
 #define REC_FIXED   (22 + TL_LEN + 3 * M_LEN)   /* a record but its name */
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
@@ -667,8 +667,8 @@ static void test_impossible(const unsigned char *img, size_t len)
 			continue;
 		put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN, &zero64, 8);
 		for (int i = 0; i < 3 && k == 6; i++) {   /* no quarter recorded yet */
-			put_at(copy, metric_off(img, i) + M_FLOORS + 64, &(const int32_t){ -1 }, 4);
-			put_at(copy, metric_off(img, i) + M_FLOORS + 68, &zero64, 4);
+			put_at(copy, metric_off(img, i) + M_FLOORS + 128, &(const int32_t){ -1 }, 4);
+			put_at(copy, metric_off(img, i) + M_FLOORS + 132, &zero64, 4);
 		}
 		for (int i = 0; i < 3; i++) {
 			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN, &zero64, 8);

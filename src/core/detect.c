@@ -20,7 +20,7 @@
  * most HIST_BUCKETS times per window however short the interval; a sample
  * in between costs O(1) (the limit counters and the eta).  Of the fit only
  * struct fit's three numbers are kept; a metric's state is its series
- * (HIST_BUCKETS slots of 16 bytes), its floor record (72 bytes) and a few
+ * (HIST_BUCKETS slots of 16 bytes), its floor record (136 bytes) and a few
  * counters. */
 #include "core/detect.h"
 
@@ -110,19 +110,32 @@ static void update_eta(struct metric_state *s, const struct metric_rule *r, doub
 	}
 }
 
-/* Sustained growth within the window (trend.c), or over the floors of the
- * last windows (floors.c) when the window cannot tell it from its noise;
- * the slope then reported is the floors'. */
+/* Sustained growth over the floors of the last windows (floors.c), the
+ * window not wandering and its slope at least half the rate, or within the
+ * window (trend.c).  The floors' slope, when they show it, is the one
+ * reported: a working set that shakes the window's estimators does not
+ * move it. */
 static bool sustained(struct metric_state *s, const struct trend *t, double rate)
 {
 	double slope;
 
-	if (trend_sustained(t, rate))
+	if (!trend_wanders(t) && t->slope_window >= 0.5 * rate &&
+	    floor_record_rising(&s->floors, t->window_s / 4, rate, t->noise, &slope)) {
+		s->trend.slope = slope;
 		return true;
-	if (trend_wanders(t) || t->slope_window < 0.5 * rate || !floor_record_rising(&s->floors, t->window_s / 4, rate, t->noise, &slope))
-		return false;
-	s->trend.slope = slope;
-	return true;
+	}
+	return trend_sustained(t, rate);
+}
+
+/* The growth has stopped: in the window (trend.c), and the floors of the
+ * last two windows do not rise at half the rate either (a slow leak under
+ * a large working set can dip the window's slopes for a while). */
+static bool cleared(const struct metric_state *s, const struct trend *t, double rate)
+{
+	double slope;
+
+	return trend_cleared(t, rate) &&
+	       !(floor_record_recent(&s->floors, t->window_s / 4, &slope) && slope >= 0.5 * rate);
 }
 
 unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
@@ -150,21 +163,18 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	s->trend.slope = t.slope;
 	s->trend.window_s = t.window_s;
 
-	update_eta(s, r, value);
-
 	rate = detect_rate(r, value);
 	if (warming || rate <= 0 || !s->trend.ready) {
 		s->streak = 0;
-		return events;
-	}
-	if (!s->leaking) {
+	} else if (!s->leaking) {
 		if (persisted(s, sustained(s, &t, rate), now_ms)) {
 			s->leaking = true;
 			events |= DETECT_LEAK;
 		}
-	} else if (persisted(s, trend_cleared(&t, rate), now_ms)) {
+	} else if (persisted(s, cleared(s, &t, rate), now_ms)) {
 		s->leaking = false;   /* re-armed: a new episode may be reported */
 	}
+	update_eta(s, r, value);   /* with the slope sustained() may have set */
 	return events;
 }
 

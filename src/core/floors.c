@@ -27,6 +27,13 @@
  * statistic cannot tell is a floor that wanders (a random walk, load that
  * comes and goes over hours) from one that rises: trend.c's wander test
  * does that, on the window's bucket means, for both ways of passing.
+ * The ceilings ride on the floors when the working set is a sawtooth on
+ * top of the leak, and their jitter (the top of a tooth seen up to an
+ * interval early) is independent of the floors': when their line rises
+ * too, a weaker line through the floors is enough (FLOOR_TPAIR instead of
+ * FLOOR_TMIN), which a sawtooth without a leak, whose ceilings do not
+ * rise, or a random working set, whose ceilings wander, rarely gives.
+ * Bursts shake the ceilings; the floors alone then need FLOOR_TMIN.
  * Fits over the newest n floors for every n from FLOOR_MIN_FIT to the whole
  * run are tried, so a leak that began after a long flat stretch is seen by
  * the short fits, and a slower one by the long fits.
@@ -37,8 +44,8 @@
  * suspended) is a gap: the run restarts after it.
  *
  * Costs: 12 buckets read per quarter recorded; a fit of at most 16 points
- * per length tried, at most 11 lengths, once per bucket and metric while a
- * verdict is being considered; 80 bytes per metric. */
+ * per length tried, at most 10 lengths, once per bucket and metric while a
+ * verdict is being considered; 136 bytes per metric. */
 #include "core/floors.h"
 
 #include <math.h>
@@ -55,7 +62,7 @@ void floor_record_init(struct floor_record *f)
 
 /* The floor of aligned quarter q, which must lie in the ring; false when
  * one of its buckets is empty. */
-static bool quarter_floor(const struct timeline *tl, const struct series *s, int64_t q, float *lo)
+static bool quarter_floor(const struct timeline *tl, const struct series *s, int64_t q, float *lo, float *hi)
 {
 	for (int64_t k = q * QUARTER; k < (q + 1) * QUARTER; k++) {
 		struct bucket b;
@@ -64,6 +71,8 @@ static bool quarter_floor(const struct timeline *tl, const struct series *s, int
 			return false;
 		if (k == q * QUARTER || b.min < *lo)
 			*lo = b.min;
+		if (k == q * QUARTER || b.max > *hi)
+			*hi = b.max;
 	}
 	return true;
 }
@@ -83,10 +92,11 @@ void floor_record_update(struct floor_record *f, const struct timeline *tl, cons
 		f->run = 0;
 	}
 	for (; q <= done && q < INT32_MAX; q++) {
-		float lo = 0;
+		float lo = 0, hi = 0;
 
-		if (quarter_floor(tl, s, q, &lo)) {
+		if (quarter_floor(tl, s, q, &lo, &hi)) {
 			f->lo[q % FLOOR_QUARTERS] = lo;
+			f->hi[q % FLOOR_QUARTERS] = hi;
 			if (f->run < FLOOR_QUARTERS)
 				f->run++;
 		} else {
@@ -109,23 +119,23 @@ void floor_record_skip(struct floor_record *f, const struct timeline *tl)
 
 /* Least-squares slope (per quarter) and its t statistic through the n
  * floors that end `back` quarters before the newest. */
-static void fit(const struct floor_record *f, unsigned n, unsigned back, double *slope, double *t)
+static void fit(const struct floor_record *f, const float *y_of, unsigned n, unsigned back, double *slope, double *t)
 {
 	int64_t first = f->last - back - (n - 1);
 	double xm = (n - 1) / 2.0, ym = 0, sxx = 0, sxy = 0, ssr = 0, se;
 
 	for (unsigned i = 0; i < n; i++)
-		ym += f->lo[(first + i) % FLOOR_QUARTERS];
+		ym += y_of[(first + i) % FLOOR_QUARTERS];
 	ym /= n;
 	for (unsigned i = 0; i < n; i++) {
-		double y = f->lo[(first + i) % FLOOR_QUARTERS] - ym;
+		double y = y_of[(first + i) % FLOOR_QUARTERS] - ym;
 
 		sxx += (i - xm) * (i - xm);
 		sxy += (i - xm) * y;
 	}
 	*slope = sxy / sxx;
 	for (unsigned i = 0; i < n; i++) {
-		double r = f->lo[(first + i) % FLOOR_QUARTERS] - ym - *slope * (i - xm);
+		double r = y_of[(first + i) % FLOOR_QUARTERS] - ym - *slope * (i - xm);
 
 		ssr += r * r;
 	}
@@ -134,18 +144,19 @@ static void fit(const struct floor_record *f, unsigned n, unsigned back, double 
 	*t = *slope / fmax(se, 1e-7 * fabs(ym) + 1e-12);
 }
 
-/* Theil-Sen slope (per quarter) through the newest n floors: the median
+/* Theil-Sen slope (per quarter) through the n values of the ring y that
+ * end at quarter `last` (floors or ceilings): the median
  * of the slopes between every two of them, which one floor caught high or
  * low does not move. */
-static double median_slope(const struct floor_record *f, unsigned n)
+static double median_slope(const float *y, int64_t last, unsigned n)
 {
 	double v[FLOOR_QUARTERS * (FLOOR_QUARTERS - 1) / 2];
-	int64_t first = f->last - (n - 1);
+	int64_t first = last - (n - 1);
 	unsigned m = 0;
 
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = i + 1; j < n; j++) {
-			double x = (f->lo[(first + j) % FLOOR_QUARTERS] - f->lo[(first + i) % FLOOR_QUARTERS]) / (j - i);
+			double x = (y[(first + j) % FLOOR_QUARTERS] - y[(first + i) % FLOOR_QUARTERS]) / (j - i);
 			unsigned k = m++;
 
 			for (; k > 0 && v[k - 1] > x; k--)   /* insertion: at most 120 values */
@@ -158,24 +169,47 @@ static double median_slope(const struct floor_record *f, unsigned n)
 bool floor_record_rising(const struct floor_record *f, double quarter_s, double rate, double noise, double *slope)
 {
 	unsigned found = 0;
+	bool both = false;
 
 	if (f->last < 0 || quarter_s <= 0)
 		return false;
 	for (unsigned n = FLOOR_MIN_FIT; n <= f->run; n++) {
-		double b, t, b_old, b_new, unused;
+		double b, t, b_old, b_new, bc, tc, unused;
+		bool ceil;
 
-		fit(f, n, 0, &b, &t);
-		if (b / quarter_s < rate || t < FLOOR_TMIN || b * (n - 1) < 0.1 * noise)
+		fit(f, f->lo, n, 0, &b, &t);
+		if (b / quarter_s < rate || t < FLOOR_TPAIR || b * (n - 1) < FLOOR_NOISE * noise)
 			continue;
-		fit(f, n / 2, 0, &b_new, &unused);
-		fit(f, n / 2, n - n / 2, &b_old, &unused);
+		fit(f, f->hi, n, 0, &bc, &tc);
+		ceil = tc >= FLOOR_TCEIL && bc / quarter_s >= 0.5 * rate;
+		if (t < FLOOR_TMIN && !ceil)
+			continue;
+		fit(f, f->lo, n / 2, 0, &b_new, &unused);
+		fit(f, f->lo, n / 2, n - n / 2, &b_old, &unused);
 		if (b_new < 0.5 * b || b_old < 0.5 * b)
 			continue;
 		found = n;
+		both = ceil;
 	}
-	if (found && slope)
-		*slope = median_slope(f, found) / quarter_s;
+	if (found && slope) {
+		/* the ceilings rise with the floors (a sawtooth riding on the
+		 * leak): their jitter is the floors', independent, so the mean of
+		 * the two slopes halves its part; not so under bursts */
+		*slope = median_slope(f->lo, f->last, found) / quarter_s;
+		if (both)
+			*slope = (*slope + median_slope(f->hi, f->last, found) / quarter_s) / 2;
+	}
 	return found > 0;
+}
+
+bool floor_record_recent(const struct floor_record *f, double quarter_s, double *slope)
+{
+	unsigned n = f->run < 2 * (HIST_BUCKETS / QUARTER) ? f->run : 2 * (HIST_BUCKETS / QUARTER);
+
+	if (f->last < 0 || n < HIST_BUCKETS / QUARTER || quarter_s <= 0)
+		return false;
+	*slope = median_slope(f->lo, f->last, n) / quarter_s;
+	return true;
 }
 
 bool floor_record_valid(const struct floor_record *f, const struct timeline *tl)
@@ -185,7 +219,7 @@ bool floor_record_valid(const struct floor_record *f, const struct timeline *tl)
 	    (f->last >= 0 && (uint64_t)f->run > (uint64_t)f->last + 1) || f->last > (tl->head + 1) / QUARTER)
 		return false;
 	for (unsigned i = 0; i < FLOOR_QUARTERS; i++)
-		if (!isfinite(f->lo[i]))
+		if (!isfinite(f->lo[i]) || !isfinite(f->hi[i]) || f->lo[i] > f->hi[i])
 			return false;
 	return true;
 }

@@ -20,7 +20,7 @@ static const char magic[8] = { 'L', 'W', 'S', 'T', 'A', 'T', 'E', '\n' };
 
 _Static_assert(STATE_HEADER_LEN == 8 + 4 + BOOT_ID_LEN + 8 + 4 + 8 + 4, "the header's fields");
 _Static_assert(STATE_CHUNK >= STATE_HEADER_LEN, "the placeholder fits a chunk");
-_Static_assert(sizeof(struct floor_record) == 16 * 4 + 4 + 4, "a floor record is its fields");
+_Static_assert(sizeof(struct floor_record) == 2 * 16 * 4 + 4 + 4, "a floor record is its fields");
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
@@ -123,7 +123,7 @@ static void put_metric(struct enc *e, const struct timeline *tl, const struct me
 	put_u32(e, s->under);
 	put_u32(e, s->streak);
 	put_u64(e, s->streak_since);
-	put(e, &s->floors, sizeof(s->floors));   /* 16 f32, i32, u32: no padding */
+	put(e, &s->floors, sizeof(s->floors));   /* 2 x 16 f32, i32, u32: no padding */
 }
 
 static bool policy_saved(const struct action_policy *p)

@@ -16,7 +16,7 @@
  *            in a bucket without samples), f64 latest value, u8 leaking, u8
  *            in limit, u32 over, u32 under, u32 streak, u64 streak start,
  *            the floor record (version 3 on; core/floors.h): 16 f32
- *            floors, i32 newest quarter, u32 run;
+ *            floors, 16 f32 ceilings, i32 newest quarter, u32 run;
  *            a metric the daemon may not read (fds of another user's
  *            process) holds -1 in every sample and as its latest value,
  *            which marks it unread when it is restored
