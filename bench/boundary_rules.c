@@ -2,9 +2,9 @@
  *
  * Each runs over the samples as a daemon would, one at a time, and records
  * its first verdict (every episode's start under --trace):
- *   leakwatch  timeline_add() then detect_sample(), as src/daemon/monitor.c
+ *   leakwatch  timeline_add() then detect_sample(), as src/core/judge.c
  *              feeds them; a rule of only `growth`; samples of the warm-up
- *              passed as warming;
+ *              passed as warming, and not added to the timeline;
  *   monit      X = 1.2 × the highest sample of [warmup, warmup + W], then
  *              3 samples in a row over X;
  *   lsq-r2     ordinary least squares over the last W's raw samples, slope
@@ -48,8 +48,11 @@ static void run_leakwatch(const struct run *r, struct result *res)
 	for (size_t i = 0; i < r->n; i++) {
 		unsigned ev;
 
-		timeline_add(&tl, r->t_ms[i]);
-		ev = detect_sample(&ms, &tl, &rule, r->t_ms[i] < r->o->warmup_ms, r->t_ms[i], r->v[i]);
+		bool warming = r->t_ms[i] < r->o->warmup_ms;
+
+		if (!warming)      /* the warm-up is no history (detect.h) */
+			timeline_add(&tl, r->t_ms[i]);
+		ev = detect_sample(&ms, &tl, &rule, warming, r->t_ms[i], r->v[i]);
 		if (ev & DETECT_LEAK) {
 			record(res, r->t_s[i], ms.trend.slope);
 			if (!r->all)

@@ -92,11 +92,12 @@ static double value(const struct shape *s, double t, struct rng *r, double *stat
 }
 
 /* One sample at t_ms, as the monitor takes it: the process's timeline
- * first, then the metric. */
+ * first (not in the warm-up: no history then), then the metric. */
 static unsigned feed(struct timeline *tl, struct metric_state *s, const struct metric_rule *r, bool warming,
 		     uint64_t t_ms, double v)
 {
-	timeline_add(tl, t_ms);
+	if (!warming)
+		timeline_add(tl, t_ms);
 	return detect_sample(s, tl, r, warming, t_ms, v);
 }
 

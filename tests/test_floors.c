@@ -1,5 +1,5 @@
 /* The floor record (core/floors.h): aligned quarters recorded once each,
- * gaps and the warm-up restart the run, and the rising test on lines,
+ * gaps restart the run, and the rising test on lines,
  * jitter, steps and a warm-up that levels off. */
 #include <math.h>
 #include <stdio.h>
@@ -56,12 +56,6 @@ static void test_recording(void)
 	for (int64_t k = 20 * Q + 1; k < 21 * Q; k++)
 		add(&x, k, 3);
 	CHECK(x.f.last == 20 && x.f.run == 1 && x.f.lo[20 % FLOOR_QUARTERS] == 3);
-	/* the warm-up: the quarter it ends in is skipped */
-	floor_record_skip(&x.f, &x.tl);
-	CHECK(x.f.run == 0 && x.f.last == 20);
-	for (int64_t k = 21 * Q; k < 22 * Q; k++)
-		add(&x, k, 4);
-	CHECK(x.f.last == 21 && x.f.run == 1);
 	/* impossible saved records */
 	x.f.run = FLOOR_QUARTERS + 1;
 	CHECK(!floor_record_valid(&x.f, &x.tl));

@@ -118,11 +118,50 @@ static void test_view(void)
 	j.now_ms = 6000;
 	CHECK(!judged_warming(&j, &a));
 	CHECK(judge_warming(&a, &wcs[0], 5999) && !judge_warming(&a, &wcs[0], 6000));
-	feed(&a, &wcs[0], 2000, 100, 0, &v);
+	feed(&a, &wcs[0], 2000, 100, 0, &v);                /* warming: no history */
+	CHECK(a.tl.head < 0 && a.m[METRIC_RSS].value == 100);
+	feed(&a, &wcs[0], 6000, 120, 0, &v);
 	judge_reconfigure(&a, 0, &wcs[0], &wcs[0]);        /* same window: kept */
-	CHECK(a.tl.head >= 0 && a.m[METRIC_RSS].value == 100);
+	CHECK(a.tl.head >= 0 && a.m[METRIC_RSS].value == 120);
 	judge_reconfigure(&a, 1, &wcs[0], &wcs[1]);        /* another window: afresh */
 	CHECK(a.watch == 1 && a.tl.head < 0);
+}
+
+/* A bounded fill lasting 1.3 windows inside a warm-up of 1.5 windows is
+ * never a leak: the warm-up's samples are no history, the first verdict
+ * needs a whole window after it.  Without the warm-up the same fill is
+ * one (leakwatchd(8): the window must outlast a warm-up).  A limit holds
+ * from the first sample, in the warm-up too. */
+static unsigned fill_leaks(uint64_t warmup_ms, unsigned *limits)
+{
+	struct watch wc = watch_of(warmup_ms, 20000, 200e6);
+	static struct watched w;
+	struct verdicts v;
+	unsigned leaks = 0;
+
+	wc.rule[METRIC_RSS].growth = 300e6 / 3600;          /* 300M/h */
+	judge_init(&w, 7, 1, 0, 0, comm, &wc);
+	*limits = 0;
+	for (uint64_t t = 250; t <= 200000; t += 250) {     /* 10 windows */
+		/* 40 MiB to 140 MiB over 26 s (1.3 windows), then flat; over
+		 * 200e6 (the limit) for a second at 5 s */
+		double rss = 40e6 + 100e6 * (t < 26000 ? t / 26000.0 : 1.0) + (t >= 5000 && t < 6000 ? 200e6 : 0);
+
+		feed(&w, &wc, t, rss, 0, &v);
+		leaks += (v.ev[METRIC_RSS] & DETECT_LEAK) != 0;
+		*limits += (v.ev[METRIC_RSS] & DETECT_LIMIT) != 0;
+	}
+	return leaks;
+}
+
+static void test_warmup(void)
+{
+	unsigned limits;
+
+	CHECK(fill_leaks(30000, &limits) == 0);   /* warm-up 1.5 windows */
+	CHECK(limits == 1);                       /* in the warm-up */
+	CHECK(fill_leaks(0, &limits) == 1);       /* no warm-up: the fill looks like a leak */
+	CHECK(limits == 1);
 }
 
 int main(void)
@@ -131,5 +170,6 @@ int main(void)
 	test_unreadable();
 	test_retry();
 	test_view();
+	test_warmup();
 	return check_done("test_judge");
 }

@@ -145,9 +145,16 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	struct trend t;
 	double rate;
 
-	series_add(&s->hist, tl, value);
 	s->value = value;
 	update_limit(s, r, value, &events);
+	if (warming) {
+		/* the warm-up's samples are not history: the first verdict
+		 * needs a whole window after it (limits apply from the start) */
+		s->streak = 0;
+		s->eta = -1;
+		return events;
+	}
+	series_add(&s->hist, tl, value);
 	/* The trend moves with whole buckets: fit once per new bucket (once per
 	 * sample when buckets are shorter than the interval). */
 	if (tl->head == s->fitted_head) {
@@ -156,15 +163,13 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	}
 	s->fitted_head = tl->head;
 	floor_record_update(&s->floors, tl, &s->hist);
-	if (warming)
-		floor_record_skip(&s->floors, tl);
 	trend_fit(tl, &s->hist, &t);
 	s->trend.ready = t.ready;
 	s->trend.slope = t.slope;
 	s->trend.window_s = t.window_s;
 
 	rate = detect_rate(r, value);
-	if (warming || rate <= 0 || !s->trend.ready) {
+	if (rate <= 0 || !s->trend.ready) {
 		s->streak = 0;
 	} else if (!s->leaking) {
 		if (persisted(s, sustained(s, &t, rate), now_ms)) {

@@ -55,7 +55,10 @@ double detect_rate(const struct metric_rule *r, double value);
 
 /* Feed one sample taken at now_ms, after timeline_add(tl, now_ms) for
  * it (once for all the process's metrics).  `warming`: the process is in
- * its warm-up (no trend verdicts).  Returns DETECT_* bits to report now. */
+ * its warm-up: the sample counts for the limit only, it is not history
+ * (and the caller does not add it to the timeline either), so the first
+ * trend verdict needs a whole window after the warm-up.  Returns DETECT_*
+ * bits to report now. */
 unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value);
 

@@ -106,17 +106,6 @@ void floor_record_update(struct floor_record *f, const struct timeline *tl, cons
 	}
 }
 
-void floor_record_skip(struct floor_record *f, const struct timeline *tl)
-{
-	int64_t q = tl->head / QUARTER;
-
-	if (tl->head < 0 || q >= INT32_MAX)
-		return;
-	if (q > f->last)
-		f->last = (int32_t)q;
-	f->run = 0;
-}
-
 /* Least-squares slope (per quarter) and its t statistic through the n
  * floors that end `back` quarters before the newest. */
 static void fit(const struct floor_record *f, const float *y_of, unsigned n, unsigned back, double *slope, double *t)

@@ -33,10 +33,6 @@ void floor_record_init(struct floor_record *f);
  * timeline has moved to a new bucket; O(1) when no quarter completed. */
 void floor_record_update(struct floor_record *f, const struct timeline *tl, const struct series *s);
 
-/* The quarter that holds tl's newest bucket is never to be recorded (its
- * samples are the process's warm-up): the run starts again after it. */
-void floor_record_skip(struct floor_record *f, const struct timeline *tl);
-
 /* Do the newest recorded floors rise steadily at `rate` per second or
  * faster?  True when, for some n from FLOOR_MIN_FIT to the whole run, the
  * least-squares line through the newest n floors has a slope >= rate and

@@ -35,7 +35,9 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 
 bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms)
 {
-	return now_ms < w->start_ms + wc->warmup_ms;
+	/* no warm-up: never warming, even for a start time a little ahead of
+	 * the clock (the kernel's ticks, rounded) */
+	return wc->warmup_ms > 0 && now_ms < w->start_ms + wc->warmup_ms;
 }
 
 /* The metrics the daemon may read changed (another user's fd directory,
@@ -80,12 +82,15 @@ void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, co
 	w->warned |= out->warn;
 	warming = judge_warming(w, wc, now_ms);
 	/* the sample goes into every metric's history before any of it is
-	 * reported: a capture shows the whole sample */
-	timeline_add(&w->tl, now_ms);
+	 * reported: a capture shows the whole sample; a sample of the warm-up
+	 * is no history, only a value to hold against the limits */
+	if (!warming)
+		timeline_add(&w->tl, now_ms);
 	for (int i = 0; i < METRIC_COUNT; i++) {
 		if (w->unreadable & (1u << i)) {
 			/* a placeholder: nothing is judged on it */
-			series_add(&w->m[i].hist, &w->tl, -1);
+			if (!warming)
+				series_add(&w->m[i].hist, &w->tl, -1);
 			w->m[i].value = -1;
 			out->ev[i] = 0;
 			continue;
@@ -96,6 +101,7 @@ void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, co
 
 void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld)
 {
+	w->retry_fresh = false;
 	if (withheld) {
 		w->retry_metric = metric;
 		w->retry_why = t;
@@ -115,6 +121,44 @@ bool judge_retry(struct watched *w)
 		return true;
 	w->retry_metric = -1;   /* the episode is over */
 	return false;
+}
+
+void judge_pending(struct watched *w, enum event_type t, int metric)
+{
+	if (w->retry_fresh && !(t == EVENT_LIMIT && w->retry_why == EVENT_LEAK))
+		return;   /* one a tick: a limit before a leak, else the first metric's */
+	w->retry_metric = metric;
+	w->retry_why = t;
+	w->retry_fresh = true;
+}
+
+/* Urgency of w's pending action: 0 over its limit, 1 with a time to its
+ * limit (*eta), 2 without one. */
+static int urgency(const struct watched *w, const struct config *cfg, double *eta)
+{
+	const struct metric_state *s = &w->m[w->retry_metric];
+	const struct metric_rule *r = &cfg->watches[w->watch].rule[w->retry_metric];
+
+	*eta = 0;
+	if (r->has_max && s->value > r->max)
+		return 0;
+	if (s->eta >= 0) {
+		*eta = s->eta;
+		return 1;
+	}
+	return 2;
+}
+
+bool judge_more_urgent(const struct watched *a, const struct watched *b, const struct config *cfg)
+{
+	double ea, eb;
+	int ua = urgency(a, cfg, &ea), ub = urgency(b, cfg, &eb);
+
+	if (ua != ub)
+		return ua < ub;
+	if (ua == 1 && ea != eb)
+		return ea < eb;
+	return a->pid < b->pid;
 }
 
 void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw)

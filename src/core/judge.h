@@ -46,6 +46,7 @@ struct watched {
 	unsigned warned;           /* metrics whose unreadability was reported (once a process) */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
 	enum event_type retry_why;
+	bool retry_fresh;          /* that action not asked yet (a verdict of this tick) */
 	char inspect_state[8];     /* the last inspection: "running", "ok", "failed"; "" none */
 	char *inspect_note;        /* its summary, or why it failed; NULL none */
 };
@@ -66,8 +67,9 @@ struct judged {
 
 /* What one sample asks the caller to do, in this order: say that the
  * metrics in warn cannot be read (once a process), then per metric report
- * a limit (DETECT_LIMIT in ev[i]) and a leak (DETECT_LEAK), each followed
- * by its action; then ask judge_retry() about a withheld action. */
+ * a limit (DETECT_LIMIT in ev[i]) and a leak (DETECT_LEAK), their actions
+ * kept pending (judge_pending); once every process is sampled, ask for the
+ * pending and withheld actions (judge_retry) most urgent first. */
 struct verdicts {
 	unsigned warn;
 	unsigned ev[METRIC_COUNT];
@@ -96,6 +98,17 @@ void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld
  * for w->retry_metric) is to be asked again; false, and forgotten, once
  * its episode is over. */
 bool judge_retry(struct watched *w);
+
+/* A verdict of this tick asks for its action (type t, for metric): kept
+ * pending, like a withheld one, until the caller has judged every process
+ * and asks in order of urgency (judge_more_urgent).  One action a tick
+ * for a process: a limit's before a leak's, else the first metric's. */
+void judge_pending(struct watched *w, enum event_type t, int metric);
+
+/* Is a's pending action more urgent than b's?  Over its limit first (the
+ * metric's value above its max), then the shortest time to its limit
+ * (eta), then one without a limit to reach; ties: the lower pid. */
+bool judge_more_urgent(const struct watched *a, const struct watched *b, const struct config *cfg);
 
 /* A new config: w now belongs to watch nw (number idx), was ow.  Its
  * history is reset only when the window changed. */

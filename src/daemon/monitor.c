@@ -3,8 +3,10 @@
  * A tick runs discovery when it is due and applies what it says (opens
  * each found process and starts its record, drops each gone one), then
  * samples every watched process through its kept fds and hands the three
- * values to the judge (core/judge.c), whose verdicts it turns into events,
- * captures and actions, in the order the judge gives.  Why the monitor
+ * values to the judge (core/judge.c), whose verdicts it turns into events
+ * and captures as it goes, and into actions once every process is judged,
+ * the most urgent first (act_pending: when cooldown lets one through, the
+ * process nearest its limit gets it, not the first in the list).  Why the monitor
  * does not decide: so that the decisions are tested without /proc, and
  * the renderers (status, metrics, state) read the judge's types alone.
  * The cost is one call into the judge per process-sample and, per found
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -250,7 +253,7 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	emit(m, &ev);
 	if (t == EVENT_LEAK && wc->inspect && m->inspect)
 		m->inspect(m->inspect_ctx, w, &tracked_of(w)->h, metric);
-	act(m, w, t, metric, false);
+	judge_pending(w, t, metric);   /* asked once every process is judged */
 }
 
 /* A metric of w that the daemon may not read: said once for the process. */
@@ -304,8 +307,54 @@ static void sample(struct monitor *m)
 			if (v.ev[i] & DETECT_LEAK)
 				report(m, w, EVENT_LEAK, i);
 		}
-		if (judge_retry(w))
-			act(m, w, w->retry_why, w->retry_metric, true);
+	}
+}
+
+static int by_urgency(const void *a, const void *b, void *cfg)
+{
+	const struct watched *x = *(struct watched *const *)a, *y = *(struct watched *const *)b;
+
+	return judge_more_urgent(x, y, cfg) ? -1 : judge_more_urgent(y, x, cfg) ? 1 : 0;
+}
+
+/* The actions of this tick's verdicts and the ones withheld before, most
+ * urgent first (judge_more_urgent): when cooldown or max_actions let one
+ * through, it goes to the process over its limit, then to the one closest
+ * to it, not to whichever comes first in the list.  The list of them is
+ * kept in m->pending and grown as needed; without memory for it, they are
+ * asked in list order. */
+static void act_pending(struct monitor *m)
+{
+	size_t n = 0;
+
+	for (struct watched *w = m->j.watched; w; w = w->next) {
+		if (!judge_retry(w))
+			continue;
+		if (n == m->pending_cap) {
+			size_t cap = m->pending_cap ? 2 * m->pending_cap : 16;
+			struct watched **p = realloc(m->pending, cap * sizeof(*p));
+
+			if (!p) {
+				n = SIZE_MAX;
+				break;
+			}
+			m->pending = p;
+			m->pending_cap = cap;
+		}
+		m->pending[n++] = w;
+	}
+	if (n == SIZE_MAX) {
+		for (struct watched *w = m->j.watched; w; w = w->next)
+			if (judge_retry(w))
+				act(m, w, w->retry_why, w->retry_metric, !w->retry_fresh);
+		return;
+	}
+	if (n > 1)
+		qsort_r(m->pending, n, sizeof(*m->pending), by_urgency, (void *)m->j.cfg);
+	for (size_t i = 0; i < n; i++) {
+		struct watched *w = m->pending[i];
+
+		act(m, w, w->retry_why, w->retry_metric, !w->retry_fresh);
 	}
 }
 
@@ -325,6 +374,7 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 		drop_saved(m);   /* what the first scan did not claim is gone */
 	}
 	sample(m);
+	act_pending(m);
 	return 0;
 }
 
@@ -387,4 +437,7 @@ void monitor_free(struct monitor *m)
 	discovery_free(&m->disc);
 	proc_root_close(&m->root);
 	drop_saved(m);
+	free(m->pending);
+	m->pending = NULL;
+	m->pending_cap = 0;
 }

@@ -68,6 +68,8 @@ struct monitor {
 	struct saved_proc *restore;/* saved histories, claimed at the first scan */
 	char self_user[64];        /* the daemon's user, for the messages */
 	size_t n_restored;         /* processes whose history was restored */
+	struct watched **pending;  /* this tick's actions to ask, most urgent first (scratch) */
+	size_t pending_cap;
 };
 
 /* proc_path: the /proc root ("/proc", or a fixture tree).  self: our pid
