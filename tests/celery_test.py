@@ -509,7 +509,10 @@ def run(a, work, rep):
         watcher.stop.set()
         watcher.join(2)
         runs = {k.decode(): int(v) for k, v in client.hgetall("lwcelery:runs").items()}
-        spans = {}
+        spans = {}               # task id -> (pid, start, end or None: cut short)
+        for k, v in client.hgetall("lwcelery:start").items():
+            p, t0 = v.decode().split()
+            spans[k.decode()] = (int(p), float(t0), None)
         for k, v in client.hgetall("lwcelery:span").items():
             p, t0, t1 = v.decode().split()
             spans[k.decode()] = (int(p), float(t0), float(t1))
@@ -602,7 +605,8 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
 
     problems = []
     recycled = 0
-    mid_task = 0
+    mid_task = 0             # recycles that caught a task in the middle
+    mid_done = 0             # ... and that task completed
     for t, e in signals:
         pid = e.get("pid")
         gone_at = next((ts for ts, kids in samples if ts >= t and pid not in kids), None)
@@ -616,9 +620,10 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
             continue
         recycled += 1
         # the tasks this child was running when the daemon reported the signal
-        caught = [tid for tid, (p, a0, a1) in spans.items() if p == pid and a0 <= t <= a1]
+        caught = [tid for tid, (p, a0, a1) in spans.items() if p == pid and a0 <= t and (a1 is None or t <= a1)]
         after = [tid for tid, (p, a0, a1) in spans.items() if p == pid and a0 > t]
         mid_task += bool(caught)
+        mid_done += bool(caught) and all(status.get(x) == "SUCCESS" for x in caught)
         log(f"  recycle pid {pid}: signal +{t - t0:.1f}s, exit +{gone_at - t0:.2f}s, "
             f"{CONCURRENCY} children again +{back - t0:.2f}s; "
             f"{len(caught)} task(s) in hand at the signal, finished: "
@@ -649,7 +654,7 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
               + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
 
     log(f"tasks sent {len(sent)}, completed {len(ok)}, runs {sum(runs.values())}; children recycled "
-        f"{recycled} ({mid_task} with a task in hand at the signal, all finished)")
+        f"{recycled} ({mid_task} with a task in hand at the signal, {mid_done} of them completed it)")
     log("pool children (seen from +s to +s under load, rss first -> peak, growth to the peak, tasks run):")
     per_pid = {}
     for p, _, _ in spans.values():

@@ -10,10 +10,10 @@ celery_app.leak(kib, ms) appends kib KiB of filled bytes to a module-level
 list that is never emptied, so every pool child grows by that much per task
 for as long as it lives, then spends ms milliseconds (at most 5000) like a
 real task, so that a child is often in the middle of one when leakwatch acts.
-Each run is counted in redis by task id (hash lwcelery:runs, so a task run
-twice shows), and its pid, start and end times are kept (hash
-lwcelery:span, "PID T0 T1"); the task returns {"pid", "chunks"}, stored in
-the result backend.
+In redis, by task id: its last start (hash lwcelery:start, "PID T0"), and
+when it ends, its runs (hash lwcelery:runs, so a task run twice shows) and
+its pid, start and end (hash lwcelery:span, "PID T0 T1"); the task returns
+{"pid", "chunks"}, stored in the result backend.
 
 LWCELERY_MODE chooses what a recycle may cost:
 
@@ -79,12 +79,13 @@ def _client():
 @app.task(name="celery_app.leak", bind=True)
 def leak(self, kib, ms):
     t0 = time.time()
+    r = _client()
+    tid = self.request.id
+    r.hset("lwcelery:start", tid, f"{os.getpid()} {t0:.6f}")
     # a fresh, filled (so really resident) buffer; the fill byte varies so
     # no two chunks could be shared
     _kept.append(bytes([len(_kept) % 251 + 1]) * (max(0, min(int(kib), 65536)) * 1024))
     time.sleep(max(0, min(int(ms), 5000)) / 1000.0)
-    r = _client()
-    tid = self.request.id
     r.hincrby("lwcelery:runs", tid, 1)
     r.hset("lwcelery:span", tid, f"{os.getpid()} {t0:.6f} {time.time():.6f}")
     return {"pid": os.getpid(), "chunks": len(_kept)}
