@@ -10,10 +10,12 @@ celery_app.leak(kib, ms) appends kib KiB of filled bytes to a module-level
 list that is never emptied, so every pool child grows by that much per task
 for as long as it lives, then spends ms milliseconds (at most 5000) like a
 real task, so that a child is often in the middle of one when leakwatch acts.
-In redis, by task id: its last start (hash lwcelery:start, "PID T0"), and
-when it ends, its runs (hash lwcelery:runs, so a task run twice shows) and
-its pid, start and end (hash lwcelery:span, "PID T0 T1"); the task returns
-{"pid", "chunks"}, stored in the result backend.
+In redis, by task id: how often it started (hash lwcelery:starts: a task
+cut short and given back to the broker starts twice) and its last start
+(hash lwcelery:start, "PID T0"), and when it ends, its runs to the end
+(hash lwcelery:runs) and its pid, start and end (hash lwcelery:span,
+"PID T0 T1"); the task returns {"pid", "chunks"}, stored in the result
+backend.
 
 LWCELERY_MODE chooses what a recycle may cost:
 
@@ -81,6 +83,7 @@ def leak(self, kib, ms):
     t0 = time.time()
     r = _client()
     tid = self.request.id
+    r.hincrby("lwcelery:starts", tid, 1)
     r.hset("lwcelery:start", tid, f"{os.getpid()} {t0:.6f}")
     # a fresh, filled (so really resident) buffer; the fill byte varies so
     # no two chunks could be shared
