@@ -52,6 +52,7 @@ import billiard.pool
 from billiard.process import current_process
 from celery import Celery
 from celery.signals import task_postrun, worker_process_init
+from celery.utils.log import get_logger
 
 BROKER = os.environ.get("LWCELERY_BROKER", "redis://127.0.0.1:6379/0")
 MODE = os.environ.get("LWCELERY_MODE", "retire")
@@ -116,15 +117,22 @@ def _on_retire(signum, frame):
     _retiring[0] = True
 
 
+def _sentinel():
+    """This child's shutdown sentinel, or None (worker_pool_restarts off)."""
+    return getattr(getattr(current_process(), "_target", None), "_shutdown", None)
+
+
 @worker_process_init.connect
 def _install_retire(**_):
-    if MODE == "retire":
-        signal.signal(signal.SIGURG, _on_retire)
+    if MODE != "retire":
+        return
+    if _sentinel() is None:
+        get_logger(__name__).warning("leakwatch: no pool sentinel (set worker_pool_restarts = True): "
+                                     "SIGURG retires this child only while it is idle")
+    signal.signal(signal.SIGURG, _on_retire)
 
 
 @task_postrun.connect
 def _retire_after_task(**_):
-    if _retiring[0]:
-        sentinel = getattr(getattr(current_process(), "_target", None), "_shutdown", None)
-        if sentinel is not None:     # None: worker_pool_restarts is off
-            sentinel.set()
+    if _retiring[0] and _sentinel() is not None:
+        _sentinel().set()
