@@ -185,6 +185,10 @@ celery: $(BUILD)/leakwatchd
 inspect: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/inspect_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# the same on every pyenv CPython 3.8..3.13 (make check: 3.8, 3.12, 3.13 and Debian's)
+inspect-all: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/inspect_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl --all
+
 notify: $(BUILD)/leakwatchd
 	$(PYTHON) tests/notify_test.py --daemon $(BUILD)/leakwatchd
 
@@ -330,4 +334,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

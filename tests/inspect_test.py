@@ -11,7 +11,8 @@ a watch `inspect: python` on this run's marker runs every case; the
 programs are tests/programs/inspect_*.py, one per root cause of a Python
 leak (see each program's docstring), each doing noise work beside its leak.
 For each CPython found (Debian's /usr/bin/python3, and
-/root/.pyenv/versions/3.X* for X = 8..13) and each program,
+/root/.pyenv/versions/3.X* for X = 8, 12 and 13, or for every X from 8 to
+13 with --all, `make inspect-all`) and each program,
 `leakwatchctl inspect PID --seconds 3 --json` (four at a time) must end
 `ok`, with the `inspect` event's message, top_type and top_site, and the
 incident's python.json, saying what the program leaks:
@@ -67,13 +68,21 @@ INSPECT_S = 3
 PARALLEL = 3               # of the daemon's 4 at once: room for the leak verdict's
 
 
-def pythons():
-    """[(label, path)]: Debian's python3 and the pyenv 3.8..3.13."""
+# `make check` runs the CPythons whose internals differ most (the oldest,
+# 3.12's and the newest beside Debian's); `make inspect-all` (--all) each.
+EDGE_MINORS = (8, 12, 13)
+
+
+def pythons(every=False):
+    """[(label, path)]: Debian's python3 and the pyenv 3.8..3.13 (only
+    EDGE_MINORS unless every)."""
     out = []
     if os.access("/usr/bin/python3", os.X_OK):
         out.append(("debian-" + subprocess.run(["/usr/bin/python3", "-c", "import platform;print(platform.python_version())"],
                                                capture_output=True, text=True).stdout.strip(), "/usr/bin/python3"))
     for minor in range(8, 14):
+        if not every and minor not in EDGE_MINORS:
+            continue
         for d in sorted(glob.glob(f"/root/.pyenv/versions/3.{minor}.*")):
             exe = os.path.join(d, "bin", f"python3.{minor}")
             if os.access(exe, os.X_OK) and re.fullmatch(rf"3\.{minor}\.\d+", os.path.basename(d)):
@@ -280,10 +289,10 @@ CASES = {
 }
 
 
-def run_matrix(res, daemon, work, marker, only):
-    """Every program under every Python, PARALLEL inspections at a time."""
+def run_matrix(res, daemon, work, marker, only, every=False):
+    """Every program under every Python (pythons()), PARALLEL inspections at a time."""
     targets = []
-    for label, py in pythons():
+    for label, py in pythons(every):
         for prog in CASES:
             if only and only not in prog and only != label:
                 continue
@@ -439,6 +448,7 @@ def main():
     ap.add_argument("--keep")
     ap.add_argument("--only")
     ap.add_argument("-v", action="store_true")
+    ap.add_argument("--all", action="store_true", help="every pyenv CPython 3.8..3.13, not only 3.8, 3.12, 3.13")
     a = ap.parse_args()
     work = a.keep or tempfile.mkdtemp(prefix="lw-inspect-")
     os.makedirs(work, exist_ok=True)
@@ -470,7 +480,7 @@ def main():
             else:
                 vt = None
             if a.only not in ("verdict", "refusals"):
-                run_matrix(res, daemon, work, marker, a.only)
+                run_matrix(res, daemon, work, marker, a.only, a.all)
             if a.only in (None, "refusals"):
                 run_correctness(res, daemon, work, marker)
                 run_refusals(res, daemon, work, marker)
