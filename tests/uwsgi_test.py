@@ -26,7 +26,14 @@ http 1`.  leakwatchd --log-target=json watches them with the recipe's rule
 (interval 250ms, warm-up 2s, window 8s, rss growth 100M/h, on_leak:
 signal, cooldown 2s).  SIGTERM would be wrong: a uWSGI worker exits on it at
 once, in the middle of its request ("DAMN ! worker N (pid: P) died"), and
-the client gets no answer.
+the client gets no answer; SIGINT too.  SIGQUIT is worse: a worker the
+master respawned handles it as the master would, and kills the router.  The
+master does not know of a signal sent to a worker, so its
+--worker-reload-mercy never applies to it (a SIGHUP'd worker finished a 5 s
+request with a mercy of 2 s): kill_after stands in for it.  On this kernel
+/proc/PID/cmdline holds the title and one NUL (uWSGI pads its argv area
+with spaces after a NUL, and the kernel then stops at that NUL); leakwatch
+drops trailing NULs anyway, so `$` holds either way.
 
 LOAD_S seconds of steady load follow from CLIENTS threads (urllib, to
 127.0.0.1 only, no proxy, a timeout per request, a bounded number of
@@ -220,7 +227,8 @@ class Watcher(threading.Thread):
                 self.first.setdefault(pid, (t, start))
                 self.last[pid] = t
                 tl = self.titles.setdefault(pid, [])
-                if seen[pid] is not None and (not tl or tl[-1] != seen[pid]):
+                # an exiting process reads an empty cmdline: not a title
+                if seen[pid] and (not tl or tl[-1] != seen[pid]):
                     tl.append(seen[pid])
                 if raw and pid not in self.raw and not seen[pid].endswith(" uWSGI master"):
                     self.raw[pid] = raw
@@ -245,7 +253,7 @@ class Watcher(threading.Thread):
             self.stop.wait(POLL_S)
 
     def kinds(self):
-        """{pid: 'worker N' | 'router' | 'other'} by the titles each child had."""
+        """{pid: 'worker N' | 'router' | 'untitled' | 'other'} by the titles each child had."""
         out = {}
         with self.lock:
             for pid, tl in self.titles.items():
@@ -255,6 +263,8 @@ class Watcher(threading.Thread):
                     out[pid] = f"worker {slots[-1]}"
                 elif any(x.startswith(f"{self.marker} uWSGI http") for x in tl):
                     out[pid] = "router"
+                elif not tl:
+                    out[pid] = "untitled"      # only ever read while exiting
                 else:
                     out[pid] = "other"
         return out
@@ -669,7 +679,7 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
     problems, recycled, in_flight, lines = [], 0, 0, []
     for t, e in signals:
         pid = e.get("pid")
-        slot = worker_slot(watcher.titles.get(pid, [""])[-1], marker)
+        slot = int(kinds[pid].split()[1]) if pid in workers else None
         gone_at = next((ts for ts, kids in samples if ts >= t and pid not in kids), None)
         if gone_at is None or gone_at > t + EXIT_WAIT_S:
             problems.append(f"pid {pid} still running {EXIT_WAIT_S}s after SIGHUP")
@@ -678,8 +688,8 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
                      if p != pid and p in watcher.first and watcher.first[p][0] >= t - POLL_S * 2
                      and worker_slot(x, marker) == slot), None)
         if back is None or back[0] > gone_at + RECOVER_S:
-            problems.append(f"worker {slot} (pid {pid}) exited at +{gone_at - t0:.1f}s and no new "
-                            f"`uWSGI worker {slot}` within {RECOVER_S}s")
+            problems.append(f"worker {slot} (pid {pid}, titles {watcher.titles.get(pid)!r}) exited at "
+                            f"+{gone_at - t0:.1f}s and no new `uWSGI worker {slot}` within {RECOVER_S}s")
             continue
         recycled += 1
         late = [d for d in load.leak_done if d[2] == pid and d[1] > t]
