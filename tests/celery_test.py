@@ -76,7 +76,7 @@ import time
 import uuid
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, free_port, interrupt_on_term, kill_group
+from lwtest import PROGRAMS, Deadline, Report, proc_rss, free_port, interrupt_on_term, kill_group
 
 CELERY = "/usr/bin/celery"
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -106,13 +106,8 @@ STOP_WAIT_S = 10
 DEADLINE_S = 80
 POLL_S = 0.1
 MIB = 1024 * 1024
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 PROCS = {}               # name -> Popen of what is still to be stopped
-
-
-class Deadline(Exception):
-    pass
 
 
 def log(msg):
@@ -130,14 +125,6 @@ def proc_stat(pid):
         return None
     rest = data[data.rfind(b")") + 2:].split()
     return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def proc_rss(pid):
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def proc_cmdline(pid):
@@ -397,20 +384,6 @@ def submit(sender, ids, rate, stop, rng):
         sender.send_task("celery_app.leak", args=[LEAK_KIB, rng.randint(*TASK_MS)], task_id=tid)
         sent[tid] = time.time()
     return sent
-
-
-class Report:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        print(f"{'PASS' if ok else 'FAIL'}  {name}{': ' + detail if detail else ''}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
 
 
 # --- the run -------------------------------------------------------------------

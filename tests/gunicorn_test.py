@@ -72,7 +72,7 @@ import urllib.error
 import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, interrupt_on_term, kill_group
+from lwtest import PROGRAMS, Deadline, Report, proc_rss, interrupt_on_term, kill_group
 
 GUNICORN = "/usr/bin/gunicorn"
 
@@ -100,11 +100,6 @@ STOP_WAIT_S = 10         # for the daemon to exit on SIGTERM
 DEADLINE_S = 78          # the whole run, cleanup included
 POLL_S = 0.1             # /proc watch period
 MIB = 1024 * 1024
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-class Deadline(Exception):
-    pass
 
 
 PROCS = {}               # name -> Popen of what is still to be stopped
@@ -125,14 +120,6 @@ def proc_stat(pid):
         return None
     rest = data[data.rfind(b")") + 2:].split()
     return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def proc_rss(pid):
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def proc_cmdline(pid):
@@ -381,20 +368,6 @@ def tail(path, n=25):
     except OSError:
         return []
     return lines[-n:]
-
-
-class Report:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        print(f"{'PASS' if ok else 'FAIL'}  {name}{': ' + detail if detail else ''}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
 
 
 # --- the run -------------------------------------------------------------------

@@ -605,3 +605,37 @@ def judge_flat(samples, rss_slack_kib, rss_slack_frac, check_rss=True):
                     f"least {min(xa):.2f} ms -> {min(xb):.2f} ms, allowed {allow:.2f} ms (1.5x + 1 ms); "
                     f"median {median(xa):.2f} -> {median(xb):.2f} ms"))
     return out
+
+
+# ---- for the real-server tests (gunicorn, uwsgi, celery) -------------------
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class Deadline(Exception):
+    """The whole run took longer than the test allows (SIGALRM)."""
+
+
+class Report:
+    """PASS/FAIL lines as they come, and their counts."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, name, detail=""):
+        print(f"{'PASS' if ok else 'FAIL'}  {name}{': ' + detail if detail else ''}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        return ok
+
+
+def proc_rss(pid):
+    """Resident bytes of pid (/proc/PID/statm, exact), or None when gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return None

@@ -83,7 +83,7 @@ import urllib.error
 import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, free_port, interrupt_on_term, kill_group, yq
+from lwtest import PROGRAMS, Deadline, Report, proc_rss, free_port, interrupt_on_term, kill_group, yq
 
 UWSGI = "/usr/bin/uwsgi"
 APP = os.path.join(PROGRAMS, "uwsgi_app.py")
@@ -111,12 +111,7 @@ STOP_WAIT_S = 10         # for the daemon to exit on SIGTERM
 DEADLINE_S = 85          # the whole run, cleanup included
 POLL_S = 0.1             # /proc watch period
 MIB = 1024 * 1024
-PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-class Deadline(Exception):
-    pass
 
 
 PROCS = {}               # name -> Popen of what is still to be stopped
@@ -137,14 +132,6 @@ def proc_stat(pid):
         return None
     rest = data[data.rfind(b")") + 2:].split()
     return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def proc_rss(pid):
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def cmdline_raw(pid):
@@ -495,20 +482,6 @@ def wait_ready(master, marker, load):
             return True
         time.sleep(0.1)
     return False
-
-
-class Report:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        print(f"{'PASS' if ok else 'FAIL'}  {name}{': ' + detail if detail else ''}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
 
 
 # --- the run -------------------------------------------------------------------
