@@ -84,7 +84,7 @@ struct seen {
 		pid_t pid;
 		int metric;
 		uint64_t at_ms;         /* CLOCK_MONOTONIC when it came */
-		char action[16], result[16], unit[128], incident[64], msg[512];
+		char action[16], result[16], unit[128], incident[64], msg[600];
 	} ev[MAX_SEEN];
 	char note[MAX_SEEN][640];
 };

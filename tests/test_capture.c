@@ -237,7 +237,7 @@ static void test_capture_live(const char *state, const char *file)
 	const char *history = "{\"samples\": [1, 2]}\n";
 	struct child ch;
 	struct capture c = {
-		.state_dir = state, .watch = "api", .comm = "lw\"child", .event = "leak",
+		.state_dir = state, .watch = "api", .comm = "lw\"child", .title = "lw child 1", .event = "leak",
 		.metric = "fds", .value = 18, .wall_usec = WALL, .history_json = history,
 	};
 	struct stat st;
@@ -276,7 +276,8 @@ static void test_capture_live(const char *state, const char *file)
 		};
 
 		snprintf(json, sizeof(json), "{\"ts\": \"2023-11-14T22:13:20.123Z\", \"watch\": \"api\", "
-			 "\"pid\": %d, \"comm\": \"lw\\\"child\", \"event\": \"leak\", \"metric\": \"fds\", "
+			 "\"pid\": %d, \"comm\": \"lw\\\"child\", \"title\": \"lw child 1\", \"event\": \"leak\", "
+			 "\"metric\": \"fds\", "
 			 "\"value\": 18}\n", (int)ch.pid);
 		snprintf(cmd, sizeof(cmd), "test_capture --child %s two words x\n", file);
 		/* most fds first: the file 7, pipes 6 (3, 4 and two pairs), /dev/null 3, sockets 2 */

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/event_format.h"
+#include "core/proc_title.h"
 #include "io/event_sink.h"
 
 /* 2026-11-24T05:00:00.123Z */
@@ -123,7 +124,7 @@ static void test_messages(void)
 	event_describe(&e);
 	CHECK_STR(e.message, "custom 7");
 	event_init(&e, EVENT_ERROR, TS);
-	event_about(&e, &(struct subject){ "api", 12, "gunicorn" });
+	event_about(&e, &(struct subject){ "api", 12, "gunicorn", NULL });
 	event_say(&e, "cannot sample: %s", "Input/output error");
 	event_describe(&e);
 	CHECK_STR(e.message, "api: pid 12 (gunicorn): cannot sample: Input/output error");
@@ -132,7 +133,7 @@ static void test_messages(void)
 	event_describe(&e);
 	CHECK_STR(e.message, "leakwatchd: error");
 	event_init(&e, EVENT_ACTION, TS);
-	event_about(&e, &(struct subject){ "api", 12, "gunicorn" });
+	event_about(&e, &(struct subject){ "api", 12, "gunicorn", NULL });
 	e.action = "signal";
 	e.result = "ok";
 	event_describe(&e);
@@ -142,7 +143,7 @@ static void test_messages(void)
 	CHECK_STR(e.message, "api: pid 12 (gunicorn): action signal: ok: sent SIGTERM");
 	/* a watch without a process */
 	event_init(&e, EVENT_ERROR, TS);
-	event_about(&e, &(struct subject){ "api", 0, NULL });
+	event_about(&e, &(struct subject){ "api", 0, NULL, NULL });
 	event_say(&e, "x");
 	event_describe(&e);
 	CHECK_STR(e.message, "api: x");
@@ -151,17 +152,17 @@ static void test_messages(void)
 		static const char name[] = "n234567890123456789012345678901234567890123456789012345678901234";
 		char who[96];
 
-		subject_format(&(struct subject){ name, 4194304, "c23456789012345" }, who, sizeof(who));
+		subject_format(&(struct subject){ name, 4194304, "c23456789012345", NULL }, who, sizeof(who));
 		CHECK_STR(who, "n234567890123456789012345678901234567890123456789012345678901234: "
 			  "pid 4194304 (c23456789012345)");
 		event_init(&e, EVENT_ACTION, TS);
-		event_about(&e, &(struct subject){ name, 4194304, "c23456789012345" });
+		event_about(&e, &(struct subject){ name, 4194304, "c23456789012345", NULL });
 		e.action = "restart-unit";
 		e.result = "suppressed";
 		memset(e.detail, 'x', sizeof(e.detail) - 1);
 		e.detail[sizeof(e.detail) - 1] = '\0';
 		event_describe(&e);
-		CHECK(strlen(e.message) == sizeof(e.message) - 1);
+		CHECK(strlen(e.message) < sizeof(e.message) - 1);   /* no title: the longest line fits */
 		CHECK(strncmp(e.message, who, strlen(who)) == 0);
 	}
 
@@ -183,11 +184,91 @@ static void test_targets(void)
 	CHECK(log_target_parse("syslog", &t) == -EINVAL);
 }
 
+/* The title beside comm: in the human line (quoted), the JSON key and the
+ * journal field; left out when there is none or it is comm again. */
+static void test_title(void)
+{
+	struct event e;
+	struct buf b = { 0 };
+	struct journal_fields f;
+	bool has_title = false, has_comm = false;
+	char who[192];
+
+	event_init(&e, EVENT_LEAK, TS);
+	event_about(&e, &(struct subject){ "api-uwsgi", 7067, "uwsgi", "api uWSGI worker 2" });
+	e.metric = METRIC_RSS;
+	e.has_value = true;
+	e.value = 83886080;
+	e.has_slope = true;
+	e.slope_per_hour = 2147483648.0;
+	event_describe(&e);
+	CHECK_STR(e.message, "api-uwsgi: pid 7067 (uwsgi) \"api uWSGI worker 2\": rss leak: 80MiB, growing 2GiB/h");
+	event_format_json(&e, &b);
+	CHECK(strstr(b.data, ",\"comm\":\"uwsgi\",\"title\":\"api uWSGI worker 2\",\"metric\"") != NULL);
+	event_format_journal(&e, &f);
+	for (int i = 0; i < f.n; i++) {
+		has_title |= f.iov[i].iov_len == strlen("LEAKWATCH_TITLE=api uWSGI worker 2") &&
+			     memcmp(f.iov[i].iov_base, "LEAKWATCH_TITLE=api uWSGI worker 2", f.iov[i].iov_len) == 0;
+		has_comm |= f.iov[i].iov_len == strlen("LEAKWATCH_COMM=uwsgi") &&
+			    memcmp(f.iov[i].iov_base, "LEAKWATCH_COMM=uwsgi", f.iov[i].iov_len) == 0;
+	}
+	CHECK(has_title && has_comm);
+
+	/* an action event carries it the same way */
+	event_init(&e, EVENT_ACTION, TS);
+	event_about(&e, &(struct subject){ "pool", 12, "[celeryd: worke", "[celeryd: w1@h:ForkPoolWorker-3]" });
+	e.action = "signal";
+	e.result = "ok";
+	event_say(&e, "sent SIGURG");
+	event_describe(&e);
+	CHECK_STR(e.message, "pool: pid 12 ([celeryd: worke) \"[celeryd: w1@h:ForkPoolWorker-3]\": action signal: ok: "
+		  "sent SIGURG");
+
+	/* none, empty, or comm again: no title anywhere */
+	const char *none[] = { NULL, "", "python3" };
+	for (size_t i = 0; i < 3; i++) {
+		event_init(&e, EVENT_FOUND, TS);
+		event_about(&e, &(struct subject){ "w", 9, "python3", none[i] });
+		event_describe(&e);
+		CHECK_STR(e.message, "w: pid 9 (python3): watching");
+		CHECK(e.title == NULL);
+		buf_reset(&b);
+		event_format_json(&e, &b);
+		CHECK(strstr(b.data, "title") == NULL);
+	}
+	/* not about a process: never a title */
+	subject_format(&(struct subject){ "w", 0, NULL, "x" }, who, sizeof(who));
+	CHECK_STR(who, "w");
+	/* the longest subject with the longest title fits whole */
+	{
+		static const char name[] = "n234567890123456789012345678901234567890123456789012345678901234";
+		char title[PROC_TITLE_SIZE];
+
+		memset(title, 'x', sizeof(title) - 1);
+		title[sizeof(title) - 1] = '\0';
+		subject_format(&(struct subject){ name, 4194304, "c23456789012345", title }, who, sizeof(who));
+		CHECK(strlen(who) == 64 + 2 + 12 + 17 + 2 + 63 + 1);
+		/* with the longest detail the line is cut, still terminated */
+		event_init(&e, EVENT_ACTION, TS);
+		event_about(&e, &(struct subject){ name, 4194304, "c23456789012345", title });
+		e.action = "restart-unit";
+		e.result = "suppressed";
+		memset(e.detail, 'x', sizeof(e.detail) - 1);
+		e.detail[sizeof(e.detail) - 1] = '\0';
+		event_describe(&e);
+		CHECK(strlen(e.message) == sizeof(e.message) - 1);
+		CHECK(strncmp(e.message, who, strlen(who)) == 0);
+		CHECK(who[strlen(who) - 1] == '"');
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_json_leak);
 	RUN(test_json_escape_and_optional);
 	RUN(test_messages);
 	RUN(test_targets);
+	RUN(test_title);
 	return check_done("test_event");
 }

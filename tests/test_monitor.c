@@ -17,6 +17,7 @@
 struct seen {
 	int found[512], gone[512], leak[512][METRIC_COUNT], limit[512][METRIC_COUNT];
 	double slope[512];
+	char found_title[64], leak_title[64];   /* pid 101's, as its events had them */
 };
 
 static void on_event(void *ctx, struct event *e)
@@ -24,6 +25,9 @@ static void on_event(void *ctx, struct event *e)
 	struct seen *s = ctx;
 	int pid = e->pid < 512 ? e->pid : 0;
 
+	if (pid == 101 && (e->type == EVENT_FOUND || (e->type == EVENT_LEAK && e->metric == METRIC_RSS)))
+		snprintf(e->type == EVENT_FOUND ? s->found_title : s->leak_title, sizeof(s->found_title), "%s",
+			 e->title ? e->title : "(none)");
 	switch (e->type) {
 	case EVENT_FOUND: s->found[pid]++; break;
 	case EVENT_GONE:  s->gone[pid]++; break;
@@ -91,6 +95,8 @@ int main(void)
 		stat_file(101, "gunicorn", 100, PF_USER, 2, 1000 + i * 25, 101);  /* 100 KiB per 250 ms */
 		if (i % 2 == 0)
 			add_fd(101, 5 + i / 2);
+		if (i == 40)   /* the worker titles itself anew: its leak says so */
+			put("101/cmdline", "gunicorn: worker [app] busy\0\0\0", 30);
 		monitor_tick(&m, now, WALL_BASE + now * 1000);
 	}
 	CHECK(s.found[1] == 0 && s.found[2] == 0 && s.found[300] == 0);
@@ -115,6 +121,9 @@ int main(void)
 	/* 25 pages of 4 KiB per 250 ms = 400 KiB/s */
 	CHECK_NEAR(s.slope[101], 25.0 * m.root.page_size * 4 * 3600, 0.05 * 25.0 * m.root.page_size * 4 * 3600);
 	CHECK(s.limit[101][METRIC_RSS] == 1);   /* 1000 + 119 * 25 pages > 12 MiB */
+	/* the title beside comm, as it was at each event */
+	CHECK_STR(s.found_title, "gunicorn: worker [app]");
+	CHECK_STR(s.leak_title, "gunicorn: worker [app] busy");
 
 	/* 102 exits: its directory goes away */
 	{

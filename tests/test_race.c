@@ -282,7 +282,7 @@ struct seen {
 	unsigned n;
 	struct {
 		pid_t pid;
-		char action[16], result[16], unit[128], msg[512];
+		char action[16], result[16], unit[128], msg[600];
 	} ev[8];
 };
 

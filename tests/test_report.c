@@ -17,6 +17,8 @@
 #include "core/config.h"
 #include "fixture.h"
 #include "daemon/monitor.h"
+#include "core/history_report.h"
+#include "core/report_cells.h"
 #include "core/status_report.h"
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
@@ -55,6 +57,12 @@ static size_t columns(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		n += ((unsigned char)s[i] & 0xc0) != 0x80;
 	return n;
+}
+
+/* A status table's line of a process's title: under the pid, quoted. */
+static bool is_title_line(const char *l)
+{
+	return strncmp(l, "           \"", 12) == 0 && l[strlen(l) - 1] == '"';
 }
 
 /* The lines of a text, in a NULL-terminated array (one allocation). */
@@ -360,8 +368,10 @@ static void test_first_tick(const struct monitor *m)
 	report_status_table(&b, &m->j);
 	check_table_shape("first table", b.data);
 	lines = split_lines(b.data, &n);
-	CHECK(n == 3 + 5 * METRIC_COUNT);
+	CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%zu lines", n);
 	for (size_t i = 3; i < n; i++) {
+		if (is_title_line(lines[i]))
+			continue;
 		/* in the warm-up (the three workers, warmup 2s): no history yet,
 		 * so no cell of the sparkline; past it (the other watch's two,
 		 * no warmup): one bucket so far, the last cell only */
@@ -407,7 +417,8 @@ static void test_status_json(const struct monitor *m)
 
 	/* the first object whole, up to its rss value */
 	snprintf(want, sizeof(want),
-		 "[{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\",\n"
+		 "[{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"title\": \"gunicorn: worker [app]\", "
+		 "\"started\": \"2026-11-24T05:00:%02d.%03dZ\",\n"
 		 "  \"rss\": {\"value\": %ld, \"slope_per_hour\": ",
 		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000), (1000 + 119 * 25) * page);
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.300s", want, b.data);
@@ -474,8 +485,8 @@ static void test_status_table(const struct monitor *m)
 	CHECK(buf_ok(&b));
 	check_table_shape("status table", b.data);
 	lines = split_lines(b.data, &n);
-	CHECK_MSG(n == 3 + 5 * METRIC_COUNT, "%zu lines:\n%s", n, b.data);
-	if (n != 3 + 5 * METRIC_COUNT) {
+	CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%zu lines:\n%s", n, b.data);
+	if (n != 3 + 5 * (METRIC_COUNT + 1)) {
 		free(lines);
 		buf_free(&b);
 		return;
@@ -500,12 +511,19 @@ static void test_status_table(const struct monitor *m)
 		/* the VALUE column (38..44) holds the fixture's pages of 4 KiB */
 		size_t upto = m->root.page_size == 4096 ? strlen(first[0]) : 38;
 
+		/* and, under them, the title each process set */
+		static const char *const title[] = {
+			"           \"gunicorn: worker [app]\"", "           \"gunicorn: worker [app]\"",
+			"           \"gunicorn: worker [app]\"", "           \"longproc\"", "           \"weirdproc\"",
+		};
+
 		for (int p = 0; p < 5; p++) {
-			const char *r0 = lines[3 + 3 * p], *r1 = lines[4 + 3 * p], *r2 = lines[5 + 3 * p];
+			const char *r0 = lines[3 + 4 * p], *r1 = lines[4 + 4 * p], *r2 = lines[5 + 4 * p];
 
 			CHECK_MSG(strncmp(r0, first[p], upto) == 0, "want \"%s\", got \"%s\"", first[p], r0);
 			CHECK_MSG(strncmp(r1, fds, strlen(fds)) == 0, "%s", r1);
 			CHECK_MSG(strncmp(r2, threads, strlen(threads)) == 0, "%s", r2);
+			CHECK_STR(lines[6 + 4 * p], title[p]);
 		}
 	}
 	/* the columns: TREND/H at 46 (9 wide), ETA at 56 (5), VERDICT at 62 (7),
@@ -520,10 +538,10 @@ static void test_status_table(const struct monitor *m)
 			{ 3, "+", "now", "limit" },       /* 101 rss: 100 pages/s */
 			{ 4, "+", "-", "leak" },          /* 101 fds */
 			{ 5, "0", "-", "ok" },            /* 101 threads */
-			{ 6, "0", "-", "ok" },            /* 102 rss */
-			{ 9, "-", "-", "ok" },            /* 103 rss: falling */
-			{ 14, "+", "?", "ok" },           /* 200 threads: one more a second, max 100 */
-			{ 17, "0", "-", "ok" },           /* 201 threads */
+			{ 7, "0", "-", "ok" },            /* 102 rss */
+			{ 11, "-", "-", "ok" },           /* 103 rss: falling */
+			{ 17, "+", "?", "ok" },           /* 200 threads: one more a second, max 100 */
+			{ 21, "0", "-", "ok" },           /* 201 threads */
 		};
 
 		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -553,9 +571,9 @@ static void test_status_table(const struct monitor *m)
 	/* sparklines: 101's rss rises from the lowest block to the full one,
 	 * 102's is flat (one character repeated) */
 	CHECK_MSG(strcmp(lines[3] + 70, "▁▂▃▄▅▆▇█") == 0, "%s", lines[3]);
-	CHECK_MSG(strcmp(lines[6] + 70, "▄▄▄▄▄▄▄▄") == 0, "%s", lines[6]);
+	CHECK_MSG(strcmp(lines[7] + 70, "▄▄▄▄▄▄▄▄") == 0, "%s", lines[7]);
 	for (size_t i = 3; i < n; i++)
-		CHECK_MSG(columns(lines[i], strlen(lines[i])) == 78, "%s", lines[i]);
+		CHECK_MSG(is_title_line(lines[i]) || columns(lines[i], strlen(lines[i])) == 78, "%s", lines[i]);
 	free(lines);
 	buf_free(&b);
 }
@@ -569,7 +587,7 @@ static void test_history(const struct monitor *m)
 	report_history_json(&b, &m->j, w);
 	CHECK(buf_ok(&b));
 	CHECK_MSG(json_valid(b.data), "invalid JSON:\n%s", b.data);
-	snprintf(want, sizeof(want), "{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\", \"window_seconds\": 20, \"bucket_seconds\": 0.416,\n \"rss\": [",
+	snprintf(want, sizeof(want), "{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"title\": \"gunicorn: worker [app]\", \"started\": \"2026-11-24T05:00:%02d.%03dZ\", \"window_seconds\": 20, \"bucket_seconds\": 0.416,\n \"rss\": [",
 		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000));
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.200s", want, b.data);
 	/* each metric: its buckets oldest first, as the monitor holds them */
@@ -626,14 +644,15 @@ static void test_history(const struct monitor *m)
 		size_t n;
 		char **lines = split_lines(b.data, &n);
 
-		CHECK_MSG(n == 3 + HIST_BUCKETS, "%zu lines", n);
+		CHECK_MSG(n == 4 + HIST_BUCKETS, "%zu lines", n);
 		CHECK_MSG(strncmp(lines[0], "workers: pid 101 (gunicorn): 48 buckets of ", 43) == 0 &&
 			  strstr(lines[0], ", newest last"), "%s", lines[0]);
-		CHECK_STR(lines[1], "");
-		CHECK_STR(lines[2], "TIME (UTC)               SAMPLES      RSS  RSS MIN  RSS MAX      FDS  THREADS");
-		for (size_t i = 3; i < n; i++)
+		CHECK_STR(lines[1], "title \"gunicorn: worker [app]\"");
+		CHECK_STR(lines[2], "");
+		CHECK_STR(lines[3], "TIME (UTC)               SAMPLES      RSS  RSS MIN  RSS MAX      FDS  THREADS");
+		for (size_t i = 4; i < n; i++)
 			CHECK_MSG(rfc3339_ok(lines[i]) && lines[i][24] == ' ', "%s", lines[i]);
-		if (n == 3 + HIST_BUCKETS) {
+		if (n == 4 + HIST_BUCKETS) {
 			char max[16], threads[16];
 
 			cell(lines[n - 1], 51, 8, max, sizeof(max));

@@ -26,6 +26,7 @@
 #include "fixture.h"
 #include "os/files.h"
 #include "daemon/monitor.h"
+#include "core/history_report.h"
 #include "core/status_report.h"
 #include "core/state_codec.h"
 #include "daemon/persist.h"

@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "fixture.h"
 #include "daemon/monitor.h"
+#include "core/history_report.h"
 #include "core/status_report.h"
 #include "core/state_codec.h"
 
@@ -43,7 +44,7 @@ static const char *config_text =
 struct seen {
 	int found[256], warned[256][METRIC_COUNT], errors, leak[256][METRIC_COUNT], limit[256][METRIC_COUNT];
 	int pidfile;
-	char last[512];
+	char last[600];
 };
 
 static void on_event(void *ctx, struct event *e)

@@ -102,11 +102,23 @@ static void rate(char *buf, size_t len, int metric, double per_hour)
 	}
 }
 
+/* The title worth showing beside comm: NULL when there is none, or it is
+ * comm itself (a process that never set one and runs without arguments). */
+static const char *subject_title(const struct subject *s)
+{
+	if (!s->pid || !s->title || !s->title[0])
+		return NULL;
+	if (s->comm && strcmp(s->title, s->comm) == 0)
+		return NULL;
+	return s->title;
+}
+
 void event_about(struct event *e, const struct subject *s)
 {
 	e->watch = s->watch;
 	e->pid = s->pid;
 	e->comm = s->comm;
+	e->title = subject_title(s);
 }
 
 void event_vsay(struct event *e, const char *fmt, va_list ap)
@@ -125,7 +137,12 @@ void event_say(struct event *e, const char *fmt, ...)
 
 void subject_format(const struct subject *s, char *buf, size_t len)
 {
-	if (s->pid)
+	const char *title = subject_title(s);
+
+	if (s->pid && title)
+		snprintf(buf, len, "%s: pid %d (%s) \"%s\"", s->watch ? s->watch : "?", (int)s->pid,
+			 s->comm ? s->comm : "?", title);
+	else if (s->pid)
 		snprintf(buf, len, "%s: pid %d (%s)", s->watch ? s->watch : "?", (int)s->pid,
 			 s->comm ? s->comm : "?");
 	else
@@ -181,8 +198,8 @@ static void default_text(const struct event *e, char *out, size_t len)
 
 void event_describe(struct event *e)
 {
-	struct subject s = { e->watch, e->pid, e->comm };
-	char who[96], text[sizeof(e->detail)];
+	struct subject s = { e->watch, e->pid, e->comm, e->title };
+	char who[192], text[sizeof(e->detail)];
 	const char *sep;
 	int n;
 

@@ -5,11 +5,12 @@
  * log line.
  *
  * Every event about a watch or a process is built from one subject (watch,
- * pid, comm: event_about()), and its human line always starts with that
- * subject the same way ("api: pid 4242 (gunicorn): ..."): the modules say
- * only what is particular to the event (event_say()), so no module formats
- * the prefix by hand, and a consumer can cut the line at the same place
- * whatever sent it. */
+ * pid, comm, title: event_about()), and its human line always starts with
+ * that subject the same way ("api: pid 4242 (gunicorn) \"gunicorn: worker
+ * [api]\": ..."): the modules say only what is particular to the event
+ * (event_say()), so no module formats the prefix by hand, and a consumer
+ * can cut the line at the same place whatever sent it (a title holds no
+ * '"': core/proc_title.h). */
 #ifndef LEAKWATCH_EVENT_H
 #define LEAKWATCH_EVENT_H
 
@@ -29,6 +30,7 @@ struct subject {
 	const char *watch;       /* NULL when not about a watch */
 	pid_t pid;               /* 0 when not about a process */
 	const char *comm;        /* the process's comm, when pid */
+	const char *title;       /* its title (core/proc_title.h); NULL or "": none */
 };
 
 struct event {
@@ -37,6 +39,7 @@ struct event {
 	const char *watch;       /* the subject (event_about()) */
 	pid_t pid;
 	const char *comm;
+	const char *title;       /* NULL when none, or the same as comm */
 	int metric;              /* enum metric, or -1 */
 	bool has_value;
 	double value;            /* bytes for rss, else a count */
@@ -54,7 +57,7 @@ struct event {
 	const char *top_site;    /* inspect: the allocation site that grew most (FILE:LINE), or NULL */
 	bool warning;            /* an error event that loses nothing: priority warning */
 	char detail[448];        /* what the event says beyond its fields (event_say()); "" none */
-	char message[512];       /* the human line, filled by event_describe() */
+	char message[600];       /* the human line, filled by event_describe() */
 };
 
 const char *event_name(enum event_type t);       /* "start", "leak", ... */
@@ -68,15 +71,16 @@ void event_init(struct event *e, enum event_type t, uint64_t ts_usec);
 void event_about(struct event *e, const struct subject *s);
 
 /* What the event says beyond its type and fields, printf-style.  The human
- * line is then "SUBJECT: TEXT", where SUBJECT is "WATCH: pid PID (COMM)",
+ * line is then "SUBJECT: TEXT", where SUBJECT is "WATCH: pid PID (COMM) \"TITLE\"",
  * "WATCH", or nothing (about the daemon); for an action event it is
  * "SUBJECT: action ACTION: RESULT: TEXT".  Without it, each type has its
  * own text from the fields ("watching", "rss leak: ..."). */
 void event_say(struct event *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void event_vsay(struct event *e, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-/* "WATCH: pid PID (COMM)" (or "WATCH", or "") into buf: the subject as
- * every human line shows it. */
+/* "WATCH: pid PID (COMM) \"TITLE\"" (or "WATCH", or "") into buf: the
+ * subject as every human line shows it.  The title is left out when there
+ * is none or it says no more than comm. */
 void subject_format(const struct subject *s, char *buf, size_t len);
 
 /* Write the human line into e->message, from the subject, the detail and

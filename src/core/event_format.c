@@ -54,6 +54,8 @@ void event_format_json(const struct event *e, struct buf *out)
 		buf_printf(out, ",\"pid\":%d", (int)e->pid);
 	if (e->comm)
 		json_string(out, "comm", e->comm);
+	if (e->title)
+		json_string(out, "title", e->title);
 	if (e->metric >= 0)
 		json_string(out, "metric", metric_name((enum metric)e->metric));
 	if (e->has_value)
@@ -114,6 +116,10 @@ void event_format_journal(const struct event *e, struct journal_fields *f)
 		field(f, "OBJECT_PID=%d", (int)e->pid);
 	if (e->watch)
 		field(f, "LEAKWATCH_WATCH=%s", e->watch);
+	if (e->pid && e->comm)
+		field(f, "LEAKWATCH_COMM=%s", e->comm);
+	if (e->title)
+		field(f, "LEAKWATCH_TITLE=%s", e->title);
 	if (e->metric >= 0)
 		field(f, "LEAKWATCH_METRIC=%s", metric_name((enum metric)e->metric));
 	if (e->has_value)

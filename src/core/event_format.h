@@ -17,7 +17,7 @@ void event_format_json(const struct event *e, struct buf *out);
 
 /* The journal's fields (MESSAGE=, PRIORITY=, MESSAGE_ID=, LEAKWATCH_*),
  * ready for sd_journal_sendv; each field is cut at 639 bytes. */
-#define JOURNAL_MAX_FIELDS 20
+#define JOURNAL_MAX_FIELDS 24
 struct journal_fields {
 	struct iovec iov[JOURNAL_MAX_FIELDS];
 	char text[JOURNAL_MAX_FIELDS][640];

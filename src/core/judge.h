@@ -30,6 +30,7 @@
 #include "core/config.h"
 #include "core/detect.h"
 #include "core/event.h"
+#include "core/proc_title.h"
 
 struct watched {
 	struct watched *next;
@@ -38,6 +39,8 @@ struct watched {
 	uint64_t start_ms;         /* when the process started, boot-time ms */
 	size_t watch;              /* index into the config's watches */
 	char comm[16];
+	char title[PROC_TITLE_SIZE]; /* its title (core/proc_title.h), as last read; "" none */
+	uint16_t title_age;        /* samples since the title was read */
 	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */

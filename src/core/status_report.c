@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "core/event.h"
+#include "core/history_report.h"
+#include "core/report_cells.h"
 #include "core/units.h"
 
 static unsigned partly_unreadable(const struct judged *j)
@@ -48,19 +50,6 @@ static void summary(const struct judged *j, char *out, size_t len, bool with_unr
 void report_summary(const struct judged *j, char *out, size_t len)
 {
 	summary(j, out, len, true);
-}
-
-/* Is this metric of w one the daemon may not read? */
-static bool unreadable(const struct watched *w, int i)
-{
-	return (w->unreadable & (1u << i)) != 0;
-}
-
-uint64_t report_wall_usec(const struct judged *j, uint64_t boot_ms)
-{
-	int64_t delta_us = ((int64_t)j->now_ms - (int64_t)boot_ms) * 1000;
-
-	return (uint64_t)((int64_t)j->wall_usec - delta_us);
 }
 
 static int by_watch_pid(const void *a, const void *b)
@@ -104,7 +93,7 @@ static void json_metric(struct buf *b, const struct judged *j, const struct watc
 	const struct metric_state *s = &w->m[i];
 
 	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
-	if (unreadable(w, i)) {
+	if (report_unreadable(w, i)) {
 		buf_puts(b, "null, \"slope_per_hour\": null, \"eta_seconds\": null, \"verdict\": \"unreadable\"}");
 		return;
 	}
@@ -150,6 +139,7 @@ void report_status_json(struct buf *b, const struct judged *j)
 		buf_json_string(b, j->cfg->watches[w->watch].name);
 		buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
 		buf_json_string(b, w->comm);
+		report_title_json(b, w);
 		buf_printf(b, ", \"started\": \"%s\"", ts);
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			buf_puts(b, ",\n  ");
@@ -164,71 +154,6 @@ void report_status_json(struct buf *b, const struct judged *j)
 }
 
 /* ---- the table ------------------------------------------------------------- */
-
-/* Compact amounts that fit 7 columns: "175.0M", "1.2G", "4096". */
-static void amount(char *out, size_t len, int metric, double v)
-{
-	static const char units[] = "BKMGTP";
-	double a = fabs(v);
-	int u = 0;
-
-	if (metric != METRIC_RSS) {
-		if (a < 10 && a != floor(a))
-			snprintf(out, len, "%.1f", v);
-		else
-			snprintf(out, len, "%.0f", v);
-		return;
-	}
-	while (a >= 1024 && u < 5) {
-		a /= 1024;
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%.0fB", v);
-	else
-		snprintf(out, len, "%.1f%c", v, units[u]);
-}
-
-static void rate(char *out, size_t len, int metric, double per_hour)
-{
-	if (fabs(per_hour) < 0.05) {
-		snprintf(out, len, "0");
-		return;
-	}
-	out[0] = '+';
-	amount(per_hour > 0 ? out + 1 : out, per_hour > 0 ? len - 1 : len, metric, per_hour);
-}
-
-static void eta(char *out, size_t len, double s)
-{
-	if (s < 0)
-		snprintf(out, len, "-");
-	else if (s < 1)
-		snprintf(out, len, "now");
-	else if (s < 100)
-		snprintf(out, len, "%.0fs", s);
-	else if (s < 100 * 60)
-		snprintf(out, len, "%.0fm", s / 60);
-	else if (s < 48 * 3600)
-		snprintf(out, len, "%.0fh", s / 3600);
-	else if (s < 999 * 86400)
-		snprintf(out, len, "%.0fd", s / 86400);
-	else
-		snprintf(out, len, ">999d");
-}
-
-/* Printable, at most `width` columns; a longer text ends in '~'. */
-static void clip(char *out, const char *s, size_t width)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < width; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
-	if (s[i] && width > 0)
-		out[width - 1] = '~';
-	out[i] = '\0';
-}
 
 void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len)
 {
@@ -302,30 +227,35 @@ void report_status_table(struct buf *b, const struct judged *j)
 		bool warming = judged_warming(j, w);
 		char name[11], comm[11], pid[12];
 
-		clip(name, j->cfg->watches[w->watch].name, 10);
-		clip(comm, w->comm, 10);
+		report_clip(name, j->cfg->watches[w->watch].name, 10);
+		report_clip(comm, w->comm, 10);
 		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			const struct metric_state *s = &w->m[i];
 			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
 
-			if (unreadable(w, i)) {
+			if (report_unreadable(w, i)) {
 				buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %s\n",
 					   i ? "" : name, i ? "" : pid, i ? "" : comm,
 					   metric_name((enum metric)i), "-", "-", "-", "unreadable");
 				continue;
 			}
-			amount(val, sizeof(val), i, s->value);
+			report_amount(val, sizeof(val), i, s->value);
 			if (s->trend.ready)
-				rate(slope, sizeof(slope), i, slope_per_hour(s));
+				report_rate(slope, sizeof(slope), i, slope_per_hour(s));
 			else
 				snprintf(slope, sizeof(slope), "-");
-			eta(when, sizeof(when), s->eta);
+			report_eta(when, sizeof(when), s->eta);
 			report_sparkline(&w->tl, &s->hist, spark, sizeof(spark));
 			buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n",
 				   i ? "" : name, i ? "" : pid, i ? "" : comm,
 				   metric_name((enum metric)i), val, slope, when,
 				   verdict_name(detect_verdict(s, warming)), spark);
+		}
+		if (report_title_shown(w)) {   /* under the pid: 11 + 65 columns at most */
+			buf_printf(b, "%-10s \"", "");
+			buf_line_text(b, w->title);
+			buf_puts(b, "\"\n");
 		}
 		if (w->inspect_state[0]) {
 			buf_printf(b, "%-10s %7s inspect: %s", "", "", w->inspect_state);
@@ -339,95 +269,6 @@ void report_status_table(struct buf *b, const struct judged *j)
 	if (n == 0)
 		buf_puts(b, "(no process matches a watch)\n");
 	free(v);
-}
-
-/* ---- history ---------------------------------------------------------------- */
-
-/* The mean sample time of bucket k, boot-time ms. */
-static uint64_t bucket_time(const struct timeline *tl, int64_t k, const struct bucket *bk)
-{
-	return tl->origin_ms + (uint64_t)k * tl->width_ms + (uint64_t)(bk->toff / (float)bk->n);
-}
-
-void report_history_json(struct buf *b, const struct judged *j, const struct watched *w)
-{
-	const struct timeline *tl = &w->tl;
-	char ts[40];
-
-	buf_puts(b, "{\"watch\": ");
-	buf_json_string(b, j->cfg->watches[w->watch].name);
-	buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)w->pid);
-	buf_json_string(b, w->comm);
-	format_rfc3339(report_wall_usec(j, w->start_ms), ts, sizeof(ts));
-	buf_printf(b, ", \"started\": \"%s\", \"window_seconds\": ", ts);
-	buf_json_number(b, (double)j->cfg->watches[w->watch].window_ms / 1000.0);
-	buf_puts(b, ", \"bucket_seconds\": ");
-	buf_json_number(b, (double)tl->width_ms / 1000.0);
-	for (int i = 0; i < METRIC_COUNT; i++) {
-		bool first = true;
-
-		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
-		/* a metric the daemon may not read has no history to show */
-		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head && !unreadable(w, i);
-		     k++) {
-			struct bucket bk;
-
-			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
-				continue;
-			format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
-			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk.n);
-			buf_json_number(b, round(bk.sum / bk.n * 10) / 10);
-			buf_puts(b, ", \"min\": ");
-			buf_json_number(b, bk.min);
-			buf_puts(b, ", \"max\": ");
-			buf_json_number(b, bk.max);
-			buf_puts(b, "}");
-			first = false;
-		}
-		buf_puts(b, "]");
-	}
-	buf_puts(b, "}\n");
-}
-
-void report_history_table(struct buf *b, const struct judged *j, const struct watched *w)
-{
-	const struct timeline *tl = &w->tl;
-	char ts[40], d[24];
-	unsigned rows = 0;
-
-	char name[33], comm[16];
-
-	clip(name, j->cfg->watches[w->watch].name, 32);
-	clip(comm, w->comm, 15);
-	format_duration(d, sizeof(d), (double)tl->width_ms / 1000.0);
-	buf_printf(b, "%s: pid %d (%s): %d buckets of %s, newest last\n\n",
-		   name, (int)w->pid, comm, HIST_BUCKETS, d);
-	buf_printf(b, "%-24s %7s %8s %8s %8s %8s %8s\n", "TIME (UTC)", "SAMPLES", "RSS",
-		   "RSS MIN", "RSS MAX", "FDS", "THREADS");
-	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
-		struct bucket bk;
-		char cols[5][24];
-
-		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
-			continue;
-		format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
-		amount(cols[0], sizeof(cols[0]), METRIC_RSS, bk.sum / bk.n);
-		amount(cols[1], sizeof(cols[1]), METRIC_RSS, bk.min);
-		amount(cols[2], sizeof(cols[2]), METRIC_RSS, bk.max);
-		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
-			struct bucket o;
-
-			if (!unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
-				amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
-			else
-				snprintf(cols[2 + i], sizeof(cols[0]), "-");
-		}
-		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s\n", ts, bk.n, cols[0], cols[1], cols[2],
-			   cols[3], cols[4]);
-		rows++;
-	}
-	if (!rows)
-		buf_puts(b, "(no samples yet)\n");
 }
 
 /* ---- requests --------------------------------------------------------------- */

@@ -17,15 +17,8 @@
  * be read. */
 void report_summary(const struct judged *j, char *out, size_t len);
 
-/* The wall clock time (µs) of a boot-time instant, by the current tick's pair. */
-uint64_t report_wall_usec(const struct judged *j, uint64_t boot_ms);
-
 void report_status_json(struct buf *b, const struct judged *j);
 void report_status_table(struct buf *b, const struct judged *j);
-
-/* The history of one process: every bucket the daemon holds, oldest first. */
-void report_history_json(struct buf *b, const struct judged *j, const struct watched *w);
-void report_history_table(struct buf *b, const struct judged *j, const struct watched *w);
 
 /* SPARK_CELLS block characters for a metric's window (its series s in
  * its process's timeline tl, UTF-8), into out (at least 3 * SPARK_CELLS + 1

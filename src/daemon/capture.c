@@ -331,6 +331,11 @@ static int write_incident_json(const struct capture *c, int out, struct buf *b)
 	buf_json_string(b, c->watch);
 	buf_printf(b, ", \"pid\": %d, \"comm\": ", (int)c->pid);
 	buf_json_string(b, c->comm ? c->comm : "");
+	buf_puts(b, ", \"title\": ");
+	if (c->title && c->title[0])
+		buf_json_string(b, c->title);
+	else
+		buf_puts(b, "null");
 	buf_printf(b, ", \"event\": \"%s\", \"metric\": \"%s\", \"value\": ", c->event, c->metric);
 	buf_json_number(b, c->value);
 	buf_puts(b, "}\n");

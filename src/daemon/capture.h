@@ -37,7 +37,7 @@ struct capture {
 	bool has_live;           /* its leader has exited (false, the zero value: not) */
 	int live_dirfd;          /* then, a live thread's kept /proc/PID/task/TID */
 	pid_t pid;
-	const char *watch, *comm, *event, *metric;
+	const char *watch, *comm, *title, *event, *metric;   /* title: "" or NULL when none */
 	double value;
 	uint64_t wall_usec;
 	const char *history_json;

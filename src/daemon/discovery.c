@@ -143,7 +143,7 @@ static void report_undecided(struct discovery *d, const struct pid_entry *e, siz
 	user_of_pid(d->rd.root, who->pid, user, sizeof(user));
 	event_init(&ev, EVENT_ERROR, 0);
 	ev.warning = true;
-	event_about(&ev, &(struct subject){ wc->name, e->info.pid, e->info.comm });
+	event_about(&ev, &(struct subject){ wc->name, e->info.pid, e->info.comm, NULL });
 	if (who == &e->info)
 		snprintf(whose, sizeof(whose), "its executable");
 	else

@@ -33,8 +33,9 @@ int inspect_job_init(struct inspect_job *j, const struct inspect_request *rq)
 	j->m.trigger = j->trigger;
 	j->watch = strdup(rq->watch ? rq->watch : "");
 	j->comm = strdup(rq->comm ? rq->comm : "");
+	j->title = strdup(rq->title ? rq->title : "");
 	j->incident = rq->incident ? strdup(rq->incident) : NULL;
-	if (!j->watch || !j->comm || (rq->incident && !j->incident))
+	if (!j->watch || !j->comm || !j->title || (rq->incident && !j->incident))
 		return -ENOMEM;
 	return 0;
 }
@@ -47,8 +48,9 @@ void inspect_job_free(struct inspect_job *j)
 	inspect_report_free(&j->rep[1]);
 	free(j->watch);
 	free(j->comm);
+	free(j->title);
 	free(j->incident);
-	j->watch = j->comm = j->incident = NULL;
+	j->watch = j->comm = j->title = j->incident = NULL;
 }
 
 void inspect_job_attached(struct inspect_job *j, int phase, const struct attach_outcome *o)
@@ -99,7 +101,7 @@ void inspect_job_measure(struct inspect_job *j, const struct proc_root *root, in
 
 static void event_for(struct inspect_job *j, struct event *ev, const char *result)
 {
-	struct subject s = { j->watch, j->pid, j->comm };
+	struct subject s = { j->watch, j->pid, j->comm, j->title };
 
 	event_init(ev, EVENT_INSPECT, clock_usec(CLOCK_REALTIME));
 	event_about(ev, &s);

@@ -25,6 +25,7 @@ struct inspect_request {
 	unsigned long long start_ticks;
 	int procfd;                /* its /proc/PID directory (duplicated) */
 	const char *watch, *comm;
+	const char *title;         /* its title (core/proc_title.h), or NULL */
 	const char *trigger;       /* the leaking metric ("rss", "fds", ...), NULL on demand */
 	unsigned seconds;          /* between the two looks */
 	const char *incident;      /* the incident directory for the report, or NULL */
@@ -33,7 +34,7 @@ struct inspect_request {
 struct inspect_job {
 	pid_t pid;
 	unsigned long long start_ticks;
-	char *watch, *comm, *incident;   /* owned; incident NULL when none */
+	char *watch, *comm, *title, *incident;   /* owned; incident NULL when none */
 	char trigger[8];                 /* "" on demand */
 	unsigned seconds;
 	char version[16];                /* the runtime's, from the attacher */

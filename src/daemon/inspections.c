@@ -86,7 +86,7 @@ static int start(struct inspections *s, struct watched *w, const struct proc_han
 	const struct watch *wc = &s->mon->j.cfg->watches[w->watch];
 	struct inspect_request rq = {
 		.pid = w->pid, .start_ticks = w->start_ticks, .procfd = h->dirfd, .watch = wc->name,
-		.comm = w->comm, .trigger = trigger, .seconds = seconds,
+		.comm = w->comm, .title = w->title, .trigger = trigger, .seconds = seconds,
 	};
 
 	if (!s->ready) {
@@ -124,7 +124,7 @@ void inspections_on_leak(void *ctx, const struct watched *cw, const struct proc_
 	/* a failure was told by an inspect event; -EBUSY needs no word; no
 	 * room is told here, and the action does not wait */
 	if (r == -EAGAIN || r == -ENOSYS) {
-		struct subject sub = { s->mon->j.cfg->watches[w->watch].name, w->pid, w->comm };
+		struct subject sub = { s->mon->j.cfg->watches[w->watch].name, w->pid, w->comm, w->title };
 		struct event ev;
 
 		event_init(&ev, EVENT_INSPECT, clock_usec(CLOCK_REALTIME));

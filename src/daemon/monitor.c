@@ -26,6 +26,10 @@
 #include "os/clock.h"
 #include "os/users.h"
 
+/* A watched process's title is read again every this many samples, for
+ * the status (before its events, always): one read of its cmdline. */
+#define TITLE_REFRESH_SAMPLES 64
+
 /* Stamped when it happens: a tick that discovers or samples thousands of
  * processes takes a while, and an event late in it must not seem early. */
 static uint64_t stamp(const struct monitor *m)
@@ -35,10 +39,22 @@ static uint64_t stamp(const struct monitor *m)
 
 static void event_of(struct monitor *m, struct event *e, enum event_type t, const struct watched *w)
 {
-	struct subject s = { m->j.cfg->watches[w->watch].name, w->pid, w->comm };
+	struct subject s = { m->j.cfg->watches[w->watch].name, w->pid, w->comm, w->title };
 
 	event_init(e, t, stamp(m));
 	event_about(e, &s);
+}
+
+/* Read w's title again (a server sets it after the fork, and may change
+ * it): kept as it was when the read fails or finds none (an exited
+ * leader's cmdline is empty). */
+static void read_title(struct watched *w)
+{
+	char title[PROC_TITLE_SIZE];
+
+	w->title_age = 0;
+	if (proc_read_title(&tracked_of(w)->h, title) > 0)
+		memcpy(w->title, title, sizeof(title));
 }
 
 static void emit(struct monitor *m, struct event *e)
@@ -135,6 +151,7 @@ static int watch(struct monitor *m, const struct discovery_found *f)
 	r = proc_open(&m->root, w->pid, w->start_ticks, &t->h);
 	if (r < 0)
 		goto fail;    /* gone already */
+	read_title(w);
 	r = discovery_claim(&m->disc, w->pid, w);
 	if (r < 0) {
 		proc_close(&t->h);
@@ -213,7 +230,7 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 	struct act_request req = {
 		.watch = &m->j.cfg->watches[w->watch], .why = t, .metric = metric,
 		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
-		.procfd = tracked_of(w)->h.dirfd, .comm = w->comm, .retry = retry, .incident = w->incident,
+		.procfd = tracked_of(w)->h.dirfd, .comm = w->comm, .title = w->title, .retry = retry, .incident = w->incident,
 	};
 
 	if (!m->act)
@@ -228,6 +245,7 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 	const struct metric_state *s = &w->m[metric];
 	struct event ev;
 
+	read_title(w);   /* the verdict names the worker as it is titled now */
 	event_of(m, &ev, t, w);
 	ev.metric = metric;
 	ev.has_value = true;
@@ -295,6 +313,8 @@ static void sample(struct monitor *m)
 			continue;
 		}
 		m->j.samples++;
+		if (++w->title_age >= TITLE_REFRESH_SAMPLES)
+			read_title(w);
 		val[METRIC_RSS] = s.rss;
 		val[METRIC_FDS] = s.fds;
 		val[METRIC_THREADS] = s.threads;

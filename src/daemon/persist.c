@@ -25,6 +25,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/state_codec.h"
+#include "core/history_report.h"
 #include "core/status_report.h"
 #include "daemon/capture.h"
 #include "daemon/monitor.h"
@@ -257,7 +258,7 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 	struct capture c = {
 		.state_dir = sdir, .proc_dirfd = h->dirfd, .pid = w->pid,
 		.has_live = h->tdirfd >= 0, .live_dirfd = h->tdirfd,
-		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .event = event_name(why),
+		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .title = w->title, .event = event_name(why),
 		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
 		.wall_usec = p->mon->j.wall_usec,
 	};
@@ -269,7 +270,7 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 		r = capture_incident(&c, dir, len);
 	buf_free(&history);
 	if (r < 0 && r != -ESRCH && r != -ENOENT) {
-		struct subject s = { c.watch, w->pid, w->comm };
+		struct subject s = { c.watch, w->pid, w->comm, w->title };
 
 		notice(&p->say, NOTICE_ERROR, &s, "cannot capture diagnostics under %s/incidents: %s", sdir,
 		       strerror(-r));

@@ -57,17 +57,19 @@ int act_record_init(struct act_record *s, const struct act_base *b, const struct
 	s->start_ticks = r->start_ticks;
 	s->watch = strdup(r->watch->name);
 	s->comm = strdup(r->comm ? r->comm : "?");
+	s->title = strdup(r->title ? r->title : "");
 	s->incident = r->incident ? strdup(r->incident) : NULL;
-	return s->watch && s->comm && (s->incident || !r->incident) ? 0 : -ENOMEM;
+	return s->watch && s->comm && s->title && (s->incident || !r->incident) ? 0 : -ENOMEM;
 }
 
 void act_record_clear(struct act_record *s)
 {
 	free(s->watch);
 	free(s->comm);
+	free(s->title);
 	free(s->unit);
 	free(s->incident);
-	s->watch = s->comm = s->unit = s->incident = NULL;
+	s->watch = s->comm = s->title = s->unit = s->incident = NULL;
 }
 
 void act_report(const struct act_record *s, const char *result, const char *fmt, ...)
@@ -79,7 +81,7 @@ void act_report(const struct act_record *s, const char *result, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
 	va_end(ap);
-	event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm });
+	event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm, s->title });
 	ev.metric = s->metric;
 	ev.action = s->action;
 	ev.result = result;

@@ -26,6 +26,7 @@ struct act_request {
 	unsigned long long start_ticks;
 	int procfd;              /* the monitor's kept /proc/PID directory, or -1 */
 	const char *comm;
+	const char *title;       /* its title (core/proc_title.h), or NULL */
 	bool retry;              /* asked again after a suppression: silent if still gated */
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
 };

@@ -50,7 +50,7 @@ struct act_base {
 /* What an action event needs after the request is gone. */
 struct act_record {
 	const struct act_base *base;
-	char *watch, *comm, *unit, *incident;   /* owned; unit NULL but for restart-unit */
+	char *watch, *comm, *title, *unit, *incident;   /* owned; unit NULL but for restart-unit; title "" none */
 	const char *action;                     /* static: action_name() */
 	int metric;
 	pid_t pid;

@@ -328,6 +328,16 @@ void proc_close(struct proc_handle *h)
 	h->statfd = h->statmfd = h->dirfd = -1;
 }
 
+ssize_t proc_read_title(const struct proc_handle *h, char out[PROC_TITLE_SIZE])
+{
+	char buf[4096 + 1];
+	ssize_t len = file_read_into(h->tdirfd >= 0 ? h->tdirfd : h->dirfd, "cmdline", buf, sizeof(buf));
+
+	if (len < 0)
+		return len;
+	return (ssize_t)proc_title(buf, (size_t)len, out);
+}
+
 int proc_count_dir(int dirfd, const char *name, long *count)
 {
 	struct dirent *de;

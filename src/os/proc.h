@@ -32,6 +32,7 @@
 
 #include "core/cgroup_unit.h"
 #include "core/proc_parse.h"
+#include "core/proc_title.h"
 
 struct proc_root {
 	int fd;            /* O_DIRECTORY on the root, e.g. "/proc" */
@@ -117,6 +118,14 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
  * does not parse; or -errno. */
 int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s);
 void proc_close(struct proc_handle *h);   /* accepts a closed handle */
+
+/* Read the title of h's process (core/proc_title.h) from the first page
+ * of its cmdline, through the kept descriptors (a live thread's once the
+ * leader has exited), so a reused pid's text is never taken: into out, its
+ * length returned (0: the process has none now, out "").  -ESRCH when it
+ * is gone, or -errno; out is left as it was then.  One read of at most a
+ * page: the owner chooses the text and its length. */
+ssize_t proc_read_title(const struct proc_handle *h, char out[PROC_TITLE_SIZE]);
 
 /* Count the entries of a directory (the fallback fd count).  0 or -errno. */
 int proc_count_dir(int dirfd, const char *name, long *count);

@@ -1,11 +1,38 @@
 /* The NUL-terminated /proc texts: status (real uid), cgroup (unit),
  * cmdline (joined in place), loadavg (last pid), a directory name (pid),
- * an exe path (Python?), mountinfo (hidepid=, gid=), CapEff: of status. */
+ * an exe path (Python?), mountinfo (hidepid=, gid=), CapEff: of status;
+ * and, on the raw bytes (NULs inside), a process title, which must come
+ * out one line of printable UTF-8 under PROC_TITLE_SIZE. */
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
 #include "core/cgroup_unit.h"
+#include "core/buf.h"
 #include "core/proc_parse.h"
+#include "core/proc_title.h"
+
+static void check_title(const uint8_t *data, size_t size)
+{
+	char *raw = malloc(size + 1), out[PROC_TITLE_SIZE];
+	size_t n;
+
+	if (!raw)
+		return;
+	memcpy(raw, data, size);
+	raw[size] = '\0';
+	n = proc_title(raw, size, out);
+	if (n >= PROC_TITLE_SIZE || strlen(out) != n)
+		abort();
+	for (size_t i = 0; i < n; ) {
+		size_t c = utf8_char_len(out + i);
+		unsigned char b = (unsigned char)out[i];
+
+		if (c == 0 || b < 0x20 || b == 0x7f || b == '"' || (c == 2 && b == 0xc2 && (unsigned char)out[i + 1] < 0xa0))
+			abort();
+		i += c;
+	}
+	free(raw);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long pid;
 	size_t n;
 
+	check_title(data, size);
 	if (!s)
 		return 0;
 	(void)proc_parse_ruid(s, &uid);

@@ -1,5 +1,7 @@
 """Hostile text in what the daemon writes: a comm that is not UTF-8 (item
-10) and a comm with a newline that would forge a console line (item 11)."""
+10), a comm with a newline that would forge a console line (item 11), and
+a title (the first line of cmdline) with terminal escapes, a forged line
+and 100 KB of arguments after it (item 11b)."""
 
 import json
 import time
@@ -71,7 +73,39 @@ def console_newline(case):
         case.fail("the newline of comm is not shown escaped (\\n) in the found line")
 
 
+def title_escapes(case):
+    """The title beside comm is one line of printable UTF-8, at most 63
+    bytes, clipped in the middle, whatever the owner puts in its argv."""
+    tag = "hostile-title-tag"
+    # within the page the title is read from (the first 4 KiB), then 100 KB more
+    arg = (tag + " " + "x" * 3000 + " A\x1b[2J\x9b31mB\x7f\"q\" slot-7"
+           + "\nleakwatchd: leak: forged: pid 1 (init): rss leak" + "y" * 100000)
+    p = case.as_nobody([lwtest.PYTHON, "-c", "import time; time.sleep(60)", arg])
+    d = case.daemon(config(tag), extra=("--log-target=console",), wait=False)
+    if not lwtest.wait_for(lambda: f"pid {p.pid} (" in open(d.err, errors="replace").read(), 10):
+        case.fail(f"the console never said it found pid {p.pid}")
+        return
+    time.sleep(0.5)
+    with open(d.err, "rb") as f:
+        lines = f.read().splitlines()
+    found = [l for l in lines if f"pid {p.pid} (".encode() in l]
+    for line in lines:
+        if not line.startswith(b"leakwatchd: "):
+            case.fail(f"a console line the daemon did not start: {line[:80]!r}")
+    if not found:
+        return
+    line = found[0].decode("utf-8", "strict")
+    title = line.split('"', 2)[1] if line.count('"') >= 2 else ""
+    if not title.endswith(" slot-7") or "..." not in title or len(title.encode()) > 63:
+        case.fail(f"title {title!r}: not clipped in the middle to 63 bytes, keeping the end")
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in title):
+        case.fail(f"title {title!r}: holds a control character")
+    if "forged" in title or "?[2J??31mB?'q'" not in title:
+        case.fail(f"title {title!r}: not the first line with its escapes made '?' and quotes \\'")
+
+
 CASES = [
     ("item10-json-utf8", json_utf8),
     ("item11-console-newline", console_newline),
+    ("item11b-title-escapes", title_escapes),
 ]
