@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/prometheus.h"
+#include "core/server_lint.h"
 #include "core/status_report.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
@@ -221,12 +222,39 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* ", N warning(s)" for the start and reload messages; "" for none. */
+static const char *warnings_note(const struct config *cfg, char *buf, size_t len)
+{
+	size_t n = server_lint_count(cfg);
+
+	if (n == 0)
+		return "";
+	snprintf(buf, len, ", %zu warning%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
+/* Each warning of core/server_lint.h about a watch of cfg (a rule that
+ * looks wrong for gunicorn, uWSGI or Celery) as an error event of
+ * priority warning about that watch: the file is in force all the same. */
+static void warn_watches(struct daemon *d, const struct config *cfg)
+{
+	struct server_lint l;
+
+	for (size_t i = 0; i < cfg->n_watches; i++) {
+		const struct subject about = { .watch = cfg->watches[i].name };
+
+		server_lint_watch(&cfg->watches[i], &l);
+		for (size_t k = 0; k < l.n; k++)
+			error_event(d, &about, true, "%s", l.w[k].text);
+	}
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct config *cfg = NULL;
 	struct event ev;
-	char errors[384] = "";
+	char errors[384] = "", note[48];
 	int r;
 
 	(void)s;
@@ -250,11 +278,13 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
-		event_say(&ev, "configuration reloaded from %s: %zu watch%s", d->config_path, cfg->n_watches,
-			  cfg->n_watches == 1 ? "" : "es");
+		event_say(&ev, "configuration reloaded from %s: %zu watch%s%s", d->config_path, cfg->n_watches,
+			  cfg->n_watches == 1 ? "" : "es", warnings_note(cfg, note, sizeof(note)));
 	}
 	event_describe(&ev);
 	on_event(d, &ev);
+	if (r >= 0)
+		warn_watches(d, d->cfg);
 	d->ready = false;          /* the reload is over: READY=1 again */
 	notify_status(d);
 	return 0;
@@ -296,19 +326,22 @@ static int setup(struct daemon *d, sd_event *e)
 }
 
 /* The start event, then what is said and opened once at start, in this
- * order: the hidepid warning, the control socket, the saved history, the
- * HTTP endpoint. */
+ * order: the watches' warnings, the hidepid warning, the control socket,
+ * the saved history, the HTTP endpoint. */
 static void start(struct daemon *d, sd_event *e)
 {
 	const struct notice_sink say = { on_notice, d };
 	struct event ev;
+	char note[48];
 
 	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
 	ev.watches = (long)d->cfg->n_watches;
-	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s", d->cfg->n_watches,
-		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, d->dry_run ? " (dry run: no actions)" : "");
+	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s%s", d->cfg->n_watches,
+		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, warnings_note(d->cfg, note, sizeof(note)),
+		  d->dry_run ? " (dry run: no actions)" : "");
 	event_describe(&ev);
 	on_event(d, &ev);
+	warn_watches(d, d->cfg);
 	visibility_warn_hidepid(&d->mon, &say);
 	open_control(d, e);
 	persist_start(&d->persist);
