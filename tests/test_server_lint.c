@@ -39,10 +39,11 @@ static struct config *load(const char *path, const char *text)
 /* Every warning of C, checked for room; "(none)" when there is none. */
 static size_t lint_all(const struct config *c, struct server_lint *each, size_t max)
 {
+	uint64_t budget = SERVER_MATCH_BUDGET;
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n_watches && i < max; i++) {
-		n += server_lint_watch(&c->watches[i], &each[i]);
+		n += server_lint_watch(&c->watches[i], &budget, &each[i]);
 		for (size_t k = 0; k < each[i].n; k++)
 			CHECK_MSG(strlen(each[i].w[k].text) < LINT_TEXT_MAX - 1, "cut short: %s",
 				  each[i].w[k].text);
@@ -200,9 +201,10 @@ static void test_readme(void)
 		blocks++;
 		for (size_t i = 0; c && i < c->n_watches; i++) {
 			struct server_lint l;
+			uint64_t budget = SERVER_MATCH_BUDGET;
 
 			CHECK(server_lint_recognise(&c->watches[i]) != LINT_SERVER_NONE);
-			CHECK_MSG(server_lint_watch(&c->watches[i], &l) == 0, "README %s: %s",
+			CHECK_MSG(server_lint_watch(&c->watches[i], &budget, &l) == 0, "README %s: %s",
 				  c->watches[i].name, l.w[0].text);
 		}
 		config_free(c);
@@ -225,8 +227,9 @@ static void test_shipped(void)
 	CHECK(c->n_watches == N(order));
 	for (size_t i = 0; i < c->n_watches && i < N(order); i++) {
 		struct server_lint l;
+		uint64_t budget = SERVER_MATCH_BUDGET;
 
-		CHECK_MSG(server_lint_watch(&c->watches[i], &l) == 0, "%s: %s", c->watches[i].name,
+		CHECK_MSG(server_lint_watch(&c->watches[i], &budget, &l) == 0, "%s: %s", c->watches[i].name,
 			  l.w[0].text);
 		CHECK(l.server == order[i]);
 	}
@@ -409,6 +412,61 @@ static void test_lines(void)
 	config_free(c);
 }
 
+/* Past the budget the titles are not tried: a regex that names a worker
+ * then passes, one that does not still gets its warning. */
+static void test_budget(void)
+{
+	struct config *c = load("budget", "watches:\n"
+				"  - name: g\n    match: { cmdline: \"^gunicorn: (master|worker)\" }\n"
+				"    on_limit: signal\n"
+				"  - name: h\n    match: { cmdline: \"^gunicorn\" }\n    on_limit: signal\n");
+	struct server_lint l;
+	uint64_t budget = SERVER_MATCH_BUDGET;
+
+	if (!c)
+		return;
+	CHECK(server_lint_watch(&c->watches[0], &budget, &l) == 1 && l.w[0].code == LINT_MASTER);
+	CHECK(budget < SERVER_MATCH_BUDGET);
+	budget = 100;
+	CHECK(server_lint_watch(&c->watches[0], &budget, &l) == 0);
+	CHECK(budget == 100);     /* no search fitted */
+	CHECK(server_lint_watch(&c->watches[1], &budget, &l) == 1 && l.w[0].code == LINT_MASTER);
+	config_free(c);
+}
+
+/* Names and hosts from the regex: a MainProcess title with this node's
+ * name and host is matched, the worker's word is never a name. */
+static void test_names(void)
+{
+	static const struct {
+		const char *rx;
+		bool master;
+	} cases[] = {
+		{ "^\\\\[celeryd: (node7|x)@(db2\\\\.example\\\\.com|y):(MainProcess|ForkPoolWorker)", true },
+		{ "^\\\\[celeryd: node7@(y|db2):(MainProcess|ForkPoolWorker)", true },
+		{ "^\\\\[celeryd: node7@y:(MainProcess|ForkPoolWorker)", true },
+		{ "^\\\\[celeryd: node7@db2\\\\.example\\\\.com:ForkPoolWorker-", false },
+		{ "celeryd.*ForkPoolWorker", false },
+		{ "^\\\\[celeryd: [a-z0-9]+@[^]]*:[A-Za-z]+(PoolWorker)?", true },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char yaml[512];
+		struct config *c;
+		struct server_lint l;
+		uint64_t budget = SERVER_MATCH_BUDGET;
+
+		snprintf(yaml, sizeof(yaml), "watches:\n  - name: c\n    match: { cmdline: \"%s\" }\n"
+			 "    on_limit: signal\n    signal: URG\n", cases[i].rx);
+		c = load(cases[i].rx, yaml);
+		if (!c)
+			continue;
+		CHECK_MSG(server_lint_watch(&c->watches[0], &budget, &l) == (cases[i].master ? 1u : 0u),
+			  "%s: %zu warnings: %s", cases[i].rx, l.n, l.n ? l.w[0].text : "");
+		config_free(c);
+	}
+}
+
 int main(void)
 {
 	RUN(test_clean);
@@ -416,5 +474,7 @@ int main(void)
 	RUN(test_shipped);
 	RUN(test_wrong);
 	RUN(test_lines);
+	RUN(test_budget);
+	RUN(test_names);
 	return check_done("test_server_lint");
 }

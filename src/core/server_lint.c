@@ -172,12 +172,13 @@ static void lint_signal(const struct watch *w, enum lint_server s, struct server
 			 s == LINT_UWSGI ? ", and its client gets no answer" : "", instead[s]);
 }
 
-static void lint_master(const struct watch *w, enum lint_server s, struct server_lint *out)
+static void lint_master(const struct watch *w, enum lint_server s, uint64_t *budget,
+			struct server_lint *out)
 {
 	char why[150], *t;
 	struct config_pos at = w->match.cmdline_at.line ? w->match.cmdline_at : w->match.at;
 
-	if (!server_match_master(w, s, why, sizeof(why)))
+	if (!server_match_master(w, s, budget, why, sizeof(why)))
 		return;
 	t = add(out, LINT_MASTER, at)->text;
 	if (s == LINT_GUNICORN)
@@ -242,7 +243,7 @@ static void sort_by_pos(struct server_lint *out)
 	}
 }
 
-size_t server_lint_watch(const struct watch *w, struct server_lint *out)
+size_t server_lint_watch(const struct watch *w, uint64_t *budget, struct server_lint *out)
 {
 	enum lint_server s = server_lint_recognise(w);
 
@@ -251,7 +252,7 @@ size_t server_lint_watch(const struct watch *w, struct server_lint *out)
 	if (s == LINT_SERVER_NONE)
 		return 0;
 	if (acts_on_process(w))
-		lint_master(w, s, out);
+		lint_master(w, s, budget, out);
 	if (s == LINT_UWSGI)
 		lint_python(w, out);
 	if (signals(w)) {
@@ -264,23 +265,25 @@ size_t server_lint_watch(const struct watch *w, struct server_lint *out)
 
 size_t server_lint_count(const struct config *c)
 {
+	uint64_t budget = SERVER_MATCH_BUDGET;
 	struct server_lint l;
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n_watches; i++)
-		n += server_lint_watch(&c->watches[i], &l);
+		n += server_lint_watch(&c->watches[i], &budget, &l);
 	return n;
 }
 
 int server_lint_config(const struct config *c, struct diag *out)
 {
+	uint64_t budget = SERVER_MATCH_BUDGET;
 	struct server_lint l;
 	int n = 0;
 
 	for (size_t i = 0; i < c->n_watches; i++) {
 		const struct watch *w = &c->watches[i];
 
-		server_lint_watch(w, &l);
+		server_lint_watch(w, &budget, &l);
 		for (size_t k = 0; k < l.n; k++, n++) {
 			struct config_pos at = l.w[k].at.line ? l.w[k].at : w->at;
 			int r = at.line ? diag_add(out, "%s:%u:%u: warning: %s", c->path, at.line,

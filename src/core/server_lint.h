@@ -10,6 +10,7 @@
 #define LEAKWATCH_SERVER_LINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 #include "core/server_match.h"
@@ -38,15 +39,17 @@ struct server_lint {
 };
 
 /* Fill *out with W's warnings (out->n of them, which it returns; 0 for
- * a watch of no known server). */
-size_t server_lint_watch(const struct watch *w, struct server_lint *out);
+ * a watch of no known server).  *budget is what trying W's regex on the
+ * servers' titles may spend (server_match.h): one SERVER_MATCH_BUDGET
+ * for all the watches of a configuration. */
+size_t server_lint_watch(const struct watch *w, uint64_t *budget, struct server_lint *out);
 
-/* How many warnings the watches of C have in all. */
+/* How many warnings the watches of C have in all (one budget for them). */
 size_t server_lint_count(const struct config *c);
 
 /* Append each warning of C to OUT as "FILE:LINE:COLUMN: warning:
- * MESSAGE" (FILE being c->path), watch by watch in file order.  Returns
- * how many, or -ENOMEM. */
+ * MESSAGE" (FILE being c->path), watch by watch in file order (one
+ * budget for them).  Returns how many, or -ENOMEM. */
 int server_lint_config(const struct config *c, struct diag *out);
 
 #endif

@@ -23,16 +23,22 @@
  * the watch's regexes, with a few defaults.  So both: a regex that names
  * no worker can match the master, since without setproctitle or
  * --auto-procname master and workers share their argv, and one that does
- * is still run on the titles.  The cost, at load only: at most
- * 2 x NAMES_MAX^2 searches of titles of about 100 bytes for a Celery
- * watch, fewer for the others, none for a regex over RX_SAMPLE_BYTES
- * (each linear in the title, regex_match.h); a watch of no known server
- * costs a few strcasestr calls. */
+ * is still run on the titles.  The cost, at load only: per watch, one
+ * search of a title of about 80 bytes per candidate name (per name and
+ * host for Celery), at most NAMES_MAX x NAMES_MAX; a search is linear in
+ * the title (regex_match.h), but a regex keeping many states alive makes
+ * each byte dear: 1000 Celery watches of "(.?){30}PoolWorker.*celeryN"
+ * took 2.8 s.  So a configuration's searches share SERVER_MATCH_BUDGET,
+ * counted by each search's bound: the same 1000 now take 0.4 s (0.02 s
+ * to load), and a watch past the budget is judged by its words alone.
+ * The shipped example's three take 4 us, and a watch of no known server
+ * a few strcasestr calls. */
 #include "core/server_match.h"
 #include "core/regex_compile.h"
 #include "core/regex_match.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +46,6 @@
 #define NAMES_MAX       12         /* candidate names taken from the regexes */
 #define NAME_LEN        48
 #define TITLE_LEN       256
-#define RX_SAMPLE_BYTES (256u << 10)
 
 const char *lint_server_name(enum lint_server s)
 {
@@ -104,12 +109,21 @@ enum lint_server server_lint_recognise(const struct watch *w)
 
 /* ---- can it match the master -------------------------------------------- */
 
+/* Candidate names, and the hosts among them (the parts after an '@'):
+ * none holding the word that names a worker (reject), since
+ * "ForkPoolWorker-" taken from the regex and put into a main process's
+ * title would make a title no main process has. */
 struct names {
 	size_t n;
 	char s[NAMES_MAX][NAME_LEN];
 };
 
-static void names_add(struct names *ns, const char *s, size_t len)
+struct candidates {
+	const char *reject;
+	struct names any, hosts;
+};
+
+static void names_add(struct names *ns, const char *reject, const char *s, size_t len)
 {
 	if (len == 0 || len >= NAME_LEN || ns->n >= NAMES_MAX)
 		return;
@@ -117,22 +131,29 @@ static void names_add(struct names *ns, const char *s, size_t len)
 		if (strlen(ns->s[i]) == len && memcmp(ns->s[i], s, len) == 0)
 			return;
 	memcpy(ns->s[ns->n], s, len);
-	ns->s[ns->n++][len] = '\0';
+	ns->s[ns->n][len] = '\0';
+	if (!strcasestr(ns->s[ns->n], reject))
+		ns->n++;
 }
 
 /* A word, and its parts between ':' and '@' ("worker1@host" gives
- * "worker1" and "host" too). */
-static void names_add_word(struct names *ns, const char *s, size_t len)
+ * "worker1" and "host" too, "host" also as a host, as is a word with a
+ * dot or one that HOST says follows an '@'). */
+static void names_add_word(struct candidates *c, const char *s, size_t len, bool host)
 {
 	size_t start = 0;
 
-	names_add(ns, s, len);
+	names_add(&c->any, c->reject, s, len);
+	if (host || memchr(s, '.', len))
+		names_add(&c->hosts, c->reject, s, len);
 	for (size_t i = 0; i <= len; i++) {
-		if (i == len || s[i] == ':' || s[i] == '@') {
-			if (start > 0 || i < len)
-				names_add(ns, s + start, i - start);
-			start = i + 1;
-		}
+		if (i < len && s[i] != ':' && s[i] != '@')
+			continue;
+		if (start > 0 || i < len)
+			names_add(&c->any, c->reject, s + start, i - start);
+		if (start > 0 && s[start - 1] == '@')
+			names_add(&c->hosts, c->reject, s + start, i - start);
+		start = i + 1;
 	}
 }
 
@@ -162,12 +183,12 @@ static const char *skip_bracket(const char *s)
 }
 
 /* The literal words of regex source RX (outside bracket expressions,
- * escapes like \w ending a word) into NS. */
-static void names_from_regex(struct names *ns, const char *rx)
+ * escapes like \w ending a word) into TO. */
+static void names_from_regex(struct candidates *to, const char *rx)
 {
 	char word[NAME_LEN];
 	size_t len = 0;
-	bool too_long = false;
+	bool too_long = false, host = false;   /* the word follows "@(" */
 
 	for (const char *p = rx;; ) {
 		int c = -1;   /* the literal byte read, or -1 for none */
@@ -188,7 +209,8 @@ static void names_from_regex(struct names *ns, const char *rx)
 			continue;
 		}
 		if (len && !too_long)
-			names_add_word(ns, word, len);
+			names_add_word(to, word, len, host);
+		host = len && word[len - 1] == '@' && c == '(';
 		len = 0;
 		too_long = false;
 		if (!*p)
@@ -204,12 +226,13 @@ static const char *const uwsgi_titles[] = {
 	"uwsgi --master --workers 4 --http :8080 --wsgi-file \1.py",
 	"/usr/bin/uwsgi-core --ini /etc/uwsgi/apps-enabled/\1.ini --processes 4", NULL,
 };
+/* (without setproctitle a regex that names no pool child is enough to
+ * warn, and one that does cannot match the main process's argv) */
 static const char *const celery_titles[] = {
-	"[celeryd: \1@\2:MainProcess] -active- (-A \1 worker -l INFO -n \1@\2)",
-	"/usr/bin/python3 /usr/bin/celery -A \1 worker -l INFO -n \1@\2", NULL,
+	"[celeryd: \1@\2:MainProcess] -active- (-A \1 worker -l INFO -n \1@\2)", NULL,
 };
 static const char *const default_names[] = {
-	"api", "app", "app:app", "proj", "celery", "worker1", "localhost", NULL,
+	"api", "app", "app:app", "proj", "celery", "worker1", NULL,
 };
 
 /* TEMPLATE with \1 = A and \2 = B into out; its length. */
@@ -231,27 +254,41 @@ static size_t expand(const char *template, const char *a, const char *b, char *o
 	return n;
 }
 
-/* Does the watch's cmdline regex match one of the titles (into title)? */
-static bool matches_a_title(const struct watch *w, const char *const *titles, char *title)
+/* The candidates for W: the words of its regexes, then the defaults. */
+static void candidates(const struct watch *w, struct candidates *c)
 {
-	struct names ns = { 0 };
-	struct regex_prog *rx = w->match.cmdline_rx;
 	size_t levels = 0;
 
-	if (regex_prog_bytes(rx) > RX_SAMPLE_BYTES)
-		return false;
 	for (const struct match *m = &w->match; m && levels < MAX_LEVELS; m = m->parent, levels++)
 		if (m->cmdline)
-			names_from_regex(&ns, m->cmdline);
+			names_from_regex(c, m->cmdline);
 	for (const char *const *d = default_names; *d; d++)
-		names_add(&ns, *d, strlen(*d));
+		names_add(&c->any, c->reject, *d, strlen(*d));
+	names_add(&c->hosts, c->reject, "localhost", 9);
+}
+
+/* Does the watch's cmdline regex match one of the titles (into title),
+ * as far as *budget goes (each search costs its bound, the title's
+ * length + 1 times the regex's bytes)? */
+static bool matches_a_title(const struct watch *w, const char *const *titles, const char *worker,
+			    uint64_t *budget, char *title)
+{
+	struct candidates c = { .reject = worker };
+	struct regex_prog *rx = w->match.cmdline_rx;
+	uint64_t bytes = regex_prog_bytes(rx);
+
+	candidates(w, &c);
 	for (const char *const *t = titles; *t; t++) {
 		bool one = !strchr(*t, '\1'), two = strchr(*t, '\2') != NULL;
 
-		for (size_t i = 0; i < (one ? 1 : ns.n); i++) {
-			for (size_t j = 0; j < (two ? ns.n : 1); j++) {
-				size_t len = expand(*t, ns.s[i], ns.s[j], title);
+		for (size_t i = 0; i < (one ? 1 : c.any.n); i++) {
+			for (size_t j = 0; j < (two ? c.hosts.n : 1); j++) {
+				size_t len = expand(*t, c.any.s[i], c.hosts.s[j], title);
+				uint64_t cost = (len + 1) * bytes;
 
+				if (cost > *budget)
+					return false;
+				*budget -= cost;
 				if (regex_search(rx, title, len))
 					return true;
 			}
@@ -260,19 +297,20 @@ static bool matches_a_title(const struct watch *w, const char *const *titles, ch
 	return false;
 }
 
-bool server_match_master(const struct watch *w, enum lint_server s, char *why, size_t len)
+bool server_match_master(const struct watch *w, enum lint_server s, uint64_t *budget,
+			 char *why, size_t len)
 {
 	static const char *const *const titles[] = {
 		[LINT_GUNICORN] = gunicorn_titles, [LINT_UWSGI] = uwsgi_titles,
 		[LINT_CELERY] = celery_titles,
 	};
-	const char *rx = w->match.cmdline;
+	const char *rx = w->match.cmdline, *worker = s == LINT_CELERY ? "poolworker" : "worker";
 	char title[TITLE_LEN];
 
 	/* the master's parent is the service manager: parent: leaves it out */
 	if (s != LINT_UWSGI && w->match.parent)
 		return false;
-	if (!rx || !has(rx, s == LINT_CELERY ? "poolworker" : "worker")) {
+	if (!rx || !has(rx, worker)) {
 		snprintf(why, len, s == LINT_UWSGI ?
 			 "no cmdline regex of it names a worker, and unless uWSGI runs with "
 			 "--auto-procname they share argv, comm (uwsgi) and exe (uwsgi-core)" :
@@ -281,7 +319,7 @@ bool server_match_master(const struct watch *w, enum lint_server s, char *why, s
 			 "its cmdline names no worker and it has no parent criterion");
 		return true;
 	}
-	if (!matches_a_title(w, titles[s], title))
+	if (!matches_a_title(w, titles[s], worker, budget, title))
 		return false;
 	snprintf(why, len, "its cmdline regex also matches \"%.100s\"", title);
 	return true;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 
@@ -21,10 +22,20 @@ const char *lint_server_name(enum lint_server s);
  * name none, or more than one. */
 enum lint_server server_lint_recognise(const struct watch *w);
 
+/* What trying a configuration's regexes on the servers' titles may cost
+ * in all: a search of a title of N bytes with a regex that holds B bytes
+ * (regex_prog_bytes) costs (N + 1) x B, its bound.  2^32 is at most about
+ * 0.4 s (a regex keeping every state alive at every byte), and more than
+ * 3000 watches like the recipes' need. */
+#define SERVER_MATCH_BUDGET (UINT64_C(1) << 32)
+
 /* Can W, a watch for S's workers, take S's master (uWSGI: or its router;
  * Celery: its MainProcess)?  When it can, true and the reason in WHY
  * (LEN bytes), a clause for a message ("its cmdline names no worker and
- * it has no parent criterion"). */
-bool server_match_master(const struct watch *w, enum lint_server s, char *why, size_t len);
+ * it has no parent criterion").  The titles are tried as far as *budget
+ * goes, which they spend; past it, W is judged by the words of its
+ * regex alone. */
+bool server_match_master(const struct watch *w, enum lint_server s, uint64_t *budget,
+			 char *why, size_t len);
 
 #endif
