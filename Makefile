@@ -95,6 +95,7 @@ test-%: $(BUILD)/tests/test_%
 
 golden: $(BUILD)/leakwatchd
 	@sh tests/golden.sh $(BUILD)/leakwatchd
+	@sh tests/lint_events.sh $(BUILD)/leakwatchd
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # The daemon is built there first (for churn-asan), once for both.

@@ -24,6 +24,13 @@ enum action { ACTION_ALERT, ACTION_SIGNAL, ACTION_RESTART_UNIT, ACTION_EXEC };
 const char *metric_name(enum metric m);   /* "rss", "fds", "threads" */
 const char *action_name(enum action a);   /* "alert", "signal", "restart-unit", "exec" */
 
+/* Where a key's value starts in the file, 1-based; line 0 when the key
+ * was not given (its default is in force).  Kept only for the warnings
+ * of core/server_lint.h, which point at the key they are about. */
+struct config_pos {
+	uint32_t line, column;
+};
+
 /* A match: every criterion that is set must hold.  Strings are NULL when
  * unset.  `parent` is a nested match the parent process must satisfy. */
 struct regex_prog;
@@ -41,6 +48,7 @@ struct match {
 	char *user_unit;       /* a unit within a user's service manager */
 	char *pidfile;         /* path; the pid is read from it at every scan */
 	struct match *parent;  /* NULL when not given */
+	struct config_pos at, cmdline_at, python_at;   /* the mapping, cmdline:, python: */
 };
 
 struct metric_rule {
@@ -76,6 +84,8 @@ struct watch {
 	bool capture;          /* default false; inspect implies it */
 	enum inspect_kind inspect;   /* default INSPECT_NONE */
 	unsigned inspect_seconds;    /* between the two looks; default 30 */
+	/* the watch's mapping and the values of on_leak:, on_limit:, signal:, kill_after: */
+	struct config_pos at, on_leak_at, on_limit_at, signal_at, kill_after_at;
 };
 
 struct config {

@@ -139,6 +139,10 @@ static void parse_actions(struct cfg_ctx *c, const struct cfg_node *const *key,
 	bool leak_ok = false, limit_ok = false;
 	const char *s;
 
+	w->on_leak_at = cfg_pos(val[W_ON_LEAK]);
+	w->on_limit_at = cfg_pos(val[W_ON_LIMIT]);
+	w->signal_at = cfg_pos(val[W_SIGNAL]);
+	w->kill_after_at = cfg_pos(val[W_KILL_AFTER]);
 	if (val[W_ON_LEAK])
 		leak_ok = parse_action(c, "on_leak", val[W_ON_LEAK], &w->on_leak);
 	if (val[W_ON_LIMIT])
@@ -204,6 +208,7 @@ static void parse_watch(struct cfg_ctx *c, const struct cfg_node *map, struct wa
 	const struct cfg_node *key[W_COUNT], *val[W_COUNT];
 
 	wn->map = map;
+	w->at = cfg_pos(map);
 	if (!map || map->kind != CFG_MAPPING) {
 		char d[CFG_DESC_LEN];
 

@@ -202,6 +202,9 @@ void cfg_parse_match(struct cfg_ctx *c, const char *key, const struct cfg_node *
 		return;
 	}
 	cfg_keys(c, v, match_keys, M_COUNT, k, val);
+	m->at = cfg_pos(v);
+	m->cmdline_at = cfg_pos(val[M_CMDLINE]);
+	m->python_at = cfg_pos(val[M_PYTHON]);
 	for (int i = 0; i < M_COUNT; i++)
 		any |= k[i] != NULL;
 	if (!any)

@@ -133,6 +133,13 @@ void cfg_keys(struct cfg_ctx *c, const struct cfg_node *map, const char *const *
 	}
 }
 
+struct config_pos cfg_pos(const struct cfg_node *n)
+{
+	if (!n)
+		return (struct config_pos){ 0, 0 };
+	return (struct config_pos){ n->line + 1, n->column + 1 };
+}
+
 char *cfg_strdup(struct cfg_ctx *c, const char *s)
 {
 	char *d = strdup(s);

@@ -49,6 +49,9 @@ void cfg_keys(struct cfg_ctx *c, const struct cfg_node *map, const char *const *
 
 char *cfg_strdup(struct cfg_ctx *c, const char *s);   /* sets oom on failure */
 
+/* Where node N starts, 1-based (config.h); {0, 0} for NULL. */
+struct config_pos cfg_pos(const struct cfg_node *n);
+
 bool cfg_bool(struct cfg_ctx *c, const char *key, const struct cfg_node *v, bool *out);
 bool cfg_duration(struct cfg_ctx *c, const char *key, const struct cfg_node *v, uint64_t *ms);
 char *cfg_abs_path(struct cfg_ctx *c, const char *key, const struct cfg_node *v);

@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "core/event.h"
 #include "core/prometheus.h"
+#include "core/server_lint.h"
 #include "core/status_report.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
@@ -221,12 +222,44 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* The warnings of core/server_lint.h about cfg's watches (rules that
+ * look wrong for gunicorn, uWSGI or Celery), one struct per watch, and
+ * in note ", N warning(s)" ("" for none) for the start and reload
+ * messages; NULL when out of memory: then none is told. */
+static struct server_lint *lint_watches(const struct config *cfg, char *note, size_t len)
+{
+	struct server_lint *l = calloc(cfg->n_watches ? cfg->n_watches : 1, sizeof(*l));
+	uint64_t budget = SERVER_MATCH_BUDGET;
+	size_t n = 0;
+
+	for (size_t i = 0; l && i < cfg->n_watches; i++)
+		n += server_lint_watch(&cfg->watches[i], &budget, &l[i]);
+	note[0] = '\0';
+	if (n)
+		snprintf(note, len, ", %zu warning%s", n, n == 1 ? "" : "s");
+	return l;
+}
+
+/* Each of them as an error event of priority warning about its watch:
+ * the file is in force all the same.  Frees l. */
+static void warn_watches(struct daemon *d, const struct config *cfg, struct server_lint *l)
+{
+	for (size_t i = 0; l && i < cfg->n_watches; i++) {
+		const struct subject about = { .watch = cfg->watches[i].name };
+
+		for (size_t k = 0; k < l[i].n; k++)
+			error_event(d, &about, true, "%s", l[i].w[k].text);
+	}
+	free(l);
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct config *cfg = NULL;
 	struct event ev;
-	char errors[384] = "";
+	char errors[384] = "", note[48];
+	struct server_lint *lints = NULL;
 	int r;
 
 	(void)s;
@@ -250,11 +283,14 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
-		event_say(&ev, "configuration reloaded from %s: %zu watch%s", d->config_path, cfg->n_watches,
-			  cfg->n_watches == 1 ? "" : "es");
+		lints = lint_watches(cfg, note, sizeof(note));
+		event_say(&ev, "configuration reloaded from %s: %zu watch%s%s", d->config_path, cfg->n_watches,
+			  cfg->n_watches == 1 ? "" : "es", note);
 	}
 	event_describe(&ev);
 	on_event(d, &ev);
+	if (r >= 0)
+		warn_watches(d, d->cfg, lints);
 	d->ready = false;          /* the reload is over: READY=1 again */
 	notify_status(d);
 	return 0;
@@ -296,19 +332,22 @@ static int setup(struct daemon *d, sd_event *e)
 }
 
 /* The start event, then what is said and opened once at start, in this
- * order: the hidepid warning, the control socket, the saved history, the
- * HTTP endpoint. */
+ * order: the watches' warnings, the hidepid warning, the control socket,
+ * the saved history, the HTTP endpoint. */
 static void start(struct daemon *d, sd_event *e)
 {
 	const struct notice_sink say = { on_notice, d };
 	struct event ev;
+	char note[48];
+	struct server_lint *lints = lint_watches(d->cfg, note, sizeof(note));
 
 	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
 	ev.watches = (long)d->cfg->n_watches;
-	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s", d->cfg->n_watches,
-		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, d->dry_run ? " (dry run: no actions)" : "");
+	event_say(&ev, "leakwatchd started with %zu watch%s from %s%s%s", d->cfg->n_watches,
+		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, note, d->dry_run ? " (dry run: no actions)" : "");
 	event_describe(&ev);
 	on_event(d, &ev);
+	warn_watches(d, d->cfg, lints);
 	visibility_warn_hidepid(&d->mon, &say);
 	open_control(d, e);
 	persist_start(&d->persist);

@@ -20,7 +20,9 @@
  *
  *  STDERR directly: only what comes before the daemon runs, or instead of
  *  it: usage errors, the configuration's diagnostics
- *  ("FILE:LINE:COLUMN: error: MESSAGE", os/config_file.c), and an event
+ *  ("FILE:LINE:COLUMN: error: MESSAGE", and with -t the warnings
+ *  "FILE:LINE:COLUMN: warning: MESSAGE", os/config_file.c; the running
+ *  daemon tells those warnings as error events), and an event
  *  the journal refused (its console line, so that nothing is lost).
  *  leakwatchctl writes answers to stdout and its errors to stderr.
  *

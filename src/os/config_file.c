@@ -8,6 +8,7 @@
 #include "core/config_diag.h"
 #include "core/config_schema.h"
 #include "core/config_tree.h"
+#include "core/server_lint.h"
 #include "os/files.h"
 #include "os/yaml_tree.h"
 
@@ -151,10 +152,16 @@ int config_load_report(const char *path, struct config **out, char *summary, siz
 int config_check(const char *path)
 {
 	struct config *cfg = NULL;
+	struct diag warnings = { 0 };
 	int r = config_load_report(path, &cfg, NULL, 0);
 
 	if (r < 0)
 		return r;
+	/* out of memory here loses warnings only: the file is still good */
+	server_lint_config(cfg, &warnings);
+	for (size_t i = 0; i < warnings.n; i++)
+		fprintf(stderr, "%s\n", warnings.msgs[i]);
+	diag_free(&warnings);
 	config_free(cfg);
 	printf("configuration OK\n");
 	return 0;

@@ -33,7 +33,8 @@ unsigned long long mem_total(void);
 int config_load_report(const char *path, struct config **out, char *summary, size_t len);
 
 /* leakwatchd -t and leakwatchctl check-config: 0 ("configuration OK" on
- * stdout) or the load's negative errno. */
+ * stdout, after the warnings of core/server_lint.h on stderr as
+ * "FILE:LINE:COLUMN: warning: MESSAGE") or the load's negative errno. */
 int config_check(const char *path);
 
 #endif

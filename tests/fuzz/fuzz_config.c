@@ -1,11 +1,14 @@
 /* The configuration: YAML bytes in, a config or diagnostics out.  The
  * whole path after the file is read (YAML text, document tree, schema),
  * handed the text the way config_load hands it on: NUL-terminated, its
- * length apart.  No file is touched. */
+ * length apart, and the server warnings of a config that loads
+ * (core/server_lint.h: they read its regexes' source).  No file is
+ * touched. */
 #include <errno.h>
 #include <stdio.h>
 
 #include "core/config.h"
+#include "core/server_lint.h"
 #include "fuzz_proc.h"
 #include "os/config_file.h"
 
@@ -31,6 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!cfg && diags.n == 0)
 		abort();   /* a refusal always says why */
+	if (cfg) {
+		struct diag warnings = { 0 };
+		int n = server_lint_config(cfg, &warnings);
+
+		if (n >= 0 && ((size_t)n != warnings.n || (size_t)n != server_lint_count(cfg)))
+			abort();
+		diag_free(&warnings);
+	}
 	config_free(cfg);
 	diag_free(&diags);
 	free(text);
