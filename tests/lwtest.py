@@ -1,12 +1,14 @@
 """Shared plumbing for leakwatch's Python test runners (scenario_test.py,
 action_test.py, race_test.py, perm_test.py, operator_test.py,
-gunicorn_test.py, churn_test.py, soak.py, notify_test.py) and for
-bench/scale.py; not a test itself.  The runners run as `python3 tests/X.py`,
+gunicorn_test.py, uwsgi_test.py, celery_test.py, shipped_conf_test.py,
+churn_test.py, soak.py, notify_test.py) and for bench/scale.py; not a test
+itself.  The runners run as `python3 tests/X.py`,
 so this directory is on sys.path and `import lwtest` finds it; bench/scale.py
 puts it there.  One Daemon class starts leakwatchd for all of them, so that
 how a test daemon is started (its own runtime and state dirs, JSON events on
 stdout, its own session) is said once."""
 
+import argparse
 import datetime
 import json
 import os
@@ -14,6 +16,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -639,3 +643,249 @@ def proc_rss(pid):
             return int(f.read().split()[1]) * PAGE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def proc_stat(pid):
+    """(state, ppid, starttime in clock ticks since boot) of pid, from
+    /proc/PID/stat, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rfind(b")") + 2:].split()
+    return rest[0].decode(), int(rest[1]), int(rest[19])
+
+
+def proc_cmdline_raw(pid):
+    """The bytes of /proc/PID/cmdline, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def cmdline_text(raw):
+    """A command line's bytes as leakwatchd's cmdline: criterion sees them:
+    trailing NULs dropped, the others turned into spaces (None stays None)."""
+    return None if raw is None else raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+
+
+def proc_cmdline(pid):
+    """The command line of pid as leakwatchd sees it (cmdline_text), or None
+    when it is gone."""
+    return cmdline_text(proc_cmdline_raw(pid))
+
+
+def live_children(ppid):
+    """{pid: starttime} of the living (not zombie) children of ppid."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        st = proc_stat(int(name))
+        if st and st[1] == ppid and st[0] not in ("Z", "X"):
+            out[int(name)] = st[2]
+    return out
+
+
+def cgroup_hierarchies():
+    """{"unified": mount point, "named": mount point} of the cgroup2 and
+    the name=systemd hierarchies that are mounted."""
+    out = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            mnt, fs = left.split()[4], right.split()
+            if fs[0] == "cgroup2":
+                out.setdefault("unified", mnt)
+            elif fs[0] == "cgroup" and len(fs) > 2 and "name=systemd" in fs[2].split(","):
+                out.setdefault("named", mnt)
+    return out
+
+
+def stop_group(proc, wait_s):
+    """SIGTERM the process group of proc, wait up to wait_s, then SIGKILL
+    the group (whatever is left in it: workers, a router, forks).  proc's
+    exit status, None if it could not be reaped (or proc is None)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        kill_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            pass
+    kill_group(proc, signal.SIGKILL)
+    try:
+        return proc.wait(2)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def tail(path, n=25):
+    """The last n lines of a text file, [] when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.readlines()[-n:]
+    except OSError:
+        return []
+
+
+class EventReader(threading.Thread):
+    """Reads a daemon's JSON event stream (its stdout pipe) to the end:
+    each line copied to path as it comes, each JSON object kept with its
+    receive time, any other line in bad.  log(msg) is told each event of a
+    kind in show (every event with verbose)."""
+
+    def __init__(self, stream, path, verbose, log, show=("leak", "action", "error")):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.path = path
+        self.verbose = verbose
+        self.log = log
+        self.show = show
+        self.lock = threading.Lock()
+        self.events = []           # (receive time, dict)
+        self.bad = []              # lines that are not JSON objects
+
+    def run(self):
+        with open(self.path, "w") as out:
+            for raw in self.stream:
+                line = raw.decode(errors="replace").rstrip("\n")
+                out.write(line + "\n")
+                out.flush()
+                t = time.time()
+                try:
+                    ev = json.loads(line)
+                    if not isinstance(ev, dict):
+                        raise ValueError
+                except ValueError:
+                    with self.lock:
+                        self.bad.append(line)
+                    continue
+                with self.lock:
+                    self.events.append((t, ev))
+                if self.verbose or ev.get("event") in self.show:
+                    self.log("  event " + line)
+
+    def get(self, kind=None):
+        """[(receive time, event)] of that kind (all with None), in order."""
+        with self.lock:
+            return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
+
+
+def start_event_daemon(daemon_path, cfg, work, procs, verbose, log, show=("leak", "action", "error"),
+                       env=None, extra=(), name="daemon", state=None, runtime=None):
+    """leakwatchd -c CFG --log-target=json [EXTRA] in its own session, its
+    stdout read by an EventReader (events in WORK/events.jsonl, stderr in
+    WORK/daemon.stderr; other names than "daemon" give WORK/NAME.jsonl and
+    WORK/NAME.stderr), its own STATE_DIRECTORY and RUNTIME_DIRECTORY (state
+    and runtime, default WORK/state and WORK/run), made here; env: more
+    variables.  procs[name] is its Popen.  (Popen, EventReader) once it
+    said `start` within 5 s, else (Popen, None)."""
+    state = state or os.path.join(work, "state")
+    runtime = runtime or os.path.join(work, "run")
+    os.makedirs(state, exist_ok=True)
+    os.makedirs(runtime, exist_ok=True)
+    denv = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state, **(env or {}))
+    events = "events.jsonl" if name == "daemon" else name + ".jsonl"
+    with open(os.path.join(work, name + ".stderr"), "w") as derr:
+        daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json", *extra], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=derr, env=denv, start_new_session=True)
+    procs[name] = daemon
+    reader = EventReader(daemon.stdout, os.path.join(work, events), verbose, log, show)
+    reader.start()
+    end = time.time() + 5
+    while time.time() < end and daemon.poll() is None and not reader.get("start"):
+        time.sleep(0.05)
+    return daemon, (reader if reader.get("start") else None)
+
+
+def stop_event_daemon(daemon, procs, wait_s, name="daemon"):
+    """SIGTERM the daemon if it still runs and wait up to wait_s; once it
+    has exited it leaves procs.  (running until now, exit status or None,
+    seconds the stop took)."""
+    t_stop = time.time()
+    alive = daemon.poll() is None
+    if alive:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            rc = daemon.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            rc = None
+    else:
+        rc = daemon.returncode
+    took = time.time() - t_stop
+    if rc is not None:
+        procs.pop(name, None)
+    return alive, rc, took
+
+
+def server_test_main(name, doc, run, procs, deadline_s, preflight=None, add_args=None, cleanup=None):
+    """The guarded main() of a real-server test NAME: its arguments
+    (--daemon, --keep DIR, -v, and add_args(parser)'s), then preflight(args):
+    a reason it cannot run, said on stderr with exit status 2, or None.
+    run(args, work, report) runs in a work dir (a fresh one, or --keep's)
+    under an overall SIGALRM of deadline_s s; an exception, ^C, SIGTERM,
+    SIGHUP or the deadline is a failed check.  Then, with those signals
+    ignored, every Popen left in procs has its group stopped, and
+    cleanup() runs (an exception of its own is a failed check); `NAME: took`, the work dir kept on a failure (or with
+    --keep), removed otherwise, and `NAME: N passed, M failed`.  The exit
+    status: 1 on any failure (or no check made), else 0."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--daemon", required=True, help="path to leakwatchd")
+    ap.add_argument("--keep", help="keep the config, events and logs in this directory")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every event")
+    if add_args:
+        add_args(ap)
+    a = ap.parse_args()
+    if not os.access(a.daemon, os.X_OK):
+        print(f"{name}: {a.daemon} is not an executable", file=sys.stderr)
+        return 2
+    why = preflight(a) if preflight else None
+    if why:
+        print(f"{name}: {why}", file=sys.stderr)
+        return 2
+
+    def overtime(signum, frame):
+        raise Deadline
+
+    interrupt_on_term()
+    signal.signal(signal.SIGALRM, overtime)
+    signal.alarm(deadline_s)
+
+    work = a.keep or tempfile.mkdtemp(prefix=f"leakwatch-{name}-")
+    os.makedirs(work, exist_ok=True)
+    rep = Report()
+    t0 = time.time()
+    try:
+        run(a, work, rep)
+    except Deadline:
+        rep.check(False, "finished in time", f"still running after {deadline_s}s, stopped")
+    except KeyboardInterrupt:
+        rep.check(False, "finished", "interrupted")
+    except Exception as e:
+        rep.check(False, "finished", f"{type(e).__name__}: {e}")
+        import traceback
+        traceback.print_exc()
+    finally:
+        signal.alarm(0)
+        # nothing may interrupt the last cleanup
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        for n in list(procs):
+            stop_group(procs.pop(n), 3)
+        if cleanup:
+            try:
+                cleanup()
+            except Exception as e:
+                rep.check(False, "cleaned up", f"{type(e).__name__}: {e}")
+    if rep.passed + rep.failed == 0:
+        rep.check(False, "ran", "no check was made")
+    print(f"{name}: took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""), flush=True)
+    if not a.keep and not rep.failed:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{name}: {rep.passed} passed, {rep.failed} failed")
+    return 1 if rep.failed else 0
