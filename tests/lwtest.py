@@ -12,6 +12,8 @@ import argparse
 import datetime
 import json
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(HERE, "programs")
@@ -774,6 +778,156 @@ class EventReader(threading.Thread):
         """[(receive time, event)] of that kind (all with None), in order."""
         with self.lock:
             return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
+
+
+class HttpLoad:
+    """A steady HTTP load on a test app's / and /leak (tests/programs/
+    gunicorn_app.py, uwsgi_app.py) at 127.0.0.1:PORT, never through a
+    proxy: rate requests/s in all from clients threads, one in leak_every
+    on /leak?LEAK_QUERY, each with a timeout of req_timeout s, a bounded
+    number of them, jittered.  It counts what was served and what failed
+    (any non-200 answer, a wrong body, an exception), and which worker
+    served each /leak (the body names its pid)."""
+
+    def __init__(self, port, rate, clients, leak_every, leak_query, req_timeout):
+        self.base = f"http://127.0.0.1:{port}"
+        # no proxy, whatever the environment says: only loopback traffic
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.rate = rate
+        self.clients = clients
+        self.leak_every = leak_every
+        self.leak_query = leak_query
+        self.req_timeout = req_timeout
+        self.lock = threading.Lock()
+        self.served = 0
+        self.served_leak = 0
+        self.failed = []           # (t, path, why)
+        self.leak_pids = {}        # worker pid -> /leak requests it served
+        self.leak_done = []        # (time sent, time answered, worker pid) of each /leak served
+        self.stop = threading.Event()
+
+    def get(self, path):
+        """(ok, body or reason)"""
+        try:
+            with self.opener.open(self.base + path, timeout=self.req_timeout) as resp:
+                body = resp.read()
+                if resp.status != 200:
+                    return False, f"HTTP {resp.status}"
+                return True, body
+        except urllib.error.HTTPError as e:
+            return False, f"HTTP {e.code}"
+        except Exception as e:       # connection refused/reset, timeout, short read...
+            return False, f"{type(e).__name__}: {e}"
+
+    def client(self, idx, t0, duration):
+        per = self.rate / self.clients
+        n = int(duration * per)      # bounded
+        rnd = random.Random()
+        for i in range(n):
+            if self.stop.is_set():
+                return
+            # jittered: not phase-locked to the daemon's 250 ms ticks
+            due = t0 + (i + idx / self.clients + rnd.uniform(-0.45, 0.45)) / per
+            delay = due - time.time()
+            if delay > 0 and self.stop.wait(delay):
+                return
+            leak = (i * self.clients + idx) % self.leak_every == 0
+            path = "/leak" if leak else "/"
+            sent = time.time()
+            ok, res = self.get(f"/leak?{self.leak_query}" if leak else "/")
+            m = None
+            if ok and leak:
+                m = re.match(rb"leaked pid=(\d+) ", res)
+                if not m:
+                    ok, res = False, f"unexpected /leak body {res[:60]!r}"
+            elif ok and b"hello from pid" not in res:
+                ok, res = False, f"unexpected / body {res[:60]!r}"
+            with self.lock:
+                if ok:
+                    self.served += 1
+                    if leak:
+                        self.served_leak += 1
+                        pid = int(m.group(1))
+                        self.leak_pids[pid] = self.leak_pids.get(pid, 0) + 1
+                        self.leak_done.append((sent, time.time(), pid))
+                else:
+                    self.failed.append((time.time(), path, res))
+
+    def run(self, duration):
+        """Start the clients for duration s: their threads."""
+        t0 = time.time()
+        threads = [threading.Thread(target=self.client, args=(i, t0, duration), daemon=True)
+                   for i in range(self.clients)]
+        for th in threads:
+            th.start()
+        return threads
+
+
+def split_signals(actions):
+    """(signals, escalations, by_result) of a run's [(t, action event)]:
+    per pid, its first ok signal action is the signal the watch sends,
+    another one for the same pid can only be kill_after's SIGKILL; and the
+    count of action events by result."""
+    signals, escalations, seen = [], [], set()
+    for t, e in actions:
+        if e.get("result") == "ok" and e.get("action") == "signal":
+            (escalations if e.get("pid") in seen else signals).append((t, e))
+            seen.add(e.get("pid"))
+    by_result = {}
+    for _, e in actions:
+        by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
+    return signals, escalations, by_result
+
+
+def check_daemon_ran(rep, reader, alive_at_end, rc, stop_s):
+    """The check that the daemon ran throughout (alive_at_end), wrote only
+    JSON objects, and exited 0 on SIGTERM (rc, after stop_s s)."""
+    return rep.check(alive_at_end and rc == 0 and not reader.bad, "daemon ran throughout, exit 0 on SIGTERM",
+                     f"exit {rc} after {stop_s:.1f}s"
+                     + ("" if alive_at_end else ", but it had exited before the end")
+                     + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
+
+
+def strays(found, actions, main, members, first_seen, kind, describe=lambda pid: ""):
+    """What the daemon should not have touched: each found event (dicts)
+    and each (t, action event) about main or a pid not in members, each
+    action about a member before first_seen[pid] (when it was first seen
+    as a KIND); "found PID" is followed by describe(PID)."""
+    out = []
+    for e in found:
+        if e.get("pid") == main or e.get("pid") not in members:
+            out.append(f"found {e.get('pid')}{describe(e.get('pid'))}")
+    for t, e in actions:
+        pid = e.get("pid")
+        if pid == main or pid not in members:
+            out.append(f"action {e.get('result')} on {pid}")
+        elif first_seen[pid] > t:
+            out.append(f"action on {pid} before it was seen as a {kind}")
+    return out
+
+
+def rss_growth(points, t_from, t_to, t0):
+    """`+A to +B, X -> peak Y MiB, R MiB/s` of one process's [(t, rss
+    bytes)] taken from t_from to t_to (A, B from t0; R the growth to the
+    peak, since a worker that exits frees its leak on the way out, `-`
+    over less than 3 s), or None with fewer than two of them."""
+    pts = [(ts, r) for ts, r in points if t_from <= ts <= t_to]
+    if len(pts) < 2:
+        return None
+    mib = 1024 * 1024
+    peak = max(pts, key=lambda p: p[1])
+    span = peak[0] - pts[0][0]
+    rate = f"{(peak[1] - pts[0][1]) / span / mib:.2f} MiB/s" if span >= 3 else "-"
+    return (f"+{pts[0][0] - t0:.1f} to +{pts[-1][0] - t0:.1f}, "
+            f"{pts[0][1] / mib:.1f} -> peak {peak[1] / mib:.1f} MiB, {rate}")
+
+
+def log_tails(log, files, n=25):
+    """log(TITLE + " (tail):") and the last n lines of each (TITLE, path), indented."""
+    for what, path in files:
+        log(f"{what} (tail):")
+        for line in tail(path, n):
+            sys.stdout.write("    " + line)
 
 
 def start_event_daemon(daemon_path, cfg, work, procs, verbose, log, show=("leak", "action", "error"),
