@@ -47,6 +47,7 @@ The test waits until each daemon has made SCANS discovery passes (its
 /metrics' leakwatch_scans_total) after every server was up, then checks,
 for each daemon:
 
+- it made those passes (within SCAN_WAIT_S);
 - the servers' titles are the recipes';
 - each watch's pids, from its `found` events, are exactly that server's
   workers, computed from /proc independently of the rules (the live
@@ -82,7 +83,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 import celery_test                 # noqa: E402  (start_redis, celery_env: the same redis and environment)
-from lwtest import (HERE, PROGRAMS, as_user, cgroup_hierarchies, free_port, live_children,  # noqa: E402
+from lwtest import (HERE, PROGRAMS, as_user, cgroup_hierarchies, cmdlines, free_port, live_children,  # noqa: E402
                     proc_cmdline, proc_stat, server_test_main, start_event_daemon, stop_event_daemon,
                     stop_group, tail, yq)
 
@@ -157,17 +158,6 @@ def write_config(path, shipped, subs):
 
 # --- processes: ours, theirs ---------------------------------------------------
 
-def all_titles():
-    """{pid: cmdline as leakwatchd sees it} of every process now."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            t = proc_cmdline(int(d))
-            if t:
-                out[int(d)] = t
-    return out
-
-
 def ancestry(pid, limit=64):
     """pid and its ancestors, up to pid 1 (or a gone one)."""
     chain = []
@@ -193,7 +183,7 @@ def owner(pid):
 
 def foreign_titled():
     """{pid: title} of the processes with a shipped title that are not this run's."""
-    return {p: t for p, t in all_titles().items() if SHIPPED_TITLES.search(t) and owner(p) is None}
+    return {p: t for p, t in cmdlines().items() if SHIPPED_TITLES.search(t) and owner(p) is None}
 
 
 # --- cgroups: the test plays systemd for api.service ---------------------------
@@ -477,19 +467,22 @@ def run_locked(a, work, rep):
 
     # --- let discovery run SCANS times in each daemon with every server up
     end = time.time() + SCAN_WAIT_S
-    while time.time() < end:
+    while True:
         counts = [scrape_by_watch(d.port)[0] for d in daemons]
-        if all(c is not None and d.scans0 is not None and c >= d.scans0 + SCANS for c, d in zip(counts, daemons)):
-            break
-        if any(d.proc.poll() is not None for d in daemons):
+        enough = all(c is not None and d.scans0 is not None and c >= d.scans0 + SCANS
+                     for c, d in zip(counts, daemons))
+        if enough or time.time() > end or any(d.proc.poll() is not None for d in daemons):
             break
         time.sleep(0.5)
     t_looked = time.time()
+    rep.check(enough, f"each daemon made {SCANS} discovery passes with the servers up",
+              ", ".join(f"{d.name}: {c if c is None else int(c)} passes (from {d.scans0 if d.scans0 is None else int(d.scans0)})"
+                        for c, d in zip(counts, daemons)) + f" in {t_looked - t_ready:.1f}s")
     scans = {d.name: scrape_by_watch(d.port) for d in daemons}
     status = {d.name: d.status(a.ctl) for d in daemons}
     t_end = trees()
     # who is who, while everything still runs
-    everyone = all_titles()
+    everyone = cmdlines()
     mains = {p.pid: n for n, p in PROCS.items()}
     owners = {pid: owner(pid) for d in daemons for _, e in d.reader.get("found") for pid in [e.get("pid")]}
     stopped = {d.name: stop_event_daemon(d.proc, PROCS, STOP_WAIT_S, name=d.name) for d in daemons}
@@ -606,7 +599,7 @@ def preflight(a):
     if os.geteuid() != 0:
         return "needs root: gunicorn runs as www-data in a cgroup of its own, as systemd would start it"
     try:
-        import redis  # noqa: F401
+        import redis  # noqa: F401  (celery_test.start_redis needs it)
     except ImportError:
         return f"python3-redis is missing for {sys.executable}"
     return None
