@@ -181,6 +181,13 @@ uwsgi: $(BUILD)/leakwatchd
 celery: $(BUILD)/leakwatchd
 	$(PYTHON) tests/celery_test.py --daemon $(BUILD)/leakwatchd
 
+# The shipped conf/leakwatch.yaml (but for its state, textfile and listen
+# paths) against Debian's gunicorn, uWSGI and Celery started as the README
+# says: each watch finds exactly the workers, nothing else, in two daemons
+# (one started before the servers, one after).
+shipped-conf: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/shipped_conf_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 # inspect: python on real leaking programs under every CPython 3.8+ here,
 # a leak verdict inspected before its action, and the refusals
 inspect: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -255,7 +262,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery inspect-script inspect notify journal operator perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -335,4 +342,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

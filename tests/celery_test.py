@@ -61,22 +61,22 @@ failed`; exit status 1 on any failure, 2 when python3-celery, python3-redis
 or redis-server is missing.  About 55 s.
 """
 
-import argparse
 import json
 import os
 import random
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, Deadline, Report, proc_rss, free_port, interrupt_on_term, kill_group
+from lwtest import (PROGRAMS, check_daemon_ran, free_port, live_children, log_tails, proc_cmdline,  # noqa: E402
+                    proc_rss, proc_stat, rss_growth, server_test_main, split_signals, start_event_daemon,
+                    stop_event_daemon, stop_group, strays, tail, yq)
+
+yaml_str = yq           # bench/celery_limits.py's name for it
 
 CELERY = "/usr/bin/celery"
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -105,7 +105,6 @@ RECOVER_S = 7            # ... and the pool be back to CONCURRENCY this soon aft
 STOP_WAIT_S = 10
 DEADLINE_S = 80
 POLL_S = 0.1
-MIB = 1024 * 1024
 
 PROCS = {}               # name -> Popen of what is still to be stopped
 
@@ -115,39 +114,6 @@ def log(msg):
 
 
 # --- /proc -------------------------------------------------------------------
-
-def proc_stat(pid):
-    """(state, ppid, starttime) of pid, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    rest = data[data.rfind(b")") + 2:].split()
-    return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def proc_cmdline(pid):
-    """The command line as leakwatchd sees it: trailing NULs dropped, the
-    others turned into spaces."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return None
-
-
-def live_children(ppid):
-    """{pid: starttime} of the living (not zombie) children of ppid."""
-    out = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        st = proc_stat(int(name))
-        if st and st[1] == ppid and st[0] not in ("Z", "X"):
-            out[int(name)] = st[2]
-    return out
-
 
 class Watcher(threading.Thread):
     """Samples the main process and its children every POLL_S seconds."""
@@ -199,52 +165,11 @@ class Watcher(threading.Thread):
                     dict(self.others), self.main_down)
 
 
-# --- the daemon's events -----------------------------------------------------
-
-class EventReader(threading.Thread):
-    def __init__(self, stream, path, verbose):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.path = path
-        self.verbose = verbose
-        self.lock = threading.Lock()
-        self.events = []           # (receive time, dict)
-        self.bad = []              # lines that are not JSON objects
-
-    def run(self):
-        with open(self.path, "w") as out:
-            for raw in self.stream:
-                line = raw.decode(errors="replace").rstrip("\n")
-                out.write(line + "\n")
-                out.flush()
-                t = time.time()
-                try:
-                    ev = json.loads(line)
-                    if not isinstance(ev, dict):
-                        raise ValueError
-                except ValueError:
-                    with self.lock:
-                        self.bad.append(line)
-                    continue
-                with self.lock:
-                    self.events.append((t, ev))
-                if self.verbose or ev.get("event") in ("leak", "action", "error"):
-                    log("  event " + line)
-
-    def get(self, kind=None):
-        with self.lock:
-            return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
-
-
 # --- helpers -------------------------------------------------------------------
 
 def has_setproctitle():
     return subprocess.run([SYSTEM_PYTHON, "-c", "import setproctitle"], stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-
-
-def yaml_str(s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def patterns(marker, titled):
@@ -261,13 +186,13 @@ def write_config(path, state_dir, child, parent):
     lines = [
         "# written by tests/celery_test.py",
         f"interval: {INTERVAL_MS}ms",
-        f"state_dir: {yaml_str(state_dir)}",
+        f"state_dir: {yq(state_dir)}",
         "watches:",
         "  - name: celery-pool",
         "    match:",
-        f"      cmdline: {yaml_str(child)}",
+        f"      cmdline: {yq(child)}",
         "      parent:",
-        f"        cmdline: {yaml_str(parent)}",
+        f"        cmdline: {yq(parent)}",
         f"    warmup: {WARMUP_S}s",
         f"    window: {WINDOW_S}s",
         "    rss:",
@@ -280,32 +205,6 @@ def write_config(path, state_dir, child, parent):
     ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-
-
-def stop_group(proc, wait_s):
-    """SIGTERM the process group of proc, wait, then SIGKILL the group.
-    Returns proc's exit status (None if it could not be reaped)."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        kill_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(wait_s)
-        except subprocess.TimeoutExpired:
-            pass
-    kill_group(proc, signal.SIGKILL)     # whatever is left in the group
-    try:
-        return proc.wait(2)
-    except subprocess.TimeoutExpired:
-        return None
-
-
-def tail(path, n=25):
-    try:
-        with open(path, errors="replace") as f:
-            return f.readlines()[-n:]
-    except OSError:
-        return []
 
 
 def start_redis(work, procs):
@@ -400,12 +299,7 @@ def run(a, work, rep):
         + f": cmdline {child_pat!r}, parent cmdline {parent_pat!r}")
 
     cfg = os.path.join(work, "leakwatch.yaml")
-    state = os.path.join(work, "state")
-    runtime = os.path.join(work, "run")
-    os.makedirs(state, exist_ok=True)
-    os.makedirs(runtime, exist_ok=True)
-    write_config(cfg, state, child_pat, parent_pat)
-    env = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state)
+    write_config(cfg, os.path.join(work, "state"), child_pat, parent_pat)
 
     procs = PROCS
     watcher = None
@@ -419,17 +313,8 @@ def run(a, work, rep):
         broker = f"redis://127.0.0.1:{port}/0"
 
         # --- the daemon
-        derr = open(os.path.join(work, "daemon.stderr"), "w")
-        daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json"], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=derr, env=env, start_new_session=True)
-        derr.close()
-        procs["daemon"] = daemon
-        reader = EventReader(daemon.stdout, os.path.join(work, "events.jsonl"), a.verbose)
-        reader.start()
-        end = time.time() + 5
-        while time.time() < end and daemon.poll() is None and not reader.get("start"):
-            time.sleep(0.05)
-        if not reader.get("start"):
+        daemon, reader = start_event_daemon(daemon_path, cfg, work, procs, a.verbose, log)
+        if reader is None:
             rep.check(False, "daemon started", f"exit {daemon.poll()}; stderr: "
                       + "".join(tail(os.path.join(work, "daemon.stderr"))).strip())
             return
@@ -494,19 +379,7 @@ def run(a, work, rep):
         status = results(client, list(sent))
 
         # --- stop the daemon, then the worker, then redis
-        t_stop = time.time()
-        daemon_alive_at_end = daemon.poll() is None
-        if daemon_alive_at_end:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon_rc = daemon.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                daemon_rc = None
-        else:
-            daemon_rc = daemon.returncode
-        daemon_stop_s = time.time() - t_stop
-        if daemon_rc is not None:
-            procs.pop("daemon", None)
+        daemon_alive_at_end, daemon_rc, daemon_stop_s = stop_event_daemon(daemon, procs, STOP_WAIT_S)
         reader.join(2)
         stop_group(main, 15)
         procs.pop("celery", None)
@@ -547,32 +420,17 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
               f"{len(rss_leaks)} rss leak event(s) for pids {sorted({e['pid'] for _, e in rss_leaks})}; "
               f"{len(leaks)} leak events in all")
 
-    # per pid, the first ok signal action is the SIGURG; another one for the
-    # same pid can only be kill_after's SIGKILL
-    signals, escalations, seen = [], [], set()
-    for t, e in actions:
-        if e.get("result") == "ok" and e.get("action") == "signal":
-            (escalations if e.get("pid") in seen else signals).append((t, e))
-            seen.add(e.get("pid"))
-    by_result = {}
-    for _, e in actions:
-        by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
+    # per pid, the first ok signal action is the SIGURG; another one can
+    # only be kill_after's SIGKILL
+    signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in children for _, e in signals), "action ok (signal) on a pool child",
               f"{len(signals)} ok; all action events by result: {by_result}")
 
-    strays = []
-    for e in found:
-        if e.get("pid") == main or e.get("pid") not in children:
-            strays.append(f"found {e.get('pid')} ({others.get(e.get('pid'), 'not a pool child')!r})")
-    for t, e in actions:
-        pid = e.get("pid")
-        if pid == main or pid not in children:
-            strays.append(f"action {e.get('result')} on {pid}")
-        elif ever[pid] > t:
-            strays.append(f"action on {pid} before it was seen as a pool child")
-    rep.check(not strays and bool(found), "only pool children found and acted on",
+    bad = strays(found, actions, main, children, ever, "pool child",
+                 lambda pid: f" ({others.get(pid, 'not a pool child')!r})")
+    rep.check(not bad and bool(found), "only pool children found and acted on",
               f"{len(found)} found, {len(actions)} action events, main {main}, "
-              f"{len(children)} pool child pids seen" + (": " + ", ".join(strays[:8]) if strays else ""))
+              f"{len(children)} pool child pids seen" + (": " + ", ".join(bad[:8]) if bad else ""))
 
     rep.check(main_down is None and main_alive_at_end, "main process stayed up",
               f"pid {main}" + (f": {main_down[1]} at +{main_down[0] - t0:.1f}s" if main_down else "")
@@ -625,10 +483,7 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
               f"{sum(starts.values())} starts and {sum(runs.values())} runs to the end of {len(starts)} tasks"
               + (f"; (starts, runs) not (1, 1): {list(twice.items())[:5]}" if twice else ""))
 
-    rep.check(daemon_alive_at_end and daemon_rc == 0 and not reader.bad, "daemon ran throughout, exit 0 on SIGTERM",
-              f"exit {daemon_rc} after {daemon_stop_s:.1f}s"
-              + ("" if daemon_alive_at_end else ", but it had exited before the end")
-              + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
+    check_daemon_ran(rep, reader, daemon_alive_at_end, daemon_rc, daemon_stop_s)
 
     log(f"tasks sent {len(sent)}, completed {len(ok)}, started {sum(starts.values())}; children recycled "
         f"{recycled} ({mid_task} with a task in hand at the signal, {mid_done} of them completed it)")
@@ -637,32 +492,15 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
     for p, _, _ in spans.values():
         per_pid[p] = per_pid.get(p, 0) + 1
     for pid in sorted(rss, key=lambda p: ever[p]):
-        pts = [(ts, r) for ts, r in rss[pid] if t_load <= ts <= t_end]
-        if len(pts) < 2:
-            continue
-        peak = max(pts, key=lambda q: q[1])
-        span = peak[0] - pts[0][0]
-        rate = f"{(peak[1] - pts[0][1]) / span / MIB:.2f} MiB/s" if span >= 3 else "-"
-        log(f"  pid {pid}: +{pts[0][0] - t0:.1f} to +{pts[-1][0] - t0:.1f}, "
-            f"{pts[0][1] / MIB:.1f} -> peak {peak[1] / MIB:.1f} MiB, {rate}, {per_pid.get(pid, 0)} tasks")
+        g = rss_growth(rss[pid], t_load, t_end, t0)
+        if g:
+            log(f"  pid {pid}: {g}, {per_pid.get(pid, 0)} tasks")
     if rep.failed:
-        log("celery log (tail):")
-        for line in tail(os.path.join(work, "celery.log")):
-            sys.stdout.write("    " + line)
-        log("daemon stderr (tail):")
-        for line in tail(os.path.join(work, "daemon.stderr")):
-            sys.stdout.write("    " + line)
+        log_tails(log, [("celery log", os.path.join(work, "celery.log")),
+                        ("daemon stderr", os.path.join(work, "daemon.stderr"))])
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--daemon", required=True, help="path to leakwatchd")
-    ap.add_argument("--keep", help="keep the config, events and logs in this directory")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print every event")
-    a = ap.parse_args()
-    if not os.access(a.daemon, os.X_OK):
-        print(f"celery: {a.daemon} is not an executable", file=sys.stderr)
-        return 2
+def preflight(a):
     missing = [what for what, ok in (
         ("celery (/usr/bin/celery)", os.access(CELERY, os.X_OK)),
         ("redis-server", os.access(REDIS_SERVER, os.X_OK)),
@@ -675,46 +513,10 @@ def main():
     except ImportError as e:
         missing.append(f"{e.name} for {sys.executable} (python3-celery, python3-redis; run with {SYSTEM_PYTHON})")
     if missing:
-        print(f"celery: missing: {', '.join(missing)} (Debian packages celery, python3-celery, python3-redis, "
-              "redis-server; see .ci/deps)", file=sys.stderr)
-        return 2
-
-    def overtime(signum, frame):
-        raise Deadline
-
-    interrupt_on_term()
-    signal.signal(signal.SIGALRM, overtime)
-    signal.alarm(DEADLINE_S)
-
-    work = a.keep or tempfile.mkdtemp(prefix="leakwatch-celery-")
-    os.makedirs(work, exist_ok=True)
-    rep = Report()
-    t0 = time.time()
-    try:
-        run(a, work, rep)
-    except Deadline:
-        rep.check(False, "finished in time", f"still running after {DEADLINE_S}s, stopped")
-    except KeyboardInterrupt:
-        rep.check(False, "finished", "interrupted")
-    except Exception as e:
-        rep.check(False, "finished", f"{type(e).__name__}: {e}")
-        import traceback
-        traceback.print_exc()
-    finally:
-        signal.alarm(0)
-        # nothing may interrupt the last cleanup
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
-        for name in list(PROCS):
-            stop_group(PROCS.pop(name), 3)
-    if rep.passed + rep.failed == 0:
-        rep.check(False, "ran", "no check was made")
-    log(f"took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""))
-    if not a.keep and not rep.failed:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"celery: {rep.passed} passed, {rep.failed} failed")
-    return 1 if rep.failed else 0
+        return (f"missing: {', '.join(missing)} (Debian packages celery, python3-celery, python3-redis, "
+                "redis-server; see .ci/deps)")
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(server_test_main("celery", __doc__, run, PROCS, DEADLINE_S, preflight=preflight))

@@ -55,24 +55,17 @@ exit path, also on an exception, ^C, SIGTERM or the overall time limit
 `gunicorn: N passed, M failed`; exit status 1 on any failure.  About 46 s.
 """
 
-import argparse
-import json
 import os
-import random
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, Deadline, Report, proc_rss, interrupt_on_term, kill_group
+from lwtest import (PROGRAMS, HttpLoad, check_daemon_ran, free_port, live_children, log_tails,  # noqa: E402
+                    proc_cmdline, proc_rss, proc_stat, rss_growth, server_test_main, split_signals,
+                    start_event_daemon, stop_event_daemon, stop_group, strays, tail, yq)
 
 GUNICORN = "/usr/bin/gunicorn"
 
@@ -99,7 +92,6 @@ EXIT_WAIT_S = 10         # a signalled worker must exit this soon (well before k
 STOP_WAIT_S = 10         # for the daemon to exit on SIGTERM
 DEADLINE_S = 78          # the whole run, cleanup included
 POLL_S = 0.1             # /proc watch period
-MIB = 1024 * 1024
 
 
 PROCS = {}               # name -> Popen of what is still to be stopped
@@ -110,37 +102,6 @@ def log(msg):
 
 
 # --- /proc -------------------------------------------------------------------
-
-def proc_stat(pid):
-    """(state, ppid, starttime) of pid, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    rest = data[data.rfind(b")") + 2:].split()
-    return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def proc_cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return None
-
-
-def live_children(ppid):
-    """{pid: starttime} of the living (not zombie) children of ppid."""
-    out = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        st = proc_stat(int(name))
-        if st and st[1] == ppid and st[0] not in ("Z", "X"):
-            out[int(name)] = st[2]
-    return out
-
 
 class Watcher(threading.Thread):
     """Samples the master and its children every POLL_S seconds."""
@@ -183,120 +144,16 @@ class Watcher(threading.Thread):
                 self.master_down
 
 
-# --- the daemon's events -----------------------------------------------------
-
-class EventReader(threading.Thread):
-    def __init__(self, stream, path, verbose):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.path = path
-        self.verbose = verbose
-        self.lock = threading.Lock()
-        self.events = []           # (receive time, dict)
-        self.bad = []              # lines that are not JSON objects
-
-    def run(self):
-        with open(self.path, "w") as out:
-            for raw in self.stream:
-                line = raw.decode(errors="replace").rstrip("\n")
-                out.write(line + "\n")
-                out.flush()
-                t = time.time()
-                try:
-                    ev = json.loads(line)
-                    if not isinstance(ev, dict):
-                        raise ValueError
-                except ValueError:
-                    with self.lock:
-                        self.bad.append(line)
-                    continue
-                with self.lock:
-                    self.events.append((t, ev))
-                if self.verbose or ev.get("event") in ("leak", "action", "error"):
-                    log("  event " + line)
-
-    def get(self, kind=None):
-        with self.lock:
-            return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
-
-
 # --- load ----------------------------------------------------------------------
 
-class Load:
+class Load(HttpLoad):
+    """The test's load (lwtest.HttpLoad) with its figures."""
+
     def __init__(self, port):
-        self.base = f"http://127.0.0.1:{port}"
-        # no proxy, whatever the environment says: only localhost traffic
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self.lock = threading.Lock()
-        self.served = 0
-        self.served_leak = 0
-        self.failed = []           # (t, path, why)
-        self.leak_pids = {}        # worker pid -> /leak requests it served
-        self.leak_done = []        # (time sent, time answered, worker pid) of each /leak served
-        self.stop = threading.Event()
-
-    def get(self, path):
-        """(ok, body or reason)"""
-        try:
-            with self.opener.open(self.base + path, timeout=REQ_TIMEOUT_S) as resp:
-                body = resp.read()
-                if resp.status != 200:
-                    return False, f"HTTP {resp.status}"
-                return True, body
-        except urllib.error.HTTPError as e:
-            return False, f"HTTP {e.code}"
-        except Exception as e:       # connection refused/reset, timeout, short read...
-            return False, f"{type(e).__name__}: {e}"
-
-    def client(self, idx, t0, duration):
-        per = RATE / CLIENTS
-        n = int(duration * per)      # bounded
-        rnd = random.Random()
-        for i in range(n):
-            if self.stop.is_set():
-                return
-            # jittered, so the load is not phase-locked to the daemon's
-            # sampling (250 ms is a multiple of the request period)
-            due = t0 + (i + idx / CLIENTS + rnd.uniform(-0.45, 0.45)) / per
-            delay = due - time.time()
-            if delay > 0 and self.stop.wait(delay):
-                return
-            path = "/leak" if (i * CLIENTS + idx) % LEAK_EVERY == 0 else "/"
-            sent = time.time()
-            ok, res = self.get(f"/leak?ms={LEAK_MS}" if path == "/leak" else path)
-            if ok and path == "/leak":
-                m = re.match(rb"leaked pid=(\d+) ", res)
-                if not m:
-                    ok, res = False, f"unexpected /leak body {res[:60]!r}"
-            elif ok and b"hello from pid" not in res:
-                ok, res = False, f"unexpected / body {res[:60]!r}"
-            with self.lock:
-                if ok:
-                    self.served += 1
-                    if path == "/leak":
-                        self.served_leak += 1
-                        pid = int(m.group(1))
-                        self.leak_pids[pid] = self.leak_pids.get(pid, 0) + 1
-                        self.leak_done.append((sent, time.time(), pid))
-                else:
-                    self.failed.append((time.time(), path, res))
-
-    def run(self, duration):
-        t0 = time.time()
-        threads = [threading.Thread(target=self.client, args=(i, t0, duration), daemon=True)
-                   for i in range(CLIENTS)]
-        for th in threads:
-            th.start()
-        return threads
+        super().__init__(port, RATE, CLIENTS, LEAK_EVERY, f"ms={LEAK_MS}", REQ_TIMEOUT_S)
 
 
 # --- helpers -------------------------------------------------------------------
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def has_setproctitle(python):
     return subprocess.run([python, "-c", "import setproctitle"], stdin=subprocess.DEVNULL,
@@ -314,20 +171,16 @@ def gunicorn_python():
     return "/usr/bin/python3"
 
 
-def yaml_str(s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def write_config(path, state_dir, pattern):
     lines = [
         "# written by tests/gunicorn_test.py",
         f"interval: {INTERVAL_MS}ms",
-        f"state_dir: {yaml_str(state_dir)}",
+        f"state_dir: {yq(state_dir)}",
         "watches:",
         "  - name: gunicorn-workers",
         "    match:",
         "      parent:",
-        f"        cmdline: {yaml_str(pattern)}",
+        f"        cmdline: {yq(pattern)}",
         f"    warmup: {WARMUP_S}s",
         f"    window: {WINDOW_S}s",
         "    rss:",
@@ -341,33 +194,6 @@ def write_config(path, state_dir, pattern):
     ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-
-
-def stop_group(proc, wait_s):
-    """SIGTERM the process group of proc, wait, then SIGKILL the group.
-    Returns proc's exit status (None if it could not be reaped)."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        kill_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(wait_s)
-        except subprocess.TimeoutExpired:
-            pass
-    kill_group(proc, signal.SIGKILL)     # whatever is left in the group
-    try:
-        return proc.wait(2)
-    except subprocess.TimeoutExpired:
-        return None
-
-
-def tail(path, n=25):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.readlines()
-    except OSError:
-        return []
-    return lines[-n:]
 
 
 # --- the run -------------------------------------------------------------------
@@ -386,29 +212,16 @@ def run(a, work, rep):
     log(f"{mode}: parent cmdline {pattern!r}")
 
     cfg = os.path.join(work, "leakwatch.yaml")
-    state = os.path.join(work, "state")
-    runtime = os.path.join(work, "run")
-    os.makedirs(state, exist_ok=True)
-    os.makedirs(runtime, exist_ok=True)
-    write_config(cfg, state, pattern)
-    env = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state, LEAKWATCH_INSPECT_SCRIPT=SCRIPT)
+    write_config(cfg, os.path.join(work, "state"), pattern)
 
     procs = PROCS
     watcher = None
     load = None
     try:
         # --- the daemon
-        derr = open(os.path.join(work, "daemon.stderr"), "w")
-        daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json"], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=derr, env=env, start_new_session=True)
-        derr.close()
-        procs["daemon"] = daemon
-        reader = EventReader(daemon.stdout, os.path.join(work, "events.jsonl"), a.verbose)
-        reader.start()
-        end = time.time() + 5
-        while time.time() < end and daemon.poll() is None and not reader.get("start"):
-            time.sleep(0.05)
-        if not reader.get("start"):
+        daemon, reader = start_event_daemon(daemon_path, cfg, work, procs, a.verbose, log,
+                                            env={"LEAKWATCH_INSPECT_SCRIPT": SCRIPT})
+        if reader is None:
             rep.check(False, "daemon started", f"exit {daemon.poll()}; stderr: "
                       + "".join(tail(os.path.join(work, "daemon.stderr"))).strip())
             return
@@ -469,19 +282,7 @@ def run(a, work, rep):
         watcher.join(2)
 
         # --- stop the daemon, then gunicorn
-        t_stop = time.time()
-        daemon_alive_at_end = daemon.poll() is None
-        if daemon_alive_at_end:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon_rc = daemon.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                daemon_rc = None
-        else:
-            daemon_rc = daemon.returncode
-        daemon_stop_s = time.time() - t_stop
-        if daemon_rc is not None:
-            procs.pop("daemon", None)
+        daemon_alive_at_end, daemon_rc, daemon_stop_s = stop_event_daemon(daemon, procs, STOP_WAIT_S)
         reader.join(2)
         stop_group(master, 12)
         procs.pop("gunicorn", None)
@@ -519,16 +320,9 @@ def evaluate(rep, work, master, reader, watcher, load, mcmd, pattern, marker, ti
               f"{len(rss_leaks)} rss leak event(s) for pids "
               f"{sorted({e['pid'] for _, e in rss_leaks})}; {len(leaks)} leak events in all")
 
-    # per pid, the first ok signal action is the SIGTERM; another one for the
-    # same pid can only be kill_after's SIGKILL
-    signals, escalations, seen = [], [], set()
-    for t, e in actions:
-        if e.get("result") == "ok" and e.get("action") == "signal":
-            (escalations if e.get("pid") in seen else signals).append((t, e))
-            seen.add(e.get("pid"))
-    by_result = {}
-    for _, e in actions:
-        by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
+    # per pid, the first ok signal action is the SIGTERM; another one can
+    # only be kill_after's SIGKILL
+    signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in workers for _, e in signals), "action ok (signal) on a worker",
               f"{len(signals)} ok; all action events by result: {by_result}")
 
@@ -546,19 +340,10 @@ def evaluate(rep, work, master, reader, watcher, load, mcmd, pattern, marker, ti
               + (f"; e.g. {next(iter(inspects.values()))[1].get('message', '')[:160]}" if inspects else ""))
 
     # every pid the daemon found or acted on was a worker, never the master
-    strays = []
-    for e in found:
-        if e.get("pid") == master or e.get("pid") not in workers:
-            strays.append(f"found {e.get('pid')}")
-    for t, e in actions:
-        pid = e.get("pid")
-        if pid == master or pid not in workers:
-            strays.append(f"action {e.get('result')} on {pid}")
-        elif ever[pid] > t:
-            strays.append(f"action on {pid} before it was seen as a worker")
-    rep.check(not strays and bool(found), "only workers found and acted on",
+    bad = strays(found, actions, master, workers, ever, "worker")
+    rep.check(not bad and bool(found), "only workers found and acted on",
               f"{len(found)} found, {len(actions)} action events, master {master}, "
-              f"{len(workers)} worker pids seen" + (": " + ", ".join(strays[:8]) if strays else ""))
+              f"{len(workers)} worker pids seen" + (": " + ", ".join(bad[:8]) if bad else ""))
 
     rep.check(master_down is None and master_alive_at_end, "master stayed up",
               f"pid {master}" + (f": {master_down[1]} at +{master_down[0] - samples[0][0]:.1f}s"
@@ -602,84 +387,26 @@ def evaluate(rep, work, master, reader, watcher, load, mcmd, pattern, marker, ti
         detail += ": " + "; ".join(f"+{ft - t0:.1f}s {p} {why}" for ft, p, why in failed[:6])
     rep.check(not failed and load.served > 0, "no failed requests", detail)
 
-    rep.check(daemon_alive_at_end and daemon_rc == 0 and not reader.bad, "daemon ran throughout, exit 0 on SIGTERM",
-              f"exit {daemon_rc} after {daemon_stop_s:.1f}s"
-              + ("" if daemon_alive_at_end else ", but it had exited before the end")
-              + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
+    check_daemon_ran(rep, reader, daemon_alive_at_end, daemon_rc, daemon_stop_s)
 
     # --- numbers
     log(f"requests served {load.served}, failed {len(failed)}, workers recycled {recycled} "
         f"({in_flight} of them with a request in flight at the signal)")
     log("workers (seen from +s to +s under load, rss first -> peak, growth to the peak, /leak requests served):")
     for pid in sorted(rss, key=lambda p: ever[p]):
-        pts = [(ts, r) for ts, r in rss[pid] if t_load <= ts <= t_end]
-        if len(pts) < 2:
-            continue
-        # to the peak: a worker that exits on SIGTERM frees its leak on the way out
-        peak = max(pts, key=lambda p: p[1])
-        span = peak[0] - pts[0][0]
-        rate = f"{(peak[1] - pts[0][1]) / span / MIB:.2f} MiB/s" if span >= 3 else "-"
-        log(f"  pid {pid}: +{pts[0][0] - t0:.1f} to +{pts[-1][0] - t0:.1f}, "
-            f"{pts[0][1] / MIB:.1f} -> peak {peak[1] / MIB:.1f} MiB, {rate}, "
-            f"{load.leak_pids.get(pid, 0)} /leak")
+        g = rss_growth(rss[pid], t_load, t_end, t0)
+        if g:
+            log(f"  pid {pid}: {g}, {load.leak_pids.get(pid, 0)} /leak")
     if rep.failed:
-        log("gunicorn log (tail):")
-        for line in tail(os.path.join(work, "gunicorn.log")):
-            sys.stdout.write("    " + line)
-        log("daemon stderr (tail):")
-        for line in tail(os.path.join(work, "daemon.stderr")):
-            sys.stdout.write("    " + line)
+        log_tails(log, [("gunicorn log", os.path.join(work, "gunicorn.log")),
+                        ("daemon stderr", os.path.join(work, "daemon.stderr"))])
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--daemon", required=True, help="path to leakwatchd")
-    ap.add_argument("--keep", help="keep the config, events and logs in this directory")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print every event")
-    a = ap.parse_args()
-    if not os.access(a.daemon, os.X_OK):
-        print(f"gunicorn: {a.daemon} is not an executable", file=sys.stderr)
-        return 2
+def preflight(a):
     if not os.access(GUNICORN, os.X_OK):
-        print(f"gunicorn: {GUNICORN} is missing (Debian package gunicorn)", file=sys.stderr)
-        return 2
-
-    def overtime(signum, frame):
-        raise Deadline
-
-    interrupt_on_term()
-    signal.signal(signal.SIGALRM, overtime)
-    signal.alarm(DEADLINE_S)
-
-    work = a.keep or tempfile.mkdtemp(prefix="leakwatch-gunicorn-")
-    os.makedirs(work, exist_ok=True)
-    rep = Report()
-    t0 = time.time()
-    try:
-        run(a, work, rep)
-    except Deadline:
-        rep.check(False, "finished in time", f"still running after {DEADLINE_S}s, stopped")
-    except KeyboardInterrupt:
-        rep.check(False, "finished", "interrupted")
-    except Exception as e:
-        rep.check(False, "finished", f"{type(e).__name__}: {e}")
-        import traceback
-        traceback.print_exc()
-    finally:
-        signal.alarm(0)
-        # nothing may interrupt the last cleanup
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
-        for name in list(PROCS):
-            stop_group(PROCS.pop(name), 3)
-    if rep.passed + rep.failed == 0:
-        rep.check(False, "ran", "no check was made")
-    log(f"took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""))
-    if not a.keep and not rep.failed:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"gunicorn: {rep.passed} passed, {rep.failed} failed")
-    return 1 if rep.failed else 0
+        return f"{GUNICORN} is missing (Debian package gunicorn)"
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(server_test_main("gunicorn", __doc__, run, PROCS, DEADLINE_S, preflight=preflight))

@@ -1,20 +1,28 @@
 """Shared plumbing for leakwatch's Python test runners (scenario_test.py,
 action_test.py, race_test.py, perm_test.py, operator_test.py,
-gunicorn_test.py, churn_test.py, soak.py, notify_test.py) and for
-bench/scale.py; not a test itself.  The runners run as `python3 tests/X.py`,
+gunicorn_test.py, uwsgi_test.py, celery_test.py, shipped_conf_test.py,
+churn_test.py, soak.py, notify_test.py) and for bench/scale.py; not a test
+itself.  The runners run as `python3 tests/X.py`,
 so this directory is on sys.path and `import lwtest` finds it; bench/scale.py
 puts it there.  One Daemon class starts leakwatchd for all of them, so that
 how a test daemon is started (its own runtime and state dirs, JSON events on
 stdout, its own session) is said once."""
 
+import argparse
 import datetime
 import json
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(HERE, "programs")
@@ -639,3 +647,399 @@ def proc_rss(pid):
             return int(f.read().split()[1]) * PAGE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def proc_stat(pid):
+    """(state, ppid, starttime in clock ticks since boot) of pid, from
+    /proc/PID/stat, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rfind(b")") + 2:].split()
+    return rest[0].decode(), int(rest[1]), int(rest[19])
+
+
+def proc_cmdline_raw(pid):
+    """The bytes of /proc/PID/cmdline, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def cmdline_text(raw):
+    """A command line's bytes as leakwatchd's cmdline: criterion sees them:
+    trailing NULs dropped, the others turned into spaces (None stays None)."""
+    return None if raw is None else raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+
+
+def proc_cmdline(pid):
+    """The command line of pid as leakwatchd sees it (cmdline_text), or None
+    when it is gone."""
+    return cmdline_text(proc_cmdline_raw(pid))
+
+
+def live_children(ppid):
+    """{pid: starttime} of the living (not zombie) children of ppid."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        st = proc_stat(int(name))
+        if st and st[1] == ppid and st[0] not in ("Z", "X"):
+            out[int(name)] = st[2]
+    return out
+
+
+def cgroup_hierarchies():
+    """{"unified": mount point, "named": mount point} of the cgroup2 and
+    the name=systemd hierarchies that are mounted."""
+    out = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            mnt, fs = left.split()[4], right.split()
+            if fs[0] == "cgroup2":
+                out.setdefault("unified", mnt)
+            elif fs[0] == "cgroup" and len(fs) > 2 and "name=systemd" in fs[2].split(","):
+                out.setdefault("named", mnt)
+    return out
+
+
+def stop_group(proc, wait_s):
+    """SIGTERM the process group of proc, wait up to wait_s, then SIGKILL
+    the group (whatever is left in it: workers, a router, forks).  proc's
+    exit status, None if it could not be reaped (or proc is None)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        kill_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            pass
+    kill_group(proc, signal.SIGKILL)
+    try:
+        return proc.wait(2)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def tail(path, n=25):
+    """The last n lines of a text file, [] when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.readlines()[-n:]
+    except OSError:
+        return []
+
+
+class EventReader(threading.Thread):
+    """Reads a daemon's JSON event stream (its stdout pipe) to the end:
+    each line copied to path as it comes, each JSON object kept with its
+    receive time, any other line in bad.  log(msg) is told each event of a
+    kind in show (every event with verbose)."""
+
+    def __init__(self, stream, path, verbose, log, show=("leak", "action", "error")):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.path = path
+        self.verbose = verbose
+        self.log = log
+        self.show = show
+        self.lock = threading.Lock()
+        self.events = []           # (receive time, dict)
+        self.bad = []              # lines that are not JSON objects
+
+    def run(self):
+        with open(self.path, "w") as out:
+            for raw in self.stream:
+                line = raw.decode(errors="replace").rstrip("\n")
+                out.write(line + "\n")
+                out.flush()
+                t = time.time()
+                try:
+                    ev = json.loads(line)
+                    if not isinstance(ev, dict):
+                        raise ValueError
+                except ValueError:
+                    with self.lock:
+                        self.bad.append(line)
+                    continue
+                with self.lock:
+                    self.events.append((t, ev))
+                if self.verbose or ev.get("event") in self.show:
+                    self.log("  event " + line)
+
+    def get(self, kind=None):
+        """[(receive time, event)] of that kind (all with None), in order."""
+        with self.lock:
+            return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
+
+
+class HttpLoad:
+    """A steady HTTP load on a test app's / and /leak (tests/programs/
+    gunicorn_app.py, uwsgi_app.py) at 127.0.0.1:PORT, never through a
+    proxy: rate requests/s in all from clients threads, one in leak_every
+    on /leak?LEAK_QUERY, each with a timeout of req_timeout s, a bounded
+    number of them, jittered.  It counts what was served and what failed
+    (any non-200 answer, a wrong body, an exception), and which worker
+    served each /leak (the body names its pid)."""
+
+    def __init__(self, port, rate, clients, leak_every, leak_query, req_timeout):
+        self.base = f"http://127.0.0.1:{port}"
+        # no proxy, whatever the environment says: only loopback traffic
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.rate = rate
+        self.clients = clients
+        self.leak_every = leak_every
+        self.leak_query = leak_query
+        self.req_timeout = req_timeout
+        self.lock = threading.Lock()
+        self.served = 0
+        self.served_leak = 0
+        self.failed = []           # (t, path, why)
+        self.leak_pids = {}        # worker pid -> /leak requests it served
+        self.leak_done = []        # (time sent, time answered, worker pid) of each /leak served
+        self.stop = threading.Event()
+
+    def get(self, path):
+        """(ok, body or reason)"""
+        try:
+            with self.opener.open(self.base + path, timeout=self.req_timeout) as resp:
+                body = resp.read()
+                if resp.status != 200:
+                    return False, f"HTTP {resp.status}"
+                return True, body
+        except urllib.error.HTTPError as e:
+            return False, f"HTTP {e.code}"
+        except Exception as e:       # connection refused/reset, timeout, short read...
+            return False, f"{type(e).__name__}: {e}"
+
+    def client(self, idx, t0, duration):
+        per = self.rate / self.clients
+        n = int(duration * per)      # bounded
+        rnd = random.Random()
+        for i in range(n):
+            if self.stop.is_set():
+                return
+            # jittered: not phase-locked to the daemon's 250 ms ticks
+            due = t0 + (i + idx / self.clients + rnd.uniform(-0.45, 0.45)) / per
+            delay = due - time.time()
+            if delay > 0 and self.stop.wait(delay):
+                return
+            leak = (i * self.clients + idx) % self.leak_every == 0
+            path = "/leak" if leak else "/"
+            sent = time.time()
+            ok, res = self.get(f"/leak?{self.leak_query}" if leak else "/")
+            m = None
+            if ok and leak:
+                m = re.match(rb"leaked pid=(\d+) ", res)
+                if not m:
+                    ok, res = False, f"unexpected /leak body {res[:60]!r}"
+            elif ok and b"hello from pid" not in res:
+                ok, res = False, f"unexpected / body {res[:60]!r}"
+            with self.lock:
+                if ok:
+                    self.served += 1
+                    if leak:
+                        self.served_leak += 1
+                        pid = int(m.group(1))
+                        self.leak_pids[pid] = self.leak_pids.get(pid, 0) + 1
+                        self.leak_done.append((sent, time.time(), pid))
+                else:
+                    self.failed.append((time.time(), path, res))
+
+    def run(self, duration):
+        """Start the clients for duration s: their threads."""
+        t0 = time.time()
+        threads = [threading.Thread(target=self.client, args=(i, t0, duration), daemon=True)
+                   for i in range(self.clients)]
+        for th in threads:
+            th.start()
+        return threads
+
+
+def split_signals(actions):
+    """(signals, escalations, by_result) of a run's [(t, action event)]:
+    per pid, its first ok signal action is the signal the watch sends,
+    another one for the same pid can only be kill_after's SIGKILL; and the
+    count of action events by result."""
+    signals, escalations, seen = [], [], set()
+    for t, e in actions:
+        if e.get("result") == "ok" and e.get("action") == "signal":
+            (escalations if e.get("pid") in seen else signals).append((t, e))
+            seen.add(e.get("pid"))
+    by_result = {}
+    for _, e in actions:
+        by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
+    return signals, escalations, by_result
+
+
+def check_daemon_ran(rep, reader, alive_at_end, rc, stop_s):
+    """The check that the daemon ran throughout (alive_at_end), wrote only
+    JSON objects, and exited 0 on SIGTERM (rc, after stop_s s)."""
+    return rep.check(alive_at_end and rc == 0 and not reader.bad, "daemon ran throughout, exit 0 on SIGTERM",
+                     f"exit {rc} after {stop_s:.1f}s"
+                     + ("" if alive_at_end else ", but it had exited before the end")
+                     + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
+
+
+def strays(found, actions, main, members, first_seen, kind, describe=lambda pid: ""):
+    """What the daemon should not have touched: each found event (dicts)
+    and each (t, action event) about main or a pid not in members, each
+    action about a member before first_seen[pid] (when it was first seen
+    as a KIND); "found PID" is followed by describe(PID)."""
+    out = []
+    for e in found:
+        if e.get("pid") == main or e.get("pid") not in members:
+            out.append(f"found {e.get('pid')}{describe(e.get('pid'))}")
+    for t, e in actions:
+        pid = e.get("pid")
+        if pid == main or pid not in members:
+            out.append(f"action {e.get('result')} on {pid}")
+        elif first_seen[pid] > t:
+            out.append(f"action on {pid} before it was seen as a {kind}")
+    return out
+
+
+def rss_growth(points, t_from, t_to, t0):
+    """`+A to +B, X -> peak Y MiB, R MiB/s` of one process's [(t, rss
+    bytes)] taken from t_from to t_to (A, B from t0; R the growth to the
+    peak, since a worker that exits frees its leak on the way out, `-`
+    over less than 3 s), or None with fewer than two of them."""
+    pts = [(ts, r) for ts, r in points if t_from <= ts <= t_to]
+    if len(pts) < 2:
+        return None
+    mib = 1024 * 1024
+    peak = max(pts, key=lambda p: p[1])
+    span = peak[0] - pts[0][0]
+    rate = f"{(peak[1] - pts[0][1]) / span / mib:.2f} MiB/s" if span >= 3 else "-"
+    return (f"+{pts[0][0] - t0:.1f} to +{pts[-1][0] - t0:.1f}, "
+            f"{pts[0][1] / mib:.1f} -> peak {peak[1] / mib:.1f} MiB, {rate}")
+
+
+def log_tails(log, files, n=25):
+    """log(TITLE + " (tail):") and the last n lines of each (TITLE, path), indented."""
+    for what, path in files:
+        log(f"{what} (tail):")
+        for line in tail(path, n):
+            sys.stdout.write("    " + line)
+
+
+def start_event_daemon(daemon_path, cfg, work, procs, verbose, log, show=("leak", "action", "error"),
+                       env=None, extra=(), name="daemon", state=None, runtime=None):
+    """leakwatchd -c CFG --log-target=json [EXTRA] in its own session, its
+    stdout read by an EventReader (events in WORK/events.jsonl, stderr in
+    WORK/daemon.stderr; other names than "daemon" give WORK/NAME.jsonl and
+    WORK/NAME.stderr), its own STATE_DIRECTORY and RUNTIME_DIRECTORY (state
+    and runtime, default WORK/state and WORK/run), made here; env: more
+    variables.  procs[name] is its Popen.  (Popen, EventReader) once it
+    said `start` within 5 s, else (Popen, None)."""
+    state = state or os.path.join(work, "state")
+    runtime = runtime or os.path.join(work, "run")
+    os.makedirs(state, exist_ok=True)
+    os.makedirs(runtime, exist_ok=True)
+    denv = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state, **(env or {}))
+    events = "events.jsonl" if name == "daemon" else name + ".jsonl"
+    with open(os.path.join(work, name + ".stderr"), "w") as derr:
+        daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json", *extra], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=derr, env=denv, start_new_session=True)
+    procs[name] = daemon
+    reader = EventReader(daemon.stdout, os.path.join(work, events), verbose, log, show)
+    reader.start()
+    end = time.time() + 5
+    while time.time() < end and daemon.poll() is None and not reader.get("start"):
+        time.sleep(0.05)
+    return daemon, (reader if reader.get("start") else None)
+
+
+def stop_event_daemon(daemon, procs, wait_s, name="daemon"):
+    """SIGTERM the daemon if it still runs and wait up to wait_s; once it
+    has exited it leaves procs.  (running until now, exit status or None,
+    seconds the stop took)."""
+    t_stop = time.time()
+    alive = daemon.poll() is None
+    if alive:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            rc = daemon.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            rc = None
+    else:
+        rc = daemon.returncode
+    took = time.time() - t_stop
+    if rc is not None:
+        procs.pop(name, None)
+    return alive, rc, took
+
+
+def server_test_main(name, doc, run, procs, deadline_s, preflight=None, add_args=None, cleanup=None):
+    """The guarded main() of a real-server test NAME: its arguments
+    (--daemon, --keep DIR, -v, and add_args(parser)'s), then preflight(args):
+    a reason it cannot run, said on stderr with exit status 2, or None.
+    run(args, work, report) runs in a work dir (a fresh one, or --keep's)
+    under an overall SIGALRM of deadline_s s; an exception, ^C, SIGTERM,
+    SIGHUP or the deadline is a failed check.  Then, with those signals
+    ignored, every Popen left in procs has its group stopped, and
+    cleanup() runs (an exception of its own is a failed check); `NAME: took`, the work dir kept on a failure (or with
+    --keep), removed otherwise, and `NAME: N passed, M failed`.  The exit
+    status: 1 on any failure (or no check made), else 0."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--daemon", required=True, help="path to leakwatchd")
+    ap.add_argument("--keep", help="keep the config, events and logs in this directory")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every event")
+    if add_args:
+        add_args(ap)
+    a = ap.parse_args()
+    if not os.access(a.daemon, os.X_OK):
+        print(f"{name}: {a.daemon} is not an executable", file=sys.stderr)
+        return 2
+    why = preflight(a) if preflight else None
+    if why:
+        print(f"{name}: {why}", file=sys.stderr)
+        return 2
+
+    def overtime(signum, frame):
+        raise Deadline
+
+    interrupt_on_term()
+    signal.signal(signal.SIGALRM, overtime)
+    signal.alarm(deadline_s)
+
+    work = a.keep or tempfile.mkdtemp(prefix=f"leakwatch-{name}-")
+    os.makedirs(work, exist_ok=True)
+    rep = Report()
+    t0 = time.time()
+    try:
+        run(a, work, rep)
+    except Deadline:
+        rep.check(False, "finished in time", f"still running after {deadline_s}s, stopped")
+    except KeyboardInterrupt:
+        rep.check(False, "finished", "interrupted")
+    except Exception as e:
+        rep.check(False, "finished", f"{type(e).__name__}: {e}")
+        import traceback
+        traceback.print_exc()
+    finally:
+        signal.alarm(0)
+        # nothing may interrupt the last cleanup
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        for n in list(procs):
+            stop_group(procs.pop(n), 3)
+        if cleanup:
+            try:
+                cleanup()
+            except Exception as e:
+                rep.check(False, "cleaned up", f"{type(e).__name__}: {e}")
+    if rep.passed + rep.failed == 0:
+        rep.check(False, "ran", "no check was made")
+    print(f"{name}: took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""), flush=True)
+    if not a.keep and not rep.failed:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{name}: {rep.passed} passed, {rep.failed} failed")
+    return 1 if rep.failed else 0

@@ -67,23 +67,18 @@ bench/uwsgi_limits.py uses the same pieces to compare leakwatch's recycling
 with uWSGI's own --reload-on-rss and --evil-reload-on-rss.
 """
 
-import argparse
-import json
 import os
-import random
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, Deadline, Report, proc_rss, free_port, interrupt_on_term, kill_group, yq
+from lwtest import (PROGRAMS, HttpLoad, check_daemon_ran, free_port, log_tails, proc_rss, proc_stat,  # noqa: E402
+                    rss_growth, server_test_main, split_signals, start_event_daemon, stop_event_daemon, stop_group,
+                    tail, yq)
+from lwtest import cmdline_text as title, live_children as children, proc_cmdline_raw as cmdline_raw  # noqa: E402
 
 UWSGI = "/usr/bin/uwsgi"
 APP = os.path.join(PROGRAMS, "uwsgi_app.py")
@@ -110,7 +105,6 @@ EXIT_WAIT_S = 5          # a signalled worker must exit this soon (LEAK_MS is fa
 STOP_WAIT_S = 10         # for the daemon to exit on SIGTERM
 DEADLINE_S = 85          # the whole run, cleanup included
 POLL_S = 0.1             # /proc watch period
-MIB = 1024 * 1024
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -122,31 +116,6 @@ def log(msg):
 
 
 # --- /proc -------------------------------------------------------------------
-
-def proc_stat(pid):
-    """(state, ppid, starttime in ticks) of pid, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    rest = data[data.rfind(b")") + 2:].split()
-    return rest[0].decode(), int(rest[1]), int(rest[19])
-
-
-def cmdline_raw(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def title(raw):
-    """The command line as leakwatch's cmdline: sees it: trailing NULs
-    dropped, the others joined by spaces."""
-    return None if raw is None else raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-
 
 def boot_time():
     with open("/proc/stat") as f:
@@ -162,18 +131,6 @@ BTIME = boot_time()
 def start_wall(ticks):
     """Wall time of a process start given in clock ticks since boot (to a tick)."""
     return BTIME + ticks / TICK
-
-
-def children(ppid):
-    """{pid: starttime} of the living (not zombie) children of ppid."""
-    out = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        st = proc_stat(int(name))
-        if st and st[1] == ppid and st[0] not in ("Z", "X"):
-            out[int(name)] = st[2]
-    return out
 
 
 def worker_slot(t, marker):
@@ -257,117 +214,13 @@ class Watcher(threading.Thread):
         return out
 
 
-# --- the daemon's events -----------------------------------------------------
-
-class EventReader(threading.Thread):
-    def __init__(self, stream, path, verbose, show=("leak", "limit", "action", "error")):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.path = path
-        self.verbose = verbose
-        self.show = show
-        self.lock = threading.Lock()
-        self.events = []           # (receive time, dict)
-        self.bad = []              # lines that are not JSON objects
-
-    def run(self):
-        with open(self.path, "w") as out:
-            for raw in self.stream:
-                line = raw.decode(errors="replace").rstrip("\n")
-                out.write(line + "\n")
-                out.flush()
-                t = time.time()
-                try:
-                    ev = json.loads(line)
-                    if not isinstance(ev, dict):
-                        raise ValueError
-                except ValueError:
-                    with self.lock:
-                        self.bad.append(line)
-                    continue
-                with self.lock:
-                    self.events.append((t, ev))
-                if self.verbose or ev.get("event") in self.show:
-                    log("  event " + line)
-
-    def get(self, kind=None):
-        with self.lock:
-            return [(t, e) for t, e in self.events if kind is None or e.get("event") == kind]
-
-
 # --- load ----------------------------------------------------------------------
 
-class Load:
+class Load(HttpLoad):
+    """The test's load (HttpLoad) with its figures, unless told others (bench/uwsgi_limits.py)."""
+
     def __init__(self, port, rate=RATE, clients=CLIENTS, leak_every=LEAK_EVERY, leak_query=f"ms={LEAK_MS}"):
-        self.base = f"http://127.0.0.1:{port}"
-        # no proxy, whatever the environment says: only loopback traffic
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self.rate = rate
-        self.clients = clients
-        self.leak_every = leak_every
-        self.leak_query = leak_query
-        self.lock = threading.Lock()
-        self.served = 0
-        self.served_leak = 0
-        self.failed = []           # (t, path, why)
-        self.leak_pids = {}        # worker pid -> /leak requests it served
-        self.leak_done = []        # (time sent, time answered, worker pid) of each /leak served
-        self.stop = threading.Event()
-
-    def get(self, path):
-        """(ok, body or reason)"""
-        try:
-            with self.opener.open(self.base + path, timeout=REQ_TIMEOUT_S) as resp:
-                body = resp.read()
-                if resp.status != 200:
-                    return False, f"HTTP {resp.status}"
-                return True, body
-        except urllib.error.HTTPError as e:
-            return False, f"HTTP {e.code}"
-        except Exception as e:       # connection refused/reset, timeout, short read...
-            return False, f"{type(e).__name__}: {e}"
-
-    def client(self, idx, t0, duration):
-        per = self.rate / self.clients
-        n = int(duration * per)      # bounded
-        rnd = random.Random()
-        for i in range(n):
-            if self.stop.is_set():
-                return
-            # jittered: not phase-locked to the daemon's 250 ms ticks
-            due = t0 + (i + idx / self.clients + rnd.uniform(-0.45, 0.45)) / per
-            delay = due - time.time()
-            if delay > 0 and self.stop.wait(delay):
-                return
-            leak = (i * self.clients + idx) % self.leak_every == 0
-            path = "/leak" if leak else "/"
-            sent = time.time()
-            ok, res = self.get(f"/leak?{self.leak_query}" if leak else "/")
-            m = None
-            if ok and leak:
-                m = re.match(rb"leaked pid=(\d+) ", res)
-                if not m:
-                    ok, res = False, f"unexpected /leak body {res[:60]!r}"
-            elif ok and b"hello from pid" not in res:
-                ok, res = False, f"unexpected / body {res[:60]!r}"
-            with self.lock:
-                if ok:
-                    self.served += 1
-                    if leak:
-                        self.served_leak += 1
-                        pid = int(m.group(1))
-                        self.leak_pids[pid] = self.leak_pids.get(pid, 0) + 1
-                        self.leak_done.append((sent, time.time(), pid))
-                else:
-                    self.failed.append((time.time(), path, res))
-
-    def run(self, duration):
-        t0 = time.time()
-        threads = [threading.Thread(target=self.client, args=(i, t0, duration), daemon=True)
-                   for i in range(self.clients)]
-        for th in threads:
-            th.start()
-        return threads
+        super().__init__(port, rate, clients, leak_every, leak_query, REQ_TIMEOUT_S)
 
 
 # --- helpers -------------------------------------------------------------------
@@ -412,50 +265,10 @@ def write_config(path, state_dir, marker, rss_lines, signal_name="HUP", kill_aft
         f.write("\n".join(lines) + "\n")
 
 
-def stop_group(proc, wait_s):
-    """SIGTERM the process group of proc, wait, then SIGKILL the group.
-    Returns proc's exit status (None if it could not be reaped)."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        kill_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(wait_s)
-        except subprocess.TimeoutExpired:
-            pass
-    kill_group(proc, signal.SIGKILL)     # whatever is left in the group (workers, router)
-    try:
-        return proc.wait(2)
-    except subprocess.TimeoutExpired:
-        return None
-
-
-def tail(path, n=25):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.readlines()
-    except OSError:
-        return []
-    return lines[-n:]
-
-
 def start_daemon(daemon_path, cfg, work, verbose, show=("leak", "limit", "action", "error")):
     """leakwatchd -c CFG --log-target=json in its own session, own state and
     runtime dirs: (Popen, EventReader), or (Popen, None) if it did not say start."""
-    state, runtime = os.path.join(work, "state"), os.path.join(work, "run")
-    os.makedirs(state, exist_ok=True)
-    os.makedirs(runtime, exist_ok=True)
-    env = dict(os.environ, RUNTIME_DIRECTORY=runtime, STATE_DIRECTORY=state)
-    with open(os.path.join(work, "daemon.stderr"), "w") as derr:
-        daemon = subprocess.Popen([daemon_path, "-c", cfg, "--log-target=json"], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=derr, env=env, start_new_session=True)
-    PROCS["daemon"] = daemon
-    reader = EventReader(daemon.stdout, os.path.join(work, "events.jsonl"), verbose, show)
-    reader.start()
-    end = time.time() + 5
-    while time.time() < end and daemon.poll() is None and not reader.get("start"):
-        time.sleep(0.05)
-    return daemon, (reader if reader.get("start") else None)
+    return start_event_daemon(daemon_path, cfg, work, PROCS, verbose, log, show)
 
 
 def start_uwsgi(argv, work, marker):
@@ -541,19 +354,7 @@ def run(a, work, rep):
         watcher.stop.set()
         watcher.join(2)
 
-        t_stop = time.time()
-        daemon_alive_at_end = daemon.poll() is None
-        if daemon_alive_at_end:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon_rc = daemon.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                daemon_rc = None
-        else:
-            daemon_rc = daemon.returncode
-        daemon_stop_s = time.time() - t_stop
-        if daemon_rc is not None:
-            PROCS.pop("daemon", None)
+        daemon_alive_at_end, daemon_rc, daemon_stop_s = stop_event_daemon(daemon, PROCS, STOP_WAIT_S)
         reader.join(2)
         stop_group(master, 10)
         PROCS.pop("uwsgi", None)
@@ -610,17 +411,10 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
               f"{len(leaks)} rss leak event(s) for pids {sorted({e['pid'] for _, e in leaks})}; "
               f"{len(reader.get('leak'))} leak events in all")
 
-    # per pid, the first ok signal action is the HUP; another one can only
-    # be kill_after's SIGKILL
+    # per pid, the first ok signal action is the HUP; another one can
+    # only be kill_after's SIGKILL
     actions = reader.get("action")
-    signals, escalations, seen = [], [], set()
-    for t, e in actions:
-        if e.get("result") == "ok" and e.get("action") == "signal":
-            (escalations if e.get("pid") in seen else signals).append((t, e))
-            seen.add(e.get("pid"))
-    by_result = {}
-    for _, e in actions:
-        by_result[e.get("result")] = by_result.get(e.get("result"), 0) + 1
+    signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in workers for _, e in signals), "action ok (signal HUP) on a worker",
               f"{len(signals)} ok; action events by result: {by_result}")
 
@@ -696,10 +490,7 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
     rep.check(not failed and load.served >= MIN_REQUESTS, f"no failed requests (at least {MIN_REQUESTS})",
               detail)
 
-    rep.check(daemon_alive_at_end and daemon_rc == 0 and not reader.bad, "daemon ran throughout, exit 0 on SIGTERM",
-              f"exit {daemon_rc} after {daemon_stop_s:.1f}s"
-              + ("" if daemon_alive_at_end else ", but it had exited before the end")
-              + (f", {len(reader.bad)} non-JSON stdout lines" if reader.bad else ""))
+    check_daemon_ran(rep, reader, daemon_alive_at_end, daemon_rc, daemon_stop_s)
 
     # --- numbers
     log(f"requests served {load.served}, failed {len(failed)}, workers recycled {recycled} "
@@ -708,72 +499,19 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
     for pid in sorted(watcher.rss, key=lambda p: watcher.first[p][0]):
         if pid not in workers:
             continue
-        pts = [(ts, r) for ts, r in watcher.rss[pid] if t_load <= ts <= t_end]
-        if len(pts) < 2:
-            continue
-        peak = max(pts, key=lambda p: p[1])
-        span = peak[0] - pts[0][0]
-        rate = f"{(peak[1] - pts[0][1]) / span / MIB:.2f} MiB/s" if span >= 3 else "-"
-        log(f"  {kinds[pid]} pid {pid}: +{pts[0][0] - t0:.1f} to +{pts[-1][0] - t0:.1f}, "
-            f"{pts[0][1] / MIB:.1f} -> peak {peak[1] / MIB:.1f} MiB, {rate}, {load.leak_pids.get(pid, 0)} /leak")
+        g = rss_growth(watcher.rss[pid], t_load, t_end, t0)
+        if g:
+            log(f"  {kinds[pid]} pid {pid}: {g}, {load.leak_pids.get(pid, 0)} /leak")
     if rep.failed:
-        log("uWSGI log (tail):")
-        for line in tail(os.path.join(work, "uwsgi.log")):
-            sys.stdout.write("    " + line)
-        log("daemon stderr (tail):")
-        for line in tail(os.path.join(work, "daemon.stderr")):
-            sys.stdout.write("    " + line)
+        log_tails(log, [("uWSGI log", os.path.join(work, "uwsgi.log")),
+                        ("daemon stderr", os.path.join(work, "daemon.stderr"))])
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--daemon", required=True, help="path to leakwatchd")
-    ap.add_argument("--keep", help="keep the config, events and logs in this directory")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print every event")
-    a = ap.parse_args()
-    if not os.access(a.daemon, os.X_OK):
-        print(f"uwsgi: {a.daemon} is not an executable", file=sys.stderr)
-        return 2
+def preflight(a):
     if not os.access(UWSGI, os.X_OK):
-        print(f"uwsgi: {UWSGI} is missing (Debian packages uwsgi-core uwsgi-plugin-python3)", file=sys.stderr)
-        return 2
-
-    def overtime(signum, frame):
-        raise Deadline
-
-    interrupt_on_term()
-    signal.signal(signal.SIGALRM, overtime)
-    signal.alarm(DEADLINE_S)
-
-    work = a.keep or tempfile.mkdtemp(prefix="leakwatch-uwsgi-")
-    os.makedirs(work, exist_ok=True)
-    rep = Report()
-    t0 = time.time()
-    try:
-        run(a, work, rep)
-    except Deadline:
-        rep.check(False, "finished in time", f"still running after {DEADLINE_S}s, stopped")
-    except KeyboardInterrupt:
-        rep.check(False, "finished", "interrupted")
-    except Exception as e:
-        rep.check(False, "finished", f"{type(e).__name__}: {e}")
-        import traceback
-        traceback.print_exc()
-    finally:
-        signal.alarm(0)
-        # nothing may interrupt the last cleanup
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
-        for name in list(PROCS):
-            stop_group(PROCS.pop(name), 3)
-    if rep.passed + rep.failed == 0:
-        rep.check(False, "ran", "no check was made")
-    log(f"took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""))
-    if not a.keep and not rep.failed:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"uwsgi: {rep.passed} passed, {rep.failed} failed")
-    return 1 if rep.failed else 0
+        return f"{UWSGI} is missing (Debian packages uwsgi-core uwsgi-plugin-python3)"
+    return None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(server_test_main("uwsgi", __doc__, run, PROCS, DEADLINE_S, preflight=preflight))

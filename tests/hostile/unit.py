@@ -49,19 +49,7 @@ time.sleep(seconds)
 """
 
 
-def hierarchies():
-    """{"unified": mount point, "named": mount point} of the cgroup2 and
-    the name=systemd hierarchies that are mounted."""
-    out = {}
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            mnt, fs = left.split()[4], right.split()
-            if fs[0] == "cgroup2":
-                out.setdefault("unified", mnt)
-            elif fs[0] == "cgroup" and len(fs) > 2 and "name=systemd" in fs[2].split(","):
-                out.setdefault("named", mnt)
-    return out
+hierarchies = lwtest.cgroup_hierarchies   # {"unified": mount point, "named": mount point}
 
 
 class Cgroups:
