@@ -318,6 +318,26 @@ int main(void)
 		tick_at(&m, 169.17);
 		CHECK(m.disc.scans == scans + 1);
 	}
+
+	/* discoveries 5 s apart (interval: 5s): a process 0.1 s old at one
+	 * titles itself a second later; it is 5.1 s old at the next, past
+	 * the young age, and matched once more all the same */
+	proc_at(1310, "sh", "sh", 170.1);
+	last_pid(1310);
+	tick_at(&m, 170.2);
+	CHECK_MSG(known(&m, 1310) && found[1310] == 0 && m.disc.n_young == 1, "%d %d %zu", known(&m, 1310), found[1310], m.disc.n_young);
+	put("1310/cmdline", "python3\0app.py\0", 15);
+	tick_at(&m, 175.2);
+	CHECK(found[1310] == 1 && m.disc.n_young == 0);
+	/* one that titles itself later than that waits for the next full scan */
+	proc_at(1320, "sh", "sh", 175.2);
+	last_pid(1320);
+	tick_at(&m, 175.3);
+	tick_at(&m, 180.3);
+	CHECK(known(&m, 1320) && found[1320] == 0 && m.disc.n_young == 0);
+	put("1320/cmdline", "python3\0app.py\0", 15);
+	tick_at(&m, 185.3);
+	CHECK(found[1320] == 0);
 	monitor_free(&m);
 
 	/* without loadavg (or in another pid namespace's /proc): a full scan

@@ -13,9 +13,14 @@
 #include "os/proc.h"
 #include "os/users.h"
 
-/* A process younger than this is matched again at every discovery: it may
- * not have exec'd its real program yet.  Older non-matching pids are
- * matched again every RECHECK_MS, for the rare late exec. */
+/* A process younger than this is matched again at every discovery, and
+ * once more at the first discovery after it is that old: it may not have
+ * exec'd its real program or set its title yet (a pool child a server
+ * forks titles itself a moment later).  Discoveries run at the tick
+ * interval (5 s in the shipped example), so the "once more" is what
+ * catches a process that was 0.1 s old at one and 5.1 s at the next.
+ * Older non-matching pids are matched again every RECHECK_MS, for the rare
+ * late exec. */
 #define YOUNG_MS   3000
 #define RECHECK_MS 60000
 
@@ -73,7 +78,7 @@ static void gone(void *ctx, const struct pid_entry *e)
 	d->n_owned--;
 }
 
-static void note_young(struct discovery *d, const struct pid_entry *e);
+static void note_young(struct discovery *d, struct pid_entry *e);
 
 int discovery_claim(struct discovery *d, pid_t pid, void *owner)
 {
@@ -184,11 +189,12 @@ static bool young(const struct discovery *d, const struct pid_entry *e)
 }
 
 /* Remember the young unmatched pids, to match them again at the next
- * discovery whatever kind it is. */
-static void note_young(struct discovery *d, const struct pid_entry *e)
+ * discovery whatever kind it is, and whatever their age then. */
+static void note_young(struct discovery *d, struct pid_entry *e)
 {
 	if (!young(d, e))
 		return;
+	e->recheck = true;
 	if (d->n_young == d->cap_young) {
 		size_t cap = d->cap_young ? 2 * d->cap_young : 16;
 		pid_t *p = realloc(d->young, cap * sizeof(*p));
@@ -226,6 +232,7 @@ static bool replaced(struct discovery *d, struct pid_entry *e, bool probe)
 static void visit(struct discovery *d, pid_t pid, unsigned long ino, bool probe)
 {
 	struct pid_entry *e = pid_table_lookup(&d->t, pid);
+	bool recheck;
 
 	if (e && ((ino && e->ino != ino) || probe) && replaced(d, e, probe))
 		e = NULL;
@@ -245,7 +252,9 @@ static void visit(struct discovery *d, pid_t pid, unsigned long ino, bool probe)
 	pid_table_seen(&d->t, e);
 	if (e->owner || e->never)
 		return;
-	if (d->rematch || d->recheck_all || d->now_ms < e->start_ms + YOUNG_MS ||
+	recheck = e->recheck;
+	e->recheck = false;
+	if (d->rematch || d->recheck_all || recheck || d->now_ms < e->start_ms + YOUNG_MS ||
 	    d->now_ms + SCAN_MIN_MS >= e->checked_ms + RECHECK_MS || pidfiles_names(&d->pidfiles, e->info.pid)) {
 		if (pid_read(&d->rd, e->info.pid, e, false) == 0 && evaluate(d, e))
 			return;
@@ -299,7 +308,7 @@ static void probe_scan(struct discovery *d, long from, long to)
 	for (size_t i = 0; i < n_young; i++) {
 		struct pid_entry *e = pid_table_lookup(&d->t, old[i]);
 
-		if (e && young(d, e) && e->checked_ms != d->now_ms)
+		if (e && e->recheck && e->checked_ms != d->now_ms)
 			visit(d, old[i], 0, false);
 	}
 	for (size_t i = 0; i < d->pidfiles.n; i++) {

@@ -36,6 +36,8 @@ struct pid_entry {
 	uint64_t checked_ms;       /* when the match was last evaluated */
 	unsigned gen;              /* the last full scan that saw this pid */
 	bool never;                /* kernel thread, PID 1, ourselves: never watched */
+	bool recheck;              /* young at the last discovery: matched again at the next,
+				    * whatever its age then (discovery.c, YOUNG_MS) */
 	unsigned long ino;         /* inode of /proc/PID as last listed; 0 unknown */
 	struct proc_info info;
 };
