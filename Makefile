@@ -66,11 +66,13 @@ $(BUILD)/leakwatchd.service: systemd/leakwatchd.service.in Makefile $(BUILD)/pat
 	@mkdir -p $(@D)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
+# Made afresh: `ar r` on an old archive keeps the members of sources since
+# removed, and the linker may take a stale one first.
 $(CORE_LIB): $(CORE_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIB): $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/leakwatchd: $(BUILD)/obj/daemon/main.o $(LIB) $(CORE_LIB)
 	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)

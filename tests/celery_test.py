@@ -72,7 +72,7 @@ import time
 import uuid
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, check_daemon_ran, free_port, live_children, log_tails, proc_cmdline,  # noqa: E402
+from lwtest import (PROGRAMS, check_titles, check_daemon_ran, free_port, live_children, log_tails, proc_cmdline,  # noqa: E402
                     proc_rss, proc_stat, rss_growth, server_test_main, split_signals, start_event_daemon,
                     stop_event_daemon, stop_group, strays, tail, yq)
 
@@ -425,6 +425,10 @@ def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled,
     signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in children for _, e in signals), "action ok (signal) on a pool child",
               f"{len(signals)} ok; all action events by result: {by_result}")
+    if titled:
+        check_titles(rep, rss_leaks + [(t, e) for t, e in signals if e.get("pid") in children],
+                            f"\\[celeryd: {re.escape(marker)}@[^]]*:ForkPoolWorker-[0-9]+\\]",
+                            "events name the pool child (title)")
 
     bad = strays(found, actions, main, children, ever, "pool child",
                  lambda pid: f" ({others.get(pid, 'not a pool child')!r})")

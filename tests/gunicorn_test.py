@@ -63,7 +63,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, HttpLoad, check_daemon_ran, free_port, live_children, log_tails,  # noqa: E402
+from lwtest import (PROGRAMS, check_titles, HttpLoad, check_daemon_ran, free_port, live_children, log_tails,  # noqa: E402
                     proc_cmdline, proc_rss, proc_stat, rss_growth, server_test_main, split_signals,
                     start_event_daemon, stop_event_daemon, stop_group, strays, tail, yq)
 
@@ -325,6 +325,9 @@ def evaluate(rep, work, master, reader, watcher, load, mcmd, pattern, marker, ti
     signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in workers for _, e in signals), "action ok (signal) on a worker",
               f"{len(signals)} ok; all action events by result: {by_result}")
+    if titled:
+        check_titles(rep, rss_leaks + [(t, e) for t, e in signals if e.get("pid") in workers],
+                            f"gunicorn: worker \\[{re.escape(marker)}\\]", "events name the worker (title)")
 
     # inspect: python: each leaking worker was inspected (ok, the line of
     # gunicorn_app.py that appends as its top site) before it was signalled

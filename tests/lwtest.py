@@ -879,6 +879,17 @@ def split_signals(actions):
     return signals, escalations, by_result
 
 
+def check_titles(rep, events, pattern, name):
+    """The check that each of events ((t, event) pairs: a server's leak and
+    action events) names its process by the title the server gave it, a
+    whole match of pattern, beside comm: the slot, not only "uwsgi"."""
+    bad = [(e.get("event"), e.get("pid"), e.get("title")) for _, e in events
+           if not re.fullmatch(pattern, e.get("title") or "")]
+    detail = (f"{len(events)} events, e.g. {events[0][1].get('event')} of pid {events[0][1].get('pid')}: "
+              f"{events[0][1].get('message', '')[:120]!r}" if events else "no events")
+    rep.check(bool(events) and not bad, name, detail + (f"; without it: {bad[:4]}" if bad else ""))
+
+
 def check_daemon_ran(rep, reader, alive_at_end, rc, stop_s):
     """The check that the daemon ran throughout (alive_at_end), wrote only
     JSON objects, and exited 0 on SIGTERM (rc, after stop_s s)."""

@@ -75,7 +75,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, HttpLoad, check_daemon_ran, free_port, log_tails, proc_rss, proc_stat,  # noqa: E402
+from lwtest import (PROGRAMS, check_titles, HttpLoad, check_daemon_ran, free_port, log_tails, proc_rss, proc_stat,  # noqa: E402
                     rss_growth, server_test_main, split_signals, start_event_daemon, stop_event_daemon, stop_group,
                     tail, yq)
 from lwtest import cmdline_text as title, live_children as children, proc_cmdline_raw as cmdline_raw  # noqa: E402
@@ -417,6 +417,8 @@ def evaluate(rep, work, marker, master, mraw, reader, watcher, load, t_load, t_e
     signals, escalations, by_result = split_signals(actions)
     rep.check(any(e.get("pid") in workers for _, e in signals), "action ok (signal HUP) on a worker",
               f"{len(signals)} ok; action events by result: {by_result}")
+    check_titles(rep, leaks + [(t, e) for t, e in signals if e.get("pid") in workers],
+                        re.escape(marker) + r" uWSGI worker [0-9]+", "events name the worker's slot (title)")
 
     # only workers, never the master or the router
     found = [e for _, e in reader.get("found")]
