@@ -331,6 +331,8 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -d $(DESTDIR)$(DATADIR)/leakwatch
 	install -m 644 conf/leakwatch-alerts.yml $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml
 	install -m 644 share/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/inspect.py
+	install -d $(DESTDIR)$(DATADIR)/leakwatch/python
+	install -m 644 share/leakwatch/python/leakwatch_celery.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
 	  install -m 644 conf/leakwatch.yaml $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml
 
@@ -339,7 +341,7 @@ uninstall:
 	  $(DESTDIR)$(BINDIR)/leakwatchctl $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog \
 	  $(DESTDIR)$(UNITDIR)/leakwatchd.service $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml \
-	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py
+	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
 
 clean:
 	rm -rf build

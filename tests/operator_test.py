@@ -343,7 +343,13 @@ def check_status_table(ctl, daemon, pids):
     wide = [(n + 1, len(ln)) for n, ln in enumerate(lines) if len(ln) > 80]
     for n, w in wide[:3]:
         c.fail(f"line {n} is {w} columns wide")
-    rows = lines[3:]
+    # a process's title, quoted under its rows (from the pid column on)
+    title_lines = [ln for ln in lines[3:] if re.match(r' {11}"', ln)]
+    want_titles = sorted(f'           "{e["title"]}"' for e in arr.values()
+                         if e.get("title") and e["title"] != e.get("comm"))
+    if sorted(title_lines) != want_titles:
+        c.fail(f"title lines {title_lines[:3]!r}, the JSON says {want_titles[:3]!r}")
+    rows = [ln for ln in lines[3:] if ln not in title_lines]
     firsts = [i for i, ln in enumerate(rows) if len(ln.split()) > 1 and ln.split()[1].isdigit()
               and ln[:1] != " "]
     if len(rows) != 3 * len(firsts):
@@ -372,7 +378,7 @@ def check_status_table(ctl, daemon, pids):
         if pid not in seen:
             c.fail(f"pid {pid} has no row")
     if c.ok:
-        c.note(f"{len(firsts)} processes x 3 rows, widest line {max(len(ln) for ln in lines)} columns")
+        c.note(f"{len(firsts)} processes x 3 rows and {len(title_lines)} titles, widest line {max(len(ln) for ln in lines)} columns")
     return c
 
 

@@ -26,10 +26,12 @@ LWCELERY_MODE chooses what a recycle may cost:
                killed mid-task gives its task back to the broker;
     plain      Celery's defaults.
 
-The hook works with Celery 5.2 / billiard 4.1 (Debian 12) and needs
-worker_pool_restarts = True, which gives every pool child a shutdown
-sentinel that billiard tests before it takes each job (billiard/pool.py,
-Worker._make_protected_receive).  On SIGURG the child:
+The hook is share/leakwatch/python/leakwatch_celery.py, the module leakwatch
+installs (imported below, so the test checks what operators run).  It works
+with Celery 5.2 / billiard 4.1 (Debian 12) and needs worker_pool_restarts =
+True, which gives every pool child a shutdown sentinel that billiard tests
+before it takes each job (billiard/pool.py, Worker._make_protected_receive).
+On SIGURG the child:
 
   - if it is waiting for a job (inside that receive, so it has accepted
     none: a job already written to its pipe is not acknowledged and the
@@ -45,14 +47,10 @@ USR2, TTIN and TTOU and ignore INT) and because its default action is to
 ignore it: a worker without the hook is not harmed by it.
 """
 import os
-import signal
+import sys
 import time
 
-import billiard.pool
-from billiard.process import current_process
 from celery import Celery
-from celery.signals import task_postrun, worker_process_init
-from celery.utils.log import get_logger
 
 BROKER = os.environ.get("LWCELERY_BROKER", "redis://127.0.0.1:6379/0")
 MODE = os.environ.get("LWCELERY_MODE", "retire")
@@ -96,43 +94,12 @@ def leak(self, kib, ms):
 
 
 # --- leakwatch: retire this pool child after its task on SIGURG ------------
+# The module leakwatch ships (share/leakwatch/python), so `make celery`
+# checks the very hook operators install.
 
-_retiring = [False]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                "share", "leakwatch", "python"))
+import leakwatch_celery  # noqa: E402
 
-
-def _waiting_for_job(frame):
-    """Whether billiard's job receive is on the stack: the child has not
-    accepted a job yet."""
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name == "receive" and code.co_filename == billiard.pool.__file__:
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _on_retire(signum, frame):
-    if _waiting_for_job(frame):
-        raise SystemExit(0)
-    _retiring[0] = True
-
-
-def _sentinel():
-    """This child's shutdown sentinel, or None (worker_pool_restarts off)."""
-    return getattr(getattr(current_process(), "_target", None), "_shutdown", None)
-
-
-@worker_process_init.connect
-def _install_retire(**_):
-    if MODE != "retire":
-        return
-    if _sentinel() is None:
-        get_logger(__name__).warning("leakwatch: no pool sentinel (set worker_pool_restarts = True): "
-                                     "SIGURG retires this child only while it is idle")
-    signal.signal(signal.SIGURG, _on_retire)
-
-
-@task_postrun.connect
-def _retire_after_task(**_):
-    if _retiring[0] and _sentinel() is not None:
-        _sentinel().set()
+if MODE == "retire":
+    leakwatch_celery.install(app)
