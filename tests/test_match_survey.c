@@ -162,7 +162,7 @@ static void test_render(const struct config *cfg)
 	match_report_table(&rep, &b);
 	CHECK(buf_ok(&b) && utf8_valid(b.data));
 	CHECK(!strchr(b.data, '\x1b') && !strstr(b.data, "\n\"x"));
-	CHECK(strstr(b.data, "\nworkers: 3 matched\n        PID COMM            TITLE\n"
+	CHECK(strstr(b.data, "\nworkers: 3 matched\n      PID COMM            TITLE\n"
 			     "      101 gunicorn        \"worker 1\"\n"));
 	CHECK(strstr(b.data, "      105 gunicorn        \"worker special\"\n"
 			     "                          taken by watch special, which comes first\n"));

@@ -126,7 +126,7 @@ static void table_watch(struct buf *b, const struct match_report *r, size_t i)
 	else
 		buf_puts(b, ": nothing matched\n");
 	if (w->matched.n || others)
-		buf_puts(b, "        PID COMM            TITLE\n");
+		buf_puts(b, "      PID COMM            TITLE\n");
 	for (size_t k = 0; k < w->matched.n; k++)
 		table_row(b, &w->matched.v[k]);
 	if (!others)
