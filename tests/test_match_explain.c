@@ -96,8 +96,8 @@ static void test_each_criterion(void)
 		{ CRIT_PARENT, "parent: pid 10 (gunicorn) does not match: cmdline: no match for ^gunicorn: master" },
 		{ CRIT_UNIT, "unit: in no system unit, not api.service" },
 		{ CRIT_PARENT, "parent: pid 11 cannot be read" },
-		{ CRIT_PIDFILE, "pidfile: /run/a.pid names it, but someone may write the file, and it runs as another "
-				"user" },
+		{ CRIT_PIDFILE, "pidfile: /run/a.pid names it, but someone may write the file, so it names only "
+				"someone's processes" },
 		{ CRIT_CMDLINE, "cmdline: cannot be read, no match for ^gunicorn: worker" },
 	};
 

@@ -135,8 +135,8 @@ static void pidfile_reason(const struct match *m, const struct proc_info *p, con
 		snprintf(out, len, "pidfile: %s names pid %d, not this one", m->pidfile, (int)pf.pid);
 	} else {
 		uid_text(lk, pf.uid, who, sizeof(who));
-		snprintf(out, len, "pidfile: %s names it, but %s may write the file, and it runs as another user",
-			 m->pidfile, who);
+		snprintf(out, len, "pidfile: %s names it, but %s may write the file, so it names only %s's processes",
+			 m->pidfile, who, who);
 	}
 }
 
