@@ -97,7 +97,7 @@ static bool exe_denied(const struct proc_info *p)
 	return !p->exe && proc_denied(p->exe_err);
 }
 
-bool match_has(const struct match *m, enum match_crit c)
+static inline bool has(const struct match *m, enum match_crit c)
 {
 	switch (c) {
 	case CRIT_COMM:      return m->comm != NULL;
@@ -138,9 +138,10 @@ static enum match_result parent_matches(const struct match *m, const struct proc
 	return r;
 }
 
-enum match_result match_criterion(const struct match *m, enum match_crit c, const struct proc_info *p,
-				  parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
-				  struct match_unknown *why)
+/* One criterion (match_criterion), inlined into match_process's walk. */
+static inline enum match_result criterion(const struct match *m, enum match_crit c, const struct proc_info *p,
+					  parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+					  struct match_unknown *why)
 {
 	switch (c) {
 	case CRIT_COMM:
@@ -174,37 +175,71 @@ enum match_result match_criterion(const struct match *m, enum match_crit c, cons
 	return MATCH_NO;
 }
 
-/* The criteria in order, the first that fails answering MATCH_NO; one
- * that cannot be told (an exe link denied) does not end the walk, and the
- * first such names the process in why. */
+bool match_has(const struct match *m, enum match_crit c)
+{
+	return has(m, c);
+}
+
+enum match_result match_criterion(const struct match *m, enum match_crit c, const struct proc_info *p,
+				  parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+				  struct match_unknown *why)
+{
+	return criterion(m, c, p, parent, pidfile, ctx, why);
+}
+
+/* Where match_process's walk is: the refusal and the exe link denied so
+ * far, and the first process whose link was. */
+struct walk {
+	struct match_unknown w;
+	const struct proc_info *who;
+	bool unknown;
+};
+
+/* One step of the walk: false when criterion c fails.  Inlined with c a
+ * constant, the switch of criterion() folds away, and the walk costs what
+ * a hand-written chain of tests does. */
+static inline bool step(const struct match *m, enum match_crit c, const struct proc_info *p,
+			parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx, struct walk *k)
+{
+	enum match_result r;
+
+	if (!has(m, c))
+		return true;
+	r = criterion(m, c, p, parent, pidfile, ctx, &k->w);
+	if (r == MATCH_UNKNOWN && !k->unknown) {
+		k->unknown = true;
+		k->who = k->w.proc;
+	}
+	return r != MATCH_NO;
+}
+
+/* The criteria in the order of enum match_crit, the first that fails
+ * answering MATCH_NO; one that cannot be told (an exe link denied) does
+ * not end the walk, and the first such names the process in why. */
 enum match_result match_process(const struct match *m, const struct proc_info *p,
 				parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
 				struct match_unknown *why)
 {
-	const struct proc_info *who = NULL;
-	bool unknown = false;
+	struct walk k = { { 0 }, NULL, false };
+	bool holds = step(m, CRIT_COMM, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_EXE, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_PYTHON, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_USER, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_UNIT, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_USER_UNIT, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_CMDLINE, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_PIDFILE, p, parent, pidfile, ctx, &k) &&
+		     step(m, CRIT_PARENT, p, parent, pidfile, ctx, &k);
 
-	for (int c = 0; c < CRIT_COUNT; c++) {
-		struct match_unknown w = { 0 };
-		enum match_result r;
-
-		if (!match_has(m, (enum match_crit)c))
-			continue;
-		r = match_criterion(m, (enum match_crit)c, p, parent, pidfile, ctx, &w);
-		if (why && w.refused_pidfile) {
-			why->refused_pidfile = w.refused_pidfile;
-			why->refused_proc = w.refused_proc;
-		}
-		if (r == MATCH_NO)
-			return MATCH_NO;
-		if (r == MATCH_UNKNOWN && !unknown) {
-			unknown = true;
-			who = w.proc;
-		}
+	if (why && k.w.refused_pidfile) {
+		why->refused_pidfile = k.w.refused_pidfile;
+		why->refused_proc = k.w.refused_proc;
 	}
-	if (unknown && why)
-		why->proc = who;
-	return unknown ? MATCH_UNKNOWN : MATCH_YES;
+	if (!holds)
+		return MATCH_NO;
+	if (k.unknown && why)
+		why->proc = k.who;
+	return k.unknown ? MATCH_UNKNOWN : MATCH_YES;
 }
 
 int match_watch(const struct config *c, const struct proc_info *p,
