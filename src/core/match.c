@@ -23,7 +23,10 @@
  * Each criterion is one case of match_criterion(), which match_process()
  * walks in order: so core/match_explain.c, which says which criterion
  * turned a process down, tests the very same criteria rather than a copy
- * of them (the cost: a switch per criterion tried, beside an fnmatch).
+ * of them.  The walk is a chain of inlined steps, one per criterion, so
+ * the compiler folds each case in place: a loop over the criteria cost
+ * 10% more instructions per match than the hand-written tests did, the
+ * chain 2.4% (callgrind, four watches).
  *
  * Pure: /proc, the parent table and the pidfiles stay with the caller
  * (daemon/discovery.c), reached through the lookups it passes; and
