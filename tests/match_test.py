@@ -23,6 +23,7 @@ and the watches, in this order:
     workers   cmdline: "worker --tag T ", user: root,
               parent: { cmdline: "--role master --tag T " }
     lone      comm: python3, exe: "*/python3*", cmdline: "--role lone --tag T "
+    lone-again  cmdline: "--role lone --tag T "
 
 Checks:
 
@@ -38,6 +39,7 @@ Checks:
   cmdline: no match for ..."), and nothing else from anywhere (its
   selective criteria hold only for this run's processes); lone lists every
   other process of the run as a near miss on cmdline (comm and exe hold);
+  lone-again matches nothing and lists lone alone, taken by watch lone;
 - table: the default output has each watch's line, the matched pids, the
   reasons under the near misses, and not a control byte (the hostile
   title is made printable);
@@ -45,7 +47,8 @@ Checks:
 - unprivileged: run as nobody, root's exe links cannot be read: lone is
   undecided ("exe: cannot be read: Permission denied"), privileged is
   false, workers still matches w1 and w2 (cmdline, user and parent need
-  no privilege);
+  no privilege), and lone-again lists lone as held by watch lone (which
+  cannot decide on it, so no later watch may take it);
 - bad-config: a config with an error exits 1, FILE:LINE:COLUMN: error: on
   stderr, nothing on stdout;
 - took: each run of the command within 5 s (printed).
@@ -84,6 +87,9 @@ watches:
     match:
       comm: python3
       exe: "*/python3*"
+      cmdline: "--role lone --tag {token} "
+  - name: lone-again
+    match:
       cmdline: "--role lone --tag {token} "
 """
 
@@ -142,12 +148,17 @@ def check_json(rep, w, pids, runner, token):
     bad = [p for p in others if lone.get(p, {}).get("criterion") != "cmdline"]
     rep.check(not bad, "near-misses: lone lists the run's other processes on cmdline",
               f"missing or wrong: {bad}")
+    again = w.get("lone-again", {})
+    rows = again.get("not_matched", [])
+    ok = not again.get("matched") and len(rows) == 1 and rows[0].get("pid") == pids["lone"] and \
+        rows[0].get("kind") == "taken" and rows[0].get("watch") == "lone"
+    rep.check(ok, "near-misses: lone-again lists lone, taken by watch lone", json.dumps(again))
 
 
 def check_table(rep, text, pids, runner):
     lines = text.split("\n")
     problems = []
-    for want in ("special: 1 matched", "workers: 2 matched", "lone: 1 matched",
+    for want in ("special: 1 matched", "workers: 2 matched", "lone: 1 matched", "lone-again: nothing matched",
                  "taken by watch special, which comes first", "user: runs as nobody (65534), not root",
                  f"parent: pid {runner} (python3) does not match"):
         if not any(want in ln for ln in lines):
@@ -250,6 +261,12 @@ def run(a, work, rep, procs):
               not w.get("lone", {}).get("matched") and got == {pids["w1"], pids["w2"]},
               "unprivileged: lone undecided, workers still found",
               f"exit {rc}, privileged {priv}, lone {json.dumps(lone)}, workers {sorted(got)}; {err.strip()[:200]!r}")
+    again = w.get("lone-again", {})
+    held = [r for r in again.get("not_matched", []) if r.get("pid") == pids["lone"]]
+    rep.check(not again.get("matched") and len(held) == 1 and held[0].get("kind") == "held" and
+              held[0].get("watch") == "lone" and held[0].get("reason", "").startswith(
+                  "held by watch lone, which comes first and cannot decide on it: exe: cannot be read"),
+              "unprivileged: lone-again lists lone as held by watch lone", json.dumps(again))
 
     bad = os.path.join(work, "bad.yaml")
     with open(bad, "w") as f:
