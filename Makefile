@@ -210,6 +210,12 @@ journal: $(BUILD)/leakwatchd
 operator: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/operator_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# leakwatchctl match with no daemon: exactly the live processes each watch
+# matches, each near miss with its reason (the wrong user, parent or
+# cmdline; an earlier watch's), undecided when run as nobody; needs root.
+match: $(BUILD)/leakwatchctl
+	$(PYTHON) tests/match_test.py --ctl $(BUILD)/leakwatchctl
+
 # leakwatchd unprivileged among other users' processes, a /proc before
 # Linux 6.2 (the LD_PRELOAD shim) and one mounted hidepid=2; needs root.
 perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
@@ -264,7 +270,7 @@ catalog:
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd
@@ -346,4 +352,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

@@ -83,6 +83,24 @@ struct match_unknown {
 	const struct proc_info *refused_proc;
 };
 
+/* The criteria of a match, in the order match_process() tries them: the
+ * cheap compares first, the cmdline regex, the pidfile, the parent last. */
+enum match_crit {
+	CRIT_COMM, CRIT_EXE, CRIT_PYTHON, CRIT_USER, CRIT_UNIT, CRIT_USER_UNIT,
+	CRIT_CMDLINE, CRIT_PIDFILE, CRIT_PARENT, CRIT_COUNT
+};
+
+/* Whether m gives criterion c. */
+bool match_has(const struct match *m, enum match_crit c);
+
+/* One criterion c that m gives, tested alone against p: MATCH_YES or
+ * MATCH_NO, MATCH_UNKNOWN for an exe: or python: whose link may not be
+ * read, and for a parent: its match_process() answer (why as there).
+ * match_process() is these in order; core/match_explain.h tells why. */
+enum match_result match_criterion(const struct match *m, enum match_crit c, const struct proc_info *p,
+				  parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
+				  struct match_unknown *why);
+
 enum match_result match_process(const struct match *m, const struct proc_info *p,
 				parent_lookup_fn parent, pidfile_lookup_fn pidfile, void *ctx,
 				struct match_unknown *why);

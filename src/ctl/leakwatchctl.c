@@ -1,10 +1,12 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
  * history of one process) or to inspect a process, through its control socket, or check a
- * configuration file.  The daemon renders the answers (core/status_report.c): this
+ * configuration file, or show which live processes its watches match
+ * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders the answers (core/status_report.c): this
  * client sends one request line and copies the reply to stdout. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/match_survey.h"
 #include "os/config_file.h"
 #include "os/paths.h"
 
@@ -27,6 +30,7 @@ static void usage(FILE *f)
 		"       leakwatchctl history PID [--json]\n"
 		"       leakwatchctl inspect PID [--seconds N] [--json]\n"
 		"       leakwatchctl check-config [FILE]\n"
+		"       leakwatchctl match [FILE] [--json] [--max N] [--proc DIR]\n"
 		"\n"
 		"Show what the running leakwatchd sees, or check a configuration.\n"
 		"\n"
@@ -37,6 +41,10 @@ static void usage(FILE *f)
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  check-config [FILE]   check FILE (default " DEFAULT_CONFIG "),\n"
 		"                        as leakwatchd -t does\n"
+		"  match [FILE]          the live processes each watch of FILE matches, and\n"
+		"                        those it does not take, with why (no daemon needed);\n"
+		"                        --max N: N of those per watch (default 10, 0 all);\n"
+		"                        --proc DIR: read the processes from DIR\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
 		"\n"
@@ -271,15 +279,63 @@ static int inspect(long pid, long seconds, bool json)
 	return strcmp(state, "ok") == 0 ? 0 : EXIT_FAIL;
 }
 
+/* match's options (--max, --proc) as given, and whether any was. */
+struct match_args {
+	struct match_survey_opts o;
+	bool given;
+};
+
+/* --max N or --proc DIR (c 'm' or 'p'): 0, or -1 after telling why. */
+static int match_option(struct match_args *m, int c, const char *arg)
+{
+	char *end;
+	long n;
+
+	m->given = true;
+	if (c == 'p') {
+		m->o.proc_dir = arg;
+		return 0;
+	}
+	n = strtol(arg, &end, 10);
+	if (*end || end == arg || n < 0 || n > 1000000000) {
+		fprintf(stderr, "leakwatchctl: --max must be a count: '%s'\n", arg);
+		return -1;
+	}
+	m->o.max_rows = n ? (size_t)n : SIZE_MAX;
+	return 0;
+}
+
+/* match [FILE]: nargs arguments left in args; seconds: --seconds was
+ * given.  The exit status. */
+static int match_command(const struct match_args *m, const char *cmd, int nargs, char **args, bool json,
+			 bool seconds)
+{
+	if (strcmp(cmd, "match") != 0 || seconds) {
+		fprintf(stderr, "leakwatchctl: %s\n", seconds ? "--seconds is for inspect" :
+			"--max and --proc are for match");
+		return EXIT_USAGE;
+	}
+	if (nargs > 1) {
+		fprintf(stderr, "leakwatchctl: wrong arguments for 'match'\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return match_show("leakwatchctl", nargs ? args[0] : DEFAULT_CONFIG, &m->o, json, stdout) < 0 ? EXIT_FAIL : 0;
+}
+
+static const struct option opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "seconds", required_argument, NULL, 's' },
+	{ "max", required_argument, NULL, 'm' },
+	{ "proc", required_argument, NULL, 'p' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct match_args match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false };
 	bool json = false;
 	long seconds = 0;
 	char request[64], *end;
@@ -299,6 +355,11 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'm':
+		case 'p':
+			if (match_option(&match, c, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -315,6 +376,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "match") == 0 || match.given)
+		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
 	if (strcmp(cmd, "status") == 0 && optind == argc) {
 		snprintf(request, sizeof(request), "status %s", json ? "json" : "table");
 		return ask(request);
