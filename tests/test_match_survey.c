@@ -166,7 +166,7 @@ static void test_render(const struct config *cfg)
 			     "      101 gunicorn        \"worker 1\"\n"));
 	CHECK(strstr(b.data, "      105 gunicorn        \"worker special\"\n"
 			     "                          taken by watch special, which comes first\n"));
-	CHECK(strstr(b.data, "  not taken: 20 (1 that match it but go elsewhere, 19 near misses)\n"));
+	CHECK(strstr(b.data, "  not taken: 20 (1 that match it but are not watched by it, 19 near misses)\n"));
 	CHECK(strstr(b.data, "  ... and 16 more\n"));
 	CHECK(strstr(b.data, "\ninit: nothing matched\n"));
 	for (const char *c = b.data; c && *c; c++)

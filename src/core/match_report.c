@@ -131,8 +131,8 @@ static void table_watch(struct buf *b, const struct match_report *r, size_t i)
 		table_row(b, &w->matched.v[k]);
 	if (!others)
 		return;
-	buf_printf(b, "  not taken: %zu (%zu that match it but go elsewhere, %zu near misses)\n", others,
-		   w->elsewhere.seen, w->near.seen);
+	buf_printf(b, "  not taken: %zu (%zu that match it but are not watched by it, %zu near miss%s)\n", others,
+		   w->elsewhere.seen, w->near.seen, w->near.seen == 1 ? "" : "es");
 	for (size_t k = 0; k < w->elsewhere.n; k++)
 		table_row(b, &w->elsewhere.v[k]);
 	for (size_t k = 0; k < w->near.n; k++)
