@@ -267,8 +267,8 @@ alerts:
 check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator perm churn-asan systemd
 	@echo "make check: all passed"
 
-demo: $(BUILD)/leakwatchd
-	@sh tests/demo.sh $(BUILD)/leakwatchd
+demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	@sh tests/demo.sh $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 
 # Benchmarks print figures; they do not fail on a goal (bench/README.md,
 # BENCHMARKS.md).  `make bench` takes about 22 minutes, bench-full hours.
