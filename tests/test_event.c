@@ -1,4 +1,4 @@
-/* Events: JSON lines with SPEC's keys, escaping, human messages, ids. */
+/* Events: JSON lines with the keys of leakwatchd(8) EVENTS, escaping, human messages, ids. */
 #include <errno.h>
 #include <string.h>
 

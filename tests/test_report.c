@@ -1,5 +1,5 @@
 /* What leakwatchctl shows, rendered from a monitor on a fixture /proc tree:
- * the status as JSON (valid, SPEC's keys, values matching the monitor) and
+ * the status as JSON (valid, leakwatchctl(1)'s keys, values matching the monitor) and
  * as a table (80 columns counted in code points, clipped names, printable
  * comm), the sparkline, the history as JSON and as a table, the summary
  * line, and the control requests with their OK/ERR replies. */

@@ -1,5 +1,5 @@
 /* What leakwatchctl shows: the daemon's view of its watched processes,
- * rendered from the judged set (core/judge.h) as JSON (SPEC "leakwatchctl") or as a table
+ * rendered from the judged set (core/judge.h) as JSON (leakwatchctl(1), "status --json") or as a table
  * that fits 80 columns.  Pure formatting: no I/O. */
 #ifndef LEAKWATCH_REPORT_H
 #define LEAKWATCH_REPORT_H
