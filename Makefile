@@ -266,11 +266,16 @@ catalog:
 install-test:
 	DEMO=1 sh tests/install_test.sh
 
+# leakwatchctl without a daemon: one-line usage errors (status 2), and the
+# width it asks the status table for (tests/ctl_test.py, a second).
+ctl: $(BUILD)/leakwatchctl
+	$(PYTHON) tests/ctl_test.py --ctl $(BUILD)/leakwatchctl
+
 # The sample Prometheus alerting rules must load.
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -352,4 +357,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
