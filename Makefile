@@ -266,15 +266,26 @@ layout: $(CORE_OBJS)
 catalog:
 	@sh tests/catalog_test.sh systemd/leakwatch.catalog
 
+# A fresh tree: `make demo` builds what it runs and exits 0, and `make
+# install PREFIX=...` after a plain `make` installs a unit and a daemon
+# with that PREFIX's paths (tests/install_test.sh; about 45 s).
+install-test:
+	DEMO=1 sh tests/install_test.sh
+
+# leakwatchctl without a daemon: one-line usage errors (status 2), and the
+# width it asks the status table for (tests/ctl_test.py, a second).
+ctl: $(BUILD)/leakwatchctl
+	$(PYTHON) tests/ctl_test.py --ctl $(BUILD)/leakwatchctl
+
 # The sample Prometheus alerting rules must load.
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
 	@echo "make check: all passed"
 
-demo: $(BUILD)/leakwatchd
-	@sh tests/demo.sh $(BUILD)/leakwatchd
+demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	@sh tests/demo.sh $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 
 # Benchmarks print figures; they do not fail on a goal (bench/README.md,
 # BENCHMARKS.md).  `make bench` takes about 22 minutes, bench-full hours.
@@ -339,6 +350,8 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 share/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/inspect.py
 	install -d $(DESTDIR)$(DATADIR)/leakwatch/python
 	install -m 644 share/leakwatch/python/leakwatch_celery.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
+	install -d $(DESTDIR)$(DATADIR)/doc/leakwatch
+	install -m 644 LICENSE $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
 	  install -m 644 conf/leakwatch.yaml $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml
 
@@ -347,9 +360,10 @@ uninstall:
 	  $(DESTDIR)$(BINDIR)/leakwatchctl $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1 \
 	  $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog \
 	  $(DESTDIR)$(UNITDIR)/leakwatchd.service $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml \
-	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
+	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py \
+	  $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright
 
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

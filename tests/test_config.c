@@ -170,7 +170,7 @@ static void test_full(void)
 	CHECK(w->max_actions == 5 && w->max_actions_period_ms == 30 * 60000);
 	CHECK(w->capture);
 
-	/* The second watch has the defaults of SPEC. */
+	/* The second watch has the defaults of leakwatch.yaml(5). */
 	w = config_find_watch(c, "minimal");
 	CHECK(w == &c->watches[1]);
 	if (!w)

@@ -204,7 +204,7 @@ static const struct shape shapes[] = {
 	{ "thread pool 16",        THREAD_POOL, 16, 0, 0, 0, 0, 0, 1, 0 },
 };
 
-/* The verdict SPEC's status shows: warming, ok, leak, limit. */
+/* The verdict the status shows (leakwatchctl(1) VERDICT): warming, ok, leak, limit. */
 static void test_verdicts(void)
 {
 	struct timeline tl;

@@ -1,6 +1,10 @@
-/* Events: JSON lines with SPEC's keys, escaping, human messages, ids. */
+/* Events: JSON lines with the keys of leakwatchd(8) EVENTS, escaping, human messages, ids. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/buf.h"
@@ -9,6 +13,7 @@
 #include "core/event_format.h"
 #include "core/proc_title.h"
 #include "io/event_sink.h"
+#include "io/log.h"
 
 /* 2026-11-24T05:00:00.123Z */
 #define TS 1795496400123000ull
@@ -36,13 +41,18 @@ static void test_json_leak(void)
 	CHECK_STR(b.data, "{\"ts\":\"2026-11-24T05:00:00.123Z\",\"event\":\"leak\",\"watch\":\"api\",\"pid\":4242,"
 		       "\"comm\":\"gunicorn\",\"metric\":\"rss\",\"value\":183500800,\"slope_per_hour\":52428800,"
 		       "\"limit\":1073741824,\"eta_seconds\":61200,"
-		       "\"message\":\"api: pid 4242 (gunicorn): rss leak: 175MiB, growing 50MiB/h, reaches max 1GiB in 17h\"}");
+		       "\"message\":\"api: pid 4242 (gunicorn): rss leak: 175M, growing 50M/h, reaches max 1G in 17h\"}");
 	CHECK_STR(event_message_id(EVENT_LEAK), "bb71edb945044073b919493c881bd48e");
 	CHECK(event_priority(&e) == 4);
 	buf_reset(&b);
-	event_format_console(&e, &b);
-	CHECK_STR(b.data, "leakwatchd: leak: api: pid 4242 (gunicorn): rss leak: 175MiB, growing 50MiB/h, "
-		  "reaches max 1GiB in 17h\n");
+	event_format_console(&e, false, &b);
+	CHECK_STR(b.data, "leakwatchd: leak: api: pid 4242 (gunicorn): rss leak: 175M, growing 50M/h, "
+		  "reaches max 1G in 17h\n");
+	/* stamped: the event's time first, not the clock's */
+	buf_reset(&b);
+	event_format_console(&e, true, &b);
+	CHECK_STR(b.data, "2026-11-24T05:00:00.123Z leakwatchd: leak: api: pid 4242 (gunicorn): rss leak: 175M, "
+		  "growing 50M/h, reaches max 1G in 17h\n");
 	buf_free(&b);
 }
 
@@ -78,8 +88,8 @@ static void test_json_escape_and_optional(void)
 	e.comm = "a\n<0>x\t\x1b\x7f";
 	event_describe(&e);
 	buf_reset(&b);
-	event_format_console(&e, &b);
-	CHECK_STR(b.data, "leakwatchd: found: w: pid 7 (a\\n<0>x\\t\\x1b\\x7f): watching\n");
+	event_format_console(&e, true, &b);
+	CHECK_STR(b.data, "2026-11-24T05:00:00.123Z leakwatchd: found: w: pid 7 (a\\n<0>x\\t\\x1b\\x7f): watching\n");
 
 	event_init(&e, EVENT_START, TS);
 	e.watches = 3;
@@ -104,7 +114,7 @@ static void test_messages(void)
 	e.value = 100 * 1048576.0;
 	e.limit = 80 * 1048576.0;
 	event_describe(&e);
-	CHECK_STR(e.message, "step: pid 9 (python3): rss over limit: 100MiB > max 80MiB");
+	CHECK_STR(e.message, "step: pid 9 (python3): rss over limit: 100M > max 80M");
 	CHECK(event_priority(&e) == 3);
 
 	event_init(&e, EVENT_LEAK, TS);
@@ -116,7 +126,41 @@ static void test_messages(void)
 	e.value = 48;
 	e.slope_per_hour = 7200;
 	event_describe(&e);
-	CHECK_STR(e.message, "t: pid 9 (python3): threads leak: 48, growing 7200.0/h");
+	CHECK_STR(e.message, "t: pid 9 (python3): threads leak: 48, growing 7200/h");
+	/* counts are whole, as in the table: a fraction rounds, a slow one is per day */
+	static const struct { int metric; double value, slope, limit; const char *want; } counts[] = {
+		{ METRIC_FDS, 159.4, 7168.4, 0, "fds leak: 159, growing 7168/h" },
+		{ METRIC_FDS, 1000.6, 0.2, 2000, "fds leak: 1001, growing 5/d, reaches max 2000 in 1h" },
+		{ METRIC_THREADS, 12, -2.5, 0, "threads leak: 12, growing -3/h" },
+		{ METRIC_RSS, 512, 1536, 0, "rss leak: 512B, growing 1.5K/h" },
+		{ METRIC_RSS, 1023.96 * 1024, -52.4 * 1048576, 0, "rss leak: 1M, growing -52.4M/h" },
+	};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		char want[160];
+
+		event_init(&e, EVENT_LEAK, TS);
+		event_about(&e, &(struct subject){ "t", 9, "python3", NULL });
+		e.metric = counts[i].metric;
+		e.has_value = e.has_slope = true;
+		e.value = counts[i].value;
+		e.slope_per_hour = counts[i].slope;
+		if (counts[i].limit) {
+			e.has_limit = true;
+			e.limit = counts[i].limit;
+			e.eta_seconds = 3600;
+		}
+		event_describe(&e);
+		snprintf(want, sizeof(want), "t: pid 9 (python3): %s", counts[i].want);
+		CHECK_STR(e.message, want);
+	}
+	event_init(&e, EVENT_LIMIT, TS);
+	event_about(&e, &(struct subject){ "t", 9, "python3", NULL });
+	e.metric = METRIC_FDS;
+	e.has_value = e.has_limit = true;
+	e.value = 4096;
+	e.limit = 4000;
+	event_describe(&e);
+	CHECK_STR(e.message, "t: pid 9 (python3): fds over limit: 4096 > max 4000");
 
 	/* what the sender says follows the subject; an action's follows its result */
 	event_init(&e, EVENT_RELOAD, TS);
@@ -184,6 +228,97 @@ static void test_targets(void)
 	CHECK(log_target_parse("syslog", &t) == -EINVAL);
 }
 
+/* What stderr holds after fn(arg): stderr is a temporary file meanwhile. */
+static void stderr_of(void (*fn)(const void *), const void *arg, char *out, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	out[0] = '\0';
+	if (!tmp || saved < 0)
+		return;
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, len - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+static void emit_console(const void *arg)
+{
+	const struct event *e = arg;
+
+	event_emit(TARGET_CONSOLE, !stderr_is_journal(), e);
+}
+
+static void log_line(const void *arg)
+{
+	log_info((const struct logger *)arg, "metrics served on %s", "127.0.0.1:9101");
+}
+
+/* A console line starts with its time, unless stderr is the journal's
+ * stream (JOURNAL_STREAM names its device and inode): the journal stamps
+ * its lines itself.  Log lines on stderr likewise. */
+static void test_stamps(void)
+{
+	struct event e;
+	struct stat st;
+	char js[64], got[512];
+	struct logger l = { "leakwatchd", false, LOG_INFO, true };
+
+	event_init(&e, EVENT_FOUND, TS);
+	event_about(&e, &(struct subject){ "w", 7, "python3", NULL });
+	event_describe(&e);
+
+	unsetenv("JOURNAL_STREAM");
+	CHECK(!stderr_is_journal());
+	stderr_of(emit_console, &e, got, sizeof(got));
+	CHECK_STR(got, "2026-11-24T05:00:00.123Z leakwatchd: found: w: pid 7 (python3): watching\n");
+
+	/* stderr is the journal's stream */
+	{
+		FILE *tmp = tmpfile();
+		int saved = dup(STDERR_FILENO);
+
+		CHECK(tmp && saved >= 0 && fstat(fileno(tmp), &st) == 0);
+		snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+		setenv("JOURNAL_STREAM", js, 1);
+		fflush(stderr);
+		dup2(fileno(tmp), STDERR_FILENO);
+		CHECK(stderr_is_journal());
+		CHECK(log_target_resolve(TARGET_AUTO) == TARGET_JOURNAL);
+		CHECK(log_target_resolve(TARGET_CONSOLE) == TARGET_CONSOLE);
+		event_emit(TARGET_CONSOLE, !stderr_is_journal(), &e);
+		fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		rewind(tmp);
+		got[fread(got, 1, sizeof(got) - 1, tmp)] = '\0';
+		fclose(tmp);
+		CHECK_STR(got, "leakwatchd: found: w: pid 7 (python3): watching\n");
+	}
+	/* another file on stderr: JOURNAL_STREAM is not it */
+	CHECK(!stderr_is_journal());
+	setenv("JOURNAL_STREAM", "garbage", 1);
+	CHECK(!stderr_is_journal());
+	unsetenv("JOURNAL_STREAM");
+
+	/* log lines: the clock's time, in the same form */
+	stderr_of(log_line, &l, got, sizeof(got));
+	CHECK_MSG(strlen(got) == 25 + strlen("leakwatchd: info: metrics served on 127.0.0.1:9101\n") &&
+		  got[4] == '-' && got[10] == 'T' && got[19] == '.' && got[23] == 'Z' && got[24] == ' ' &&
+		  strcmp(got + 25, "leakwatchd: info: metrics served on 127.0.0.1:9101\n") == 0, "got %s", got);
+	l.stamp = false;
+	stderr_of(log_line, &l, got, sizeof(got));
+	CHECK_STR(got, "leakwatchd: info: metrics served on 127.0.0.1:9101\n");
+}
+
 /* The title beside comm: in the human line (quoted), the JSON key and the
  * journal field; left out when there is none or it is comm again. */
 static void test_title(void)
@@ -202,7 +337,7 @@ static void test_title(void)
 	e.has_slope = true;
 	e.slope_per_hour = 2147483648.0;
 	event_describe(&e);
-	CHECK_STR(e.message, "api-uwsgi: pid 7067 (uwsgi) \"api uWSGI worker 2\": rss leak: 80MiB, growing 2GiB/h");
+	CHECK_STR(e.message, "api-uwsgi: pid 7067 (uwsgi) \"api uWSGI worker 2\": rss leak: 80M, growing 2G/h");
 	event_format_json(&e, &b);
 	CHECK(strstr(b.data, ",\"comm\":\"uwsgi\",\"title\":\"api uWSGI worker 2\",\"metric\"") != NULL);
 	event_format_journal(&e, &f);
@@ -269,6 +404,7 @@ int main(void)
 	RUN(test_json_escape_and_optional);
 	RUN(test_messages);
 	RUN(test_targets);
+	RUN(test_stamps);
 	RUN(test_title);
 	return check_done("test_event");
 }

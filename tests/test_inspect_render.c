@@ -260,16 +260,16 @@ static void test_text(void)
 	} cases[] = {
 		{ "cache", {
 			"pid 4242, Python 3.11.2; phase 1 reported, phase 2 reported\n",
-			"measured over 30.0 s: rss 100 MiB -> 280 MiB (+180 MiB); fds 12 -> 12 (+0); threads 3 -> 3 (+0)\n",
-			"tracemalloc: started, then stopped; traced heap 0 B -> 170 MiB (+170 MiB)\n",
-			"growth outside the Python heap: no (rss +180 MiB, traced heap +170 MiB)\n",
+			"measured over 30.0 s: rss 100M -> 280M (+180M); fds 12 -> 12 (+0); threads 3 -> 3 (+0)\n",
+			"tracemalloc: started, then stopped; traced heap 0B -> 170M (+170M)\n",
+			"growth outside the Python heap: no (rss +180M, traced heap +170M)\n",
 			"gc objects 52,000 -> 312,000 (+260,000)\n",
 			"\ntypes, most grown first",
-			"  +180,000  +172 MiB  __main__.Session (1,000 -> 181,000)\n"
-			"      -> 180,000 builtins.dict  18 MiB\n      -> 180,000 builtins.str  12 MiB\n",
-			"  +168 MiB  +180,000 blocks  app/cache.py:88 (now 168 MiB in 180,000 blocks)\n"
+			"  +180,000  +172M  __main__.Session (1,000 -> 181,000)\n"
+			"      -> 180,000 builtins.dict  18M\n      -> 180,000 builtins.str  12M\n",
+			"  +168M  +180,000 blocks  app/cache.py:88 (now 168M in 180,000 blocks)\n"
 			"      app/main.py:10  main\n      app/server.py:55  handle\n      app/cache.py:88  put\n",
-			"  -4 KiB  -12 blocks  app/old.py:3",
+			"  -4K  -12 blocks  app/old.py:3",
 			"  2 threads (+0)  \"MainThread\"  target -\n      app/main.py:5  <module>\n",
 			"open files, sockets and sqlite connections: 3 seen\n"
 			"  2  socket  AF_INET 0.0.0.0:8080\n  1  file  /var/log/app.log  opened at app/log.py:7\n",

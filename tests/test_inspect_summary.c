@@ -23,31 +23,31 @@ static void test_summaries(void)
 	static const struct {
 		const char *cause, *summary;
 	} cases[] = {
-		{ "cache", "rss leak in pid 4242: +180,000 __main__.Session objects (+172 MiB); "
-			   "top site app/cache.py:88 (+168 MiB)" },
-		{ "cycles", "rss leak in pid 4242: +500,000 __main__.Node objects (+26.7 MiB); "
-			    "top site app/graph.py:21 (+60 MiB)" },
+		{ "cache", "rss leak in pid 4242: +180,000 __main__.Session objects (+172M); "
+			   "top site app/cache.py:88 (+168M)" },
+		{ "cycles", "rss leak in pid 4242: +500,000 __main__.Node objects (+26.7M); "
+			    "top site app/graph.py:21 (+60M)" },
 		{ "closure", "uss leak in pid 4242: +50,000 functions __main__.make_handler.<locals>.handler "
-			     "(+7 MiB); top site app/handlers.py:14 (+9.5 MiB)" },
+			     "(+7M); top site app/handlers.py:14 (+9.5M)" },
 		{ "files", "fds leak in pid 4242: 500 open files /srv/data.db (+480) opened at app/db.py:12" },
 		{ "sockets", "fds leak in pid 4242: 300 open sockets AF_INET 10.0.0.2:5432 (+290) "
 			     "opened at app/pool.py:30" },
 		{ "sqlite", "fds leak in pid 4242: 200 sqlite connections /srv/cache.sqlite (+200) "
 			    "opened at app/store.py:9" },
-		{ "native", "rss leak in pid 4242: +96 MiB outside the Python heap (traced Python heap "
-			    "+1.2 MiB): a C extension or native library" },
-		{ "native-pss", "pss leak in pid 4242: +96 MiB outside the Python heap (traced Python heap "
-				"+1.2 MiB): a C extension or native library" },
+		{ "native", "rss leak in pid 4242: +96M outside the Python heap (traced Python heap "
+			    "+1.2M): a C extension or native library" },
+		{ "native-pss", "pss leak in pid 4242: +96M outside the Python heap (traced Python heap "
+				"+1.2M): a C extension or native library" },
 		{ "threads", "threads leak in pid 4242: 200 threads (+190) in app/worker.py:42 wait_forever" },
-		{ "on-demand", "inspection of pid 4242: +180,000 __main__.Session objects (+172 MiB); "
-			       "top site app/cache.py:88 (+168 MiB)" },
+		{ "on-demand", "inspection of pid 4242: +180,000 __main__.Session objects (+172M); "
+			       "top site app/cache.py:88 (+168M)" },
 		{ "on-demand-threads", "inspection of pid 4242: 200 threads (+190) in app/worker.py:42 wait_forever" },
-		{ "on-demand-native", "inspection of pid 4242: +96 MiB outside the Python heap (traced Python "
-				      "heap +1.2 MiB): a C extension or native library" },
+		{ "on-demand-native", "inspection of pid 4242: +96M outside the Python heap (traced Python "
+				      "heap +1.2M): a C extension or native library" },
 		{ "on-demand-quiet", "inspection of pid 4242: no growth of Python objects, threads or files found" },
-		{ "notrace", "rss leak in pid 4242: +180,000 __main__.Session objects (+172 MiB); "
+		{ "notrace", "rss leak in pid 4242: +180,000 __main__.Session objects (+172M); "
 			     "no allocation sites (tracemalloc off)" },
-		{ "quiet-rss", "rss leak in pid 4242: +4 MiB RSS, no growth of Python objects, threads or "
+		{ "quiet-rss", "rss leak in pid 4242: +4M RSS, no growth of Python objects, threads or "
 			       "files found" },
 		{ "quiet-fds", "fds leak in pid 4242: 500 fds (+480), none held by a Python file, socket or "
 			       "sqlite object" },
@@ -173,7 +173,7 @@ static void test_missing(void)
 		return;
 	/* phase 2 failed */
 	CHECK(inspect_facts_build(&f, &l.p1, NULL, &cause("cache")->m) == 0);
-	CHECK_STR(f.summary, "rss leak in pid 4242: +180 MiB RSS, no phase 2 report");
+	CHECK_STR(f.summary, "rss leak in pid 4242: +180M RSS, no phase 2 report");
 	CHECK(inspect_facts_build(&f, &l.p1, NULL, &cause("threads")->m) == 0);
 	CHECK_STR(f.summary, "threads leak in pid 4242: 202 threads (+190), no phase 2 report");
 	/* phase 1 not given: the facts come from phase 2 */
@@ -256,9 +256,9 @@ static void test_formats(void)
 		bool sign;
 		const char *s;
 	} sizes[] = {
-		{ 180355072, true, "+172 MiB" }, { 1258291, true, "+1.2 MiB" }, { 512, false, "512 B" },
-		{ 0, true, "+0 B" }, { -4096, true, "-4 KiB" }, { -4096, false, "-4 KiB" },
-		{ 1024.0 * 1024 * 1024 * 3, false, "3 GiB" },
+		{ 180355072, true, "+172M" }, { 1258291, true, "+1.2M" }, { 512, false, "512B" },
+		{ 0, true, "+0B" }, { -4096, true, "-4K" }, { -4096, false, "-4K" },
+		{ 1024.0 * 1024 * 1024 * 3, false, "3G" },
 	};
 	static const struct {
 		const char *in;

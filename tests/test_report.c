@@ -1,5 +1,5 @@
 /* What leakwatchctl shows, rendered from a monitor on a fixture /proc tree:
- * the status as JSON (valid, SPEC's keys, values matching the monitor) and
+ * the status as JSON (valid, leakwatchctl(1)'s keys, values matching the monitor) and
  * as a table (80 columns counted in code points, clipped names, printable
  * comm), the sparkline, the history as JSON and as a table, the summary
  * line, and the control requests with their OK/ERR replies. */
@@ -267,7 +267,7 @@ static void test_empty_monitor(const struct config *cfg)
 	report_status_json(&b, &m.j);
 	CHECK_STR(b.data, "[]\n");
 	buf_reset(&b);
-	report_status_table(&b, &m.j);
+	report_status_table(&b, &m.j, REPORT_WIDTH);
 	CHECK_STR(b.data,
 		  "leakwatchd: watching 0 processes with 2 watches: 0 leaking, 0 over a limit\n"
 		  "\n"
@@ -307,7 +307,7 @@ static void test_empty_monitor(const struct config *cfg)
 }
 
 /* Every line of a table: at most 80 columns, valid UTF-8, no control bytes. */
-static void check_table_shape(const char *what, const char *text)
+static void check_table_shape_in(const char *what, const char *text, size_t width)
 {
 	size_t n;
 	char **lines = split_lines(text, &n);
@@ -320,10 +320,15 @@ static void check_table_shape(const char *what, const char *text)
 
 		for (const char *p = lines[i]; *p; p++)
 			ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
-		CHECK_MSG(cols <= REPORT_WIDTH, "%s line %zu: %zu columns: %s", what, i + 1, cols, lines[i]);
+		CHECK_MSG(cols <= width, "%s line %zu: %zu columns: %s", what, i + 1, cols, lines[i]);
 		CHECK_MSG(!ctl, "%s line %zu: a control character: %s", what, i + 1, lines[i]);
 	}
 	free(lines);
+}
+
+static void check_table_shape(const char *what, const char *text)
+{
+	check_table_shape_in(what, text, REPORT_WIDTH);
 }
 
 static void check_status_json_against(const struct monitor *m, const char *json)
@@ -365,7 +370,7 @@ static void test_first_tick(const struct monitor *m)
 	check_status_json_against(m, b.data);
 
 	buf_reset(&b);
-	report_status_table(&b, &m->j);
+	report_status_table(&b, &m->j, REPORT_WIDTH);
 	check_table_shape("first table", b.data);
 	lines = split_lines(b.data, &n);
 	CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%zu lines", n);
@@ -481,7 +486,7 @@ static void test_status_table(const struct monitor *m)
 	size_t n;
 	char **lines;
 
-	report_status_table(&b, &m->j);
+	report_status_table(&b, &m->j, REPORT_WIDTH);
 	CHECK(buf_ok(&b));
 	check_table_shape("status table", b.data);
 	lines = split_lines(b.data, &n);
@@ -576,6 +581,74 @@ static void test_status_table(const struct monitor *m)
 		CHECK_MSG(is_title_line(lines[i]) || columns(lines[i], strlen(lines[i])) == 78, "%s", lines[i]);
 	free(lines);
 	buf_free(&b);
+}
+
+/* A wider terminal: the WATCH column as wide as the longest name
+ * ("a-very-long-watch-name", 22) when it fits, clipped to what the width
+ * leaves when not; 80 or less (or no width) is the 80-column table; the
+ * request carries the width ("status table 132"). */
+static void test_status_table_width(const struct monitor *m)
+{
+	static const struct {
+		unsigned width;
+		int nw;                /* the WATCH column */
+		const char *name;      /* pid 200's name cell */
+	} cases[] = {
+		{ 80, 10, "a-very-lo~" }, { 0, 10, "a-very-lo~" }, { 40, 10, "a-very-lo~" },
+		{ 81, 11, "a-very-lon~" }, { 85, 15, "a-very-long-wa~" }, { 91, 21, "a-very-long-watch-na~" },
+		{ 92, 22, "a-very-long-watch-name" }, { 132, 22, "a-very-long-watch-name" },
+		{ 9999, 22, "a-very-long-watch-name" },
+	};
+	struct buf narrow = { 0 }, b = { 0 }, ans = { 0 };
+
+	report_status_table(&narrow, &m->j, REPORT_WIDTH);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char what[40], want[120], req[40];
+		size_t n;
+		char **lines;
+
+		buf_reset(&b);
+		report_status_table(&b, &m->j, cases[i].width);
+		snprintf(what, sizeof(what), "table at %u", cases[i].width);
+		check_table_shape_in(what, b.data, cases[i].width < 80 ? 80 : cases[i].width);
+		lines = split_lines(b.data, &n);
+		CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%s: %zu lines", what, n);
+		if (n != 3 + 5 * (METRIC_COUNT + 1)) {
+			free(lines);
+			continue;
+		}
+		snprintf(want, sizeof(want), "%-*s %7s %-10s %-7s %7s %9s %5s %-7s %s", cases[i].nw, "WATCH", "PID",
+			 "COMM", "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
+		CHECK_STR(lines[2], want);
+		snprintf(want, sizeof(want), "%-*s     101 gunicorn   rss ", cases[i].nw, "workers");
+		CHECK_MSG(strncmp(lines[3], want, strlen(want)) == 0, "%s: %s", what, lines[3]);
+		snprintf(want, sizeof(want), "%-*s     200 a-long-co~ rss ", cases[i].nw, cases[i].name);
+		CHECK_MSG(strncmp(lines[15], want, strlen(want)) == 0, "%s: %s", what, lines[15]);
+		/* the rows below a process's first, and its title, move with the column */
+		snprintf(want, sizeof(want), "%*s%-8s", cases[i].nw + 20, "", "fds");
+		CHECK_MSG(strncmp(lines[16], want, strlen(want)) == 0, "%s: %s", what, lines[16]);
+		snprintf(want, sizeof(want), "%*s\"longproc\"", cases[i].nw + 1, "");
+		CHECK_STR(lines[18], want);
+		for (size_t k = 3; k < n; k++)
+			if (lines[k][cases[i].nw + 1] != '"')
+				CHECK_MSG(columns(lines[k], strlen(lines[k])) == (size_t)cases[i].nw + 68, "%s: %s", what,
+					  lines[k]);
+		if (cases[i].nw == 10)
+			CHECK_STR(b.data, narrow.data);
+		free(lines);
+
+		/* the same through a request */
+		if (cases[i].width == 0)
+			continue;
+		snprintf(req, sizeof(req), "status table %u", cases[i].width);
+		buf_reset(&ans);
+		report_answer(&m->j, req, &ans);
+		CHECK_MSG(strncmp(ans.data, "OK\n", 3) == 0 && strcmp(ans.data + 3, b.data) == 0, "\"%s\": %.60s", req,
+			  ans.data);
+	}
+	buf_free(&narrow);
+	buf_free(&b);
+	buf_free(&ans);
 }
 
 static void test_history(const struct monitor *m)
@@ -699,6 +772,15 @@ static void test_answer(const struct monitor *m)
 	} cases[] = {
 		{ "status", "OK\nleakwatchd: watching 5 processes", false },
 		{ "status table", "OK\nleakwatchd: watching 5 processes", false },
+		{ "status table 132", "OK\nleakwatchd: watching 5 processes", false },
+		{ "status\ttable   1", "OK\nleakwatchd: watching 5 processes", false },
+		{ "status table 0", "ERR unknown request: status table 0\n", false },
+		{ "status table 10000", "ERR unknown request: status table 10000\n", false },
+		{ "status table 132x", "ERR unknown request: status table 132x\n", false },
+		{ "status table -1", "ERR unknown request: status table -1\n", false },
+		{ "status json 132", "ERR unknown request: status json 132\n", false },
+		{ "status 132", "ERR unknown request: status 132\n", false },
+		{ "status table 132 extra", "ERR unknown request: status table 132 extra\n", false },
 		{ "status json", "OK\n[{\"watch\": \"workers\", \"pid\": 101,", true },
 		{ " \tstatus   json\t", "OK\n[{", true },
 		{ "history 101", "OK\nworkers: pid 101 (gunicorn): 48 buckets of ", false },
@@ -834,6 +916,7 @@ int main(void)
 	RUN(test_wall_usec, &m);
 	RUN(test_status_json, &m);
 	RUN(test_status_table, &m);
+	RUN(test_status_table_width, &m);
 	RUN(test_history, &m);
 	RUN(test_answer, &m);
 

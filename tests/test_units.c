@@ -2,6 +2,7 @@
 #include "core/units.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -198,10 +199,19 @@ static void test_signal(void)
 static void test_format(void)
 {
 	static const struct { double in; const char *want; } sizes[] = {
-		{ 0, "0B" }, { 512, "512B" }, { 1023, "1023B" }, { 1024, "1KiB" },
-		{ 1536, "1.5KiB" }, { 183.5 * MI, "183.5MiB" }, { GI, "1GiB" },
-		{ 1.25 * GI, "1.3GiB" }, { 2 * TI, "2TiB" }, { 1023.99 * KI, "1MiB" },
-		{ -52.4 * MI, "-52.4MiB" },
+		{ 0, "0B" }, { 512, "512B" }, { 1023, "1023B" }, { 1024, "1K" },
+		{ 1536, "1.5K" }, { 183.5 * MI, "183.5M" }, { GI, "1G" },
+		{ 1.25 * GI, "1.3G" }, { 2 * TI, "2T" }, { 1023.99 * KI, "1M" },
+		{ -52.4 * MI, "-52.4M" }, { -0.3, "0B" }, { 1023.9 * MI, "1023.9M" },
+	};
+	static const struct { double in; const char *want; } counts[] = {
+		{ 0, "0" }, { 48, "48" }, { 7168.4, "7168" }, { 2.5, "3" }, { -3.2, "-3" },
+		{ -0.4, "0" }, { 1e15, "1000000000000000" }, { NAN, "nan" },
+	};
+	static const struct { double in; const char *hourly, *want; } rates[] = {
+		{ 7168, "/h", "7168/h" }, { 7200.4, "", "7200" }, { -3.4, "/h", "-3/h" },
+		{ 0.6, "/h", "1/h" }, { 0.2, "/h", "5/d" }, { 0.2, "", "5/d" }, { -0.1, "/h", "-2/d" },
+		{ 0.01, "/h", "0/h" }, { 0, "", "0" }, { -0.001, "/h", "0/h" },
 	};
 	static const struct { double in; const char *want; } durs[] = {
 		{ 0, "0ms" }, { 0.25, "250ms" }, { 1, "1s" }, { 1.5, "1.5s" }, { 45, "45s" },
@@ -216,12 +226,22 @@ static void test_format(void)
 		format_size(buf, sizeof(buf), sizes[i].in);
 		CHECK_STR(buf, sizes[i].want);
 	}
+	for (size_t i = 0; i < N(counts); i++) {
+		format_count(buf, sizeof(buf), counts[i].in);
+		CHECK_STR(buf, counts[i].want);
+	}
+	for (size_t i = 0; i < N(rates); i++) {
+		format_count_rate(buf, sizeof(buf), rates[i].in, rates[i].hourly);
+		CHECK_STR(buf, rates[i].want);
+	}
 	for (size_t i = 0; i < N(durs); i++) {
 		format_duration(buf, sizeof(buf), durs[i].in);
 		CHECK_STR(buf, durs[i].want);
 	}
 	format_size(buf, 4, 183.5 * MI);     /* truncated, still terminated */
 	CHECK_STR(buf, "183");
+	format_count_rate(buf, 3, 0.2, "/h");
+	CHECK_STR(buf, "5/");
 }
 
 int main(void)

@@ -159,7 +159,7 @@ static void as_nobody(const struct config *cfg)
 				 "\"verdict\": \"unreadable\"}"), "%s", b.data);
 	CHECK(count(b.data, "\"verdict\": \"unreadable\"") == 2);   /* 101's fds, and 102's since tick 100 */
 	buf_reset(&b);
-	report_status_table(&b, &m.j);
+	report_status_table(&b, &m.j, REPORT_WIDTH);
 	CHECK_MSG(strstr(b.data, "fds           -         -     - unreadable\n"), "%s", b.data);
 	CHECK_MSG(strstr(b.data, "\nleakwatchd: 2 processes partly unreadable (see the warnings)\n\n"), "%s", b.data);
 	for (const char *p = b.data; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {

@@ -18,7 +18,6 @@
 #include "core/event.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,24 +80,26 @@ void event_init(struct event *e, enum event_type t, uint64_t ts_usec)
 	e->watches = -1;
 }
 
-/* A metric's amount, human: sizes for rss, counts for the others. */
+/* A metric's amount, human, as the status table has it: sizes for rss
+ * ("175M"), whole counts for the others ("48"). */
 static void amount(char *buf, size_t len, int metric, double v)
 {
 	if (metric == METRIC_RSS)
 		format_size(buf, (unsigned)len, v);
 	else
-		snprintf(buf, len, "%.0f", v);
+		format_count(buf, (unsigned)len, v);
 }
 
+/* Its rate: "50M/h", "7168/h", a slow count "5/d". */
 static void rate(char *buf, size_t len, int metric, double per_hour)
 {
 	char a[32];
 
 	if (metric == METRIC_RSS) {
-		format_size(a, sizeof(a), fabs(per_hour));
-		snprintf(buf, len, "%s%s/h", per_hour < 0 ? "-" : "", a);
+		format_size(a, sizeof(a), per_hour);
+		snprintf(buf, len, "%s/h", a);
 	} else {
-		snprintf(buf, len, "%.1f/h", per_hour);
+		format_count_rate(buf, (unsigned)len, per_hour, "/h");
 	}
 }
 

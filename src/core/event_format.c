@@ -22,8 +22,14 @@
 #include "core/config.h"
 #include "core/units.h"
 
-void event_format_console(const struct event *e, struct buf *out)
+void event_format_console(const struct event *e, bool stamp, struct buf *out)
 {
+	if (stamp) {
+		char ts[40];
+
+		format_rfc3339(e->ts_usec, ts, sizeof(ts));
+		buf_printf(out, "%s ", ts);
+	}
 	buf_printf(out, "leakwatchd: %s: ", event_name(e->type));
 	buf_line_text(out, e->message);
 	buf_puts(out, "\n");

@@ -2,6 +2,7 @@
 #ifndef LEAKWATCH_EVENT_FORMAT_H
 #define LEAKWATCH_EVENT_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -9,8 +10,10 @@
 #include "core/buf.h"
 #include "core/event.h"
 
-/* "leakwatchd: TYPE: MESSAGE\n": the console, and the stderr fallback. */
-void event_format_console(const struct event *e, struct buf *out);
+/* "leakwatchd: TYPE: MESSAGE\n": the console, and the stderr fallback;
+ * with stamp, after the event's time, RFC 3339 UTC with milliseconds and
+ * a space ("2026-11-24T05:00:00.123Z leakwatchd: leak: ..."). */
+void event_format_console(const struct event *e, bool stamp, struct buf *out);
 
 /* One JSON object, no newline, with the keys of leakwatchd(8) EVENTS. */
 void event_format_json(const struct event *e, struct buf *out);

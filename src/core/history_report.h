@@ -1,6 +1,6 @@
 /* The history of one watched process, as leakwatchctl shows it: every
- * bucket the daemon holds, oldest first, as JSON (SPEC "leakwatchctl
- * history --json") or as an 80-column table, its title under the first
+ * bucket the daemon holds, oldest first, as JSON (leakwatchctl(1),
+ * "history --json") or as an 80-column table, its title under the first
  * line.  Pure formatting: no I/O. */
 #ifndef LEAKWATCH_HISTORY_REPORT_H
 #define LEAKWATCH_HISTORY_REPORT_H

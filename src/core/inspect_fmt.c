@@ -1,7 +1,7 @@
 /* The formatting the inspection's summary and renderers share (see
  * inspect_fmt.h): counts with thousands separators, signed diffs,
- * sizes in IEC units with a space ("+172 MiB": core/units' format_size,
- * spaced), the clip that makes a report's string fit a line, and the
+ * sizes as the events and tables say them ("+172M": core/units'
+ * format_size, signed), the clip that makes a report's string fit a line, and the
  * test of a frame for the standard library (by its path, the only mark
  * the report gives: a program installed in a lib/python3.N/ directory of
  * its own, outside site-packages, would count as the stdlib).
@@ -58,14 +58,11 @@ void inspect_fmt_diff(char *out, size_t len, int64_t v)
 void inspect_fmt_size(char *out, size_t len, double bytes, bool sign)
 {
 	char t[48];
-	size_t n;
 
 	if (!len)
 		return;
 	format_size(t, sizeof(t), fabs(bytes));
-	n = strspn(t, "0123456789.");   /* "172MiB": the number, then the unit */
-	snprintf(out, len, "%s%.*s%s%s", bytes < 0 ? "-" : sign ? "+" : "", (int)n, t,
-		 t[n] && n ? " " : "", t + n);
+	snprintf(out, len, "%s%s", bytes < 0 ? "-" : sign ? "+" : "", t);
 }
 
 /* The next character of s: the bytes it takes, and in ok whether it is

@@ -14,9 +14,9 @@ int64_t inspect_sdiff(uint64_t a, uint64_t b);
 
 /* Each writes a terminated string into out (nothing when len is 0): a
  * count with thousands separators ("180,000"); a diff the same with its
- * sign ("+180,000", "-12", "+0"); a size in IEC units, core/units'
- * format_size with a space ("172 MiB", "1.2 MiB", "512 B"), signed when
- * sign ("+172 MiB"; a negative size always is). */
+ * sign ("+180,000", "-12", "+0"); a size with the configuration's suffixes, core/units'
+ * format_size ("172M", "1.2M", "512B"), signed when sign ("+172M"; a
+ * negative size always is). */
 void inspect_fmt_count(char *out, size_t len, uint64_t v);
 void inspect_fmt_diff(char *out, size_t len, int64_t v);
 void inspect_fmt_size(char *out, size_t len, double bytes, bool sign);

@@ -4,7 +4,7 @@
  * thread stack that grew most, the open file group that is largest,
  * whether the growth is outside the Python heap, and the summary that goes
  * into the inspect event ("rss leak in pid 4242: +180,000 __main__.Session
- * objects (+172 MiB); top site app/cache.py:88 (+168 MiB)").  Pure.
+ * objects (+172M); top site app/cache.py:88 (+168M)").  Pure.
  *
  * The facts own their strings (copied, cut, made printable), so they may
  * outlive the reports; every string is valid UTF-8 without a control
@@ -93,10 +93,10 @@ struct inspect_facts {
  * (may be NULL when phase 2 failed) and m (NULL: nothing measured), and
  * write the summary, "TRIGGER leak in pid N: " (or "inspection of pid N: "
  * on demand) and, by trigger:
- *   rss, uss, pss: "+96 MiB outside the Python heap (traced Python heap
- *     +1.2 MiB): a C extension or native library" when that verdict is YES,
+ *   rss, uss, pss: "+96M outside the Python heap (traced Python heap
+ *     +1.2M): a C extension or native library" when that verdict is YES,
  *     else the type and the site that grew most, "+180,000 __main__.Session
- *     objects (+172 MiB); top site app/cache.py:88 (+168 MiB)" (a function
+ *     objects (+172M); top site app/cache.py:88 (+168M)" (a function
  *     key reads "+5,000 functions M.f.<locals>.g"; without a trace, "; no
  *     allocation sites (tracemalloc off)" instead of the site);
  *   threads: the stack that grew, "200 threads (+190) in app/worker.py:42

@@ -78,7 +78,7 @@ static void diff(struct text *t, int64_t v)
 	buf_puts(t->b, s);
 }
 
-/* "rss 100 MiB -> 272 MiB (+172 MiB)" or "fds 10 -> 12 (+2)" */
+/* "rss 100M -> 272M (+172M)" or "fds 10 -> 12 (+2)" */
 static void change(struct text *t, const char *what, uint64_t a, uint64_t b, bool bytes)
 {
 	buf_printf(t->b, "%s ", what);

@@ -39,39 +39,30 @@ bool report_title_shown(const struct watched *w)
 	return w->title[0] && strcmp(w->title, w->comm) != 0;
 }
 
-/* Compact amounts that fit 7 columns: "175.0M", "1.2G", "4096". */
+/* Amounts as the events say them (core/units.h), which fit 7 columns:
+ * "175M", "47.5M", "1.2G", "4096". */
 void report_amount(char *out, size_t len, int metric, double v)
 {
-	static const char units[] = "BKMGTP";
-	double a = fabs(v);
-	int u = 0;
-
-	if (metric != METRIC_RSS) {
-		if (a < 10 && a != floor(a))
-			snprintf(out, len, "%.1f", v);
-		else
-			snprintf(out, len, "%.0f", v);
-		return;
-	}
-	while (a >= 1024 && u < 5) {
-		a /= 1024;
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%.0fB", v);
+	if (metric == METRIC_RSS)
+		format_size(out, (unsigned)len, v);
 	else
-		snprintf(out, len, "%.1f%c", v, units[u]);
+		format_count(out, (unsigned)len, v);
 }
 
+/* The same signed, per hour ("+1.8G", "-3", "+7200"); a slow count per day
+ * ("+5/d"); "0" for what rounds to nothing. */
 void report_rate(char *out, size_t len, int metric, double per_hour)
 {
-	if (fabs(per_hour) < 0.05) {
+	char a[32];
+
+	if (metric == METRIC_RSS)
+		format_size(a, sizeof(a), per_hour);
+	else
+		format_count_rate(a, sizeof(a), per_hour, "");
+	if (fabs(per_hour) < 0.05 || strcmp(a, "0") == 0 || strcmp(a, "0B") == 0)
 		snprintf(out, len, "0");
-		return;
-	}
-	out[0] = '+';
-	report_amount(per_hour > 0 ? out + 1 : out, per_hour > 0 ? len - 1 : len, metric, per_hour);
+	else
+		snprintf(out, len, "%s%s", per_hour > 0 ? "+" : "", a);
 }
 
 void report_eta(char *out, size_t len, double s)

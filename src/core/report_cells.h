@@ -25,8 +25,9 @@ void report_title_json(struct buf *b, const struct watched *w);
 /* Whether a table shows w's title: it has one that says more than comm. */
 bool report_title_shown(const struct watched *w);
 
-/* A metric's value in at most 7 columns ("175.0M", "1.2G", "4096"); a
- * rate per hour likewise, signed ("+1.8G", "-3", "0"); seconds to a limit
+/* A metric's value in at most 7 columns, as the events write it ("175M",
+ * "47.5M", "1.2G", "4096": core/units.h); a rate per hour likewise, signed
+ * ("+1.8G", "-3", "0"; a slow count per day, "+5/d"); seconds to a limit
  * ("33m", "now", "-" for none, ">999d"). */
 void report_amount(char *out, size_t len, int metric, double v);
 void report_rate(char *out, size_t len, int metric, double per_hour);

@@ -205,12 +205,33 @@ void report_sparkline(const struct timeline *tl, const struct series *s, char *o
 	out[pos] = '\0';
 }
 
-void report_status_table(struct buf *b, const struct judged *j)
+/* The WATCH column: as wide as the longest name of a watched process, from
+ * 10 columns (a longer name clipped, "a-very-lo~") to width - 70, what
+ * width leaves beside the other 68 columns and 2 to spare, as 80 columns
+ * have always had. */
+static int name_width(const struct judged *j, const struct watched *const *v, size_t n, unsigned width)
+{
+	size_t longest = 0, room = width > REPORT_WIDTH ? width - REPORT_WIDTH + 10 : 10;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t len = strlen(j->cfg->watches[v[k]->watch].name);
+
+		if (len > longest)
+			longest = len;
+	}
+	if (longest > room)
+		longest = room;
+	if (longest > REPORT_NAME_MAX)
+		longest = REPORT_NAME_MAX;
+	return longest < 10 ? 10 : (int)longest;
+}
+
+void report_status_table(struct buf *b, const struct judged *j, unsigned width)
 {
 	size_t n;
 	const struct watched **v = sorted(j, &n);
 	char line[160];
-
+	int nw = name_width(j, v, n, width);
 	unsigned partly = partly_unreadable(j);
 
 	summary(j, line, sizeof(line), false);
@@ -219,15 +240,15 @@ void report_status_table(struct buf *b, const struct judged *j)
 		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
 			   partly == 1 ? "" : "es");
 	buf_puts(b, "\n");
-	/* 10+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = 79 columns */
-	buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", "WATCH", "PID", "COMM",
+	/* nw+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = nw + 68 columns, 78 in 80 */
+	buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", nw, "WATCH", "PID", "COMM",
 		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
 	for (size_t k = 0; k < n; k++) {
 		const struct watched *w = v[k];
 		bool warming = judged_warming(j, w);
-		char name[11], comm[11], pid[12];
+		char name[REPORT_NAME_MAX + 1], comm[11], pid[12];
 
-		report_clip(name, j->cfg->watches[w->watch].name, 10);
+		report_clip(name, j->cfg->watches[w->watch].name, (size_t)nw);
 		report_clip(comm, w->comm, 10);
 		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
 		for (int i = 0; i < METRIC_COUNT; i++) {
@@ -235,7 +256,7 @@ void report_status_table(struct buf *b, const struct judged *j)
 			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
 
 			if (report_unreadable(w, i)) {
-				buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %s\n",
+				buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %s\n", nw,
 					   i ? "" : name, i ? "" : pid, i ? "" : comm,
 					   metric_name((enum metric)i), "-", "-", "-", "unreadable");
 				continue;
@@ -247,18 +268,18 @@ void report_status_table(struct buf *b, const struct judged *j)
 				snprintf(slope, sizeof(slope), "-");
 			report_eta(when, sizeof(when), s->eta);
 			report_sparkline(&w->tl, &s->hist, spark, sizeof(spark));
-			buf_printf(b, "%-10s %7s %-10s %-7s %7s %9s %5s %-7s %s\n",
+			buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", nw,
 				   i ? "" : name, i ? "" : pid, i ? "" : comm,
 				   metric_name((enum metric)i), val, slope, when,
 				   verdict_name(detect_verdict(s, warming)), spark);
 		}
-		if (report_title_shown(w)) {   /* under the pid: 11 + 65 columns at most */
-			buf_printf(b, "%-10s \"", "");
+		if (report_title_shown(w)) {   /* under the pid: nw + 1 + 65 columns at most */
+			buf_printf(b, "%-*s \"", nw, "");
 			buf_line_text(b, w->title);
 			buf_puts(b, "\"\n");
 		}
 		if (w->inspect_state[0]) {
-			buf_printf(b, "%-10s %7s inspect: %s", "", "", w->inspect_state);
+			buf_printf(b, "%-*s %7s inspect: %s", nw, "", "", w->inspect_state);
 			if (w->inspect_note && w->inspect_note[0]) {
 				buf_puts(b, ": ");
 				buf_line_text(b, w->inspect_note);
@@ -273,12 +294,29 @@ void report_status_table(struct buf *b, const struct judged *j)
 
 /* ---- requests --------------------------------------------------------------- */
 
+/* "table WIDTH" at the end of tok[0..*n): the width (and *n less the
+ * number), or REPORT_WIDTH when there is none; -1 for a width that is not
+ * a number from 1 to 9999. */
+static long table_width(char **tok, size_t *n)
+{
+	char *end;
+	long w;
+
+	if (*n < 3 || strcmp(tok[*n - 2], "table") != 0 || !strchr("0123456789", tok[*n - 1][0]))
+		return REPORT_WIDTH;
+	w = strtol(tok[*n - 1], &end, 10);
+	if (*end || w < 1 || w > 9999)
+		return -1;
+	(*n)--;
+	return w;
+}
+
 void report_answer(const struct judged *j, const char *request, struct buf *reply)
 {
 	char copy[256], *tok[4], *save = NULL, *end;
 	size_t n = 0;
 	bool json = false;
-	long pid;
+	long pid, width;
 
 	if (strlen(request) >= sizeof(copy))
 		goto bad;
@@ -288,9 +326,9 @@ void report_answer(const struct judged *j, const char *request, struct buf *repl
 			goto bad;
 		tok[n++] = t;
 	}
-	if (n == 0)
+	if (n == 0 || (width = table_width(tok, &n)) < 0)
 		goto bad;
-	/* the optional last word: the format */
+	/* the optional last word: the format (a table's width after it) */
 	if (n >= 2 && (strcmp(tok[n - 1], "json") == 0 || strcmp(tok[n - 1], "table") == 0))
 		json = strcmp(tok[--n], "json") == 0;
 	if (strcmp(tok[0], "status") == 0 && n == 1) {
@@ -298,7 +336,7 @@ void report_answer(const struct judged *j, const char *request, struct buf *repl
 		if (json)
 			report_status_json(reply, j);
 		else
-			report_status_table(reply, j);
+			report_status_table(reply, j, (unsigned)width);
 		return;
 	}
 	if (strcmp(tok[0], "history") == 0 && n == 2) {

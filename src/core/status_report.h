@@ -1,6 +1,7 @@
 /* What leakwatchctl shows: the daemon's view of its watched processes,
- * rendered from the judged set (core/judge.h) as JSON (SPEC "leakwatchctl") or as a table
- * that fits 80 columns.  Pure formatting: no I/O. */
+ * rendered from the judged set (core/judge.h) as JSON (leakwatchctl(1),
+ * "status --json") or as a table that fits 80 columns, or the client's
+ * terminal when it is wider.  Pure formatting: no I/O. */
 #ifndef LEAKWATCH_REPORT_H
 #define LEAKWATCH_REPORT_H
 
@@ -9,8 +10,9 @@
 #include "core/buf.h"
 #include "core/judge.h"
 
-#define REPORT_WIDTH 80
-#define SPARK_CELLS  8
+#define REPORT_WIDTH    80   /* the table's width when the client gives none */
+#define REPORT_NAME_MAX 64   /* the longest watch name (core/config.h) */
+#define SPARK_CELLS     8
 
 /* One line: "watching N processes with M watches: L leaking, K over a
  * limit", and ", U partly unreadable" when some metric of U of them cannot
@@ -18,15 +20,19 @@
 void report_summary(const struct judged *j, char *out, size_t len);
 
 void report_status_json(struct buf *b, const struct judged *j);
-void report_status_table(struct buf *b, const struct judged *j);
+/* The table in width columns (less than 80 counts as 80): the WATCH
+ * column as wide as the longest watched name, from 10 to what width
+ * leaves (a longer name clipped, ending in '~'); every line fits. */
+void report_status_table(struct buf *b, const struct judged *j, unsigned width);
 
 /* SPARK_CELLS block characters for a metric's window (its series s in
  * its process's timeline tl, UTF-8), into out (at least 3 * SPARK_CELLS + 1
  * bytes); cells without samples are spaces. */
 void report_sparkline(const struct timeline *tl, const struct series *s, char *out, size_t len);
 
-/* Answer one control request ("status [json|table]", "history PID
- * [json|table]"): the reply starts with a line "OK" or "ERR MESSAGE". */
+/* Answer one control request ("status [json|table [WIDTH]]", "history PID
+ * [json|table]"; WIDTH the client's terminal columns, 1 to 9999, 80 when
+ * not given): the reply starts with a line "OK" or "ERR MESSAGE". */
 void report_answer(const struct judged *j, const char *request, struct buf *reply);
 
 #endif

@@ -310,10 +310,12 @@ static void format_one_decimal(char *buf, unsigned len, double v, const char *un
 		snprintf(buf, len, "%.1f%s", r, unit);
 }
 
+/* The suffixes are the configuration's (binary, as parse_size reads
+ * them): what an event or a table says can be pasted into a rule. */
 void format_size(char *buf, unsigned len, double bytes)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	const char *sign = bytes < 0 ? "-" : "";
+	static const char *const units[] = { "K", "M", "G", "T", "P", "E" };
+	const char *sign = bytes < 0 && round(bytes) != 0 ? "-" : "";
 	double v = fabs(bytes);
 	char tmp[48];
 	unsigned i = 0;
@@ -329,13 +331,37 @@ void format_size(char *buf, unsigned len, double bytes)
 		return;
 	}
 	v /= 1024;
-	/* 1023.96KiB would print as "1024KiB": move up a unit first. */
+	/* 1023.96K would print as "1024K": move up a unit first. */
 	while (round(v * 10) / 10 >= 1024 && i + 1 < sizeof(units) / sizeof(units[0])) {
 		v /= 1024;
 		i++;
 	}
 	format_one_decimal(tmp, sizeof(tmp), v, units[i]);
 	snprintf(buf, len, "%s%s", sign, tmp);
+}
+
+void format_count(char *buf, unsigned len, double v)
+{
+	if (!buf || len == 0)
+		return;
+	if (!isfinite(v))
+		snprintf(buf, len, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+	else
+		snprintf(buf, len, "%.0f", round(v) + 0.0);   /* + 0.0: never "-0" */
+}
+
+void format_count_rate(char *buf, unsigned len, double per_hour, const char *hourly)
+{
+	if (!buf || len == 0)
+		return;
+	/* a slow leak (5 fds a day) would round to "0/h": say it per day */
+	if (isfinite(per_hour) && round(per_hour) == 0 && round(per_hour * 24) != 0) {
+		format_count(buf, len, per_hour * 24);
+		snprintf(buf + strlen(buf), len - strlen(buf), "/d");
+		return;
+	}
+	format_count(buf, len, per_hour);
+	snprintf(buf + strlen(buf), len - strlen(buf), "%s", hourly);
 }
 
 void format_duration(char *buf, unsigned len, double seconds)

@@ -33,8 +33,21 @@ int parse_count_per(const char *s, unsigned *count, uint64_t *period_ms);
  * number.  Result the signal number. */
 int parse_signal(const char *s, int *sig);
 
-/* Formatting helpers for human messages: "183.5MiB", "2h13m", "52.4MiB/h". */
+/* Formatting helpers for human messages and tables.  A size in bytes with
+ * the configuration's binary suffixes and at most one decimal: "512B",
+ * "1.5K", "183.5M", "1G", "-52.4M". */
 void format_size(char *buf, unsigned len, double bytes);
+
+/* A count (fds, threads) as a whole number, sign kept: "48", "-3", never
+ * "-0". */
+void format_count(char *buf, unsigned len, double v);
+
+/* A count's rate per hour as a whole number followed by hourly ("/h" in a
+ * sentence, "" under a per-hour column): "7168/h", "-3/h"; one that rounds
+ * to 0 an hour but not a day is given per day, "5/d". */
+void format_count_rate(char *buf, unsigned len, double per_hour, const char *hourly);
+
+/* A duration: "250ms", "1.5s", "1m30s", "2h13m", "3d4h". */
 void format_duration(char *buf, unsigned len, double seconds);
 
 /* RFC 3339 UTC time with milliseconds: "2026-11-24T05:00:00.123Z". */

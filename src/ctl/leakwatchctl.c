@@ -1,15 +1,23 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
  * history of one process) or to inspect a process, through its control socket, or check a
  * configuration file, or show which live processes its watches match
- * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders the answers (core/status_report.c): this
- * client sends one request line and copies the reply to stdout. */
+ * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders
+ * the answers (core/status_report.c): this client sends one request line
+ * and copies the reply to stdout.  The status table is rendered for the
+ * client's terminal, so the request carries its width ("status table 132").
+ *
+ * A usage error says what is wrong in one line and where to look
+ * ("Try 'leakwatchctl --help'."), as coreutils do: the whole usage after
+ * every typo buries the one line that matters. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -50,6 +58,40 @@ static void usage(FILE *f)
 		"\n"
 		"The daemon's socket is " CONTROL_SOCKET " in $RUNTIME_DIRECTORY, or in "
 		DEFAULT_RUNTIME_DIR ".\n");
+}
+
+/* A usage error: "leakwatchctl: MESSAGE" and where the usage is, on
+ * stderr.  Returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("leakwatchctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'leakwatchctl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* The columns the status table may take: $COLUMNS when it is a number (as
+ * watch(1) sets it), else the terminal's on stdout, else 80. */
+static unsigned terminal_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	char *end;
+	long n;
+
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0)
+			return n > 9999 ? 9999 : (unsigned)n;
+	}
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col > 9999 ? 9999 : ws.ws_col;
+	return 80;
 }
 
 /* Connect to the daemon's control socket: the socket, or -1 after telling
@@ -298,7 +340,7 @@ static int match_option(struct match_args *m, int c, const char *arg)
 	}
 	n = strtol(arg, &end, 10);
 	if (*end || end == arg || n < 0 || n > 1000000000) {
-		fprintf(stderr, "leakwatchctl: --max must be a count: '%s'\n", arg);
+		usage_error("--max must be a count: '%s'", arg);
 		return -1;
 	}
 	m->o.max_rows = n ? (size_t)n : SIZE_MAX;
@@ -310,16 +352,10 @@ static int match_option(struct match_args *m, int c, const char *arg)
 static int match_command(const struct match_args *m, const char *cmd, int nargs, char **args, bool json,
 			 bool seconds)
 {
-	if (strcmp(cmd, "match") != 0 || seconds) {
-		fprintf(stderr, "leakwatchctl: %s\n", seconds ? "--seconds is for inspect" :
-			"--max and --proc are for match");
-		return EXIT_USAGE;
-	}
-	if (nargs > 1) {
-		fprintf(stderr, "leakwatchctl: wrong arguments for 'match'\n");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (strcmp(cmd, "match") != 0 || seconds)
+		return usage_error("%s", seconds ? "--seconds is for inspect" : "--max and --proc are for match");
+	if (nargs > 1)
+		return usage_error("wrong arguments for 'match'");
 	return match_show("leakwatchctl", nargs ? args[0] : DEFAULT_CONFIG, &m->o, json, stdout) < 0 ? EXIT_FAIL : 0;
 }
 
@@ -343,17 +379,16 @@ int main(int argc, char **argv)
 	long pid;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	opterr = 0;   /* its messages: one line each, below */
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 's':
 			seconds = strtol(optarg, &end, 10);
-			if (*end || end == optarg || seconds < 1 || seconds > 600) {
-				fprintf(stderr, "leakwatchctl: --seconds must be from 1 to 600: '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
+			if (*end || end == optarg || seconds < 1 || seconds > 600)
+				return usage_error("--seconds must be from 1 to 600: '%s'", optarg);
 			break;
 		case 'm':
 		case 'p':
@@ -366,49 +401,44 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("leakwatchctl %s\n", LEAKWATCH_VERSION);
 			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return usage_error("no command given");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "match") == 0 || match.given)
 		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
 	if (strcmp(cmd, "status") == 0 && optind == argc) {
-		snprintf(request, sizeof(request), "status %s", json ? "json" : "table");
+		if (json)
+			snprintf(request, sizeof(request), "status json");
+		else
+			snprintf(request, sizeof(request), "status table %u", terminal_width());
 		return ask(request);
 	}
 	if (strcmp(cmd, "history") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
-		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff) {
-			fprintf(stderr, "leakwatchctl: not a pid: '%s'\n", argv[optind]);
-			return EXIT_USAGE;
-		}
+		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
+			return usage_error("not a pid: '%s'", argv[optind]);
 		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : "table");
 		return ask(request);
 	}
 	if (strcmp(cmd, "inspect") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
-		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff) {
-			fprintf(stderr, "leakwatchctl: not a pid: '%s'\n", argv[optind]);
-			return EXIT_USAGE;
-		}
+		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
+			return usage_error("not a pid: '%s'", argv[optind]);
 		return inspect(pid, seconds, json);
 	}
-	if (seconds) {
-		fprintf(stderr, "leakwatchctl: --seconds is for inspect\n");
-		return EXIT_USAGE;
-	}
+	if (seconds)
+		return usage_error("--seconds is for inspect");
 	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
 	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))
-		fprintf(stderr, "leakwatchctl: unknown command '%s'\n", cmd);
-	else
-		fprintf(stderr, "leakwatchctl: wrong arguments for '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+		return usage_error("unknown command '%s'", cmd);
+	return usage_error("wrong arguments for '%s'", cmd);
 }

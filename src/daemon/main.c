@@ -88,7 +88,7 @@ static void on_event(void *ctx, struct event *e)
 	struct daemon *d = ctx;
 
 	metrics_count_event(&d->counters, e);
-	event_emit(d->target, e);   /* a refused journal entry goes to stderr */
+	event_emit(d->target, d->log.stamp, e);   /* a refused journal entry goes to stderr */
 }
 
 /* An error event about s (NULL: the daemon itself); warning says it
@@ -466,7 +466,7 @@ int main(int argc, char **argv)
 	d.dry_run = d.dry_run_flag || d.cfg->dry_run;
 	d.interval_us = d.cfg->interval_ms * 1000;
 	d.target = log_target_resolve(d.target);
-	d.log = (struct logger){ "leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO };
+	d.log = (struct logger){ "leakwatchd", d.target == TARGET_JOURNAL, LOG_INFO, !stderr_is_journal() };
 
 	/* Three descriptors per watched process: take the hard limit (the soft
 	 * one is 1024 under systemd); exec commands get the old one back. */

@@ -1,6 +1,15 @@
 /* The sinks of events (see event_sink.h): sd_journal_sendv with the
  * fields core/event_format.c renders, a console line on stderr, or a JSON
- * line on stdout.  Nothing here decides what an event says. */
+ * line on stdout.  Nothing here decides what an event says.
+ *
+ * Time stamps on the console: a line on a terminal or in a file needs the
+ * time of its event (a JSON line has its "ts", a journal entry its own
+ * time), but stderr may be the journal's stream even with
+ * --log-target=console (a unit that sets it), and the journal puts its
+ * own time before each line: a second one would only crowd the line.  So
+ * the stamp is left out exactly when $JOURNAL_STREAM names stderr's device
+ * and inode, as systemd sets it (systemd.exec(5)); a stderr redirected
+ * by hand in such a unit is stamped again. */
 #include "io/event_sink.h"
 
 #include <errno.h>
@@ -28,20 +37,22 @@ int log_target_parse(const char *s, enum log_target *t)
 	return -EINVAL;
 }
 
-enum log_target log_target_resolve(enum log_target t)
+bool stderr_is_journal(void)
 {
-	const char *js;
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
 	struct stat st;
 
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       dev == st.st_dev && ino == st.st_ino;
+}
+
+enum log_target log_target_resolve(enum log_target t)
+{
 	if (t != TARGET_AUTO)
 		return t;
-	js = getenv("JOURNAL_STREAM");
-	if (js && fstat(STDERR_FILENO, &st) == 0) {
-		unsigned long long dev, ino;
-
-		if (sscanf(js, "%llu:%llu", &dev, &ino) == 2 && dev == st.st_dev && ino == st.st_ino)
-			return TARGET_JOURNAL;
-	}
+	if (stderr_is_journal())
+		return TARGET_JOURNAL;
 	if (access("/run/systemd/journal/socket", F_OK) == 0)
 		return TARGET_JOURNAL;
 	return TARGET_CONSOLE;
@@ -71,7 +82,7 @@ static int ship(FILE *f, const struct buf *b)
 	return 0;
 }
 
-int event_emit(enum log_target t, const struct event *e)
+int event_emit(enum log_target t, bool stamp, const struct event *e)
 {
 	struct buf b = { 0 };
 	int r;
@@ -80,7 +91,7 @@ int event_emit(enum log_target t, const struct event *e)
 	case TARGET_JOURNAL:
 		r = send_journal(e);
 		if (r < 0) {
-			event_format_console(e, &b);
+			event_format_console(e, stamp, &b);
 			ship(stderr, &b);
 		}
 		break;
@@ -90,7 +101,7 @@ int event_emit(enum log_target t, const struct event *e)
 		r = ship(stdout, &b);
 		break;
 	default:
-		event_format_console(e, &b);
+		event_format_console(e, stamp, &b);
 		r = ship(stderr, &b);
 		break;
 	}

@@ -9,8 +9,10 @@
  * target, and before the target is known, a line goes to stderr as
  * "IDENT: LEVEL: TEXT" (cut at 2 KiB, its control characters escaped, so
  * that a command's output or a comm cannot forge a line of its own), which
- * with --log-target=json keeps stdout to the events' JSON lines.  A line above the maximum priority is dropped
- * before formatting.
+ * with --log-target=json keeps stdout to the events' JSON lines; with
+ * stamp it starts with the time, as the events' console lines do
+ * (io/event_sink.c says when: not when stderr is the journal's stream).
+ * A line above the maximum priority is dropped before formatting.
  *
  * The settings are the caller's struct logger (daemon/main.c keeps one,
  * set after resolving the log target), not file statics: no global state
@@ -22,6 +24,8 @@
 #include <stdio.h>
 
 #include "core/buf.h"
+#include "core/units.h"
+#include "os/clock.h"
 #define SD_JOURNAL_SUPPRESS_LOCATION   /* CODE_* would name log.c, not the caller */
 #include <systemd/sd-journal.h>
 
@@ -43,6 +47,12 @@ void log_msg(const struct logger *l, int priority, const char *fmt, ...)
 		struct buf b = { 0 };
 
 		vsnprintf(text, sizeof(text), fmt, ap);
+		if (l->stamp) {
+			char ts[40];
+
+			format_rfc3339(clock_usec(CLOCK_REALTIME), ts, sizeof(ts));
+			buf_printf(&b, "%s ", ts);
+		}
 		buf_printf(&b, "%s: %s: ", l->ident ? l->ident : "leakwatchd", names[priority & 7]);
 		buf_line_text(&b, text);      /* one line, whatever the text holds */
 		buf_puts(&b, "\n");

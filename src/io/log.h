@@ -16,7 +16,8 @@
  *  alerts on: a recovery ("the history is saved again"), where metrics are
  *  served, the count of samples at stop, an exec command's output.  To the
  *  journal when the log target is the journal, else to stderr as
- *  "leakwatchd: LEVEL: TEXT".
+ *  "leakwatchd: LEVEL: TEXT", after the time (RFC 3339, UTC, ms) unless
+ *  stderr is the journal's stream (io/event_sink.h stderr_is_journal()).
  *
  *  STDERR directly: only what comes before the daemon runs, or instead of
  *  it: usage errors, the configuration's diagnostics
@@ -45,6 +46,7 @@ struct logger {
 	const char *ident;         /* NULL: "leakwatchd" */
 	bool journal;              /* to the journal (sd_journal_printv) */
 	int max_priority;          /* lines above it are dropped; 0: LOG_INFO */
+	bool stamp;                /* on stderr: the time first, "2026-11-24T05:00:00.123Z " */
 };
 
 void log_msg(const struct logger *l, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -4,6 +4,7 @@ a title (the first line of cmdline) with terminal escapes, a forged line
 and 100 KB of arguments after it (item 11b)."""
 
 import json
+import re
 import time
 
 import lwtest
@@ -20,6 +21,10 @@ def config(tag):
             "  - name: hostile\n"
             f"    match: {{ cmdline: {lwtest.yq(tag)} }}\n"
             "    rss: { growth: 1G/h }\n")
+
+
+# A console line the daemon starts: its time stamp, then "leakwatchd: ".
+CONSOLE_LINE = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z leakwatchd: ")
 
 
 def start_named(case, comm, tag):
@@ -67,7 +72,7 @@ def console_newline(case):
     with open(d.err, "rb") as f:
         lines = f.read().splitlines()
     for line in lines:
-        if not line.startswith(b"leakwatchd: "):
+        if not CONSOLE_LINE.match(line):
             case.fail(f"a console line the daemon did not start: {line[:80]!r}")
     if not any(b"\\n<0>leakwatchd" in line for line in lines):
         case.fail("the newline of comm is not shown escaped (\\n) in the found line")
@@ -90,7 +95,7 @@ def title_escapes(case):
         lines = f.read().splitlines()
     found = [l for l in lines if f"pid {p.pid} (".encode() in l]
     for line in lines:
-        if not line.startswith(b"leakwatchd: "):
+        if not CONSOLE_LINE.match(line):
             case.fail(f"a console line the daemon did not start: {line[:80]!r}")
     if not found:
         return

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""leakwatchctl without a daemon: its usage errors and the width it asks for.
+
+- Every usage error (no command, an unknown command or option, a missing
+  option argument, a bad pid or --seconds, wrong arguments) exits 2 with
+  exactly two lines on stderr, "leakwatchctl: MESSAGE" and "Try
+  'leakwatchctl --help'.", and nothing on stdout (leakwatchctl(1) EXIT
+  STATUS); --help prints the usage on stdout and exits 0.
+- A runtime error (no daemon on the socket, an ERR answer) exits 1 with one
+  line.
+- `status` asks a stand-in daemon (a unix socket in a scratch
+  RUNTIME_DIRECTORY that records the request) for "status table WIDTH":
+  $COLUMNS when it is a number, else the terminal's width when stdout is a
+  terminal (a pty sized 123x40 here), else 80; `status --json` asks for
+  "status json".
+
+Run: python3 tests/ctl_test.py --ctl build/leakwatchctl
+"""
+import argparse
+import fcntl
+import os
+import pty
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+
+TRY = "Try 'leakwatchctl --help'."
+
+USAGE_ERRORS = [
+    ([], "leakwatchctl: no command given"),
+    (["bogus"], "leakwatchctl: unknown command 'bogus'"),
+    (["--bogus"], "leakwatchctl: unknown option '--bogus'"),
+    (["-x", "status"], "leakwatchctl: unknown option '-x'"),
+    (["inspect", "12", "--seconds"], "leakwatchctl: option '--seconds' needs an argument"),
+    (["inspect", "12", "--seconds", "0"], "leakwatchctl: --seconds must be from 1 to 600: '0'"),
+    (["inspect", "12", "--seconds", "9x"], "leakwatchctl: --seconds must be from 1 to 600: '9x'"),
+    (["history", "abc"], "leakwatchctl: not a pid: 'abc'"),
+    (["history", "0"], "leakwatchctl: not a pid: '0'"),
+    (["inspect", "2147483648"], "leakwatchctl: not a pid: '2147483648'"),
+    (["history"], "leakwatchctl: wrong arguments for 'history'"),
+    (["status", "extra"], "leakwatchctl: wrong arguments for 'status'"),
+    (["check-config", "--json"], "leakwatchctl: wrong arguments for 'check-config'"),
+    (["check-config", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+    (["match", "--max", "x"], "leakwatchctl: --max must be a count: 'x'"),
+    (["match", "a.yaml", "b.yaml"], "leakwatchctl: wrong arguments for 'match'"),
+    (["status", "--proc", "/proc"], "leakwatchctl: --max and --proc are for match"),
+    (["match", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+]
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"ctl: FAIL {what}")
+
+
+class FakeDaemon:
+    """A control socket that records each request and answers `reply`."""
+
+    def __init__(self, directory, reply=b"OK\n"):
+        self.path = os.path.join(directory, "control.sock")
+        self.reply = reply
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.stop = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                try:
+                    while not data.endswith(b"\n"):
+                        chunk = conn.recv(512)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.requests.append(data.decode(errors="replace").rstrip("\n"))
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def run(ctl, args, env, timeout=20):
+    return subprocess.run([ctl] + args, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def run_in_pty(ctl, args, env, cols, rows=40, timeout=20):
+    """ctl with stdout (and stdin, stderr) a pty of cols x rows: its exit status."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    try:
+        p = subprocess.Popen([ctl] + args, env=env, stdin=slave, stdout=slave, stderr=slave)
+    finally:
+        os.close(slave)
+    try:
+        while True:   # drain, so that the program never blocks on a full pty
+            r, _, _ = select.select([master], [], [], timeout)
+            if not r:
+                break
+            try:
+                if not os.read(master, 4096):
+                    break
+            except OSError:
+                break
+        return p.wait(timeout)
+    finally:
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctl", required=True)
+    ctl = os.path.abspath(ap.parse_args().ctl)
+    c = Checks()
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "RUNTIME_DIRECTORY")}
+
+    with tempfile.TemporaryDirectory(prefix="leakwatch-ctl.") as tmp:
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        env = dict(base, RUNTIME_DIRECTORY=empty)
+
+        for args, first in USAGE_ERRORS:
+            res = run(ctl, args, env)
+            lines = res.stderr.splitlines()
+            c.check(res.returncode == 2, f"{args}: exit {res.returncode}, not 2")
+            c.check(res.stdout == "", f"{args}: stdout {res.stdout[:80]!r}")
+            c.check(lines == [first, TRY] and res.stderr.endswith("\n"),
+                    f"{args}: stderr {res.stderr[:300]!r}, want {first!r} and {TRY!r}")
+        res = run(ctl, ["--help"], env)
+        c.check(res.returncode == 0 and res.stdout.startswith("Usage: leakwatchctl status")
+                and res.stderr == "", f"--help: exit {res.returncode}, {res.stdout[:60]!r} {res.stderr[:60]!r}")
+
+        # runtime errors: one line, status 1
+        res = run(ctl, ["status"], env)
+        c.check(res.returncode == 1 and len(res.stderr.splitlines()) == 1
+                and "leakwatchd is not running" in res.stderr and TRY not in res.stderr,
+                f"no daemon: exit {res.returncode}, stderr {res.stderr!r}")
+
+        live = os.path.join(tmp, "live")
+        os.mkdir(live)
+        fake = FakeDaemon(live)
+        try:
+            env = dict(base, RUNTIME_DIRECTORY=live)
+            cases = [
+                ("COLUMNS=132, a pipe", dict(env, COLUMNS="132"), ["status"], False, "status table 132"),
+                ("no COLUMNS, a pipe", env, ["status"], False, "status table 80"),
+                ("COLUMNS=abc, a pipe", dict(env, COLUMNS="abc"), ["status"], False, "status table 80"),
+                ("COLUMNS=0, a pipe", dict(env, COLUMNS="0"), ["status"], False, "status table 80"),
+                ("COLUMNS=99999, a pipe", dict(env, COLUMNS="99999"), ["status"], False, "status table 9999"),
+                ("a 123-column pty", env, ["status"], True, "status table 123"),
+                ("a pty, COLUMNS=90", dict(env, COLUMNS="90"), ["status"], True, "status table 90"),
+                ("--json", dict(env, COLUMNS="132"), ["status", "--json"], False, "status json"),
+                ("history", env, ["history", "42"], False, "history 42 table"),
+            ]
+            for what, e, args, tty, want in cases:
+                before = len(fake.requests)
+                if tty:
+                    rc = run_in_pty(ctl, args, e, 123)
+                else:
+                    rc = run(ctl, args, e).returncode
+                got = fake.requests[before:]
+                c.check(rc == 0 and got == [want], f"{what}: exit {rc}, requests {got}, want [{want!r}]")
+        finally:
+            fake.close()
+
+        bad = os.path.join(tmp, "bad")
+        os.mkdir(bad)
+        fake = FakeDaemon(bad, b"ERR pid 42 is not watched\n")
+        try:
+            res = run(ctl, ["history", "42"], dict(base, RUNTIME_DIRECTORY=bad))
+            c.check(res.returncode == 1 and res.stderr == "leakwatchctl: pid 42 is not watched\n"
+                    and res.stdout == "", f"ERR answer: exit {res.returncode}, stderr {res.stderr!r}")
+        finally:
+            fake.close()
+
+    print(f"ctl: {c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
