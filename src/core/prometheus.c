@@ -165,6 +165,9 @@ struct watch_sums {
 	double sum[METRIC_COUNT];   /* over the processes the metric was read of */
 };
 
+#define WATCH_LEAKING METRIC_COUNT         /* a watch_family's what beside the metrics */
+#define WATCH_OVER (METRIC_COUNT + 1)
+
 static const struct watch_family {
 	const char *name, *help;
 	int what;                  /* a metric: its sum; else WATCH_* */
@@ -173,8 +176,6 @@ static const struct watch_family {
 	  "Resident memory summed over a watch's processes (shared pages count once per process).", METRIC_RSS },
 	{ "leakwatch_watch_fds", "Open file descriptors summed over a watch's processes.", METRIC_FDS },
 	{ "leakwatch_watch_threads", "Threads summed over a watch's processes.", METRIC_THREADS },
-#define WATCH_LEAKING METRIC_COUNT
-#define WATCH_OVER (METRIC_COUNT + 1)
 	{ "leakwatch_watch_leaking_processes", "Processes of a watch whose metric is reported as a leak.",
 	  WATCH_LEAKING },
 	{ "leakwatch_watch_over_limit_processes", "Processes of a watch whose metric is reported over its max.",
@@ -190,10 +191,11 @@ static struct watch_sums *watch_sums(const struct judged *j)
 	if (!sums)
 		return NULL;
 	for (const struct watched *w = j->watched; w; w = w->next) {
-		struct watch_sums *s = &sums[w->watch];
+		struct watch_sums *s;
 
 		if (w->watch >= j->cfg->n_watches)
 			continue;
+		s = &sums[w->watch];
 		s->processes++;
 		for (int i = 0; i < METRIC_COUNT; i++) {
 			if (w->unreadable & (1u << i))
