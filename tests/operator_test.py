@@ -113,8 +113,8 @@ VERDICTS = ("warming", "ok", "leak", "limit")
 SPARK = set("▁▂▃▄▅▆▇█")
 TRENDS = ["leakwatch_process_rss_trend_bytes_per_second", "leakwatch_process_fds_trend_per_second",
           "leakwatch_process_threads_trend_per_second"]
-FAMILIES = ["leakwatch_process_rss_bytes", "leakwatch_process_fds", "leakwatch_process_threads"] + TRENDS + [
-            "leakwatch_process_rss_limit_bytes", "leakwatch_process_fds_limit", "leakwatch_process_threads_limit",
+LIMITS = ["leakwatch_process_rss_limit_bytes", "leakwatch_process_fds_limit", "leakwatch_process_threads_limit"]
+FAMILIES = ["leakwatch_process_rss_bytes", "leakwatch_process_fds", "leakwatch_process_threads"] + TRENDS + LIMITS + [
             "leakwatch_process_eta_seconds", "leakwatch_process_leak", "leakwatch_process_over_limit",
             "leakwatch_watched_processes", "leakwatch_watch_rss_bytes", "leakwatch_watch_fds",
             "leakwatch_watch_threads", "leakwatch_watch_leaking_processes", "leakwatch_watch_over_limit_processes",
@@ -605,7 +605,7 @@ def check_metrics_http(port, idle, work):
             want = sum(after[p.pid][metric] for p, _ in idle)
             if per_watch.get("leakwatch_watch_" + metric) != want:
                 c.fail(f"leakwatch_watch_{metric} of idle: {per_watch.get('leakwatch_watch_' + metric)}, /proc: {want}")
-    if [n for n, lb, v in samples if n.endswith("_limit") or n.endswith("_limit_bytes")]:
+    if [n for n, lb, v in samples if n in LIMITS]:
         c.fail("a limit series, and no watch has a max")
     for p, _ in idle:
         b, a = before[p.pid], after[p.pid]
