@@ -277,11 +277,17 @@ install-test:
 ctl: $(BUILD)/leakwatchctl
 	$(PYTHON) tests/ctl_test.py --ctl $(BUILD)/leakwatchctl
 
-# The sample Prometheus alerting rules must load.
+# The sample Prometheus alerting rules must load, and pass their unit tests.
 alerts:
 	promtool check rules conf/leakwatch-alerts.yml
+	promtool test rules tests/leakwatch-alerts.test.yml
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
+# The Grafana dashboard and the alerting rules use only what a real daemon
+# exports, in PromQL that promtool parses (tests/dashboard_test.py).
+dashboard: $(BUILD)/leakwatchd
+	$(PYTHON) tests/dashboard_test.py --daemon $(BUILD)/leakwatchd
+
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -347,6 +353,7 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 $(BUILD)/leakwatchd.service $(DESTDIR)$(UNITDIR)/leakwatchd.service
 	install -d $(DESTDIR)$(DATADIR)/leakwatch
 	install -m 644 conf/leakwatch-alerts.yml $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml
+	install -m 644 conf/leakwatch-grafana.json $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-grafana.json
 	install -m 644 share/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/inspect.py
 	install -d $(DESTDIR)$(DATADIR)/leakwatch/python
 	install -m 644 share/leakwatch/python/leakwatch_celery.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
@@ -361,7 +368,8 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog \
 	  $(DESTDIR)$(UNITDIR)/leakwatchd.service $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml \
 	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py \
-	  $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright
+	  $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright \
+	  $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-grafana.json
 
 clean:
 	rm -rf build

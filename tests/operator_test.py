@@ -111,9 +111,14 @@ STATE_MAGIC = b"LWSTATE\n"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 VERDICTS = ("warming", "ok", "leak", "limit")
 SPARK = set("▁▂▃▄▅▆▇█")
-FAMILIES = ["leakwatch_process_rss_bytes", "leakwatch_process_fds", "leakwatch_process_threads",
-            "leakwatch_process_trend_per_hour", "leakwatch_process_eta_seconds", "leakwatch_process_leak",
-            "leakwatch_process_over_limit", "leakwatch_events_total", "leakwatch_actions_total",
+TRENDS = ["leakwatch_process_rss_trend_bytes_per_second", "leakwatch_process_fds_trend_per_second",
+          "leakwatch_process_threads_trend_per_second"]
+LIMITS = ["leakwatch_process_rss_limit_bytes", "leakwatch_process_fds_limit", "leakwatch_process_threads_limit"]
+FAMILIES = ["leakwatch_process_rss_bytes", "leakwatch_process_fds", "leakwatch_process_threads"] + TRENDS + LIMITS + [
+            "leakwatch_process_eta_seconds", "leakwatch_process_leak", "leakwatch_process_over_limit",
+            "leakwatch_watched_processes", "leakwatch_watch_rss_bytes", "leakwatch_watch_fds",
+            "leakwatch_watch_threads", "leakwatch_watch_leaking_processes", "leakwatch_watch_over_limit_processes",
+            "leakwatch_events_total", "leakwatch_actions_total",
             "leakwatch_scan_duration_seconds", "leakwatch_tick_duration_seconds"]
 
 
@@ -593,6 +598,21 @@ def check_metrics_http(port, idle, work):
         if f not in families:
             c.fail(f"no family {f}")
     samples = parse_samples(text)
+    if '=""' in text:
+        c.fail("an empty label value: " + next(ln for ln in text.splitlines() if '=""' in ln)[:200])
+    if not [lb for n, lb, v in samples if n == "leakwatch_events_total" and lb == {"event": "start"}]:
+        c.fail('no leakwatch_events_total{event="start"} (without a watch label)')
+    # the watch's series: its processes and their sums (no max: no limit series)
+    per_watch = {n: v for n, lb, v in samples if lb == {"watch": "idle"}}
+    if per_watch.get("leakwatch_watched_processes") != len(idle):
+        c.fail(f"leakwatch_watched_processes of idle: {per_watch.get('leakwatch_watched_processes')}")
+    if all(after.values()):
+        for metric in ("fds", "threads"):
+            want = sum(after[p.pid][metric] for p, _ in idle)
+            if per_watch.get("leakwatch_watch_" + metric) != want:
+                c.fail(f"leakwatch_watch_{metric} of idle: {per_watch.get('leakwatch_watch_' + metric)}, /proc: {want}")
+    if [n for n, lb, v in samples if n in LIMITS]:
+        c.fail("a limit series, and no watch has a max")
     for p, _ in idle:
         b, a = before[p.pid], after[p.pid]
         for metric, fam in (("rss", "leakwatch_process_rss_bytes"), ("fds", "leakwatch_process_fds"),
@@ -611,12 +631,15 @@ def check_metrics_http(port, idle, work):
                     c.fail(f"{fam} pid {p.pid}: {rss_off(vals[0], b, a)}")
             elif vals[0] != a[metric]:
                 c.fail(f"{fam} pid {p.pid}: {vals[0]:.0f}, /proc says {a[metric]}")
-        for fam in ("leakwatch_process_leak", "leakwatch_process_trend_per_hour"):
-            ms = sorted(lb.get("metric") for n, lb, v in samples if n == fam and lb.get("pid") == str(p.pid))
-            # no trend series before the history covers the window (all
-            # three metrics share one history: all or none)
-            if ms != ["fds", "rss", "threads"] and not (fam.endswith("trend_per_hour") and ms == []):
-                c.fail(f"{fam} pid {p.pid}: metrics {ms}")
+        ms = sorted(lb.get("metric") for n, lb, v in samples if n == "leakwatch_process_leak" and
+                    lb.get("pid") == str(p.pid))
+        if ms != ["fds", "rss", "threads"]:
+            c.fail(f"leakwatch_process_leak pid {p.pid}: metrics {ms}")
+        # no trend series before the history covers the window (all three
+        # metrics share one history: all or none)
+        trends = [n for n, lb, v in samples if n in TRENDS and lb.get("pid") == str(p.pid)]
+        if len(trends) not in (0, 3) or len(set(trends)) != len(trends):
+            c.fail(f"pid {p.pid}: trend series {trends}")
     for path in ("/", "/nope", "/metrics/x", "/metricsx"):
         r = run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url + path], timeout=10)
         want = "200" if path == "/" else "404"

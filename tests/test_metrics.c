@@ -385,10 +385,20 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 		} fams[] = {
 			{ "leakwatch_build_info", "gauge" },
 			{ "leakwatch_watched_processes", "gauge" },
+			{ "leakwatch_watch_rss_bytes", "gauge" },
+			{ "leakwatch_watch_fds", "gauge" },
+			{ "leakwatch_watch_threads", "gauge" },
+			{ "leakwatch_watch_leaking_processes", "gauge" },
+			{ "leakwatch_watch_over_limit_processes", "gauge" },
 			{ "leakwatch_process_rss_bytes", "gauge" },
 			{ "leakwatch_process_fds", "gauge" },
 			{ "leakwatch_process_threads", "gauge" },
-			{ "leakwatch_process_trend_per_hour", "gauge" },
+			{ "leakwatch_process_rss_trend_bytes_per_second", "gauge" },
+			{ "leakwatch_process_fds_trend_per_second", "gauge" },
+			{ "leakwatch_process_threads_trend_per_second", "gauge" },
+			{ "leakwatch_process_rss_limit_bytes", "gauge" },
+			{ "leakwatch_process_fds_limit", "gauge" },
+			{ "leakwatch_process_threads_limit", "gauge" },
 			{ "leakwatch_process_eta_seconds", "gauge" },
 			{ "leakwatch_process_leak", "gauge" },
 			{ "leakwatch_process_over_limit", "gauge" },
@@ -433,8 +443,9 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			 "\"}") == (double)(1000 * page), "comm=\"%s\" not found", ODD_COMM_LABEL);
 	CHECK(sample(b.data, "leakwatch_process_threads{watch=\"odd.names_1\",pid=\"150\",comm=\"" ODD_COMM_LABEL
 			     "\"}") == 30);
-	/* rss, fds, threads; trend, leak and over_limit per metric; one ETA */
-	CHECK(count(b.data, "comm=\"" ODD_COMM_LABEL "\"") == 3 + 3 * METRIC_COUNT + 1);
+	/* rss, fds, threads, their trends; the threads limit; leak and
+	 * over_limit per metric; one ETA */
+	CHECK(count(b.data, "comm=\"" ODD_COMM_LABEL "\"") == 3 + 3 + 1 + 2 * METRIC_COUNT + 1);
 
 	/* verdicts: 101 leaks memory and fds, and is over its rss max */
 	CHECK(sample(b.data, "leakwatch_process_leak{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") == 1);
@@ -444,10 +455,43 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	      1);
 	CHECK(sample(b.data, "leakwatch_process_over_limit{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"fds\"}") ==
 	      0);
-	CHECK(sample(b.data, "leakwatch_process_trend_per_hour{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") >
-	      1e9);
-	CHECK(sample(b.data, "leakwatch_process_trend_per_hour{watch=\"workers\",pid=\"102\",comm=\"gunicorn\",metric=\"rss\"}") ==
-	      0);
+	/* the trends, per second: 101 gains 25 pages a sample, 4 samples a
+	 * second, and an fd every other sample; 150 a thread a second */
+	CHECK_NEAR(sample(b.data, "leakwatch_process_rss_trend_bytes_per_second{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}"),
+		   100.0 * page, 0.05 * 100 * page);
+	CHECK(sample(b.data, "leakwatch_process_rss_trend_bytes_per_second{watch=\"workers\",pid=\"102\",comm=\"gunicorn\"}") == 0);
+	CHECK_NEAR(sample(b.data, "leakwatch_process_fds_trend_per_second{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}"), 2.0, 0.1);
+	CHECK_NEAR(sample(b.data, "leakwatch_process_threads_trend_per_second{watch=\"odd.names_1\",pid=\"150\",comm=\"" ODD_COMM_LABEL
+			  "\"}"), 1.0, 0.05);
+	CHECK(count(b.data, "\nleakwatch_process_rss_trend_bytes_per_second{") == 3);
+	CHECK(!strstr(b.data, "trend_per_hour"));
+
+	/* the limits, per process, only where the watch has a max */
+	CHECK(sample(b.data, "leakwatch_process_rss_limit_bytes{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}") ==
+	      12.0 * 1024 * 1024);
+	CHECK(sample(b.data, "leakwatch_process_rss_limit_bytes{watch=\"workers\",pid=\"102\",comm=\"gunicorn\"}") ==
+	      12.0 * 1024 * 1024);
+	CHECK(sample(b.data, "leakwatch_process_threads_limit{watch=\"odd.names_1\",pid=\"150\",comm=\"" ODD_COMM_LABEL "\"}") ==
+	      100);
+	CHECK(count(b.data, "\nleakwatch_process_rss_limit_bytes{") == 2);
+	CHECK(count(b.data, "\nleakwatch_process_fds_limit{") == 0);
+	CHECK(count(b.data, "\nleakwatch_process_threads_limit{") == 1);
+
+	/* per watch: every watch, 0 included, whatever its processes */
+	CHECK(sample(b.data, "leakwatch_watch_rss_bytes{watch=\"workers\"}") == (double)((1000 + 119 * 25 + 1000) * page));
+	CHECK(sample(b.data, "leakwatch_watch_fds{watch=\"workers\"}") == 65 + 5);
+	CHECK(sample(b.data, "leakwatch_watch_threads{watch=\"workers\"}") == 2 + 1);
+	CHECK(sample(b.data, "leakwatch_watch_threads{watch=\"odd.names_1\"}") == 30);
+	CHECK(sample(b.data, "leakwatch_watch_rss_bytes{watch=\"idle\"}") == 0);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"workers\",metric=\"rss\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"workers\",metric=\"fds\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"workers\",metric=\"threads\"}") == 0);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"odd.names_1\",metric=\"threads\"}") == 0);
+	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"workers\",metric=\"rss\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"workers\",metric=\"fds\"}") == 0);
+	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"idle\",metric=\"threads\"}") == 0);
+	CHECK(count(b.data, "\nleakwatch_watch_leaking_processes{") == 3 * METRIC_COUNT);
+	CHECK(count(b.data, "\nleakwatch_watch_over_limit_processes{") == 3 * METRIC_COUNT);
 
 	/* an ETA only where the metric heads for a max */
 	for (const struct watched *w = m->j.watched; w; w = w->next)
@@ -480,7 +524,10 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	CHECK(sample(b.data, "leakwatch_events_total{watch=\"odd.names_1\",event=\"found\"}") == 1);
 	CHECK(sample(b.data, "leakwatch_events_total{watch=\"workers\",event=\"leak\"}") == 2);
 	CHECK(sample(b.data, "leakwatch_events_total{watch=\"workers\",event=\"limit\"}") == 1);
-	CHECK(sample(b.data, "leakwatch_events_total{watch=\"\",event=\"start\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"start\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"reload\"}") == 0);   /* seeded */
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"error\"}") == 0);
+	CHECK(!strstr(b.data, "=\"\""));   /* no empty label anywhere */
 	CHECK(sample(b.data, "leakwatch_actions_total{watch=\"workers\",action=\"signal\",result=\"ok\"}") == 2);
 	CHECK(sample(b.data, "leakwatch_actions_total{watch=\"workers\",action=\"signal\",result=\"suppressed\"}") == 1);
 	/* every action event is an event: one series per watch, the sum */
@@ -541,6 +588,13 @@ static void test_unreadable(struct monitor *m, const struct metrics_counters *c)
 	CHECK(count(b.data, "pid=\"101\",comm=\"gunicorn\",metric=\"fds\"") == 1);   /* the unreadable line alone */
 	CHECK(sample(b.data, "leakwatch_process_rss_bytes{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}") > 0);
 	CHECK(sample(b.data, "leakwatch_process_leak{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") == 1);
+	CHECK(!strstr(b.data, "leakwatch_process_fds_trend_per_second{watch=\"workers\",pid=\"101\""));
+	CHECK(sample(b.data, "leakwatch_process_rss_trend_bytes_per_second{watch=\"workers\",pid=\"101\",comm=\"gunicorn\"}") > 0);
+	/* the watch's sums and counts leave out what was not read */
+	CHECK(sample(b.data, "leakwatch_watch_fds{watch=\"workers\"}") == 5);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"workers\",metric=\"fds\"}") == 0);
+	CHECK(sample(b.data, "leakwatch_watch_leaking_processes{watch=\"workers\",metric=\"rss\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"workers\"}") == 2);
 	CHECK(promtool(b.data) <= 0);
 	w->unreadable = saved;
 	expo_free(&x);
@@ -567,6 +621,42 @@ static void test_utf8_comm(struct monitor *m, const struct metrics_counters *c)
 	buf_free(&b);
 }
 
+/* Events and actions about no watch (the daemon's start, reloads, most
+ * errors): no watch label at all, not watch="", nor an empty action or
+ * result; an error about a watch keeps its watch. */
+static void test_no_watch(const struct config *cfg)
+{
+	struct monitor m;
+	struct metrics_counters c = { 0 };
+	struct buf b = { 0 };
+	struct expo x;
+
+	memset(&m, 0, sizeof(m));
+	m.j.cfg = cfg;
+	feed(&c, EVENT_START, NULL, NULL, NULL, 1);
+	feed(&c, EVENT_RELOAD, "", NULL, NULL, 2);
+	feed(&c, EVENT_ERROR, NULL, NULL, NULL, 3);
+	feed(&c, EVENT_ERROR, "workers", NULL, NULL, 1);
+	feed(&c, EVENT_INSPECT, NULL, NULL, NULL, 1);
+	feed(&c, EVENT_ACTION, NULL, NULL, NULL, 1);
+	metrics_render(&b, &m.j, &c);
+	expo_check(&x, b.data);
+	CHECK_MSG(x.errors == 0, "%d format errors (above)", x.errors);
+	CHECK_MSG(!strstr(b.data, "=\"\""), "an empty label in:\n%s", b.data);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"start\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"reload\"}") == 2);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"error\"}") == 3);
+	CHECK(sample(b.data, "leakwatch_events_total{watch=\"workers\",event=\"error\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"inspect\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_events_total{event=\"action\"}") == 1);
+	CHECK(sample(b.data, "leakwatch_actions_total") == 1);
+	CHECK(count(b.data, "\nleakwatch_events_total{event=\"error\"}") == 1);   /* once, not seeded again */
+	CHECK(promtool(b.data) <= 0);
+	metrics_counters_free(&c);
+	expo_free(&x);
+	buf_free(&b);
+}
+
 static void test_empty(const struct config *cfg)
 {
 	struct monitor m;
@@ -580,7 +670,7 @@ static void test_empty(const struct config *cfg)
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
-	CHECK(count(b.data, "# TYPE ") == 20 && count(b.data, "# HELP ") == 20);
+	CHECK(count(b.data, "# TYPE ") == 30 && count(b.data, "# HELP ") == 30);
 	CHECK(expo_family(&x, "leakwatch_process_rss_bytes") && expo_family(&x, "leakwatch_process_rss_bytes")->samples == 0);
 	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"idle\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 0);
@@ -605,6 +695,7 @@ int main(void)
 		return check_done("test_metrics");
 
 	RUN(test_empty, cfg);
+	RUN(test_no_watch, cfg);
 
 	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
 	make_proc(101, "gunicorn", 1, PF_USER, "gunicorn: worker [app]", 5);

@@ -1,8 +1,12 @@
-/* Prometheus exposition (text format 0.0.4): per watched process gauges
- * (rss, fds, threads, each metric's trend per hour, time to limit, leak
- * and limit verdicts), per watch counts of events and actions, and the
- * daemon's own tick and scan durations.  Pure: the counters are fed from
- * the events, the text is rendered on demand; the textfile and the HTTP
+/* Prometheus exposition (text format 0.0.4): per watch, the processes
+ * watched, the sums of their rss, fds and threads, and how many of them
+ * leak or are over a limit, per metric (series that outlive a recycled
+ * worker); per watched process, its rss, fds and threads, each one's
+ * trend per second and configured max, its time to the limit and its leak
+ * and limit verdicts; per watch, counts of events and actions; the
+ * daemon's own tick and scan durations.  One unit a family (leakwatch.yaml(5),
+ * PROMETHEUS METRICS, lists them).  Pure: the counters are fed from the
+ * events, the text is rendered on demand; the textfile and the HTTP
  * endpoint (httpd.c) only ship it. */
 #ifndef LEAKWATCH_METRICS_H
 #define LEAKWATCH_METRICS_H
@@ -33,6 +37,8 @@ struct metrics_counters {
 void metrics_count_event(struct metrics_counters *c, const struct event *e);
 void metrics_counters_free(struct metrics_counters *c);   /* accepts a zeroed one */
 
+/* Append the whole exposition of j and c to b (an allocation that fails
+ * leaves b failed: buf_ok()). */
 void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c);
 
 #endif
