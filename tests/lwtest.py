@@ -122,7 +122,7 @@ class Schemas:
     an event line, `status --json`, `history --json`), loaded once, and a
     record of every text read that broke one: (kind, text, error).  A text
     is validated once however often it is read again (Daemon.events() is
-    polled); at most SCHEMA_KEEP failures are kept, the rest counted.  A
+    polled); at most KEEP failures are kept, the rest counted.  A
     missing python3-jsonschema, or a schema that does not load, is itself a
     failure (unavailable), so a run cannot pass without validating.
     Thread-safe: EventReader validates from its own thread."""
