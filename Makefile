@@ -7,6 +7,9 @@ DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# bash-completion's directory under DATADIR (its .pc file's, else the usual one)
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir='$(DATADIR)' \
+                 --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 DESTDIR    ?=
 
 CC         ?= cc
@@ -266,6 +269,13 @@ layout: $(CORE_OBJS)
 catalog:
 	@sh tests/catalog_test.sh systemd/leakwatch.catalog
 
+# The shipped JSON Schemas (share/leakwatch/schema) against the man pages'
+# examples, malformed texts and a live daemon, and the tests' validator
+# (lwtest.SCHEMAS); the bash completions with bash-completion's helpers.
+schema-completion: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/schema_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+	bash tests/completion_test.sh $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+
 # A fresh tree: `make demo` builds what it runs and exits 0, and `make
 # install PREFIX=...` after a plain `make` installs a unit and a daemon
 # with that PREFIX's paths (tests/install_test.sh; about 45 s).
@@ -287,7 +297,7 @@ alerts:
 dashboard: $(BUILD)/leakwatchd
 	$(PYTHON) tests/dashboard_test.py --daemon $(BUILD)/leakwatchd
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -359,6 +369,11 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 share/leakwatch/python/leakwatch_celery.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py
 	install -d $(DESTDIR)$(DATADIR)/doc/leakwatch
 	install -m 644 LICENSE $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright
+	install -d $(DESTDIR)$(DATADIR)/leakwatch/schema $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 share/leakwatch/schema/event.schema.json share/leakwatch/schema/status.schema.json \
+	  share/leakwatch/schema/history.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/
+	install -m 644 share/bash-completion/completions/leakwatchd share/bash-completion/completions/leakwatchctl \
+	  $(DESTDIR)$(BASHCOMPDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
 	  install -m 644 conf/leakwatch.yaml $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml
 
@@ -369,9 +384,12 @@ uninstall:
 	  $(DESTDIR)$(UNITDIR)/leakwatchd.service $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-alerts.yml \
 	  $(DESTDIR)$(DATADIR)/leakwatch/inspect.py $(DESTDIR)$(DATADIR)/leakwatch/python/leakwatch_celery.py \
 	  $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright \
-	  $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-grafana.json
+	  $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-grafana.json \
+	  $(DESTDIR)$(DATADIR)/leakwatch/schema/event.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/status.schema.json \
+	  $(DESTDIR)$(DATADIR)/leakwatch/schema/history.schema.json \
+	  $(DESTDIR)$(BASHCOMPDIR)/leakwatchd $(DESTDIR)$(BASHCOMPDIR)/leakwatchctl
 
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

@@ -70,7 +70,7 @@ import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 from lwtest import (SAMPLE_HEADER, Check, Meter, build_churn_programs, daemon_env, finish, free_port, interrupt_on_term,
-                    judge_flat, parse_ts, read_jsonl, sample_row, start_failed, stop_daemon, stop_groups)
+                    judge_flat, parse_ts, read_events, sample_row, start_failed, stop_daemon, stop_groups)
 
 INTERVAL_MS = 250
 WARMUP_S = 2
@@ -143,7 +143,7 @@ def start_target(t, exe, marker, max_s, work):
 def wait_found(events_path, pids, daemon, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline and daemon.poll() is None:
-        found = {e.get("pid") for e in read_jsonl(events_path) if e.get("event") == "found"}
+        found = {e.get("pid") for e in read_events(events_path) if e.get("event") == "found"}
         if pids <= found:
             return True
         time.sleep(0.2)
@@ -264,7 +264,7 @@ def main():
                 died_at = time.time()
                 break
             take("after")
-            got = {(e.get("pid"), e.get("metric")) for e in read_jsonl(events_path) if e.get("event") == "leak"}
+            got = {(e.get("pid"), e.get("metric")) for e in read_events(events_path) if e.get("event") == "leak"}
             if sum(s["phase"] == "after" for s in samples) >= 3 and \
                     (all((pid, m) in got for pid, m in leakers.items()) or time.time() > deadline):
                 break
@@ -274,7 +274,7 @@ def main():
         if died_at is None:
             deadline = time.time() + 4
             while time.time() < deadline:
-                evs = read_jsonl(events_path)
+                evs = read_events(events_path)
                 pids = {t.proc.pid for t in targets}
                 if pids <= {e.get("pid") for e in evs if e.get("event") == "gone"}:
                     break
@@ -299,7 +299,7 @@ def main():
         pass
     with open(events_path) as f:
         lines = [ln.rstrip("\n") for ln in f if ln.strip()]
-    events = read_jsonl(events_path)
+    events = read_events(events_path)
     with open(err_path, errors="replace") as f:
         daemon_err = f.read()
 

@@ -205,6 +205,9 @@ def main():
                 failed_dirs.append(c.work)
     except KeyboardInterrupt:
         print("interrupted")
+    if checks:
+        checks.append(lwtest.schema_check())    # every event and status read fitted the shipped schemas
+        print(checks[-1].line(width), flush=True)
     n_ok = sum(1 for c in checks if c.ok)
     if failed_dirs:
         print("work kept for the failed cases: " + " ".join(failed_dirs))

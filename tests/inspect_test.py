@@ -59,7 +59,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True
-from lwtest import PROGRAMS, Daemon, stop_groups, wait_for, yq   # noqa: E402
+from lwtest import PROGRAMS, Daemon, schema_check, stop_groups, wait_for, yq   # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -495,6 +495,8 @@ def main():
         subprocess.run(["pkill", "-KILL", "-f", marker], stderr=subprocess.DEVNULL)
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
+    sc = schema_check()     # every event and status read fitted the shipped schemas
+    res.check(sc.ok, "events and status fit the schemas", "; ".join(sc.problems + sc.notes))
     print(f"inspect: {res.passed} passed, {res.failed} failed")
     return 1 if res.failed else 0
 

@@ -44,6 +44,7 @@ wait_for() {
 n=$(wc -l <"${conf%.yaml}.expected")
 [ "$n" -gt 1 ] || fail "$conf has $n warnings"
 mkdir "$tmp/run" "$tmp/state"
+: >"$tmp/events"   # there before wait_for's first grep, however late the shell starts the daemon
 RUNTIME_DIRECTORY=$tmp/run STATE_DIRECTORY=$tmp/state \
 	"$daemon" -c "$conf" --log-target=json >"$tmp/events" 2>"$tmp/err" </dev/null &
 pid=$!
@@ -70,4 +71,7 @@ for watch in uwsgi-term uwsgi-comm gunicorn-any celery-term celery-main; do
 done
 grep -q '"watch":"app"' "$tmp/events" && fail "a warning about watch app"
 [ -s "$tmp/err" ] && fail "unexpected output on stderr"
+# every line fits the shipped event schema (share/leakwatch/schema)
+/usr/bin/python3 tests/schema_test.py --events "$tmp/events" >"$tmp/schema" 2>&1 ||
+	fail "an event breaks the schema: $(grep -v '^schema:' "$tmp/schema" | head -3)"
 echo "lint events: $n warnings at start and at reload, as events"

@@ -64,7 +64,10 @@ def start_failed(runner, what, rc, err_path):
 def finish(runner, checks, width, work, keep, kept, events, kinds):
     """Print the checks' lines; on a failure, where the work dir is (kept
     names what is in it) and the events of those kinds, else remove the work
-    dir unless keep; then `RUNNER: N passed, M failed`.  The exit status."""
+    dir unless keep; then `RUNNER: N passed, M failed`.  The last check is
+    schema_check(): what the runner read fitted the shipped schemas.  The
+    exit status."""
+    checks = list(checks) + [schema_check()]
     for c in checks:
         print(c.line(width))
     passed = sum(c.ok for c in checks)
@@ -108,6 +111,178 @@ def read_jsonl(path, objects_only=True):
     except OSError:
         pass
     return out
+
+
+SCHEMA_DIR = os.path.join(os.path.dirname(HERE), "share", "leakwatch", "schema")
+SCHEMA_KINDS = ("event", "status", "history")
+
+
+class Schemas:
+    """The shipped JSON Schemas (share/leakwatch/schema/KIND.schema.json:
+    an event line, `status --json`, `history --json`), loaded once, and a
+    record of every text read that broke one: (kind, text, error).  A text
+    is validated once however often it is read again (Daemon.events() is
+    polled); at most KEEP failures are kept, the rest counted.  A
+    missing python3-jsonschema, or a schema that does not load, is itself a
+    failure (unavailable), so a run cannot pass without validating.
+    Thread-safe: EventReader validates from its own thread."""
+
+    KEEP = 20
+
+    def __init__(self, directory=SCHEMA_DIR):
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.validators = None
+        self.unavailable = None
+        self.failures = []
+        self.n_failures = 0
+        self.n_checked = 0
+        self.seen = set()
+
+    def _load(self):
+        """The validators by kind, or None (and self.unavailable says why)."""
+        if self.validators is not None or self.unavailable is not None:
+            return self.validators
+        try:
+            import jsonschema
+        except ImportError:
+            self.unavailable = ("cannot validate: python3 has no jsonschema module "
+                                "(Debian: apt-get install python3-jsonschema)")
+            return None
+        out = {}
+        for kind in SCHEMA_KINDS:
+            path = os.path.join(self.directory, kind + ".schema.json")
+            try:
+                with open(path) as f:
+                    schema = json.load(f)
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(schema)
+                out[kind] = cls(schema)
+            except (OSError, ValueError, jsonschema.exceptions.SchemaError) as e:
+                self.unavailable = f"cannot load {path}: {type(e).__name__}: {str(e)[:300]}"
+                return None
+        self.validators = out
+        return out
+
+    def error(self, kind, value):
+        """Why value breaks the schema of kind ("at PATH: MESSAGE"), or None
+        when it fits; self.unavailable when nothing can validate."""
+        with self.lock:
+            validators = self._load()
+        if validators is None:
+            return self.unavailable
+        errors = list(validators[kind].iter_errors(value))
+        if not errors:
+            return None
+        import jsonschema
+        e = jsonschema.exceptions.best_match(errors)
+        where = "".join(f"[{p!r}]" for p in e.absolute_path) or " (top)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        msg = e.message if len(e.message) <= 300 else e.message[:140] + " ... " + e.message[-150:]
+        return f"at ${where}: {msg}{more}"
+
+    def check(self, kind, value, text):
+        """Whether value (parsed from text) fits the schema of kind; a
+        failure is recorded with text."""
+        key = hash((kind, text))
+        with self.lock:
+            if key in self.seen:
+                return True
+        why = self.error(kind, value)
+        with self.lock:
+            self.seen.add(key)
+            self.n_checked += 1
+            if why is not None:
+                self.n_failures += 1
+                if len(self.failures) < self.KEEP:
+                    self.failures.append((kind, text, why))
+        return why is None
+
+    def loads(self, kind, text):
+        """json.loads(text), checked against the schema of kind (a failure
+        is recorded); ValueError when it is not JSON."""
+        value = json.loads(text)
+        self.check(kind, value, text)
+        return value
+
+    def line(self, text):
+        """An event line (without its newline): the event (a dict), checked;
+        None, recorded as a failure, when it is not a JSON object."""
+        try:
+            e = json.loads(text)
+        except ValueError:
+            e = None
+        if not isinstance(e, dict):
+            with self.lock:
+                key = hash(("event", text))
+                if key not in self.seen:
+                    self.seen.add(key)
+                    self.n_failures += 1
+                    if len(self.failures) < self.KEEP:
+                        self.failures.append(("event", text, "not a JSON object"))
+            return None
+        self.check("event", e, text)
+        return e
+
+    def problems(self):
+        """What the runner's schema check says: [problem], [] when every
+        text read fitted (or none was read, and the schemas loaded)."""
+        with self.lock:
+            self._load()
+            out = [self.unavailable] if self.unavailable else []
+            for kind, text, why in self.failures:
+                out.append(f"{kind} {text[:400]!r}: {why}")
+            if self.n_failures > len(self.failures):
+                out.append(f"{self.n_failures - len(self.failures)} more")
+            return out
+
+
+SCHEMAS = Schemas()
+
+
+def checked_json(kind, text):
+    """json.loads(text) of leakwatchctl KIND --json (status, history) or an
+    event line, checked against the shipped schema (SCHEMAS); ValueError
+    when it is not JSON."""
+    return SCHEMAS.loads(kind, text)
+
+
+def read_events(path):
+    """The events (dicts) of a daemon's JSON event file, every complete
+    line checked against the event schema (SCHEMAS); a line still being
+    written (no newline yet) is taken if it parses, checked once whole;
+    [] if the file cannot be read."""
+    out = []
+    try:
+        with open(path, errors="replace") as f:
+            for raw in f:
+                if not raw.endswith("\n"):
+                    try:
+                        e = json.loads(raw)
+                    except ValueError:
+                        continue
+                    if isinstance(e, dict):
+                        out.append(e)
+                    continue
+                if not raw.strip():
+                    continue
+                e = SCHEMAS.line(raw.rstrip("\n"))
+                if e is not None:
+                    out.append(e)
+    except OSError:
+        pass
+    return out
+
+
+def schema_check():
+    """The Check "schema": every event line, status and history that the
+    runner read fitted the shipped schemas (share/leakwatch/schema)."""
+    c = Check("schema")
+    for p in SCHEMAS.problems():
+        c.fail(p)
+    if c.ok:
+        c.note(f"{SCHEMAS.n_checked} texts valid")
+    return c
 
 
 def yq(s):
@@ -319,13 +494,15 @@ class Daemon:
         return time.monotonic() - self.t0
 
     def events(self, run=-1):
-        return read_jsonl(self.runs[run][1]) if self.runs else []
+        """The events of a run (the last by default), each line checked
+        against the event schema (read_events)."""
+        return read_events(self.runs[run][1]) if self.runs else []
 
     def all_events(self):
         """The events of every run, each with _daemon: NAME, NAME2, ..."""
         out = []
         for i, r in enumerate(self.runs):
-            for e in read_jsonl(r[1]):
+            for e in read_events(r[1]):
                 e["_daemon"] = self.name + ("" if i == 0 else str(i + 1))
                 out.append(e)
         return out
@@ -360,11 +537,14 @@ class Daemon:
                               capture_output=True, encoding="utf-8", errors="replace", timeout=20)
 
     def ctl_json(self, *args):
-        """leakwatchctl ARGS --json, parsed; None when it fails."""
+        """leakwatchctl ARGS --json, parsed (status and history checked
+        against their schemas, SCHEMAS); None when it fails."""
         r = self.ctl_run(*args, "--json")
         if r.returncode != 0:
             return None
         try:
+            if args and args[0] in SCHEMA_KINDS:
+                return checked_json(args[0], r.stdout)
             return json.loads(r.stdout)
         except ValueError:
             return None
@@ -761,11 +941,8 @@ class EventReader(threading.Thread):
                 out.write(line + "\n")
                 out.flush()
                 t = time.time()
-                try:
-                    ev = json.loads(line)
-                    if not isinstance(ev, dict):
-                        raise ValueError
-                except ValueError:
+                ev = SCHEMAS.line(line)     # checked against the event schema
+                if ev is None:
                     with self.lock:
                         self.bad.append(line)
                     continue
@@ -1049,6 +1226,8 @@ def server_test_main(name, doc, run, procs, deadline_s, preflight=None, add_args
                 rep.check(False, "cleaned up", f"{type(e).__name__}: {e}")
     if rep.passed + rep.failed == 0:
         rep.check(False, "ran", "no check was made")
+    sc = schema_check()
+    rep.check(sc.ok, "events and status read fit the shipped schemas", "; ".join(sc.problems + sc.notes))
     print(f"{name}: took {time.time() - t0:.1f}s" + (f"; kept {work}" if rep.failed or a.keep else ""), flush=True)
     if not a.keep and not rep.failed:
         shutil.rmtree(work, ignore_errors=True)

@@ -80,7 +80,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, cmdlines, finish, free_port, interrupt_on_term,
+from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, checked_json, cmdlines, finish, free_port, interrupt_on_term,
                     of, parse_ts, start_failed, stop_groups, wait_for, yq)
 
 INTERVAL_MS = 200
@@ -241,7 +241,7 @@ def check_status_json(ctl, daemon, idle, others):
         if res.returncode != 0:
             problems.append(f"exit {res.returncode}: {res.stderr.strip()[:200]}")
         try:
-            arr = json.loads(res.stdout)
+            arr = checked_json("status", res.stdout)
         except ValueError:
             problems.append(f"not JSON: {res.stdout[:200]!r}")
             arr = None
@@ -320,7 +320,7 @@ def check_status_table(ctl, daemon, pids):
     jres = run([ctl, "status", "--json"], env)
     res = run([ctl, "status"], env)
     try:
-        arr = {e["pid"]: e for e in json.loads(jres.stdout)}
+        arr = {e["pid"]: e for e in checked_json("status", jres.stdout)}
     except (ValueError, KeyError, TypeError):
         arr = {}
         c.fail("status --json did not parse")
@@ -397,7 +397,7 @@ def check_history(ctl, daemon, prog):
         c.fail(f"history {pid} --json: exit {res.returncode}: {res.stderr.strip()[:200]}")
         return c
     try:
-        h = json.loads(res.stdout)
+        h = checked_json("history", res.stdout)
     except ValueError:
         c.fail(f"history --json is not JSON: {res.stdout[:200]!r}")
         return c
@@ -817,7 +817,7 @@ def check_capture(daemon, prog, leaked_path, exited_at):
         c.fail("smaps_rollup has no Rss:")
     try:
         with open(os.path.join(inc, "history.json")) as f:
-            h = json.load(f)
+            h = checked_json("history", f.read())     # the same object as history --json
         if h.get("pid") != prog.pid or not h.get("fds"):
             c.fail(f"history.json: pid {h.get('pid')!r}, {len(h.get('fds') or [])} fds buckets")
     except (OSError, ValueError, AttributeError) as e:
@@ -1025,7 +1025,7 @@ def main():
         def all_seen():
             r = run([ctl, "status", "--json"], d1.ctl_env())
             try:
-                return want_pids <= {e.get("pid") for e in json.loads(r.stdout)}
+                return want_pids <= {e.get("pid") for e in checked_json("status", r.stdout)}
             except (ValueError, AttributeError, TypeError):
                 return False
         seen = wait_for(all_seen, 10, 0.2)

@@ -41,7 +41,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import (PROGRAMS, PYTHON, Check, daemon_env, finish, interrupt_on_term, parse_ts, read_jsonl,
+from lwtest import (PROGRAMS, PYTHON, SCHEMAS, Check, daemon_env, finish, interrupt_on_term, parse_ts, read_events, read_jsonl,
                     start_failed,
                     stop_daemon, stop_groups)
 
@@ -500,7 +500,7 @@ def main():
         # every found pid must be gone soon after the kill
         deadline = time.time() + GONE_WAIT_S
         while time.time() < deadline and daemon.poll() is None:
-            evs = read_jsonl(events_path, objects_only=False)
+            evs = read_events(events_path)
             found = {e.get("pid") for e in evs if e.get("event") == "found"}
             gone = {e.get("pid") for e in evs if e.get("event") == "gone"}
             if found <= gone:
@@ -522,14 +522,7 @@ def main():
 
     with open(events_path) as f:
         lines = [ln.rstrip("\n") for ln in f if ln.strip()]
-    events = []
-    for ln in lines:
-        try:
-            e = json.loads(ln)
-            if isinstance(e, dict):
-                events.append(e)
-        except ValueError:
-            pass
+    events = [e for e in map(SCHEMAS.line, lines) if e is not None]   # each checked against the schema
     if a.verbose:
         for ln in lines:
             print("  " + ln)

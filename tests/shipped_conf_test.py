@@ -71,7 +71,6 @@ server, setpriv or root is missing.  About 20 s.
 """
 
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -83,7 +82,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 import celery_test                 # noqa: E402  (start_redis, celery_env: the same redis and environment)
-from lwtest import (HERE, PROGRAMS, as_user, cgroup_hierarchies, cmdlines, free_port, live_children,  # noqa: E402
+from lwtest import (HERE, PROGRAMS, as_user, cgroup_hierarchies, checked_json, cmdlines, free_port, live_children,  # noqa: E402
                     proc_cmdline, proc_stat, server_test_main, start_event_daemon, stop_event_daemon,
                     stop_group, tail, yq)
 
@@ -367,7 +366,7 @@ class Daemon:
         if r.returncode != 0:
             return None, r.stderr.strip()
         try:
-            return json.loads(r.stdout), ""
+            return checked_json("status", r.stdout), ""
         except ValueError as e:
             return None, f"not JSON: {e}"
 

@@ -51,7 +51,6 @@ and the daemon exits 0 on SIGTERM.  Exit status 1 when any of it fails.
 """
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -62,7 +61,7 @@ import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 from lwtest import (Check, Meter, build_churn_programs, daemon_env, free_port, interrupt_on_term, judge_flat, median,
-                    parse_ts, read_jsonl, start_failed, stop_daemon, stop_groups)
+                    parse_ts, read_events, schema_check, start_failed, stop_daemon, stop_groups, checked_json)
 
 INTERVAL_MS = 200
 WARMUP_S = 10
@@ -129,7 +128,7 @@ def print_row(samples, row_start, events_path, t0, rows):
     """Print the row of the samples since row_start; the new row start."""
     mine = [x for x in samples if x["wall"] >= row_start["wall"]]
     last = mine[-1]
-    evs = [e for e in read_jsonl(events_path)
+    evs = [e for e in read_events(events_path)
            if row_start["wall"] <= (parse_ts(e.get("ts")) or 0) < last["wall"]]
     acts = [e for e in evs if e.get("event") == "action"]
     dticks = last["ticks"] - row_start["ticks"]
@@ -217,13 +216,13 @@ def main():
         t0 = time.time()
         want = {s.proc.pid for s in slots + pid_slots}
         while time.time() < t0 + 60 and daemon.poll() is None:
-            found = {e.get("pid") for e in read_jsonl(events_path) if e.get("event") == "found"}
+            found = {e.get("pid") for e in read_events(events_path) if e.get("event") == "found"}
             if want <= found:
                 break
             time.sleep(0.5)
         if daemon.poll() is not None:
             return start_failed("soak", "daemon", daemon.poll(), err_path)
-        found = {e.get("pid") for e in read_jsonl(events_path) if e.get("event") == "found"}
+        found = {e.get("pid") for e in read_events(events_path) if e.get("event") == "found"}
         if not want <= found:
             print(f"soak: the daemon found {len(want & found)} of {len(want)} targets in 60 s")
             return 1
@@ -269,7 +268,7 @@ def main():
                     r = subprocess.run([a.ctl, "status", "--json"], capture_output=True, text=True, env=env,
                                        timeout=30)
                     try:
-                        ctl_results.append((r.returncode, len(json.loads(r.stdout))))
+                        ctl_results.append((r.returncode, len(checked_json("status", r.stdout))))
                     except ValueError:
                         ctl_results.append((r.returncode, None))
             time.sleep(0.5)
@@ -293,7 +292,7 @@ def main():
         if interrupted_run and not a.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    events = read_jsonl(events_path)
+    events = read_events(events_path)
     checks = []
     t_end = time.time()
 
@@ -371,6 +370,7 @@ def main():
         print(f"  VmHWM {hwm[0]} -> {hwm[-1]} KiB over the judged part; VmRSS range "
               f"{min(s['rss'] for s in judged)}..{max(s['rss'] for s in judged)} KiB; fds range "
               f"{min(s['fds'] for s in judged)}..{max(s['fds'] for s in judged)}")
+    checks.append(schema_check())
     for ch in checks:
         print(ch.line(17))
     passed = sum(ch.ok for ch in checks)
