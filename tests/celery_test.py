@@ -360,10 +360,17 @@ def run(a, work, rep):
                 break
             time.sleep(0.3)
         t_end = time.time()
-        # a recycle started near the end must be allowed to complete
+        # a recycle started near the end must be allowed to complete: the
+        # child to exit and the pool to be whole again (the main process's
+        # maintain_pool may take its 5 s), each within its bound
         acts = [(t, e) for t, e in reader.get("action") if e.get("result") == "ok"]
         if acts and acts[-1][0] > t_end - (EXIT_WAIT_S + RECOVER_S):
-            time.sleep(max(0.0, acts[-1][0] + EXIT_WAIT_S + 1 - time.time()))
+            last_pid, deadline = acts[-1][1].get("pid"), acts[-1][0] + EXIT_WAIT_S + RECOVER_S + 0.5
+
+            def whole():
+                samples = watcher.snapshot()[0]
+                return bool(samples) and last_pid not in samples[-1][1] and len(samples[-1][1]) == CONCURRENCY
+            wait_until(whole, deadline)
         main_alive_at_end = main.poll() is None
         watcher.stop.set()
         watcher.join(2)
@@ -395,6 +402,12 @@ def run(a, work, rep):
         for name in ("celery", "daemon", "redis"):
             if name in procs:
                 stop_group(procs.pop(name), 3 if name != "celery" else 12)
+
+
+def wait_until(pred, deadline, step=0.1):
+    """Wait until pred() holds or the wall clock passes deadline."""
+    while not pred() and time.time() < deadline:
+        time.sleep(step)
 
 
 def evaluate(rep, work, main, reader, watcher, mcmd, kid_titles, marker, titled, sent, status, runs, starts, spans,
