@@ -241,13 +241,14 @@ int main(void)
 	CHECK_MSG(strstr(s.limit_msg[101][METRIC_THREADS], "threads over limit: 7 > max 6 (50% of its cgroup's "
 			 "pids.max)"), "%s", s.limit_msg[101][METRIC_THREADS]);
 
-	/* a prlimit to 40 (max 36) and a pids.max raised: not seen until the
-	 * 240th sample since it was found (a minute at 250 ms: 15 so far),
-	 * then the episodes end (threads after 2 samples under) */
+	/* a prlimit to 40 (max 36) and a pids.max raised: not seen until its
+	 * next read, every 240 samples (a minute at 250 ms) at the phase of
+	 * its pid, 101 (15 samples so far), then the episodes end (threads
+	 * after 2 samples under) */
 	limits_file(101, "40");
 	put_str("v1pids/system.slice/pids.max", "100\n");
 	put_str("102/limits", "");   /* and 102's limits text cut: said already, not again */
-	for (int i = 0; i < 224; i++)
+	for (int i = 0; i < 85; i++)
 		tick(&m, now += 250);
 	CHECK(find(&m, 101)->m[METRIC_FDS].limit == 18 && find(&m, 101)->m[METRIC_FDS].in_limit);
 	tick(&m, now += 250);

@@ -53,10 +53,10 @@ bool judge_limits_due(struct watched *w, const struct watch *wc, const struct co
 		return false;
 	if (every < 1)
 		every = 1;
-	if (++w->limits_age < every && w->limits_age < UINT16_MAX)
-		return false;
-	w->limits_age = 0;
-	return true;
+	/* each process at its own phase (by pid), so that processes found
+	 * together (all of them, at a start) are not all read in one tick */
+	w->limits_age = (uint16_t)((w->limits_age + 1u) % every);
+	return w->limits_age == (uint64_t)w->pid % every;
 }
 
 unsigned judge_limits(struct watched *w, const struct watch *wc, const double own[METRIC_COUNT],

@@ -105,9 +105,10 @@ void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, co
  * process's own limit: those the caller must read for it. */
 unsigned judge_own_limits(const struct watch *wc);
 
-/* Whether w's own limits are to be read again at this sample (cfg's
- * interval: every JUDGE_LIMITS_REFRESH_MS); counts the samples.  Always
- * false for a watch without a percentage max. */
+/* Whether w's own limits are to be read again at this sample: every
+ * JUDGE_LIMITS_REFRESH_MS at cfg's interval, the first time within that
+ * (at a phase of its own, by pid); counts the samples.  Always false for
+ * a watch without a percentage max. */
 bool judge_limits_due(struct watched *w, const struct watch *wc, const struct config *cfg);
 
 /* The process's own limits, as just read (own[i]: for fds its soft
