@@ -41,7 +41,8 @@ struct watched {
 	char comm[16];
 	char title[PROC_TITLE_SIZE]; /* its title (core/proc_title.h), as last read; "" none */
 	uint16_t title_age;        /* samples since the title was read */
-	uint16_t limits_age;       /* samples since its own limits were read (judge_limits_due) */
+	uint16_t limits_age;       /* its samples, modulo the period its own limits are read at
+				    * (judge_limits_due) */
 	uint8_t limits_own;        /* metrics (1u << METRIC_*) whose limit is a percentage
 				    * of the process's own, as last read (judge_limits) */
 	uint8_t limits_warned;     /* metrics whose missing own limit was reported (once) */
