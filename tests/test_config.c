@@ -412,6 +412,12 @@ static void test_env_cases(void)
 	}
 	config_free(c);
 	diag_free(&d);
+	/* rss: of MemTotal where the process's cgroup sets less, rounded down */
+	r = load_text("watches:\n  - name: a\n    match: { comm: x }\n    rss: { max: 33% }\n", &real, &c, &d);
+	CHECK(r == 0 && c && c->watches[0].rule[METRIC_RSS].max == 5669356830.0 &&
+	      c->watches[0].rule[METRIC_RSS].max_percent == 33);
+	config_free(c);
+	diag_free(&d);
 
 	/* getpwnam_r(3) when no lookup is given */
 	r = load_text(users, &real, &c, &d);

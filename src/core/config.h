@@ -58,7 +58,8 @@ struct match {
 struct metric_rule {
 	bool has_max;
 	double max;            /* bytes (rss) or count as written; for "N%": N% of
-				* MemTotal (rss), 0 (fds, threads: the process's own) */
+				* MemTotal, rounded down (rss), 0 (fds, threads:
+				* the process's own) */
 	double max_percent;    /* the N of "N%" as written, 0 when given as an amount */
 	unsigned for_samples;  /* consecutive samples over max (default 1) */
 	double growth;         /* per second; 0 = not set */

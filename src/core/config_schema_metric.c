@@ -7,6 +7,7 @@
 #include "core/units.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #define MAX_FOR 1000000
@@ -58,7 +59,7 @@ static void parse_max_percent(struct cfg_ctx *c, enum metric m, const struct cfg
 	} else {
 		r->has_max = true;
 		r->max_percent = pct;
-		r->max = m == METRIC_RSS ? (double)c->mem_total * pct / 100 : 0;
+		r->max = m == METRIC_RSS ? floor((double)c->mem_total * pct / 100) : 0;   /* whole bytes */
 	}
 }
 

@@ -101,7 +101,7 @@ static void json_metric(struct buf *b, const struct judged *j, const struct watc
 	buf_json_number(b, round(s->value));
 	buf_puts(b, ", \"limit\": ");   /* the max in force for it, or null */
 	if (s->limit >= 0)
-		buf_json_number(b, s->limit);
+		buf_json_number(b, round(s->limit));
 	else
 		buf_puts(b, "null");
 	buf_puts(b, ", \"slope_per_hour\": ");
