@@ -219,6 +219,11 @@ operator: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 match: $(BUILD)/leakwatchctl
 	$(PYTHON) tests/match_test.py --ctl $(BUILD)/leakwatchctl
 
+# max: N% against real processes' own limits: a lowered RLIMIT_NOFILE, a
+# cgroup's pids.max and memory.max (cgroups of its own; those cases need root).
+limits: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/limits_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 # leakwatchd unprivileged among other users' processes, a /proc before
 # Linux 6.2 (the LD_PRELOAD shim) and one mounted hidepid=2; needs root.
 perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
@@ -297,7 +302,7 @@ alerts:
 dashboard: $(BUILD)/leakwatchd
 	$(PYTHON) tests/dashboard_test.py --daemon $(BUILD)/leakwatchd
 
-check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match perm churn-asan systemd
+check: all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize scenario action race gunicorn uwsgi celery shipped-conf inspect-script inspect notify journal operator match limits perm churn-asan systemd
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -392,4 +397,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

@@ -80,9 +80,10 @@ GOOD_EVENTS = [
 
 STATUS_ROW = {
     "watch": "demo-leaker", "pid": 18076, "comm": "python3", "title": None, "started": TS,
-    "rss": {"value": 53116928, "slope_per_hour": 1877999616, "eta_seconds": 1956, "verdict": "leak"},
-    "fds": {"value": None, "slope_per_hour": None, "eta_seconds": None, "verdict": "unreadable"},
-    "threads": {"value": 1, "slope_per_hour": 0, "eta_seconds": None, "verdict": "warming"},
+    "rss": {"value": 53116928, "limit": 1073741824, "slope_per_hour": 1877999616, "eta_seconds": 1956,
+            "verdict": "leak"},
+    "fds": {"value": None, "limit": None, "slope_per_hour": None, "eta_seconds": None, "verdict": "unreadable"},
+    "threads": {"value": 1, "limit": None, "slope_per_hour": 0, "eta_seconds": None, "verdict": "warming"},
     "inspect": {"state": "ok", "summary": "memory leak in pid 18076: ...", "incident": "/var/lib/x"},
 }
 GOOD_STATUS = [[], [STATUS_ROW], [dict(STATUS_ROW, title="python3 demo/leaker.py", inspect={
@@ -174,7 +175,7 @@ BAD = [
     ("status: eta as a string", "status", [changed(STATUS_ROW, ("rss", "eta_seconds"), "33m")],
      r"\['rss'\]\['eta_seconds'\]"),
     ("status: metric missing", "status", [changed(STATUS_ROW, ("threads",), drop=True)], r"'threads' is a required"),
-    ("status: unknown metric key", "status", [changed(STATUS_ROW, ("rss", "limit"), 5)], r"limit"),
+    ("status: unknown metric key", "status", [changed(STATUS_ROW, ("rss", "maximum"), 5)], r"maximum"),
     ("status: inspect state", "status", [changed(STATUS_ROW, ("inspect", "state"), "done")],
      r"\['inspect'\]\['state'\]"),
     ("history: unknown key", "history", changed(HISTORY, ("buckets",), 48), r"buckets"),

@@ -288,7 +288,8 @@ static const struct bad bad_cases[] = {
 		"6:15: error: 'cooldown' must be a duration like 5s or 250ms, not '1x'" } },
 	{ W1("    rss: { max: 150% }\n"), { "4:17: error: 'max' as a percentage must be more than 0% and at most 100%, not '150%'" } },
 	{ W1("    rss: { max: 0% }\n"), { "4:17: error: 'max' as a percentage must be more than 0% and at most 100%, not '0%'" } },
-	{ W1("    rss: { max: lots }\n"), { "4:17: error: 'max' must be a size like 1G or 512MiB, or a percentage of MemTotal like 80%, not 'lots'" } },
+	{ W1("    rss: { max: lots }\n"), { "4:17: error: 'max' must be a size like 1G or 512MiB, or a percentage like 80% (of its cgroup's memory.max, else MemTotal), not 'lots'" } },
+	{ W1("    rss: { max: x% }\n"), { "4:17: error: 'max' must be a size like 1G or 512MiB, or a percentage like 80% (of its cgroup's memory.max, else MemTotal), not 'x%'" } },
 	{ W1("    rss: { max: 0 }\n"), { "4:17: error: 'max' must be more than 0, not '0'" } },
 	{ W1("    rss: { max: 1G, for: 0 }\n"), { "4:26: error: 'for' must be a whole number of samples from 1 to 1000000, not '0'" } },
 	{ W1("    rss: { max: 1G, for: 1.5 }\n"), { "4:26: error: 'for' must be a whole number of samples from 1 to 1000000, not '1.5'" } },
@@ -302,7 +303,12 @@ static const struct bad bad_cases[] = {
 	{ W1("    rss: {}\n"), { "4:10: error: 'rss' needs at least one of 'max', 'growth' or 'predict'" } },
 	{ W1("    rss: 1G\n"), { "4:10: error: 'rss' must be a mapping like { max: 1G, growth: 200M/h }, not '1G'" } },
 	{ W1("    fds: { max: 4K }\n"), { "4:17: error: fds max must be a count, not a size ('4K')" } },
-	{ W1("    threads: { max: 50% }\n"), { "4:21: error: threads max must be a count like 256, not '50%'" } },
+	{ W1("    threads: { max: 50% }\n"), { NULL } },
+	{ W1("    fds: { max: 90%, for: 2, predict: 1h }\n"), { NULL } },
+	{ W1("    threads: { max: lots }\n"), { "4:21: error: threads max must be a count like 256, or a percentage like 90% (of its cgroup's pids.max), not 'lots'" } },
+	{ W1("    fds: { max: many% }\n"), { "4:17: error: fds max must be a count like 4096, or a percentage like 90% (of its RLIMIT_NOFILE), not 'many%'" } },
+	{ W1("    fds: { max: 101% }\n"), { "4:17: error: 'max' as a percentage must be more than 0% and at most 100%, not '101%'" } },
+	{ W1("    threads: { max: 0% }\n"), { "4:21: error: 'max' as a percentage must be more than 0% and at most 100%, not '0%'" } },
 	{ W1("    fds: { growth: 5M/h }\n"), { "4:20: error: fds growth must be a count per time like 500/h, not a size ('5M/h')" } },
 	{ W1("    fds: { growth: 500/ms }\n"), { "4:20: error: 'growth' must be a rate like 500/h (per s, min, h or d), not '500/ms'" } },
 	{ W1("    on_leak: reboot\n"), { "4:14: error: 'on_leak' must be one of alert, signal, restart-unit, exec, not 'reboot'" } },
@@ -389,6 +395,28 @@ static void test_env_cases(void)
 
 	r = load_text(pct, NULL, &c, &d);     /* no env at all: the same */
 	CHECK(r == -EINVAL && d.n == 1);
+	diag_free(&d);
+
+	/* fds and threads percentages are of the process's own limits: kept
+	 * as N, no MemTotal needed */
+	r = load_text("watches:\n  - name: a\n    match: { comm: x }\n    fds: { max: 90% }\n"
+		      "    threads: { max: 12.5%, for: 3 }\n", &no_mem, &c, &d);
+	CHECK(r == 0 && c && d.n == 0);
+	if (r == 0 && c) {
+		const struct metric_rule *f = &c->watches[0].rule[METRIC_FDS];
+		const struct metric_rule *t = &c->watches[0].rule[METRIC_THREADS];
+
+		CHECK(f->has_max && f->max_percent == 90 && f->max == 0);
+		CHECK(t->has_max && t->max_percent == 12.5 && t->max == 0 && t->for_samples == 3);
+		CHECK(!c->watches[0].rule[METRIC_RSS].has_max);
+	}
+	config_free(c);
+	diag_free(&d);
+	/* rss: of MemTotal where the process's cgroup sets less, rounded down */
+	r = load_text("watches:\n  - name: a\n    match: { comm: x }\n    rss: { max: 33% }\n", &real, &c, &d);
+	CHECK(r == 0 && c && c->watches[0].rule[METRIC_RSS].max == 5669356830.0 &&
+	      c->watches[0].rule[METRIC_RSS].max_percent == 33);
+	config_free(c);
 	diag_free(&d);
 
 	/* getpwnam_r(3) when no lookup is given */

@@ -122,6 +122,7 @@ static double run(const struct shape *s, double scale, double dt, uint64_t seed,
 	}
 	timeline_init(&tl, window_ms);
 	metric_state_init(&ms);
+	ms.limit = rule.has_max ? rule.max : -1;   /* the judge's, for a rule's max */
 	for (double t = dt; t < total; t += dt) {
 		double v = value(s, t / scale, &r, state) * unit;
 		unsigned ev = feed(&tl, &ms, &rule, t < warmup, (uint64_t)(t * 1000), v);
@@ -214,6 +215,8 @@ static void test_verdicts(void)
 
 	timeline_init(&tl, 20000);
 	metric_state_init(&s);
+	CHECK(s.limit < 0);
+	s.limit = r.max;                                                /* the judge sets it */
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "warming");   /* no history */
 	for (int i = 1; i <= 100; i++)                                  /* flat, 25 s */
 		ev |= feed(&tl, &s, &r, false, (uint64_t)i * 250, 50);
@@ -232,6 +235,18 @@ static void test_verdicts(void)
 	CHECK(detect_verdict(&s, false) == VERDICT_OK);
 	CHECK(feed(&tl, &s, &r, false, 26500, 150) == 0);
 	CHECK(feed(&tl, &s, &r, false, 26750, 150) == DETECT_LIMIT); /* a new episode */
+	s.limit = 200;                                                  /* raised (a prlimit) */
+	CHECK(feed(&tl, &s, &r, false, 27000, 150) == 0 && s.in_limit);
+	CHECK(feed(&tl, &s, &r, false, 27250, 150) == 0 && !s.in_limit); /* under it for 2 */
+	s.limit = 100;
+	feed(&tl, &s, &r, false, 27500, 150);
+	CHECK(feed(&tl, &s, &r, false, 27750, 150) == DETECT_LIMIT);
+	s.limit = -1;                                                   /* none any more: over */
+	CHECK(feed(&tl, &s, &r, false, 28000, 150) == 0 && !s.in_limit && s.over == 0 && s.eta < 0);
+	CHECK(detect_verdict(&s, false) == VERDICT_OK);
+	s.limit = 100;
+	CHECK(feed(&tl, &s, &r, false, 28250, 150) == 0);               /* counted afresh */
+	CHECK(feed(&tl, &s, &r, false, 28500, 150) == DETECT_LIMIT);
 	s.leaking = true;
 	s.in_limit = false;
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "leak");

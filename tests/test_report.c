@@ -351,6 +351,12 @@ static void check_status_json_against(const struct monitor *m, const char *json)
 			else
 				CHECK_MSG(eta == round(s->eta), "pid %d %s: eta %g: %s", (int)w->pid, mn, s->eta, obj);
 			CHECK_MSG(!isnan(field(obj, "slope_per_hour")), "pid %d %s: %s", (int)w->pid, mn, obj);
+			/* the max in force for it: the rule's here */
+			if (s->limit < 0)
+				CHECK_MSG(isinf(field(obj, "limit")), "pid %d %s: limit should be null: %s", (int)w->pid, mn, obj);
+			else
+				CHECK_MSG(field(obj, "limit") == s->limit && s->limit == m->j.cfg->watches[w->watch].rule[i].max,
+					  "pid %d %s: limit %g: %s", (int)w->pid, mn, s->limit, obj);
 			snprintf(verdict, sizeof(verdict), "\"verdict\": \"%s\"}",
 				 verdict_name(detect_verdict(s, judged_warming(&m->j, w))));
 			CHECK_MSG(strstr(obj, verdict) != NULL, "pid %d %s: %s", (int)w->pid, mn, obj);
@@ -424,7 +430,7 @@ static void test_status_json(const struct monitor *m)
 	snprintf(want, sizeof(want),
 		 "[{\"watch\": \"workers\", \"pid\": 101, \"comm\": \"gunicorn\", \"title\": \"gunicorn: worker [app]\", "
 		 "\"started\": \"2026-11-24T05:00:%02d.%03dZ\",\n"
-		 "  \"rss\": {\"value\": %ld, \"slope_per_hour\": ",
+		 "  \"rss\": {\"value\": %ld, \"limit\": ",
 		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000), (1000 + 119 * 25) * page);
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.300s", want, b.data);
 

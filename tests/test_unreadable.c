@@ -155,7 +155,7 @@ static void as_nobody(const struct config *cfg)
 	/* what leakwatchctl shows */
 	report_status_json(&b, &m.j);
 	CHECK_MSG(strstr(b.data, "\"pid\": 101,") &&
-		  strstr(b.data, "\"fds\": {\"value\": null, \"slope_per_hour\": null, \"eta_seconds\": null, "
+		  strstr(b.data, "\"fds\": {\"value\": null, \"limit\": null, \"slope_per_hour\": null, \"eta_seconds\": null, "
 				 "\"verdict\": \"unreadable\"}"), "%s", b.data);
 	CHECK(count(b.data, "\"verdict\": \"unreadable\"") == 2);   /* 101's fds, and 102's since tick 100 */
 	buf_reset(&b);

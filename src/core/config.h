@@ -51,10 +51,16 @@ struct match {
 	struct config_pos at, cmdline_at, python_at;   /* the mapping, cmdline:, python: */
 };
 
+/* `max: N%` is of the process's own limit, read while it is watched
+ * (judge_limits(), core/judge.h): for fds its soft RLIMIT_NOFILE, for
+ * threads the lowest pids.max of its cgroup and those above it, for rss
+ * the lowest memory.max there when it is below MemTotal, else MemTotal. */
 struct metric_rule {
 	bool has_max;
-	double max;            /* bytes (rss) or count; "N%" is resolved against MemTotal */
-	double max_percent;    /* the N of "N%" as written, 0 when given as a size */
+	double max;            /* bytes (rss) or count as written; for "N%": N% of
+				* MemTotal, rounded down (rss), 0 (fds, threads:
+				* the process's own) */
+	double max_percent;    /* the N of "N%" as written, 0 when given as an amount */
 	unsigned for_samples;  /* consecutive samples over max (default 1) */
 	double growth;         /* per second; 0 = not set */
 	double predict;        /* seconds; 0 = not set (requires has_max) */

@@ -1,9 +1,13 @@
 /* The metric rules of a watch (see config_schema_metric.h): `max` (with
- * `for`), `growth` and `predict`, and which of them needs which. */
+ * `for`), `growth` and `predict`, and which of them needs which.  A `max`
+ * of "N%" is kept as N: what it is a percentage of is the process's own
+ * limit, which only the daemon reads, process by process (core/judge.h);
+ * only rss's fallback, MemTotal, is known here. */
 #include "core/config_schema_metric.h"
 #include "core/units.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #define MAX_FOR 1000000
@@ -13,7 +17,54 @@ static const char *const metric_keys[MK_COUNT] = {
 	[MK_MAX] = "max", [MK_FOR] = "for", [MK_GROWTH] = "growth", [MK_PREDICT] = "predict",
 };
 
-/* The max of fds or threads: a count. */
+/* What a percentage max is of, in the messages. */
+static const char *const percent_of[METRIC_COUNT] = {
+	[METRIC_RSS] = "of its cgroup's memory.max, else MemTotal",
+	[METRIC_FDS] = "of its RLIMIT_NOFILE",
+	[METRIC_THREADS] = "of its cgroup's pids.max",
+};
+
+static bool is_percent(const char *s)
+{
+	return s && *s && s[strlen(s) - 1] == '%';
+}
+
+/* A max that is neither an amount nor a percentage (D: its description). */
+static void bad_max(struct cfg_ctx *c, enum metric m, const struct cfg_node *v, const char *d)
+{
+	if (m == METRIC_RSS)
+		cfg_err(c, v, "'max' must be a size like 1G or 512MiB, or a percentage like 80%% (%s), not %s",
+			percent_of[m], d);
+	else
+		cfg_err(c, v, "%s max must be a count like %s, or a percentage like 90%% (%s), not %s",
+			metric_name(m), m == METRIC_FDS ? "4096" : "256", percent_of[m], d);
+}
+
+/* "N%": of the process's own limit, read while it is watched (config.h);
+ * for rss also of MemTotal, the fallback, resolved now. */
+static void parse_max_percent(struct cfg_ctx *c, enum metric m, const struct cfg_node *v,
+			      const char *s, struct metric_rule *r)
+{
+	char d[CFG_DESC_LEN];
+	double pct;
+	int e = parse_percent(s, &pct);
+
+	cfg_describe(c->tree, v, d, sizeof(d));
+	if (e == -ERANGE) {
+		cfg_err(c, v, "'max' as a percentage must be more than 0%% and at most 100%%, not %s", d);
+	} else if (e < 0) {
+		bad_max(c, m, v, d);
+	} else if (m == METRIC_RSS && c->mem_total == 0) {
+		cfg_err(c, v, "'max' as a percentage needs MemTotal, which is unknown");
+	} else {
+		r->has_max = true;
+		r->max_percent = pct;
+		r->max = m == METRIC_RSS ? floor((double)c->mem_total * pct / 100) : 0;   /* whole bytes */
+	}
+}
+
+/* The max of fds or threads: a count, or a percentage of the process's
+ * own limit. */
 static void parse_max_count(struct cfg_ctx *c, enum metric m, const struct cfg_node *v,
 			    struct metric_rule *r)
 {
@@ -22,6 +73,10 @@ static void parse_max_count(struct cfg_ctx *c, enum metric m, const struct cfg_n
 	double x;
 	int e;
 
+	if (is_percent(s)) {
+		parse_max_percent(c, m, v, s, r);
+		return;
+	}
 	cfg_describe(c->tree, v, d, sizeof(d));
 	e = s ? parse_count(s, &x) : -EINVAL;
 	if (e == -EINVAL && s && parse_size(s, &x) == 0)
@@ -29,8 +84,7 @@ static void parse_max_count(struct cfg_ctx *c, enum metric m, const struct cfg_n
 	else if (e == -ERANGE)
 		cfg_err(c, v, "'max' value %s is too large", d);
 	else if (e < 0)
-		cfg_err(c, v, "%s max must be a count like %s, not %s", metric_name(m),
-			m == METRIC_FDS ? "4096" : "256", d);
+		bad_max(c, m, v, d);
 	else if (x == 0)
 		cfg_err(c, v, "'max' must be more than 0, not %s", d);
 	else {
@@ -39,35 +93,24 @@ static void parse_max_count(struct cfg_ctx *c, enum metric m, const struct cfg_n
 	}
 }
 
-/* The max of rss: a size, or a percentage of MemTotal. */
+/* The max of rss: a size, or a percentage of the process's memory limit. */
 static void parse_max_size(struct cfg_ctx *c, const struct cfg_node *v, struct metric_rule *r)
 {
 	const char *s = cfg_scalar(c, v);
 	char d[CFG_DESC_LEN];
-	double x, pct;
+	double x;
 	int e;
 
-	cfg_describe(c->tree, v, d, sizeof(d));
-	if (s && *s && s[strlen(s) - 1] == '%') {
-		e = parse_percent(s, &pct);
-		if (e == -ERANGE) {
-			cfg_err(c, v, "'max' as a percentage must be more than 0%% and at most 100%%, not %s", d);
-		} else if (e < 0) {
-			cfg_err(c, v, "'max' must be a size like 1G or 512MiB, or a percentage of MemTotal like 80%%, not %s", d);
-		} else if (c->mem_total == 0) {
-			cfg_err(c, v, "'max' as a percentage needs MemTotal, which is unknown");
-		} else {
-			r->has_max = true;
-			r->max_percent = pct;
-			r->max = (double)c->mem_total * pct / 100;
-		}
+	if (is_percent(s)) {
+		parse_max_percent(c, METRIC_RSS, v, s, r);
 		return;
 	}
+	cfg_describe(c->tree, v, d, sizeof(d));
 	e = s ? parse_size(s, &x) : -EINVAL;
 	if (e == -ERANGE)
 		cfg_err(c, v, "'max' value %s is too large", d);
 	else if (e < 0)
-		cfg_err(c, v, "'max' must be a size like 1G or 512MiB, or a percentage of MemTotal like 80%%, not %s", d);
+		bad_max(c, METRIC_RSS, v, d);
 	else if (x < 1)
 		cfg_err(c, v, "'max' must be more than 0, not %s", d);
 	else {

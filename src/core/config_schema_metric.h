@@ -1,7 +1,7 @@
 /* The `rss:`, `fds:` and `threads:` rules of a watch: part of the schema
  * (config_schema.c), apart because each metric reads its numbers its own
- * way (a size or a percentage of MemTotal for rss, counts for the others)
- * and says so in its messages. */
+ * way (a size for rss, a count for the others, or a percentage of the
+ * process's own limit) and says so in its messages. */
 #ifndef LEAKWATCH_CONFIG_SCHEMA_METRIC_H
 #define LEAKWATCH_CONFIG_SCHEMA_METRIC_H
 

@@ -4,7 +4,11 @@
  * A verdict taken from each fit or each sample alone would flap: noise near
  * a threshold, or a value hovering at max, would report again and again.
  * So both have hysteresis.  A limit episode starts after for_samples
- * samples in a row over max and ends after as many at or under it.  A leak
+ * samples in a row over max and ends after as many at or under it (or at
+ * once when the process has no max any more).  The max is the state's
+ * limit, the process's own: the rule's `max`, or its percentage of the
+ * process's own limit, which the judge sets and may change while the
+ * process runs (core/judge.h).  A leak
  * episode starts when sustained growth has held for three fits in a row
  * spanning at least a sixth of the window (persisted()): trend_sustained(),
  * or, for a slow leak that one window cannot tell from the noise around it,
@@ -43,15 +47,16 @@ void metric_state_init(struct metric_state *s)
 	memset(s, 0, sizeof(*s));
 	floor_record_init(&s->floors);
 	s->fitted_head = -1;
+	s->limit = -1;
 	s->eta = -1;
 }
 
-double detect_rate(const struct metric_rule *r, double value)
+double detect_rate(const struct metric_rule *r, double limit, double value)
 {
 	double rate = r->growth;
 
-	if (r->has_max && r->predict > 0 && value < r->max) {
-		double reach = (r->max - value) / r->predict;
+	if (limit >= 0 && r->predict > 0 && value < limit) {
+		double reach = (limit - value) / r->predict;
 
 		if (rate <= 0 || reach < rate)
 			rate = reach;
@@ -83,9 +88,13 @@ static void update_limit(struct metric_state *s, const struct metric_rule *r,
 {
 	unsigned need = r->for_samples ? r->for_samples : 1;
 
-	if (!r->has_max)
+	if (s->limit < 0) {
+		/* none (any more: the process's own limit went) */
+		s->over = s->under = 0;
+		s->in_limit = false;
 		return;
-	if (value > r->max) {
+	}
+	if (value > s->limit) {
 		s->over++;
 		s->under = 0;
 		if (!s->in_limit && s->over >= need) {
@@ -99,14 +108,14 @@ static void update_limit(struct metric_state *s, const struct metric_rule *r,
 	}
 }
 
-static void update_eta(struct metric_state *s, const struct metric_rule *r, double value)
+static void update_eta(struct metric_state *s, double value)
 {
 	s->eta = -1;
-	if (r->has_max && s->trend.ready) {
-		if (value >= r->max)
+	if (s->limit >= 0 && s->trend.ready) {
+		if (value >= s->limit)
 			s->eta = 0;
 		else if (s->trend.slope > 0)
-			s->eta = (r->max - value) / s->trend.slope;
+			s->eta = (s->limit - value) / s->trend.slope;
 	}
 }
 
@@ -158,7 +167,7 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	/* The trend moves with whole buckets: fit once per new bucket (once per
 	 * sample when buckets are shorter than the interval). */
 	if (tl->head == s->fitted_head) {
-		update_eta(s, r, value);
+		update_eta(s, value);
 		return events;
 	}
 	s->fitted_head = tl->head;
@@ -166,9 +175,9 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	trend_fit(tl, &s->hist, &t);
 	s->trend.ready = t.ready;
 	s->trend.slope = t.slope;
-	s->trend.window_s = t.window_s;
+	s->trend.window_s = (float)t.window_s;
 
-	rate = detect_rate(r, value);
+	rate = detect_rate(r, s->limit, value);
 	if (rate <= 0 || !s->trend.ready) {
 		s->streak = 0;
 	} else if (!s->leaking) {
@@ -179,7 +188,7 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	} else if (persisted(s, cleared(s, &t, rate), now_ms)) {
 		s->leaking = false;   /* re-armed: a new episode may be reported */
 	}
-	update_eta(s, r, value);   /* with the slope sustained() may have set */
+	update_eta(s, value);   /* with the slope sustained() may have set */
 	return events;
 }
 

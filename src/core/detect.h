@@ -24,11 +24,13 @@ const char *verdict_name(enum verdict v);   /* "warming", "ok", "leak", "limit" 
 
 /* What is kept of the latest fit: the whole of it (struct trend) lives
  * only while detect_sample() judges it, which keeps a watched process
- * within its memory budget. */
+ * within its memory budget.  The window's length is a float (16 bytes for
+ * the fit, not 24): only a sixth of it, in ms, is ever asked of it
+ * (persisted()), and a float holds 30 days to a quarter of a second. */
 struct fit {
-	bool ready;             /* the history covered the window */
 	double slope;           /* the current rate, per second */
-	double window_s;        /* length of the analysed window, seconds */
+	float window_s;         /* length of the analysed window, seconds */
+	bool ready;             /* the history covered the window */
 };
 
 struct metric_state {
@@ -37,7 +39,10 @@ struct metric_state {
 	struct fit trend;       /* the latest fit */
 	int64_t fitted_head;    /* the timeline's newest bucket at that fit */
 	double value;           /* the latest sample */
-	double eta;             /* seconds until max at the current slope; < 0: none */
+	double limit;           /* the max in force for this process (bytes or count):
+				 * the rule's, or its percentage of the process's own
+				 * limit (judge_limits()); < 0: none */
+	double eta;             /* seconds until limit at the current slope; < 0: none */
 	bool leaking;           /* leak reported, not yet cleared */
 	bool in_limit;          /* limit reported, not yet back under */
 	unsigned over;          /* consecutive samples over max */
@@ -46,15 +51,18 @@ struct metric_state {
 	uint64_t streak_since;  /* time of the first of them, ms */
 };
 
+/* A fresh state, with no limit in force (limit -1: the judge sets it). */
 void metric_state_init(struct metric_state *s);
 
 /* The growth rate (per second) that counts as a leak right now: `growth`,
- * or the rate that reaches `max` within `predict` when that is lower; 0 when
- * neither applies. */
-double detect_rate(const struct metric_rule *r, double value);
+ * or the rate that reaches limit (the state's, < 0: none) within `predict`
+ * when that is lower; 0 when neither applies. */
+double detect_rate(const struct metric_rule *r, double limit, double value);
 
 /* Feed one sample taken at now_ms, after timeline_add(tl, now_ms) for
- * it (once for all the process's metrics).  `warming`: the process is in
+ * it (once for all the process's metrics).  The limit crossed is s->limit,
+ * not r->max (the rule's for, growth and predict apply to it); a limit
+ * episode ends when there is no limit any more.  `warming`: the process is in
  * its warm-up: the sample counts for the limit only, it is not history
  * (and the caller does not add it to the timeline either), so the first
  * trend verdict needs a whole window after the warm-up.  Returns DETECT_*

@@ -154,13 +154,15 @@ void subject_format(const struct subject *s, char *buf, size_t len)
  * sender has nothing to add. */
 static void default_text(const struct event *e, char *out, size_t len)
 {
-	char val[32] = "", lim[32] = "", slope[40] = "", eta[32] = "";
+	char val[32] = "", lim[112] = "", slope[40] = "", eta[32] = "";
 	const char *metric = e->metric >= 0 ? metric_name((enum metric)e->metric) : "";
 
 	if (e->has_value)
 		amount(val, sizeof(val), e->metric, e->value);
 	if (e->has_limit)
 		amount(lim, sizeof(lim), e->metric, e->limit);
+	if (e->has_limit && e->limit_of && e->limit_of[0])
+		snprintf(lim + strlen(lim), sizeof(lim) - strlen(lim), " (%s)", e->limit_of);
 	if (e->has_slope)
 		rate(slope, sizeof(slope), e->metric, e->slope_per_hour);
 	if (e->eta_seconds >= 0)

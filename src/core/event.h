@@ -47,6 +47,9 @@ struct event {
 	double slope_per_hour;
 	bool has_limit;
 	double limit;
+	const char *limit_of;    /* what a percentage limit is of ("90% of its
+				  * RLIMIT_NOFILE", core/limit_text.h), said after
+				  * it; NULL or "": the limit says all */
 	double eta_seconds;      /* < 0: none */
 	const char *action;
 	const char *result;

@@ -10,14 +10,88 @@
  * the caller reads /proc and emits. */
 #include "core/judge.h"
 
+#include <errno.h>
+#include <math.h>
 #include <string.h>
 
-/* No history yet, over a window of window_ms. */
-static void fresh_history(struct watched *w, uint64_t window_ms)
+/* The max of rule r for a process whose own limit is own (< 0: none, or
+ * not known): the rule's; N% of own, floored, for rss not above N% of
+ * MemTotal (r->max), which it is without own; -1: none. */
+static double limit_of(const struct metric_rule *r, int metric, double own, bool *of_own)
 {
-	timeline_init(&w->tl, window_ms);
+	double x;
+
+	*of_own = false;
+	if (!r->has_max)
+		return -1;
+	if (r->max_percent <= 0)
+		return r->max;
+	if (own < 0)
+		return metric == METRIC_RSS ? r->max : -1;
+	x = floor(own * r->max_percent / 100);
+	if (metric == METRIC_RSS && x >= r->max)
+		return r->max;
+	*of_own = true;
+	return x;
+}
+
+unsigned judge_own_limits(const struct watch *wc)
+{
+	unsigned want = 0;
+
+	for (int i = 0; i < METRIC_COUNT; i++)
+		if (wc->rule[i].has_max && wc->rule[i].max_percent > 0)
+			want |= 1u << i;
+	return want;
+}
+
+bool judge_limits_due(struct watched *w, const struct watch *wc, const struct config *cfg)
+{
+	uint64_t every = cfg->interval_ms ? JUDGE_LIMITS_REFRESH_MS / cfg->interval_ms : 1;
+
+	if (!judge_own_limits(wc))
+		return false;
+	if (every < 1)
+		every = 1;
+	/* each process at its own phase (by pid), so that processes found
+	 * together (all of them, at a start) are not all read in one tick */
+	w->limits_age = (uint16_t)((w->limits_age + 1u) % every);
+	return w->limits_age == (uint64_t)w->pid % every;
+}
+
+unsigned judge_limits(struct watched *w, const struct watch *wc, const double own[METRIC_COUNT],
+		      const int err[METRIC_COUNT])
+{
+	unsigned trouble = 0, say;
+
+	for (int i = 0; own && err && i < METRIC_COUNT; i++) {
+		if (err[i] == -ESRCH)
+			return 0;
+		/* rss without its cgroup's limit is of MemTotal: trouble only unread */
+		if (i == METRIC_RSS ? err[i] != 0 && err[i] != -ENOTSUP : own[i] < 0)
+			trouble |= 1u << i;
+	}
+	say = trouble & judge_own_limits(wc) & ~(unsigned)w->limits_warned;
+	w->limits_own = 0;
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		bool of_own;
+
+		w->m[i].limit = limit_of(&wc->rule[i], i, own ? own[i] : -1, &of_own);
+		if (of_own)
+			w->limits_own |= (uint8_t)(1u << i);
+	}
+	w->limits_warned |= (uint8_t)say;
+	return say;
+}
+
+/* No history yet, over a window of window_ms; the limits of wc, those of
+ * a percentage as without the process's own. */
+static void fresh_history(struct watched *w, const struct watch *wc)
+{
+	timeline_init(&w->tl, wc->window_ms);
 	for (int i = 0; i < METRIC_COUNT; i++)
 		metric_state_init(&w->m[i]);
+	judge_limits(w, wc, NULL, NULL);
 }
 
 void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, uint64_t start_ms,
@@ -30,7 +104,7 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 	w->watch = idx;
 	w->retry_metric = -1;
 	memcpy(w->comm, comm, sizeof(w->comm));
-	fresh_history(w, wc->window_ms);
+	fresh_history(w, wc);
 }
 
 bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms)
@@ -58,6 +132,7 @@ static void restart_history(struct watched *w, const struct watch *wc, unsigned 
 		struct metric_state *s = &w->m[i], kept = *s;
 
 		metric_state_init(s);
+		s->limit = kept.limit;
 		if (changed & (1u << i))
 			continue;
 		s->value = kept.value;
@@ -134,13 +209,12 @@ void judge_pending(struct watched *w, enum event_type t, int metric)
 
 /* Urgency of w's pending action: 0 over its limit, 1 with a time to its
  * limit (*eta), 2 without one. */
-static int urgency(const struct watched *w, const struct config *cfg, double *eta)
+static int urgency(const struct watched *w, double *eta)
 {
 	const struct metric_state *s = &w->m[w->retry_metric];
-	const struct metric_rule *r = &cfg->watches[w->watch].rule[w->retry_metric];
 
 	*eta = 0;
-	if (r->has_max && s->value > r->max)
+	if (s->limit >= 0 && s->value > s->limit)
 		return 0;
 	if (s->eta >= 0) {
 		*eta = s->eta;
@@ -152,7 +226,9 @@ static int urgency(const struct watched *w, const struct config *cfg, double *et
 bool judge_more_urgent(const struct watched *a, const struct watched *b, const struct config *cfg)
 {
 	double ea, eb;
-	int ua = urgency(a, cfg, &ea), ub = urgency(b, cfg, &eb);
+	int ua = urgency(a, &ea), ub = urgency(b, &eb);
+
+	(void)cfg;   /* the limits in force are the metric states' */
 
 	if (ua != ub)
 		return ua < ub;
@@ -165,7 +241,9 @@ void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, co
 {
 	w->watch = idx;
 	if (nw->window_ms != ow->window_ms)
-		fresh_history(w, nw->window_ms);
+		fresh_history(w, nw);
+	else
+		judge_limits(w, nw, NULL, NULL);
 }
 
 const struct watched *judged_find(const struct judged *j, pid_t pid)

@@ -41,6 +41,11 @@ struct watched {
 	char comm[16];
 	char title[PROC_TITLE_SIZE]; /* its title (core/proc_title.h), as last read; "" none */
 	uint16_t title_age;        /* samples since the title was read */
+	uint16_t limits_age;       /* its samples, modulo the period its own limits are read at
+				    * (judge_limits_due) */
+	uint8_t limits_own;        /* metrics (1u << METRIC_*) whose limit is a percentage
+				    * of the process's own, as last read (judge_limits) */
+	uint8_t limits_warned;     /* metrics whose missing own limit was reported (once) */
 	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
@@ -92,6 +97,36 @@ bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now
 void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, const double v[METRIC_COUNT],
 		  unsigned unreadable, struct verdicts *out);
 
+/* The process's own limits, which a percentage max (`max: 90%`) is of:
+ * read every this long while it is watched (a process may raise or lower
+ * its RLIMIT_NOFILE; an operator may change it, or its unit's limits). */
+#define JUDGE_LIMITS_REFRESH_MS 60000u
+
+/* The metrics (1u << METRIC_*) whose max in wc is a percentage of the
+ * process's own limit: those the caller must read for it. */
+unsigned judge_own_limits(const struct watch *wc);
+
+/* Whether w's own limits are to be read again at this sample: every
+ * JUDGE_LIMITS_REFRESH_MS at cfg's interval, the first time within that
+ * (at a phase of its own, by pid); counts the samples.  Always false for
+ * a watch without a percentage max. */
+bool judge_limits_due(struct watched *w, const struct watch *wc, const struct config *cfg);
+
+/* The process's own limits, as just read (own[i]: for fds its soft
+ * RLIMIT_NOFILE, for threads the lowest pids.max and for rss the lowest
+ * memory.max of its cgroup and those above; < 0: none, or not read; err[i]
+ * as os/own_limits.h has it: 0 read, -ENOTSUP no hierarchy has the
+ * controller, -ESRCH the process is gone, else -errno of the read; own
+ * and err NULL: nothing known yet), applied to wc's percentage maxes:
+ * w->m[i].limit is floor(N% of own[i]), for rss at most N% of MemTotal,
+ * which it is without own[i]; fds and threads have no limit then.  Every
+ * other max is the rule's.  With -ESRCH for any, nothing changes.  Returns
+ * the metrics whose percentage max has no limit to be of (fds, threads),
+ * or whose limit could not be read (rss, which then is of MemTotal),
+ * not reported for w before: to be said once, now. */
+unsigned judge_limits(struct watched *w, const struct watch *wc, const double own[METRIC_COUNT],
+		      const int err[METRIC_COUNT]);
+
 /* The action for (t, metric) was taken (withheld false), or withheld
  * (cooldown, max_actions: asked again at every sample while its episode
  * lasts, so every leaking worker is recycled in turn). */
@@ -114,7 +149,9 @@ void judge_pending(struct watched *w, enum event_type t, int metric);
 bool judge_more_urgent(const struct watched *a, const struct watched *b, const struct config *cfg);
 
 /* A new config: w now belongs to watch nw (number idx), was ow.  Its
- * history is reset only when the window changed. */
+ * history is reset only when the window changed.  Its limits are nw's,
+ * those of a percentage not known until judge_limits() (the caller reads
+ * the process's own again). */
 void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw);
 
 /* The watched process with this pid, or NULL. */

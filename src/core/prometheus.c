@@ -267,11 +267,11 @@ static const struct process_family {
 	{ "leakwatch_process_threads_trend_per_second",
 	  "Current growth of a watched process's threads, per second (negative: shrinking).",
 	  METRIC_THREADS, PER_TREND },
-	{ "leakwatch_process_rss_limit_bytes", "The rss max of a watched process's watch, in bytes (where one is set).",
+	{ "leakwatch_process_rss_limit_bytes", "The rss max in force for a watched process, in bytes (its watch's, or N% of its own limit).",
 	  METRIC_RSS, PER_LIMIT },
-	{ "leakwatch_process_fds_limit", "The fds max of a watched process's watch (where one is set).",
+	{ "leakwatch_process_fds_limit", "The fds max in force for a watched process (its watch's, or N% of its own limit).",
 	  METRIC_FDS, PER_LIMIT },
-	{ "leakwatch_process_threads_limit", "The threads max of a watched process's watch (where one is set).",
+	{ "leakwatch_process_threads_limit", "The threads max in force for a watched process (its watch's, or N% of its own limit).",
 	  METRIC_THREADS, PER_LIMIT },
 	{ "leakwatch_process_eta_seconds",
 	  "Seconds until the metric reaches its max at the current trend (only where it is heading there).",
@@ -300,9 +300,9 @@ static bool process_value(const struct judged *j, const struct watched *w, int m
 	case PER_TREND:
 		*v = s->trend.slope;
 		return s->trend.ready;   /* a fit over part of the window means nothing yet */
-	case PER_LIMIT:
-		*v = r->max;
-		return r->has_max;
+	case PER_LIMIT:   /* the max in force for it: the rule's, or N% of its own limit */
+		*v = s->limit;
+		return r->has_max && s->limit >= 0;
 	case PER_ETA:
 		*v = s->eta;
 		return s->eta >= 0;

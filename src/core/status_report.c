@@ -94,10 +94,16 @@ static void json_metric(struct buf *b, const struct judged *j, const struct watc
 
 	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
 	if (report_unreadable(w, i)) {
-		buf_puts(b, "null, \"slope_per_hour\": null, \"eta_seconds\": null, \"verdict\": \"unreadable\"}");
+		buf_puts(b, "null, \"limit\": null, \"slope_per_hour\": null, \"eta_seconds\": null, "
+			 "\"verdict\": \"unreadable\"}");
 		return;
 	}
 	buf_json_number(b, round(s->value));
+	buf_puts(b, ", \"limit\": ");   /* the max in force for it, or null */
+	if (s->limit >= 0)
+		buf_json_number(b, round(s->limit));
+	else
+		buf_puts(b, "null");
 	buf_puts(b, ", \"slope_per_hour\": ");
 	buf_json_number(b, round(slope_per_hour(s)));
 	buf_puts(b, ", \"eta_seconds\": ");

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/limit_text.h"
 #include "core/state_codec.h"
 #include "core/units.h"
 #include "io/actor.h"
@@ -71,6 +72,30 @@ static void on_warning(void *ctx, struct event *e)
 
 	e->ts_usec = stamp(m);
 	emit(m, e);
+}
+
+/* Read w's own limits again, for its watch's percentage maxes (none: its
+ * limits are the rule's), and say once for each what it lacks.  Kept as
+ * they were when the process is gone (its next sample says so). */
+static void read_limits(struct monitor *m, struct watched *w)
+{
+	const struct watch *wc = &m->j.cfg->watches[w->watch];
+	struct own_limits ol;
+	unsigned say;
+
+	own_limits_read(&m->cgroups, &tracked_of(w)->h, judge_own_limits(wc), &ol);
+	say = judge_limits(w, wc, ol.v, ol.err);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		struct event ev;
+
+		if (!(say & (1u << i)))
+			continue;
+		event_of(m, &ev, EVENT_ERROR, w);
+		ev.warning = true;
+		ev.metric = i;
+		limit_text_missing(ev.detail, sizeof(ev.detail), i, &wc->rule[i], ol.err[i]);
+		emit(m, &ev);
+	}
 }
 
 static void unwatch(struct monitor *m, struct watched *w, bool report)
@@ -171,6 +196,7 @@ static int watch(struct monitor *m, const struct discovery_found *f)
 		event_say(&ev, "watching, with %s of history kept from before leakwatchd restarted", span);
 	}
 	emit(m, &ev);
+	read_limits(m, w);   /* after restore(): the state saved holds none */
 	return 0;
 fail:
 	free(t);
@@ -241,8 +267,8 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 static void report(struct monitor *m, struct watched *w, enum event_type t, int metric)
 {
 	const struct watch *wc = &m->j.cfg->watches[w->watch];
-	const struct metric_rule *r = &wc->rule[metric];
 	const struct metric_state *s = &w->m[metric];
+	char basis[80];
 	struct event ev;
 
 	read_title(w);   /* the verdict names the worker as it is titled now */
@@ -254,9 +280,12 @@ static void report(struct monitor *m, struct watched *w, enum event_type t, int 
 		ev.has_slope = true;
 		ev.slope_per_hour = s->trend.slope * 3600;
 	}
-	if (r->has_max) {
+	if (s->limit >= 0) {
 		ev.has_limit = true;
-		ev.limit = r->max;
+		ev.limit = s->limit;
+		limit_text_basis(basis, sizeof(basis), metric, &wc->rule[metric],
+				 (w->limits_own >> metric) & 1u);
+		ev.limit_of = basis;
 	}
 	ev.eta_seconds = s->eta;
 	if ((wc->capture || wc->inspect) && m->capture) {
@@ -315,6 +344,8 @@ static void sample(struct monitor *m)
 		m->j.samples++;
 		if (++w->title_age >= TITLE_REFRESH_SAMPLES)
 			read_title(w);
+		if (judge_limits_due(w, wc, m->j.cfg))
+			read_limits(m, w);
 		val[METRIC_RSS] = s.rss;
 		val[METRIC_FDS] = s.fds;
 		val[METRIC_THREADS] = s.threads;
@@ -405,6 +436,7 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 
 	memset(m, 0, sizeof(*m));
 	m->root.fd = -1;
+	cgroup_roots_none(&m->cgroups);
 	m->disc.loadavg_fd = -1;
 	m->j.cfg = cfg;
 	m->emit = emit_fn;
@@ -413,6 +445,7 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 	r = proc_root_open(&m->root, proc_path);
 	if (r < 0)
 		return r;
+	cgroup_roots_open(&m->cgroups, &m->root);   /* none: no cgroup limits */
 	return discovery_init(&m->disc, &m->root, cfg, self, m->self_user, on_warning, m);
 }
 
@@ -447,6 +480,7 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 			continue;
 		}
 		judge_reconfigure(w, (size_t)(nw - cfg->watches), ow, nw);
+		read_limits(m, w);
 	}
 }
 
@@ -455,6 +489,7 @@ void monitor_free(struct monitor *m)
 	while (m->j.watched)
 		unwatch(m, m->j.watched, false);
 	discovery_free(&m->disc);
+	cgroup_roots_close(&m->cgroups);
 	proc_root_close(&m->root);
 	drop_saved(m);
 	free(m->pending);

@@ -3,7 +3,8 @@
  * watches match and which are gone; the judge (core/judge.h) says what a
  * sample means; the monitor does the rest, the side effects: it opens and
  * samples /proc (os/proc.h), emits the events through its callback, and
- * calls the capture, inspect and action callbacks.  No timers or signals here
+ * calls the capture, inspect and action callbacks; it reads the
+ * processes' own limits (os/own_limits.h) for the judge.  No timers or signals here
  * (daemon/main.c), so tests can drive ticks by hand on a fixture /proc
  * tree.  What the renderers read of it is its struct judged (j). */
 #ifndef LEAKWATCH_MONITOR_H
@@ -18,6 +19,7 @@
 #include "core/event.h"
 #include "core/judge.h"
 #include "daemon/discovery.h"
+#include "os/own_limits.h"
 #include "os/proc.h"
 
 /* A watched process: the judge's record, and the /proc descriptors kept
@@ -55,6 +57,7 @@ struct saved_state;
 struct monitor {
 	struct judged j;           /* the config, the watched processes, the tick, the counters */
 	struct proc_root root;
+	struct cgroup_roots cgroups; /* where the processes' own limits are read */
 	struct discovery disc;
 	uint64_t tick_mono_usec;   /* CLOCK_MONOTONIC at the start of the tick */
 	event_fn emit;

@@ -1,13 +1,15 @@
 /* The NUL-terminated /proc texts: status (real uid), cgroup (unit),
  * cmdline (joined in place), loadavg (last pid), a directory name (pid),
- * an exe path (Python?), mountinfo (hidepid=, gid=), CapEff: of status;
- * and, on the raw bytes (NULs inside), a process title, which must come
+ * an exe path (Python?), mountinfo (hidepid=, gid=; the cgroup mounts),
+ * CapEff: of status; a process's own limits (limits, a cgroup's path to
+ * walk, a cgroup limit file); and, on the raw bytes (NULs inside), a process title, which must come
  * out one line of printable UTF-8 under PROC_TITLE_SIZE. */
 #include <sys/types.h>
 
 #include "fuzz_proc.h"
 #include "core/cgroup_unit.h"
 #include "core/buf.h"
+#include "core/limits_parse.h"
 #include "core/proc_parse.h"
 #include "core/proc_title.h"
 
@@ -34,6 +36,32 @@ static void check_title(const uint8_t *data, size_t size)
 	free(raw);
 }
 
+/* A path to walk is absolute and has no "", "." or ".." component; the
+ * mount points are strings within their arrays. */
+static void check_own_limits(const char *s)
+{
+	static struct cgroup_mounts m;
+	const char *p;
+	size_t len;
+	double v;
+
+	if (limits_parse_nofile(s, &v) == 0 && v < -1)
+		abort();
+	if (cgroup_parse_limit(s, &v) == 0 && v < -1)
+		abort();
+	for (int i = 0; i < 2; i++) {
+		if (cgroup_parse_path(s, i ? "pids" : NULL, &p, &len) != 0)
+			continue;
+		if (len == 0 || p[0] != '/' || p < s || p + len > s + strlen(s) || memchr(p, '\n', len) ||
+		    (len > 1 && (p[len - 1] == '/' || memmem(p, len, "//", 2))))
+			abort();
+	}
+	cgroup_parse_mounts(s, &m);
+	if (strnlen(m.unified, sizeof(m.unified)) == sizeof(m.unified) ||
+	    strnlen(m.pids, sizeof(m.pids)) == sizeof(m.pids) || strnlen(m.memory, sizeof(m.memory)) == sizeof(m.memory))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_cstr(data, size);
@@ -58,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (proc_parse_mountinfo(s, 0, 22, &pm) == 0 && pm.hidepid > HIDEPID_PTRACEABLE)
 		abort();
 	(void)proc_parse_cap_eff(s, &caps);
+	check_own_limits(s);
 	n = proc_join_cmdline(s, size);
 	if (n > size)
 		abort();
