@@ -106,12 +106,18 @@ golden: $(BUILD)/leakwatchd
 # The daemon is built there first (for churn-asan), once for both.
 SAN_CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_LDFLAGS = -fsanitize=address,undefined
+# The builds inside check's targets (the sanitized tree, the gcc and clang
+# trees) run JOBS compilers at a time; the tests themselves run one by one.
+JOBS ?= 2
+
 sanitize: asan-daemon
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan CFLAGS="$(SAN_CFLAGS)" LDFLAGS="$(SAN_LDFLAGS)" \
+	  tests $(FUZZ_TARGETS:%=build/asan/fuzz/replay_%)
 	$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(SAN_CFLAGS)" LDFLAGS="$(SAN_LDFLAGS)" \
 	  unit golden fuzz-replay
 
 asan-daemon:
-	$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(SAN_CFLAGS)" LDFLAGS="$(SAN_LDFLAGS)" \
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan CFLAGS="$(SAN_CFLAGS)" LDFLAGS="$(SAN_LDFLAGS)" \
 	  build/asan/leakwatchd
 
 # Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their corpora
@@ -256,8 +262,8 @@ soak: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 
 # Warning-free with both compilers (-Werror), each in its own build dir.
 compilers:
-	$(MAKE) --no-print-directory BUILD=build/gcc CC=gcc CFLAGS="-O2 -g -Werror" all tests
-	$(MAKE) --no-print-directory BUILD=build/clang CC=clang CFLAGS="-O2 -g -Werror" all tests
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/gcc CC=gcc CFLAGS="-O2 -g -Werror" all tests
+	$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/clang CC=clang CFLAGS="-O2 -g -Werror" all tests
 
 # The unit file must verify, and its exposure score stay low (bench-like
 # figure printed; fails above 3.0, "OK" in systemd-analyze's words).
