@@ -56,6 +56,8 @@ struct watched {
 
 /* What the renderers read: the config, the watched processes, the clocks
  * of the current tick and the daemon's counters. */
+struct last_action;
+
 struct judged {
 	const struct config *cfg;
 	struct watched *watched;
@@ -66,6 +68,7 @@ struct judged {
 	uint64_t scans;            /* discovery passes, in all */
 	uint64_t full_scans;       /* of them, full reads of /proc's directory */
 	uint64_t scan_usec;        /* duration of the last discovery */
+	struct last_action *actions; /* each watch's newest action event (core/watch_summary.h) */
 };
 
 /* What one sample asks the caller to do, in this order: say that the

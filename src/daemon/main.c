@@ -29,6 +29,7 @@
 #include "core/prometheus.h"
 #include "core/server_lint.h"
 #include "core/status_report.h"
+#include "core/watch_summary.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
 #include "daemon/monitor.h"
@@ -88,6 +89,8 @@ static void on_event(void *ctx, struct event *e)
 	struct daemon *d = ctx;
 
 	metrics_count_event(&d->counters, e);
+	if (e->type == EVENT_ACTION)   /* for the status's watch lines; -ENOMEM loses it alone */
+		(void)last_action_note(&d->mon.j.actions, e);
 	event_emit(d->target, d->log.stamp, e);   /* a refused journal entry goes to stderr */
 }
 

@@ -22,6 +22,7 @@
 
 #include "core/state_codec.h"
 #include "core/units.h"
+#include "core/watch_summary.h"
 #include "io/actor.h"
 #include "os/clock.h"
 #include "os/users.h"
@@ -454,6 +455,8 @@ void monitor_free(struct monitor *m)
 {
 	while (m->j.watched)
 		unwatch(m, m->j.watched, false);
+	last_action_free_all(m->j.actions);
+	m->j.actions = NULL;
 	discovery_free(&m->disc);
 	proc_root_close(&m->root);
 	drop_saved(m);
