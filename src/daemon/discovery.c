@@ -188,12 +188,10 @@ static bool young(const struct discovery *d, const struct pid_entry *e)
 	return !e->owner && !e->never && d->now_ms < e->start_ms + YOUNG_MS;
 }
 
-/* Remember the young unmatched pids, to match them again at the next
- * discovery whatever kind it is, and whatever their age then. */
-static void note_young(struct discovery *d, struct pid_entry *e)
+/* Match e again at the next discovery, whatever kind it is, and whatever
+ * its age then: on the young list, which probe scans go through. */
+static void recheck(struct discovery *d, struct pid_entry *e)
 {
-	if (!young(d, e))
-		return;
 	e->recheck = true;
 	if (d->n_young == d->cap_young) {
 		size_t cap = d->cap_young ? 2 * d->cap_young : 16;
@@ -205,6 +203,14 @@ static void note_young(struct discovery *d, struct pid_entry *e)
 		d->cap_young = cap;
 	}
 	d->young[d->n_young++] = e->info.pid;
+}
+
+/* Remember the young unmatched pids, to match them again at the next
+ * discovery (their title may not be set yet). */
+static void note_young(struct discovery *d, struct pid_entry *e)
+{
+	if (young(d, e))
+		recheck(d, e);
 }
 
 /* Whether the process known as e has been replaced by another with the
@@ -467,6 +473,16 @@ void discovery_never(struct discovery *d, pid_t pid)
 	if (e) {
 		disown(d, e);
 		e->never = true;
+	}
+}
+
+void discovery_rematch(struct discovery *d, pid_t pid)
+{
+	struct pid_entry *e = pid_table_lookup(&d->t, pid);
+
+	if (e && !e->never) {
+		disown(d, e);
+		recheck(d, e);
 	}
 }
 

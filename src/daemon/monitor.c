@@ -10,7 +10,10 @@
  * does not decide: so that the decisions are tested without /proc, and
  * the renderers (status, metrics, state) read the judge's types alone.
  * The cost is one call into the judge per process-sample and, per found
- * process, a second lookup of its pid in discovery (discovery_claim). */
+ * process, a second lookup of its pid in discovery (discovery_claim).
+ * leakwatchctl forget drops a record as an exit does, after a gone event
+ * that says why, and has discovery match the pid afresh (monitor_forget):
+ * the process comes back as new when a watch still takes it. */
 #include "daemon/monitor.h"
 
 #include <errno.h>
@@ -449,6 +452,23 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 		}
 		judge_reconfigure(w, (size_t)(nw - cfg->watches), ow, nw);
 	}
+}
+
+int monitor_forget(struct monitor *m, pid_t pid)
+{
+	struct watched *w = (struct watched *)judged_find(&m->j, pid);
+	struct event ev;
+
+	if (!w)
+		return -ESRCH;
+	event_of(m, &ev, EVENT_GONE, w);
+	ev.result = "forgotten";
+	event_say(&ev, "forgotten (leakwatchctl forget): its history, verdicts and withheld actions are "
+		  "dropped; matched afresh at the next discovery");
+	emit(m, &ev);
+	discovery_rematch(&m->disc, pid);
+	unwatch(m, w, false);
+	return 0;
 }
 
 void monitor_free(struct monitor *m)
