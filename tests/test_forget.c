@@ -5,8 +5,8 @@
  * again at the next discovery, a probe scan, with an empty history; one
  * that no longer matches, or has exited, is not; a pid not watched is
  * -ESRCH.  The control request "forget PID" (daemon/requests.c): its
- * replies, OK and ERR; and who may ask the requests that change something
- * (requests_allowed). */
+ * replies, OK and ERR; "reload" told from "reload ARG" (requests_alone);
+ * and who may ask the requests that change something (requests_allowed). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +189,20 @@ static void test_allowed(void)
 	}
 }
 
+static void test_alone(void)
+{
+	static const struct {
+		const char *request;
+		int want;
+	} cases[] = {
+		{ "reload", 1 }, { " reload\t", 1 }, { "\treload  ", 1 }, { "reload now", -1 }, { "reload\t1", -1 },
+		{ "reloads", 0 }, { "relo", 0 }, { "", 0 }, { "status", 0 }, { "x reload", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(requests_alone(cases[i].request, "reload") == cases[i].want, "\"%s\"", cases[i].request);
+}
+
 int main(void)
 {
 	struct config *cfg;
@@ -197,6 +211,7 @@ int main(void)
 	uint64_t now = 5000;
 
 	RUN(test_allowed);
+	RUN(test_alone);
 	if (!make_root("forget"))
 		return 2;
 	cfg = load_config(config_text);

@@ -159,11 +159,14 @@ static void reload(struct daemon *d, struct buf *reply);
 static void on_control(void *ctx, const char *request, uid_t peer, struct buf *reply)
 {
 	struct daemon *d = ctx;
+	int alone = requests_alone(request, "reload");
 
 	if (!requests_allowed(request, peer, geteuid(), reply))
 		return;
-	if (strcmp(request, "reload") == 0)
+	if (alone > 0)
 		reload(d, reply);     /* in the loop, as SIGHUP's: the reply says how it went */
+	else if (alone < 0)
+		buf_puts(reply, "ERR reload takes no argument\n");
 	else if (!requests_forget(&d->mon, &d->inspections, request, reply) &&
 		 !inspections_answer(&d->inspections, request, reply))
 		report_answer(&d->mon.j, request, reply);

@@ -38,6 +38,14 @@ static bool first_word(const char *request, const char *w)
 	return strncmp(request, w, n) == 0 && (request[n] == '\0' || request[n] == ' ' || request[n] == '\t');
 }
 
+int requests_alone(const char *request, const char *w)
+{
+	if (!first_word(request, w))
+		return 0;
+	request += strspn(request, " \t") + strlen(w);
+	return request[strspn(request, " \t")] ? -1 : 1;
+}
+
 bool requests_allowed(const char *request, uid_t peer, uid_t self, struct buf *reply)
 {
 	static const char *const changing[] = { "reload", "forget", "inspect" };

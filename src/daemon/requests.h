@@ -19,6 +19,10 @@ struct inspections;
  * the "ERR permission denied ..." line is written into reply. */
 bool requests_allowed(const char *request, uid_t peer, uid_t self, struct buf *reply);
 
+/* Whether request is the word w alone (blanks around it allowed): 1; w
+ * with more after it: -1; another request: 0. */
+int requests_alone(const char *request, const char *w);
+
 /* "forget PID": the process dropped (monitor_forget), the reply "OK" and
  * what was done, or "ERR why" (not a pid; not watched; an inspection of
  * it running).  True when request was one, the reply written. */
