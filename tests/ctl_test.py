@@ -12,7 +12,12 @@
   RUNTIME_DIRECTORY that records the request) for "status table WIDTH":
   $COLUMNS when it is a number, else the terminal's width when stdout is a
   terminal (a pty sized 123x40 here), else 80; `status --json` asks for
-  "status json".
+  "status json"; --watch NAME, --verdict V and --watches add "watch NAME",
+  "verdict V" and "watches" before the format; `reload` asks "reload",
+  `forget PID` "forget PID".  A bad watch name or verdict, and those options
+  on another command, are usage errors.
+- `reload` prints what an OK answer says and exits 0; an ERR answer goes
+  to stderr, exit 1.
 
 Run: python3 tests/ctl_test.py --ctl build/leakwatchctl
 """
@@ -50,6 +55,26 @@ USAGE_ERRORS = [
     (["match", "a.yaml", "b.yaml"], "leakwatchctl: wrong arguments for 'match'"),
     (["status", "--proc", "/proc"], "leakwatchctl: --max and --proc are for match"),
     (["match", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+    (["status", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+    (["status", "--watch"], "leakwatchctl: option '--watch' needs an argument"),
+    (["status", "--watch", "a b"],
+     "leakwatchctl: --watch needs a watch name (1 to 64 letters, digits, '.', '_' or '-'): 'a b'"),
+    (["status", "--watch", "x" * 65],
+     f"leakwatchctl: --watch needs a watch name (1 to 64 letters, digits, '.', '_' or '-'): '{'x' * 65}'"),
+    (["status", "--verdict", "leaking"],
+     "leakwatchctl: --verdict must be warming, ok, leak, limit or unreadable: 'leaking'"),
+    (["status", "--watches", "--verdict", "leak"], "leakwatchctl: --verdict picks processes: --watches counts them all"),
+    (["history", "42", "--watch", "api"], "leakwatchctl: --watch, --verdict and --watches are for status"),
+    (["reload", "--watches"], "leakwatchctl: --watch, --verdict and --watches are for status"),
+    (["reload", "now"], "leakwatchctl: wrong arguments for 'reload'"),
+    (["reload", "--json"], "leakwatchctl: wrong arguments for 'reload'"),
+    (["reload", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+    (["forget"], "leakwatchctl: wrong arguments for 'forget'"),
+    (["forget", "1", "2"], "leakwatchctl: wrong arguments for 'forget'"),
+    (["forget", "12x"], "leakwatchctl: not a pid: '12x'"),
+    (["forget", "0"], "leakwatchctl: not a pid: '0'"),
+    (["forget", "--", "-3"], "leakwatchctl: not a pid: '-3'"),
+    (["forget", "42", "--json"], "leakwatchctl: wrong arguments for 'forget'"),
 ]
 
 
@@ -182,6 +207,16 @@ def main():
                 ("a pty, COLUMNS=90", dict(env, COLUMNS="90"), ["status"], True, "status table 90"),
                 ("--json", dict(env, COLUMNS="132"), ["status", "--json"], False, "status json"),
                 ("history", env, ["history", "42"], False, "history 42 table"),
+                ("--watch", env, ["status", "--watch", "api"], False, "status watch api table 80"),
+                ("--verdict --json", env, ["status", "--verdict", "leak", "--json"], False,
+                 "status verdict leak json"),
+                ("--watch --verdict", dict(env, COLUMNS="100"), ["status", "--verdict", "ok", "--watch", "a.b_c-1"],
+                 False, "status watch a.b_c-1 verdict ok table 100"),
+                ("--watches", env, ["status", "--watches"], False, "status watches table 80"),
+                ("--watches --watch --json", env, ["status", "--watches", "--json", "--watch", "json"], False,
+                 "status watch json watches json"),
+                ("reload", env, ["reload"], False, "reload"),
+                ("forget", env, ["forget", "4242"], False, "forget 4242"),
             ]
             for what, e, args, tty, want in cases:
                 before = len(fake.requests)
@@ -203,6 +238,24 @@ def main():
                     and res.stdout == "", f"ERR answer: exit {res.returncode}, stderr {res.stderr!r}")
         finally:
             fake.close()
+
+        # reload's answers: what the daemon says, exit 0 or 1
+        for reply, rc, out, err in (
+                (b"OK\nconfiguration reloaded from F: 2 watches, 1 warning\nwarning: api: W\n", 0,
+                 "configuration reloaded from F: 2 watches, 1 warning\nwarning: api: W\n", ""),
+                (b"ERR configuration reload failed, the old configuration stays in force: F:1:2: error: x\n", 1,
+                 "", "leakwatchctl: configuration reload failed, the old configuration stays in force: "
+                     "F:1:2: error: x\n")):
+            d = os.path.join(tmp, f"reload{rc}")
+            os.mkdir(d)
+            fake = FakeDaemon(d, reply)
+            try:
+                res = run(ctl, ["reload"], dict(base, RUNTIME_DIRECTORY=d))
+                c.check(res.returncode == rc and res.stdout == out and res.stderr == err,
+                        f"reload answered {reply[:20]!r}: exit {res.returncode}, stdout {res.stdout!r}, "
+                        f"stderr {res.stderr!r}")
+            finally:
+                fake.close()
 
     print(f"ctl: {c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0

@@ -23,9 +23,10 @@ on_leak: signal, kill_after 5s, capture: true:
   processes: rss within a page of VmRSS read just before or just after the
   query, fds and threads exact, watch, comm, verdict, started (RFC 3339,
   within 2 s of the process's start in /proc).
-- status-table: the summary line, the header, 3 rows per process (rss,
-  fds, threads, in that order, values as in the JSON), every line at most
-  80 columns (code points), a sparkline at the end of each row.
+- status-table: the summary line, a line per watch, the header, 3 rows
+  per process (rss, fds, threads, in that order, values as in the JSON),
+  every line at most 80 columns (code points), a sparkline at the end of
+  each row.
 - history: `history PID --json` (buckets, bucket_seconds = window/48, min <=
   mean <= max, the newest fds bucket equal to /proc), the table, and an
   unwatched pid (exit 1, "leakwatchctl: pid N is not watched").
@@ -44,6 +45,11 @@ on_leak: signal, kill_after 5s, capture: true:
   action (signal, ok) names the same one; its files are there and right
   (the fds summary's first row is the leaked path with the largest count);
   the leaker exits of the signal.
+- Then, the day-two commands (tests/operator_daytwo.py says what each
+  checks): watch-lines (the line per watch, status --watches), status-
+  filters (--watch, --verdict), ctl-shared-socket (a socket opened to all:
+  status for anyone, forget and reload for root alone), forget (found
+  again afresh), reload (ok with a warning, a broken file refused).
 
 Phase 2, four daemons side by side, each with one fresh 1 MiB/s leaker:
 
@@ -63,7 +69,7 @@ Phase 2, four daemons side by side, each with one fresh 1 MiB/s leaker:
 - daemon-exits: every daemon still running exits 0 on SIGTERM.
 
 One PASS/FAIL line per check, then `operator_test: N passed, M failed`;
-exit status 1 on any failure.  About 30 s.
+exit status 1 on any failure.  About 30 s (the day-two checks: under a second).
 """
 
 import argparse
@@ -82,6 +88,7 @@ import time
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, checked_json, cmdlines, finish, free_port, interrupt_on_term,
                     of, parse_ts, start_failed, stop_groups, wait_for, yq)
+import operator_daytwo
 
 INTERVAL_MS = 200
 INTERVAL_S = INTERVAL_MS / 1000
@@ -342,10 +349,17 @@ def check_status_table(ctl, daemon, pids):
         c.fail(f"first line {lines[0]!r}: expected {len(arr)} processes and 3 watches")
     if lines[1] != "":
         c.fail(f"second line {lines[1]!r} is not blank")
+    # a line per watch (operator_daytwo.py checks what they say), then a blank line
+    nw = next((i for i, ln in enumerate(lines[2:], 2) if ln == ""), None)
+    if nw is None or nw - 2 != 3 or not all(re.match(r"(idle|baseline|capture): \d+ process", ln)
+                                            for ln in lines[2:nw]):
+        c.fail(f"watch lines {lines[2:nw or 5]!r}, not one each for idle, baseline and capture")
+    else:
+        del lines[2:nw + 1]
     want_hdr = ["WATCH", "PID", "COMM", "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW"]
     if lines[2].split() != want_hdr:
         c.fail(f"header {lines[2]!r}")
-    wide = [(n + 1, len(ln)) for n, ln in enumerate(lines) if len(ln) > 80]
+    wide = [(n + 1, len(ln)) for n, ln in enumerate(res.stdout.split("\n")) if len(ln) > 80]
     for n, w in wide[:3]:
         c.fail(f"line {n} is {w} columns wide")
     # a process's title, quoted under its rows (from the pid column on)
@@ -1062,6 +1076,12 @@ def main():
             reader.join(5)
         checks.append(check_textfile(reader, work))
         checks.append(check_capture(d1, cap, leaked_path, cap_exit))
+        names = ["idle", "baseline", "capture"]
+        checks.append(operator_daytwo.check_watch_lines(ctl, d1, names))
+        checks.append(operator_daytwo.check_status_filters(ctl, d1, [p.pid for p, _ in idle], base.pid, names))
+        checks.append(operator_daytwo.check_shared_socket(ctl, d1, work, idle[1][0].pid))
+        checks.append(operator_daytwo.check_forget(ctl, d1, idle[0][0].pid))
+        checks.append(operator_daytwo.check_reload(ctl, d1, main_cfg, names))
         baseline = leak_after(d1, base)
         base_found = found_to_leak(d1.events(), d1.events(), base.pid)
         say(f"baseline leak after {baseline}s")

@@ -10,7 +10,8 @@
  * 5 s (a compile-time constant, so this one case takes that long); and the
  * socket file's life: created 0600 with its directory, a stale one
  * replaced, a live one left to its owner (-EADDRINUSE), removed by
- * control_free. */
+ * control_free; and the client's uid handed to the callback with each
+ * request. */
 #include "io/control.h"
 
 #include <errno.h>
@@ -34,14 +35,16 @@ static char path[128];
 struct seen {
 	int calls;
 	char last[CONTROL_REQUEST_MAX + 1];
+	uid_t peer;                /* the last call's */
 };
 
 /* The daemon's callback writes "OK\n" + text or "ERR ...\n"; so does this. */
-static void on_request(void *ctx, const char *request, struct buf *reply)
+static void on_request(void *ctx, const char *request, uid_t peer, struct buf *reply)
 {
 	struct seen *s = ctx;
 
 	s->calls++;
+	s->peer = peer;
 	snprintf(s->last, sizeof(s->last), "%s", request);
 	if (strcmp(request, "status") == 0)
 		buf_puts(reply, "OK\nwatching 3 processes\n");
@@ -116,9 +119,43 @@ static void test_requests(void)
 		CHECK_MSG(n == (ssize_t)strlen(cases[i].reply) && strcmp(out, cases[i].reply) == 0,
 			  "case %zu: %zd bytes \"%s\", not \"%s\"", i, n, out, cases[i].reply);
 		CHECK_MSG(s.calls == calls + (cases[i].seen != NULL), "case %zu: %d calls", i, s.calls - calls);
-		if (cases[i].seen)
+		if (cases[i].seen) {
 			CHECK_STR(s.last, cases[i].seen);
+			CHECK_MSG(s.peer == geteuid(), "case %zu: peer uid %d", i, (int)s.peer);
+		}
 	}
+	control_free(c);
+	sd_event_unref(e);
+}
+
+/* The uid handed with a request is the client's as the kernel took it at
+ * connect (its effective uid then), not the daemon's: a client connected
+ * as nobody (the socket opened to it for the test) is seen as nobody.
+ * Needs root, to connect as another user. */
+static void test_peer(void)
+{
+	struct seen s = { 0 };
+	struct control *c = NULL;
+	sd_event *e = NULL;
+	char out[512];
+	int fd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_peer: skipped (needs root to connect as nobody)\n");
+		return;
+	}
+	CHECK(sd_event_new(&e) >= 0);
+	CHECK(control_new(&c, e, path, on_request, &s) == 0);
+	CHECK(chmod(dir, 0755) == 0 && chmod(path, 0666) == 0);
+	CHECK(seteuid(65534) == 0);
+	fd = connect_to(path);
+	CHECK(seteuid(0) == 0);
+	CHECK(fd >= 0);
+	CHECK(evloop_send(e, fd, "status\n", 7, REPLY_MS) == 0);
+	CHECK(evloop_read_all(e, fd, out, sizeof(out), REPLY_MS) > 0 && strncmp(out, "OK\n", 3) == 0);
+	close(fd);
+	CHECK_MSG(s.calls == 1 && s.peer == 65534, "%d calls, peer uid %d", s.calls, (int)s.peer);
+	CHECK(chmod(dir, 0700) == 0);
 	control_free(c);
 	sd_event_unref(e);
 }
@@ -308,6 +345,7 @@ int main(void)
 	}
 	snprintf(path, sizeof(path), "%s/control.sock", dir);
 	RUN(test_requests);
+	RUN(test_peer);
 	RUN(test_too_long);
 	RUN(test_socket_file);
 	RUN(test_busy_and_timeout);

@@ -6,12 +6,16 @@
  * of another user's process) holds -1 placeholders so that its buckets
  * stay in step with the timeline, and when the readable set changes the
  * history starts again (restart_history); and the sample is wholly in
- * before anything is reported, so that a capture shows all of it.  Pure:
+ * before anything is reported, so that a capture shows all of it.  Once a
+ * tick's processes are judged, judge_pending_list() orders the actions
+ * they ask for, most urgent first (a sort of those with one: rare).  Pure:
  * the caller reads /proc and emits. */
 #include "core/judge.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The max of rule r for a process whose own limit is own (< 0: none, or
@@ -257,4 +261,34 @@ const struct watched *judged_find(const struct judged *j, pid_t pid)
 bool judged_warming(const struct judged *j, const struct watched *w)
 {
 	return judge_warming(w, &j->cfg->watches[w->watch], j->now_ms);
+}
+
+static int by_urgency(const void *a, const void *b, void *cfg)
+{
+	const struct watched *x = *(struct watched *const *)a, *y = *(struct watched *const *)b;
+
+	return judge_more_urgent(x, y, cfg) ? -1 : judge_more_urgent(y, x, cfg) ? 1 : 0;
+}
+
+size_t judge_pending_list(struct judged *j, struct watched ***v, size_t *cap)
+{
+	size_t n = 0;
+
+	for (struct watched *w = j->watched; w; w = w->next) {
+		if (!judge_retry(w))
+			continue;
+		if (n == *cap) {
+			size_t room = *cap ? 2 * *cap : 16;
+			struct watched **p = realloc(*v, room * sizeof(*p));
+
+			if (!p)
+				return SIZE_MAX;
+			*v = p;
+			*cap = room;
+		}
+		(*v)[n++] = w;
+	}
+	if (n > 1)
+		qsort_r(*v, n, sizeof(**v), by_urgency, (void *)j->cfg);
+	return n;
 }

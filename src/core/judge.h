@@ -61,6 +61,8 @@ struct watched {
 
 /* What the renderers read: the config, the watched processes, the clocks
  * of the current tick and the daemon's counters. */
+struct last_action;
+
 struct judged {
 	const struct config *cfg;
 	struct watched *watched;
@@ -71,6 +73,7 @@ struct judged {
 	uint64_t scans;            /* discovery passes, in all */
 	uint64_t full_scans;       /* of them, full reads of /proc's directory */
 	uint64_t scan_usec;        /* duration of the last discovery */
+	struct last_action *actions; /* each watch's newest action event (core/watch_summary.h) */
 };
 
 /* What one sample asks the caller to do, in this order: say that the
@@ -147,6 +150,15 @@ void judge_pending(struct watched *w, enum event_type t, int metric);
  * metric's value above its max), then the shortest time to its limit
  * (eta), then one without a limit to reach; ties: the lower pid. */
 bool judge_more_urgent(const struct watched *a, const struct watched *b, const struct config *cfg);
+
+/* The watched processes of j whose pending or withheld action is to be
+ * asked now (judge_retry, which also forgets an episode that is over),
+ * most urgent first (judge_more_urgent), into *v (grown as needed, *cap
+ * its room; the caller frees it): their number, or SIZE_MAX without
+ * memory for the list (then the caller asks judge_retry() itself, in list
+ * order; the processes seen so far were asked already, which judge_retry
+ * answers the same way twice). */
+size_t judge_pending_list(struct judged *j, struct watched ***v, size_t *cap);
 
 /* A new config: w now belongs to watch nw (number idx), was ow.  Its
  * history is reset only when the window changed.  Its limits are nw's,

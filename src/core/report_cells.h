@@ -13,6 +13,9 @@
 #include "core/buf.h"
 #include "core/judge.h"
 
+#define REPORT_WIDTH    80   /* a table's width when the client gives none */
+#define REPORT_NAME_MAX 64   /* the longest watch name (core/config.h) */
+
 /* Is metric i of w one the daemon may not read (its history holds -1s)? */
 bool report_unreadable(const struct watched *w, int i);
 

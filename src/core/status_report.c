@@ -3,9 +3,13 @@
  * daemon.  Why both JSON and a table here: the table is derived from the
  * same values as the JSON, so the two cannot disagree; the cost is a sort
  * of the watched processes per request (by watch, then pid), which is
- * paid only when somebody asks. */
+ * paid only when somebody asks.  The request's filters
+ * (core/status_filter.h) pick the processes of both, and the lines per
+ * watch over the table (core/watch_summary.h) are counted from the same
+ * set. */
 #include "core/status_report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,11 @@
 #include "core/event.h"
 #include "core/history_report.h"
 #include "core/report_cells.h"
+#include "core/status_filter.h"
 #include "core/units.h"
+#include "core/watch_summary.h"
+
+static const struct status_filter everything = { -1, -1, false };
 
 static unsigned partly_unreadable(const struct judged *j)
 {
@@ -62,9 +70,10 @@ static int by_watch_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-/* The watched processes in a stable order: by watch, then pid.  NULL when
- * there are none (or no memory: the caller shows nothing either way). */
-static const struct watched **sorted(const struct judged *j, size_t *n)
+/* The watched processes that f keeps in a stable order: by watch, then
+ * pid.  NULL when there are none (or no memory: the caller shows nothing
+ * either way). */
+static const struct watched **sorted(const struct judged *j, const struct status_filter *f, size_t *n)
 {
 	const struct watched **v;
 	size_t i = 0;
@@ -73,7 +82,8 @@ static const struct watched **sorted(const struct judged *j, size_t *n)
 	if (!j->n_watched || !(v = calloc(j->n_watched, sizeof(*v))))
 		return NULL;
 	for (const struct watched *w = j->watched; w && i < j->n_watched; w = w->next)
-		v[i++] = w;
+		if (status_filter_keeps(j, f, w))
+			v[i++] = w;
 	qsort(v, i, sizeof(*v), by_watch_pid);
 	*n = i;
 	return v;
@@ -131,8 +141,13 @@ static void json_inspect(struct buf *b, const struct watched *w)
 
 void report_status_json(struct buf *b, const struct judged *j)
 {
+	report_status_json_of(b, j, &everything);
+}
+
+void report_status_json_of(struct buf *b, const struct judged *j, const struct status_filter *f)
+{
 	size_t n;
-	const struct watched **v = sorted(j, &n);
+	const struct watched **v = sorted(j, f, &n);
 	char ts[40];
 
 	buf_puts(b, "[");
@@ -234,8 +249,28 @@ static int name_width(const struct judged *j, const struct watched *const *v, si
 
 void report_status_table(struct buf *b, const struct judged *j, unsigned width)
 {
+	report_status_table_of(b, j, width, &everything);
+}
+
+/* What the table says when f keeps no process. */
+static void no_rows(struct buf *b, const struct judged *j, const struct status_filter *f)
+{
+	if (f->watch < 0 && f->verdict < 0) {
+		buf_puts(b, "(no process matches a watch)\n");
+		return;
+	}
+	buf_puts(b, "(no process");
+	if (f->watch >= 0)
+		buf_printf(b, " of watch %s", j->cfg->watches[f->watch].name);
+	if (f->verdict >= 0)
+		buf_printf(b, " with a metric at %s", status_verdict_name(f->verdict));
+	buf_puts(b, ")\n");
+}
+
+void report_status_table_of(struct buf *b, const struct judged *j, unsigned width, const struct status_filter *f)
+{
 	size_t n;
-	const struct watched **v = sorted(j, &n);
+	const struct watched **v = sorted(j, f, &n);
 	char line[160];
 	int nw = name_width(j, v, n, width);
 	unsigned partly = partly_unreadable(j);
@@ -246,6 +281,10 @@ void report_status_table(struct buf *b, const struct judged *j, unsigned width)
 		buf_printf(b, "leakwatchd: %u process%s partly unreadable (see the warnings)\n", partly,
 			   partly == 1 ? "" : "es");
 	buf_puts(b, "\n");
+	if (j->cfg->n_watches) {   /* a line per watch (core/watch_summary.h) */
+		report_watch_lines(b, j, f->watch, width);
+		buf_puts(b, "\n");
+	}
 	/* nw+1+7+1+10+1+7+1+7+1+9+1+5+1+7+1+8 = nw + 68 columns, 78 in 80 */
 	buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", nw, "WATCH", "PID", "COMM",
 		   "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW");
@@ -294,7 +333,7 @@ void report_status_table(struct buf *b, const struct judged *j, unsigned width)
 		}
 	}
 	if (n == 0)
-		buf_puts(b, "(no process matches a watch)\n");
+		no_rows(b, j, f);
 	free(v);
 }
 
@@ -317,9 +356,39 @@ static long table_width(char **tok, size_t *n)
 	return w;
 }
 
+/* "status [FILTER...]" (words[0..n), the format taken off already): the
+ * processes the filters keep or, with "watches", the watches' summary.
+ * 0, or what status_filter_parse() says (-EINVAL: an unknown request,
+ * nothing written). */
+static int status_answer(const struct judged *j, char *const *words, size_t n, bool json, unsigned width,
+			 struct buf *reply)
+{
+	struct status_filter f;
+	int r = status_filter_parse(j, words, n, &f, reply);
+
+	if (r < 0)
+		return r;
+	if (f.watches && f.verdict >= 0) {
+		buf_puts(reply, "ERR a verdict picks processes: the watches' summary counts them all\n");
+		return -EDOM;
+	}
+	buf_puts(reply, "OK\n");
+	if (f.watches && json)
+		report_watches_json(reply, j, f.watch);
+	else if (f.watches)
+		report_watch_lines(reply, j, f.watch, width);
+	else if (json)
+		report_status_json_of(reply, j, &f);
+	else
+		report_status_table_of(reply, j, width, &f);
+	return 0;
+}
+
+#define REQUEST_WORDS 8   /* "status watch NAME verdict V watches table WIDTH" */
+
 void report_answer(const struct judged *j, const char *request, struct buf *reply)
 {
-	char copy[256], *tok[4], *save = NULL, *end;
+	char copy[256], *tok[REQUEST_WORDS], *save = NULL, *end;
 	size_t n = 0;
 	bool json = false;
 	long pid, width;
@@ -328,7 +397,7 @@ void report_answer(const struct judged *j, const char *request, struct buf *repl
 		goto bad;
 	snprintf(copy, sizeof(copy), "%s", request);
 	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (n == 4)
+		if (n == REQUEST_WORDS)
 			goto bad;
 		tok[n++] = t;
 	}
@@ -337,12 +406,9 @@ void report_answer(const struct judged *j, const char *request, struct buf *repl
 	/* the optional last word: the format (a table's width after it) */
 	if (n >= 2 && (strcmp(tok[n - 1], "json") == 0 || strcmp(tok[n - 1], "table") == 0))
 		json = strcmp(tok[--n], "json") == 0;
-	if (strcmp(tok[0], "status") == 0 && n == 1) {
-		buf_puts(reply, "OK\n");
-		if (json)
-			report_status_json(reply, j);
-		else
-			report_status_table(reply, j, (unsigned)width);
+	if (strcmp(tok[0], "status") == 0) {
+		if (status_answer(j, tok + 1, n - 1, json, (unsigned)width, reply) == -EINVAL)
+			goto bad;
 		return;
 	}
 	if (strcmp(tok[0], "history") == 0 && n == 2) {

@@ -1,5 +1,6 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
- * history of one process) or to inspect a process, through its control socket, or check a
+ * history of one process), to inspect a process, to reload its
+ * configuration or to forget a process, through its control socket, or check a
  * configuration file, or show which live processes its watches match
  * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders
  * the answers (core/status_report.c): this client sends one request line
@@ -23,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
+#include "core/status_filter.h"
+#include "ctl/ctl_status.h"
 #include "daemon/match_survey.h"
 #include "os/config_file.h"
 #include "os/paths.h"
@@ -34,19 +38,31 @@ enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: leakwatchctl status [--json]\n"
+		"Usage: leakwatchctl status [--json] [--watch NAME] [--verdict V] [--watches]\n"
 		"       leakwatchctl history PID [--json]\n"
 		"       leakwatchctl inspect PID [--seconds N] [--json]\n"
+		"       leakwatchctl reload\n"
+		"       leakwatchctl forget PID\n"
 		"       leakwatchctl check-config [FILE]\n"
 		"       leakwatchctl match [FILE] [--json] [--max N] [--proc DIR]\n"
 		"\n"
-		"Show what the running leakwatchd sees, or check a configuration.\n"
+		"Show what the running leakwatchd sees, have it reload or forget a process,\n"
+		"or check a configuration.\n"
 		"\n"
 		"  status [--json]       every watched process: watch, pid, comm, each metric's\n"
-		"                        value, trend per hour, time to limit and verdict\n"
+		"                        value, trend per hour, time to limit and verdict,\n"
+		"                        under a line per watch (processes, leaking, over a\n"
+		"                        limit, last action); --watch NAME: that watch's only;\n"
+		"                        --verdict V: the processes with a metric at V\n"
+		"                        (warming, ok, leak, limit, unreadable); --watches:\n"
+		"                        the line per watch alone (an object each with --json)\n"
 		"  history PID [--json]  the samples the daemon holds for one process\n"
 		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
+		"  reload                reload the configuration, as SIGHUP does, and say how\n"
+		"                        it went\n"
+		"  forget PID            drop what the daemon holds of a process (history,\n"
+		"                        verdicts, withheld actions): matched afresh, as new\n"
 		"  check-config [FILE]   check FILE (default " DEFAULT_CONFIG "),\n"
 		"                        as leakwatchd -t does\n"
 		"  match [FILE]          the live processes each watch of FILE matches, and\n"
@@ -359,8 +375,39 @@ static int match_command(const struct match_args *m, const char *cmd, int nargs,
 	return match_show("leakwatchctl", nargs ? args[0] : DEFAULT_CONFIG, &m->o, json, stdout) < 0 ? EXIT_FAIL : 0;
 }
 
+/* status [--json] [--watch NAME] [--verdict V] [--watches]: nargs
+ * arguments left.  The exit status. */
+static int status_command(const struct status_args *st, int nargs, bool json)
+{
+	char request[192], why[160];
+
+	if (status_request(st, nargs, json, terminal_width(), request, sizeof(request), why, sizeof(why)) < 0)
+		return usage_error("%s", why);
+	return ask(request);
+}
+
+/* reload, forget PID (nargs arguments left in args): the exit status. */
+static int change_command(const char *cmd, int nargs, char **args, bool json)
+{
+	char request[64], *end;
+	long pid;
+
+	if (json || nargs != (strcmp(cmd, "forget") == 0))
+		return usage_error("wrong arguments for '%s'", cmd);
+	if (strcmp(cmd, "reload") == 0)
+		return ask("reload");
+	pid = strtol(args[0], &end, 10);
+	if (*end || end == args[0] || pid <= 0 || pid > 0x7fffffff)
+		return usage_error("not a pid: '%s'", args[0]);
+	snprintf(request, sizeof(request), "forget %ld", pid);
+	return ask(request);
+}
+
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ "verdict", required_argument, NULL, OPT_VERDICT },
+	{ "watches", no_argument, NULL, OPT_WATCHES },
 	{ "seconds", required_argument, NULL, 's' },
 	{ "max", required_argument, NULL, 'm' },
 	{ "proc", required_argument, NULL, 'p' },
@@ -372,9 +419,10 @@ static const struct option opts[] = {
 int main(int argc, char **argv)
 {
 	struct match_args match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false };
+	struct status_args st = { NULL, NULL, false, false };
 	bool json = false;
 	long seconds = 0;
-	char request[64], *end;
+	char request[64], why[160], *end;
 	const char *cmd;
 	long pid;
 	int c;
@@ -395,6 +443,12 @@ int main(int argc, char **argv)
 			if (match_option(&match, c, optarg) < 0)
 				return EXIT_USAGE;
 			break;
+		case OPT_WATCH:
+		case OPT_VERDICT:
+		case OPT_WATCHES:
+			if (status_option(&st, c, optarg, why, sizeof(why)) < 0)
+				return usage_error("%s", why);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -414,13 +468,10 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (strcmp(cmd, "match") == 0 || match.given)
 		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
-	if (strcmp(cmd, "status") == 0 && optind == argc) {
-		if (json)
-			snprintf(request, sizeof(request), "status json");
-		else
-			snprintf(request, sizeof(request), "status table %u", terminal_width());
-		return ask(request);
-	}
+	if (st.given && strcmp(cmd, "status") != 0)
+		return usage_error("--watch, --verdict and --watches are for status");
+	if (strcmp(cmd, "status") == 0 && !seconds)
+		return status_command(&st, argc - optind, json);
 	if (strcmp(cmd, "history") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
 		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
@@ -436,6 +487,8 @@ int main(int argc, char **argv)
 	}
 	if (seconds)
 		return usage_error("--seconds is for inspect");
+	if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "forget") == 0)
+		return change_command(cmd, argc - optind, argv + optind, json);
 	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
 	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))

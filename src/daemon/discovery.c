@@ -188,12 +188,10 @@ static bool young(const struct discovery *d, const struct pid_entry *e)
 	return !e->owner && !e->never && d->now_ms < e->start_ms + YOUNG_MS;
 }
 
-/* Remember the young unmatched pids, to match them again at the next
- * discovery whatever kind it is, and whatever their age then. */
-static void note_young(struct discovery *d, struct pid_entry *e)
+/* Match e again at the next discovery, whatever kind it is, and whatever
+ * its age then: on the young list, which probe scans go through. */
+static void recheck(struct discovery *d, struct pid_entry *e)
 {
-	if (!young(d, e))
-		return;
 	e->recheck = true;
 	if (d->n_young == d->cap_young) {
 		size_t cap = d->cap_young ? 2 * d->cap_young : 16;
@@ -205,6 +203,14 @@ static void note_young(struct discovery *d, struct pid_entry *e)
 		d->cap_young = cap;
 	}
 	d->young[d->n_young++] = e->info.pid;
+}
+
+/* Remember the young unmatched pids, to match them again at the next
+ * discovery (their title may not be set yet). */
+static void note_young(struct discovery *d, struct pid_entry *e)
+{
+	if (young(d, e))
+		recheck(d, e);
 }
 
 /* Whether the process known as e has been replaced by another with the
@@ -320,19 +326,6 @@ static void probe_scan(struct discovery *d, long from, long to)
 	}
 }
 
-static int read_last_pid(const struct discovery *d, long *pid)
-{
-	char buf[128];
-	ssize_t n;
-
-	if (d->loadavg_fd < 0)
-		return -ENOENT;
-	n = pread(d->loadavg_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	return proc_parse_last_pid(buf, (size_t)n, pid);
-}
-
 bool discovery_due(const struct discovery *d, uint64_t now_ms)
 {
 	return d->t.gen == 0 || d->rematch || now_ms + SCAN_SLACK_MS >= d->last_scan_ms + SCAN_MIN_MS;
@@ -345,7 +338,7 @@ void discovery_scan(struct discovery *d, uint64_t now_ms)
 	d->now_ms = d->last_scan_ms = now_ms;
 	d->scans++;
 	result_clear(d);
-	if (read_last_pid(d, &last) < 0)
+	if (proc_read_last_pid(d->loadavg_fd, &last) < 0)
 		last = -1;
 	fresh = last - d->last_pid;
 	if (d->t.gen && d->now_ms + SCAN_SLACK_MS >= d->last_full_ms + RECHECK_MS) {
@@ -382,22 +375,6 @@ void discovery_reuse(struct discovery *d, uint64_t now_ms, pid_t pid, unsigned l
 	visit(d, pid, 0, true);
 }
 
-/* loadavg's last pid counts in our own pid namespace: probe only when the
- * root is a /proc of that namespace (its "self" is us). */
-static int open_loadavg(const struct proc_root *root, pid_t self)
-{
-	char link[32], want[32];
-	ssize_t n = readlinkat(root->fd, "self", link, sizeof(link) - 1);
-
-	if (n <= 0)
-		return -1;
-	link[n] = '\0';
-	snprintf(want, sizeof(want), "%d", (int)self);
-	if (strcmp(link, want) != 0)
-		return -1;
-	return openat(root->fd, "loadavg", O_RDONLY | O_CLOEXEC);
-}
-
 int discovery_init(struct discovery *d, const struct proc_root *root, const struct config *cfg,
 		   pid_t self, const char *self_user, discovery_warn_fn warn, void *warn_ctx)
 {
@@ -427,7 +404,7 @@ int discovery_init(struct discovery *d, const struct proc_root *root, const stru
 			close(fd);
 		return r;
 	}
-	d->loadavg_fd = open_loadavg(root, self);
+	d->loadavg_fd = proc_open_loadavg(root, self);
 	return 0;
 }
 
@@ -467,6 +444,16 @@ void discovery_never(struct discovery *d, pid_t pid)
 	if (e) {
 		disown(d, e);
 		e->never = true;
+	}
+}
+
+void discovery_rematch(struct discovery *d, pid_t pid)
+{
+	struct pid_entry *e = pid_table_lookup(&d->t, pid);
+
+	if (e && !e->never) {
+		disown(d, e);
+		recheck(d, e);
 	}
 }
 

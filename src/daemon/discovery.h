@@ -127,4 +127,10 @@ void discovery_reuse(struct discovery *d, uint64_t now_ms, pid_t pid, unsigned l
 /* The process pid could not be sampled: never watched again. */
 void discovery_never(struct discovery *d, pid_t pid);
 
+/* The watched process pid is dropped (leakwatchctl forget): no longer
+ * claimed, and matched afresh at the next discovery, as a new process
+ * would be (found again, with an empty history, when a watch still
+ * matches it). */
+void discovery_rematch(struct discovery *d, pid_t pid);
+
 #endif

@@ -1,7 +1,8 @@
 /* leakwatchd's top: the command line, and the event loop (sd-event) that
  * runs everything else: a timer that ticks the monitor every interval,
- * SIGTERM/SIGINT to stop, SIGHUP to reload the configuration, and
- * sd_notify for systemd (READY, STATUS, RELOADING, STOPPING).
+ * SIGTERM/SIGINT to stop, SIGHUP (or leakwatchctl reload) to reload the
+ * configuration, and sd_notify for systemd (READY, STATUS, RELOADING,
+ * STOPPING).
  *
  * It owns the modules and wires them together: the monitor (what is
  * watched), the actor (what is done), the control socket, the history and
@@ -29,11 +30,14 @@
 #include "core/prometheus.h"
 #include "core/server_lint.h"
 #include "core/status_report.h"
+#include "core/watch_summary.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
 #include "daemon/monitor.h"
 #include "daemon/notice.h"
 #include "daemon/persist.h"
+#include "daemon/requests.h"
+#include "daemon/watch_lint.h"
 #include "daemon/visibility.h"
 #include "io/actor.h"
 #include "io/control.h"
@@ -55,6 +59,7 @@ struct daemon {
 	bool dry_run_flag;         /* --dry-run was given */
 	uint64_t interval_us;
 	uint64_t next_us;
+	sd_event *event;           /* the loop's, borrowed */
 	sd_event_source *timer;
 	struct actor *actor;
 	struct control *control;   /* NULL when the socket could not be set up */
@@ -88,6 +93,8 @@ static void on_event(void *ctx, struct event *e)
 	struct daemon *d = ctx;
 
 	metrics_count_event(&d->counters, e);
+	if (e->type == EVENT_ACTION)   /* for the status's watch lines; -ENOMEM loses it alone */
+		(void)last_action_note(&d->mon.j.actions, e);
 	event_emit(d->target, d->log.stamp, e);   /* a refused journal entry goes to stderr */
 }
 
@@ -147,11 +154,21 @@ static void notify_status(struct daemon *d)
 	d->ready = true;
 }
 
-static void on_control(void *ctx, const char *request, struct buf *reply)
+static void reload(struct daemon *d, struct buf *reply);
+
+static void on_control(void *ctx, const char *request, uid_t peer, struct buf *reply)
 {
 	struct daemon *d = ctx;
+	int alone = requests_alone(request, "reload");
 
-	if (!inspections_answer(&d->inspections, request, reply))
+	if (!requests_allowed(request, peer, geteuid(), reply))
+		return;
+	if (alone > 0)
+		reload(d, reply);     /* in the loop, as SIGHUP's: the reply says how it went */
+	else if (alone < 0)
+		buf_puts(reply, "ERR reload takes no argument\n");
+	else if (!requests_forget(&d->mon, &d->inspections, request, reply) &&
+		 !inspections_answer(&d->inspections, request, reply))
 		report_answer(&d->mon.j, request, reply);
 }
 
@@ -222,48 +239,19 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-/* The warnings of core/server_lint.h about cfg's watches (rules that
- * look wrong for gunicorn, uWSGI or Celery), one struct per watch, and
- * in note ", N warning(s)" ("" for none) for the start and reload
- * messages; NULL when out of memory: then none is told. */
-static struct server_lint *lint_watches(const struct config *cfg, char *note, size_t len)
+/* Load the configuration again (SIGHUP, or "reload" on the control
+ * socket): the reload event, then the watches' warnings.  reply, when
+ * given, gets "OK" and what the event says, a line per warning, or "ERR"
+ * and what the event says. */
+static void reload(struct daemon *d, struct buf *reply)
 {
-	struct server_lint *l = calloc(cfg->n_watches ? cfg->n_watches : 1, sizeof(*l));
-	uint64_t budget = SERVER_MATCH_BUDGET;
-	size_t n = 0;
-
-	for (size_t i = 0; l && i < cfg->n_watches; i++)
-		n += server_lint_watch(&cfg->watches[i], &budget, &l[i]);
-	note[0] = '\0';
-	if (n)
-		snprintf(note, len, ", %zu warning%s", n, n == 1 ? "" : "s");
-	return l;
-}
-
-/* Each of them as an error event of priority warning about its watch:
- * the file is in force all the same.  Frees l. */
-static void warn_watches(struct daemon *d, const struct config *cfg, struct server_lint *l)
-{
-	for (size_t i = 0; l && i < cfg->n_watches; i++) {
-		const struct subject about = { .watch = cfg->watches[i].name };
-
-		for (size_t k = 0; k < l[i].n; k++)
-			error_event(d, &about, true, "%s", l[i].w[k].text);
-	}
-	free(l);
-}
-
-static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	struct daemon *d = userdata;
+	const struct notice_sink say = { on_notice, d };
 	struct config *cfg = NULL;
 	struct event ev;
 	char errors[384] = "", note[48];
 	struct server_lint *lints = NULL;
 	int r;
 
-	(void)s;
-	(void)si;
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_usec(CLOCK_MONOTONIC));
 
 	r = config_load_report(d->config_path, &cfg, errors, sizeof(errors));
@@ -278,21 +266,33 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 		d->cfg = cfg;
 		d->interval_us = cfg->interval_ms * 1000;
 		persist_set_config(&d->persist, cfg);
-		export_set_config(&d->export, cfg, sd_event_source_get_event(s));
+		export_set_config(&d->export, cfg, d->event);
 		d->dry_run = d->dry_run_flag || cfg->dry_run;
 		actor_set_dry_run(d->actor, d->dry_run);
 		ev.result = "ok";
 		ev.watches = (long)cfg->n_watches;
-		lints = lint_watches(cfg, note, sizeof(note));
+		lints = watch_lint(cfg, note, sizeof(note));
 		event_say(&ev, "configuration reloaded from %s: %zu watch%s%s", d->config_path, cfg->n_watches,
 			  cfg->n_watches == 1 ? "" : "es", note);
 	}
 	event_describe(&ev);
 	on_event(d, &ev);
+	if (reply) {
+		buf_puts(reply, r < 0 ? "ERR " : "OK\n");
+		buf_line_text(reply, ev.detail);
+		buf_puts(reply, r >= 0 && !note[0] ? ", no warnings\n" : "\n");
+	}
 	if (r >= 0)
-		warn_watches(d, d->cfg, lints);
+		watch_lint_tell(&say, d->cfg, lints, reply);
 	d->ready = false;          /* the reload is over: READY=1 again */
 	notify_status(d);
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	(void)si;
+	reload(userdata, NULL);
 	return 0;
 }
 
@@ -304,6 +304,7 @@ static int setup(struct daemon *d, sd_event *e)
 	const struct notice_sink say = { on_notice, d };
 	int r;
 
+	d->event = e;
 	r = actor_new(&d->actor, e, &d->mon.root, getpid(), on_event, on_action_note, d);
 	if (r < 0)
 		return r;
@@ -339,7 +340,7 @@ static void start(struct daemon *d, sd_event *e)
 	const struct notice_sink say = { on_notice, d };
 	struct event ev;
 	char note[48];
-	struct server_lint *lints = lint_watches(d->cfg, note, sizeof(note));
+	struct server_lint *lints = watch_lint(d->cfg, note, sizeof(note));
 
 	event_init(&ev, EVENT_START, clock_usec(CLOCK_REALTIME));
 	ev.watches = (long)d->cfg->n_watches;
@@ -347,7 +348,7 @@ static void start(struct daemon *d, sd_event *e)
 		  d->cfg->n_watches == 1 ? "" : "es", d->config_path, note, d->dry_run ? " (dry run: no actions)" : "");
 	event_describe(&ev);
 	on_event(d, &ev);
-	warn_watches(d, d->cfg, lints);
+	watch_lint_tell(&say, d->cfg, lints, NULL);
 	visibility_warn_hidepid(&d->mon, &say);
 	open_control(d, e);
 	persist_start(&d->persist);

@@ -10,7 +10,10 @@
  * does not decide: so that the decisions are tested without /proc, and
  * the renderers (status, metrics, state) read the judge's types alone.
  * The cost is one call into the judge per process-sample and, per found
- * process, a second lookup of its pid in discovery (discovery_claim). */
+ * process, a second lookup of its pid in discovery (discovery_claim).
+ * leakwatchctl forget drops a record as an exit does, after a gone event
+ * that says why, and has discovery match the pid afresh (monitor_forget):
+ * the process comes back as new when a watch still takes it. */
 #include "daemon/monitor.h"
 
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include "core/limit_text.h"
 #include "core/state_codec.h"
 #include "core/units.h"
+#include "core/watch_summary.h"
 #include "io/actor.h"
 #include "os/clock.h"
 #include "os/users.h"
@@ -361,13 +365,6 @@ static void sample(struct monitor *m)
 	}
 }
 
-static int by_urgency(const void *a, const void *b, void *cfg)
-{
-	const struct watched *x = *(struct watched *const *)a, *y = *(struct watched *const *)b;
-
-	return judge_more_urgent(x, y, cfg) ? -1 : judge_more_urgent(y, x, cfg) ? 1 : 0;
-}
-
 /* The actions of this tick's verdicts and the ones withheld before, most
  * urgent first (judge_more_urgent): when cooldown or max_actions let one
  * through, it goes to the process over its limit, then to the one closest
@@ -376,32 +373,14 @@ static int by_urgency(const void *a, const void *b, void *cfg)
  * asked in list order. */
 static void act_pending(struct monitor *m)
 {
-	size_t n = 0;
+	size_t n = judge_pending_list(&m->j, &m->pending, &m->pending_cap);
 
-	for (struct watched *w = m->j.watched; w; w = w->next) {
-		if (!judge_retry(w))
-			continue;
-		if (n == m->pending_cap) {
-			size_t cap = m->pending_cap ? 2 * m->pending_cap : 16;
-			struct watched **p = realloc(m->pending, cap * sizeof(*p));
-
-			if (!p) {
-				n = SIZE_MAX;
-				break;
-			}
-			m->pending = p;
-			m->pending_cap = cap;
-		}
-		m->pending[n++] = w;
-	}
-	if (n == SIZE_MAX) {
+	if (n == SIZE_MAX) {   /* no memory to sort them: in list order */
 		for (struct watched *w = m->j.watched; w; w = w->next)
 			if (judge_retry(w))
 				act(m, w, w->retry_why, w->retry_metric, !w->retry_fresh);
 		return;
 	}
-	if (n > 1)
-		qsort_r(m->pending, n, sizeof(*m->pending), by_urgency, (void *)m->j.cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct watched *w = m->pending[i];
 
@@ -484,10 +463,29 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 	}
 }
 
+int monitor_forget(struct monitor *m, pid_t pid)
+{
+	struct watched *w = (struct watched *)judged_find(&m->j, pid);
+	struct event ev;
+
+	if (!w)
+		return -ESRCH;
+	event_of(m, &ev, EVENT_GONE, w);
+	ev.result = "forgotten";
+	event_say(&ev, "forgotten (leakwatchctl forget): its history, verdicts and withheld actions are "
+		  "dropped; matched afresh at the next discovery");
+	emit(m, &ev);
+	discovery_rematch(&m->disc, pid);
+	unwatch(m, w, false);
+	return 0;
+}
+
 void monitor_free(struct monitor *m)
 {
 	while (m->j.watched)
 		unwatch(m, m->j.watched, false);
+	last_action_free_all(m->j.actions);
+	m->j.actions = NULL;
 	discovery_free(&m->disc);
 	cgroup_roots_close(&m->cgroups);
 	proc_root_close(&m->root);

@@ -90,6 +90,13 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec);
  * again at the next tick. */
 void monitor_set_config(struct monitor *m, const struct config *cfg);
 
+/* Drop the watched process pid (leakwatchctl forget): its record, with
+ * its history, verdicts and withheld action, is freed after a gone event
+ * saying so (result "forgotten"), and discovery matches the pid afresh at
+ * its next pass (discovery_rematch).  0, or -ESRCH when pid is not
+ * watched. */
+int monitor_forget(struct monitor *m, pid_t pid);
+
 /* Saved histories (core/state_codec.h), taken over: a process found at the
  * next scan with the same pid, start time, watch name and window continues
  * its history; the rest is dropped after that scan. */

@@ -15,6 +15,10 @@
  * drains: a slow or stalled client holds its own memory, never the loop.
  * Past CONTROL_MAX_CLIENTS a connection gets "ERR busy" and is closed.  A
  * socket left by a dead daemon is told from a live one by connecting to it.
+ * Each request is handed over with the client's uid (SO_PEERCRED, read
+ * once at accept): the mode lets the daemon's user connect, and whoever
+ * the operator opens the socket to; what each may ask is the daemon's
+ * to say (daemon/requests.h).
  * Costs: the listening fd between requests; per client a few hundred bytes
  * plus its reply. */
 #include "io/control.h"
@@ -33,6 +37,7 @@ struct client {
 	struct control *c;
 	struct client *next;
 	int fd;
+	uid_t peer;                /* SO_PEERCRED's uid; (uid_t)-1 unknown */
 	sd_event_source *io, *timer;
 	char req[CONTROL_REQUEST_MAX];
 	size_t req_len;
@@ -81,7 +86,7 @@ static void answer(struct client *cl)
 {
 	cl->req[cl->req_len] = '\0';
 	cl->req[strcspn(cl->req, "\r\n")] = '\0';
-	cl->c->fn(cl->c->ctx, cl->req, &cl->reply);
+	cl->c->fn(cl->c->ctx, cl->req, cl->peer, &cl->reply);
 	/* never an empty reply: an empty one would read as "still reading"
 	 * (on_client_io) and spin on a writable socket */
 	if (!buf_ok(&cl->reply) || cl->reply.len == 0) {
@@ -138,6 +143,18 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
+/* The uid of the client on fd, as the kernel took it at connect; (uid_t)-1
+ * when it cannot say. */
+static uid_t peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
+		return (uid_t)-1;
+	return cred.uid;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct control *c = userdata;
@@ -160,6 +177,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	}
 	cl->c = c;
 	cl->fd = cfd;
+	cl->peer = peer_uid(cfd);
 	cl->next = c->clients;
 	c->clients = cl;
 	c->n_clients++;

@@ -328,6 +328,33 @@ void proc_close(struct proc_handle *h)
 	h->statfd = h->statmfd = h->dirfd = -1;
 }
 
+int proc_open_loadavg(const struct proc_root *r, pid_t self)
+{
+	char link[32], want[32];
+	ssize_t n = readlinkat(r->fd, "self", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%d", (int)self);
+	if (strcmp(link, want) != 0)
+		return -1;
+	return openat(r->fd, "loadavg", O_RDONLY | O_CLOEXEC);
+}
+
+int proc_read_last_pid(int fd, long *pid)
+{
+	char buf[128];
+	ssize_t n;
+
+	if (fd < 0)
+		return -ENOENT;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	return proc_parse_last_pid(buf, (size_t)n, pid);
+}
+
 ssize_t proc_read_title(const struct proc_handle *h, char out[PROC_TITLE_SIZE])
 {
 	char buf[4096 + 1];

@@ -119,6 +119,16 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s);
 void proc_close(struct proc_handle *h);   /* accepts a closed handle */
 
+/* /proc/loadavg kept open, for its last-pid field: its fd, or -1 when the
+ * root is not a /proc of our own pid namespace (its "self" is not self:
+ * the counter would be another namespace's) or it cannot be opened. */
+int proc_open_loadavg(const struct proc_root *r, pid_t self);
+
+/* The last pid allocated, from the kept loadavg fd (pread, no seek): 0;
+ * -ENOENT when fd is -1, -EIO on an empty read, -EINVAL as
+ * proc_parse_last_pid(), or -errno. */
+int proc_read_last_pid(int fd, long *pid);
+
 /* Read the title of h's process (core/proc_title.h) from the first page
  * of its cmdline, through the kept descriptors (a live thread's once the
  * leader has exited), so a reused pid's text is never taken: into out, its
