@@ -383,7 +383,7 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 LICENSE $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright
 	install -d $(DESTDIR)$(DATADIR)/leakwatch/schema $(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 share/leakwatch/schema/event.schema.json share/leakwatch/schema/status.schema.json \
-	  share/leakwatch/schema/history.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/
+	  share/leakwatch/schema/history.schema.json share/leakwatch/schema/watches.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/
 	install -m 644 share/bash-completion/completions/leakwatchd share/bash-completion/completions/leakwatchctl \
 	  $(DESTDIR)$(BASHCOMPDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
@@ -398,7 +398,7 @@ uninstall:
 	  $(DESTDIR)$(DATADIR)/doc/leakwatch/copyright \
 	  $(DESTDIR)$(DATADIR)/leakwatch/leakwatch-grafana.json \
 	  $(DESTDIR)$(DATADIR)/leakwatch/schema/event.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/status.schema.json \
-	  $(DESTDIR)$(DATADIR)/leakwatch/schema/history.schema.json \
+	  $(DESTDIR)$(DATADIR)/leakwatch/schema/history.schema.json $(DESTDIR)$(DATADIR)/leakwatch/schema/watches.schema.json \
 	  $(DESTDIR)$(BASHCOMPDIR)/leakwatchd $(DESTDIR)$(BASHCOMPDIR)/leakwatchctl
 
 clean:

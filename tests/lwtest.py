@@ -114,7 +114,7 @@ def read_jsonl(path, objects_only=True):
 
 
 SCHEMA_DIR = os.path.join(os.path.dirname(HERE), "share", "leakwatch", "schema")
-SCHEMA_KINDS = ("event", "status", "history")
+SCHEMA_KINDS = ("event", "status", "history", "watches")
 
 
 class Schemas:
