@@ -35,12 +35,13 @@
 struct watched {
 	struct watched *next;
 	pid_t pid;
+	uint16_t title_age;        /* samples since the title (below) was read; here, in
+				    * the pid's padding, it costs no bytes */
 	unsigned long long start_ticks;
 	uint64_t start_ms;         /* when the process started, boot-time ms */
 	size_t watch;              /* index into the config's watches */
 	char comm[16];
 	char title[PROC_TITLE_SIZE]; /* its title (core/proc_title.h), as last read; "" none */
-	uint16_t title_age;        /* samples since the title was read */
 	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_COUNT];
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */

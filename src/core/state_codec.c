@@ -124,6 +124,8 @@ static void put_metric(struct enc *e, const struct timeline *tl, const struct me
 	put_u32(e, s->streak);
 	put_u64(e, s->streak_since);
 	put(e, &s->floors, sizeof(s->floors));   /* 2 x 16 f32, i32, u32: no padding */
+	put_u64(e, s->leak_marks & timeline_sampled(tl));
+	put_u64(e, s->limit_marks & timeline_sampled(tl));
 }
 
 static bool policy_saved(const struct action_policy *p)
@@ -224,7 +226,7 @@ struct rd {
 	const unsigned char *p;
 	size_t left;
 	bool short_read;
-	uint32_t version;          /* the image's: 2 has no floor records */
+	uint32_t version;          /* the image's: 2 has no floor records, 3 no marks */
 };
 
 static void get(struct rd *r, void *out, size_t n)
@@ -317,6 +319,11 @@ static bool get_metric(struct rd *r, struct metric_state *s, const struct timeli
 	if (r->version >= 3) {
 		get(r, &s->floors, sizeof(s->floors));
 		ok &= floor_record_valid(&s->floors, tl);
+	}
+	if (r->version >= 4) {   /* the verdict marks, of buckets with samples only */
+		s->leak_marks = get_u64(r);
+		s->limit_marks = get_u64(r);
+		ok &= ((s->leak_marks | s->limit_marks) & ~timeline_sampled(tl)) == 0;
 	}
 	/* refitted at the next sample */
 	s->fitted_head = -1;
