@@ -28,6 +28,7 @@
 #include "core/event.h"
 #include "core/prometheus.h"
 #include "core/server_lint.h"
+#include "core/plot_report.h"
 #include "core/status_report.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
@@ -151,7 +152,7 @@ static void on_control(void *ctx, const char *request, struct buf *reply)
 {
 	struct daemon *d = ctx;
 
-	if (!inspections_answer(&d->inspections, request, reply))
+	if (!inspections_answer(&d->inspections, request, reply) && !report_plot_answer(&d->mon.j, request, reply))
 		report_answer(&d->mon.j, request, reply);
 }
 
