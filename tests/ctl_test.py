@@ -12,7 +12,10 @@
   RUNTIME_DIRECTORY that records the request) for "status table WIDTH":
   $COLUMNS when it is a number, else the terminal's width when stdout is a
   terminal (a pty sized 123x40 here), else 80; `status --json` asks for
-  "status json".
+  "status json"; `plot` asks for "plot PID svg" on a pipe or with -o,
+  "plot PID text WIDTH" on a terminal, the --metric at the end; -o FILE
+  holds the answer, and is not made when the answer is an error;
+  `history --csv` asks for "history PID csv".
 
 Run: python3 tests/ctl_test.py --ctl build/leakwatchctl
 """
@@ -50,6 +53,15 @@ USAGE_ERRORS = [
     (["match", "a.yaml", "b.yaml"], "leakwatchctl: wrong arguments for 'match'"),
     (["status", "--proc", "/proc"], "leakwatchctl: --max and --proc are for match"),
     (["match", "--seconds", "5"], "leakwatchctl: --seconds is for inspect"),
+    (["plot"], "leakwatchctl: wrong arguments for 'plot'"),
+    (["plot", "12", "--json"], "leakwatchctl: wrong arguments for 'plot'"),
+    (["plot", "abc"], "leakwatchctl: not a pid: 'abc'"),
+    (["plot", "12", "--metric", "mem"], "leakwatchctl: --metric must be rss, fds or threads: 'mem'"),
+    (["plot", "12", "-o"], "leakwatchctl: option '-o' needs an argument"),
+    (["status", "--metric", "rss"], "leakwatchctl: --metric and -o are for plot"),
+    (["history", "12", "-o", "x.svg"], "leakwatchctl: --metric and -o are for plot"),
+    (["status", "--csv"], "leakwatchctl: --csv is for history"),
+    (["history", "12", "--csv", "--json"], "leakwatchctl: --json or --csv, not both"),
 ]
 
 
@@ -182,6 +194,14 @@ def main():
                 ("a pty, COLUMNS=90", dict(env, COLUMNS="90"), ["status"], True, "status table 90"),
                 ("--json", dict(env, COLUMNS="132"), ["status", "--json"], False, "status json"),
                 ("history", env, ["history", "42"], False, "history 42 table"),
+                ("history --csv", env, ["history", "42", "--csv"], False, "history 42 csv"),
+                ("plot, a pipe", env, ["plot", "42"], False, "plot 42 svg"),
+                ("plot --metric, a pipe", env, ["plot", "42", "--metric", "fds"], False, "plot 42 svg fds"),
+                ("plot, a 123-column pty", env, ["plot", "42"], True, "plot 42 text 123"),
+                ("plot, a pty, COLUMNS=90", dict(env, COLUMNS="90"), ["plot", "42", "--metric", "rss"], True,
+                 "plot 42 text 90 rss"),
+                ("plot -o, a pty", env, ["plot", "42", "-o", os.path.join(tmp, "p.svg")], True, "plot 42 svg"),
+                ("plot -o -, a pty", env, ["plot", "42", "-o", "-"], True, "plot 42 svg"),
             ]
             for what, e, args, tty, want in cases:
                 before = len(fake.requests)
@@ -201,6 +221,29 @@ def main():
             res = run(ctl, ["history", "42"], dict(base, RUNTIME_DIRECTORY=bad))
             c.check(res.returncode == 1 and res.stderr == "leakwatchctl: pid 42 is not watched\n"
                     and res.stdout == "", f"ERR answer: exit {res.returncode}, stderr {res.stderr!r}")
+            # plot -o: the file only with an answer
+            out = os.path.join(tmp, "never.svg")
+            res = run(ctl, ["plot", "42", "-o", out], dict(base, RUNTIME_DIRECTORY=bad))
+            c.check(res.returncode == 1 and res.stderr == "leakwatchctl: pid 42 is not watched\n"
+                    and not os.path.exists(out), f"plot -o, ERR answer: exit {res.returncode}, "
+                    f"stderr {res.stderr!r}, file made: {os.path.exists(out)}")
+        finally:
+            fake.close()
+        svg = os.path.join(tmp, "svg")
+        os.mkdir(svg)
+        fake = FakeDaemon(svg, b"OK\n<svg/>\n")
+        try:
+            out = os.path.join(tmp, "plot.svg")
+            res = run(ctl, ["plot", "42", "-o", out], dict(base, RUNTIME_DIRECTORY=svg))
+            with open(out) if os.path.exists(out) else open(os.devnull) as f:
+                got = f.read()
+            c.check(res.returncode == 0 and res.stdout == "" and got == "<svg/>\n",
+                    f"plot -o: exit {res.returncode}, stdout {res.stdout!r}, file {got!r}")
+            res = run(ctl, ["plot", "42", "-o", os.path.join(tmp, "no", "such", "dir.svg")],
+                      dict(base, RUNTIME_DIRECTORY=svg))
+            c.check(res.returncode == 1 and res.stderr.startswith("leakwatchctl: cannot write ")
+                    and len(res.stderr.splitlines()) == 1, f"plot -o into nowhere: exit {res.returncode}, "
+                    f"stderr {res.stderr!r}")
         finally:
             fake.close()
 

@@ -1,5 +1,5 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
- * history of one process) or to inspect a process, through its control socket, or check a
+ * history of one process, as text, CSV or a plot) or to inspect a process, through its control socket, or check a
  * configuration file, or show which live processes its watches match
  * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders
  * the answers (core/status_report.c): this client sends one request line
@@ -25,6 +25,7 @@
 
 #include "daemon/match_survey.h"
 #include "os/config_file.h"
+#include "os/files.h"
 #include "os/paths.h"
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: leakwatchctl status [--json]\n"
-		"       leakwatchctl history PID [--json]\n"
+		"       leakwatchctl history PID [--json | --csv]\n"
+		"       leakwatchctl plot PID [--metric M] [-o FILE]\n"
 		"       leakwatchctl inspect PID [--seconds N] [--json]\n"
 		"       leakwatchctl check-config [FILE]\n"
 		"       leakwatchctl match [FILE] [--json] [--max N] [--proc DIR]\n"
@@ -44,7 +46,10 @@ static void usage(FILE *f)
 		"\n"
 		"  status [--json]       every watched process: watch, pid, comm, each metric's\n"
 		"                        value, trend per hour, time to limit and verdict\n"
-		"  history PID [--json]  the samples the daemon holds for one process\n"
+		"  history PID [--json | --csv]  the samples the daemon holds for one process\n"
+		"  plot PID              their picture: SVG into FILE (-o, --output) or on\n"
+		"                        stdout when it is no terminal, else a chart as wide as\n"
+		"                        the terminal; --metric rss, fds or threads: that one\n"
 		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  check-config [FILE]   check FILE (default " DEFAULT_CONFIG "),\n"
@@ -321,6 +326,29 @@ static int inspect(long pid, long seconds, bool json)
 	return strcmp(state, "ok") == 0 ? 0 : EXIT_FAIL;
 }
 
+/* plot PID [--metric M] [-o FILE]: the SVG into FILE ("-": stdout; replaced
+ * whole, once the daemon has answered, so a viewer never reads half), or on
+ * stdout when it is no terminal; on a terminal, the braille chart at its
+ * width.  The exit status. */
+static int plot_command(long pid, const char *metric, const char *output)
+{
+	char request[80], *text = NULL;
+	int status, r, n = output || !isatty(STDOUT_FILENO)
+			? snprintf(request, sizeof(request), "plot %ld svg", pid)
+			: snprintf(request, sizeof(request), "plot %ld text %u", pid, terminal_width());
+
+	snprintf(request + n, sizeof(request) - (size_t)n, "%s%s", metric ? " " : "", metric ? metric : "");
+	if (!output || strcmp(output, "-") == 0)
+		return ask(request);
+	status = ask_text(request, &text);
+	if (status == 0 && (r = write_file_atomic(output, text, strlen(text), 0666, false)) < 0) {
+		fprintf(stderr, "leakwatchctl: cannot write %s: %s\n", output, strerror(-r));
+		status = EXIT_FAIL;
+	}
+	free(text);
+	return status;
+}
+
 /* match's options (--max, --proc) as given, and whether any was. */
 struct match_args {
 	struct match_survey_opts o;
@@ -364,6 +392,9 @@ static const struct option opts[] = {
 	{ "seconds", required_argument, NULL, 's' },
 	{ "max", required_argument, NULL, 'm' },
 	{ "proc", required_argument, NULL, 'p' },
+	{ "csv", no_argument, NULL, 'c' },
+	{ "metric", required_argument, NULL, 'M' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -372,7 +403,8 @@ static const struct option opts[] = {
 int main(int argc, char **argv)
 {
 	struct match_args match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false };
-	bool json = false;
+	bool json = false, csv = false;
+	const char *metric = NULL, *output = NULL;
 	long seconds = 0;
 	char request[64], *end;
 	const char *cmd;
@@ -380,10 +412,21 @@ int main(int argc, char **argv)
 	int c;
 
 	opterr = 0;   /* its messages: one line each, below */
-	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hVo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'c':
+			csv = true;
+			break;
+		case 'M':
+			if (strcmp(optarg, "rss") && strcmp(optarg, "fds") && strcmp(optarg, "threads"))
+				return usage_error("--metric must be rss, fds or threads: '%s'", optarg);
+			metric = optarg;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 's':
 			seconds = strtol(optarg, &end, 10);
@@ -414,6 +457,10 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (strcmp(cmd, "match") == 0 || match.given)
 		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
+	if ((metric || output) && strcmp(cmd, "plot") != 0)
+		return usage_error("--metric and -o are for plot");
+	if (csv && (strcmp(cmd, "history") != 0 || json))
+		return usage_error("%s", json ? "--json or --csv, not both" : "--csv is for history");
 	if (strcmp(cmd, "status") == 0 && optind == argc) {
 		if (json)
 			snprintf(request, sizeof(request), "status json");
@@ -425,8 +472,14 @@ int main(int argc, char **argv)
 		pid = strtol(argv[optind], &end, 10);
 		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
 			return usage_error("not a pid: '%s'", argv[optind]);
-		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : "table");
+		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : csv ? "csv" : "table");
 		return ask(request);
+	}
+	if (strcmp(cmd, "plot") == 0 && optind == argc - 1 && !json && !seconds) {
+		pid = strtol(argv[optind], &end, 10);
+		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
+			return usage_error("not a pid: '%s'", argv[optind]);
+		return plot_command(pid, metric, output);
 	}
 	if (strcmp(cmd, "inspect") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
@@ -438,7 +491,8 @@ int main(int argc, char **argv)
 		return usage_error("--seconds is for inspect");
 	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
-	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))
+	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect") &&
+	    strcmp(cmd, "plot"))
 		return usage_error("unknown command '%s'", cmd);
 	return usage_error("wrong arguments for '%s'", cmd);
 }
