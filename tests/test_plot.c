@@ -391,7 +391,7 @@ static void test_model(void)
 	CHECK(leak_until(&f, false));
 	plot_build(&p, &f.j, &f.w, 0);
 	CHECK(p.n_panels == 3 && rss->metric == METRIC_RSS && p.panel[2].metric == METRIC_THREADS);
-	CHECK(p.x0 < -p.window_s && p.x1 > 0 && p.x1 <= -p.x0 / 2 * 1.1);
+	CHECK(p.x0 < -p.window_s && p.x1 >= rss->eta && p.x1 <= -p.x0 * 1.1);
 	CHECK(rss->n == HIST_BUCKETS && rss->n_coarse >= 4);
 	for (size_t i = 0; i < rss->n_coarse; i++)
 		CHECK(rss->coarse[i].t1 <= rss->pt[0].t0 + 1e-6 && rss->coarse[i].lo <= rss->coarse[i].hi);
@@ -414,6 +414,29 @@ static void test_model(void)
 	CHECK(!p.panel[2].has_predict && !p.panel[2].max_shown);
 }
 
+/* A limit far above and hours ahead: named, not drawn; the prediction
+ * runs off the time axis's end, no crossing marked. */
+static void test_far_limit(void)
+{
+	static struct fixture f;
+	static struct plot p;
+	struct buf b = { 0 };
+
+	fixture_init(&f, "api", "gunicorn", "");
+	f.wc.rule[METRIC_RSS].max = 10240 * MiB;
+	CHECK(leak_until(&f, false));
+	plot_build(&p, &f.j, &f.w, 1u << METRIC_RSS);
+	CHECK(p.panel[0].has_predict && !p.panel[0].cross_shown && !p.panel[0].max_shown);
+	CHECK(p.panel[0].pred_t1 == p.x1 && p.panel[0].eta > p.x1);
+	CHECK(p.panel[0].y1 < 1024 * MiB);   /* the growth is not flattened */
+	report_plot_svg(&b, &f.j, &f.w, 1u << METRIC_RSS);
+	CHECK(xml_well_formed(b.data, NULL, 0));
+	CHECK(count(b.data, "id=\"predict-rss\"") == 1 && count(b.data, "id=\"crossing-rss\"") == 0);
+	CHECK(count(b.data, "id=\"limit-rss\"") == 0 && strstr(b.data, ">max 10G: above<"));
+	CHECK(strstr(b.data, ">reaches max ") && strstr(b.data, " (in 3h)<"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_svg_leak);
@@ -424,5 +447,6 @@ int main(void)
 	RUN(test_csv);
 	RUN(test_requests);
 	RUN(test_model);
+	RUN(test_far_limit);
 	return check_done("test_plot");
 }
