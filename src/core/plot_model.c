@@ -22,8 +22,8 @@
  *   slopes hold).  The prediction starts at the latest value, as the ETA
  *   is computed (detect.c), and ends where it reaches max.
  * - The time axis holds at least the window, so a young history looks
- *   young; it runs past now to the crossing when that is near (at most half
- *   the span again), else the prediction runs off its edge.
+ *   young; it runs past now to the crossing when that is near (at most the
+ *   span of the history again), else the prediction runs off its edge.
  * - The value axis holds the limit only when it is near the data (within
  *   the data's range above it), crossed, or about to be: a limit far above
  *   would flatten the very growth the plot is for.
@@ -272,7 +272,7 @@ static void time_ticks(struct plot *p)
 }
 
 /* From the window back to the oldest coarse quarter, and on to the nearest
- * crossing within half of that again. */
+ * crossing within as much again. */
 static void time_axis(struct plot *p)
 {
 	double ahead = 0;
@@ -286,7 +286,7 @@ static void time_axis(struct plot *p)
 		if (pn->n)
 			p->x0 = fmin(p->x0, pn->pt[0].t0);
 		if (pn->has_predict)
-			ahead = fmax(ahead, fmin(pn->eta, -p->x0 / 2));
+			ahead = fmax(ahead, fmin(pn->eta, -p->x0));
 	}
 	p->x1 = ahead + (-p->x0 + ahead) * 0.03;   /* room for the newest point and a marker */
 }
