@@ -39,6 +39,7 @@ OS_SRCS     = $(wildcard src/os/*.c)
 IO_SRCS     = $(wildcard src/io/*.c)
 DAEMON_SRCS = $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CORE_OBJS   = $(CORE_SRCS:src/%.c=$(BUILD)/obj/%.o)
+CTL_OBJS    = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/ctl/*.c))
 LIB_OBJS    = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(OS_SRCS) $(IO_SRCS) $(DAEMON_SRCS))
 CORE_LIB    = $(BUILD)/libleakwatch-core.a
 LIB         = $(BUILD)/libleakwatch.a
@@ -77,8 +78,8 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/leakwatchd: $(BUILD)/obj/daemon/main.o $(LIB) $(CORE_LIB)
 	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
-$(BUILD)/leakwatchctl: $(BUILD)/obj/ctl/leakwatchctl.o $(LIB) $(CORE_LIB)
-	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
+$(BUILD)/leakwatchctl: $(CTL_OBJS) $(LIB) $(CORE_LIB)
+	$(CC) $(LW_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS) -Wl,--start-group $(LIB) $(CORE_LIB) -Wl,--end-group $(LW_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(LIB) $(CORE_LIB)
 	@mkdir -p $(@D)

@@ -234,11 +234,15 @@ def main():
         fake = FakeDaemon(svg, b"OK\n<svg/>\n")
         try:
             out = os.path.join(tmp, "plot.svg")
-            res = run(ctl, ["plot", "42", "-o", out], dict(base, RUNTIME_DIRECTORY=svg))
+            res = subprocess.run([ctl, "plot", "42", "-o", out], env=dict(base, RUNTIME_DIRECTORY=svg),
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20,
+                                 preexec_fn=lambda: os.umask(0o027))
             with open(out) if os.path.exists(out) else open(os.devnull) as f:
                 got = f.read()
-            c.check(res.returncode == 0 and res.stdout == "" and got == "<svg/>\n",
-                    f"plot -o: exit {res.returncode}, stdout {res.stdout!r}, file {got!r}")
+            mode = os.stat(out).st_mode & 0o777 if os.path.exists(out) else None
+            c.check(res.returncode == 0 and res.stdout == "" and got == "<svg/>\n" and mode == 0o640,
+                    f"plot -o: exit {res.returncode}, stdout {res.stdout!r}, file {got!r}, mode "
+                    f"{oct(mode) if mode is not None else None} (umask 027: want 0o640)")
             res = run(ctl, ["plot", "42", "-o", os.path.join(tmp, "no", "such", "dir.svg")],
                       dict(base, RUNTIME_DIRECTORY=svg))
             c.check(res.returncode == 1 and res.stderr.startswith("leakwatchctl: cannot write ")

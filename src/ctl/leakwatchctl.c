@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/ctl_plot.h"
 #include "daemon/match_survey.h"
 #include "os/config_file.h"
-#include "os/files.h"
 #include "os/paths.h"
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -47,9 +47,8 @@ static void usage(FILE *f)
 		"  status [--json]       every watched process: watch, pid, comm, each metric's\n"
 		"                        value, trend per hour, time to limit and verdict\n"
 		"  history PID [--json | --csv]  the samples the daemon holds for one process\n"
-		"  plot PID              their picture: SVG into FILE (-o, --output) or on\n"
-		"                        stdout when it is no terminal, else a chart as wide as\n"
-		"                        the terminal; --metric rss, fds or threads: that one\n"
+		"  plot PID              their picture: SVG into FILE (-o) or a pipe, else a\n"
+		"                        chart at the terminal's width; --metric rss|fds|threads\n"
 		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  check-config [FILE]   check FILE (default " DEFAULT_CONFIG "),\n"
@@ -326,29 +325,6 @@ static int inspect(long pid, long seconds, bool json)
 	return strcmp(state, "ok") == 0 ? 0 : EXIT_FAIL;
 }
 
-/* plot PID [--metric M] [-o FILE]: the SVG into FILE ("-": stdout; replaced
- * whole, once the daemon has answered, so a viewer never reads half), or on
- * stdout when it is no terminal; on a terminal, the braille chart at its
- * width.  The exit status. */
-static int plot_command(long pid, const char *metric, const char *output)
-{
-	char request[80], *text = NULL;
-	int status, r, n = output || !isatty(STDOUT_FILENO)
-			? snprintf(request, sizeof(request), "plot %ld svg", pid)
-			: snprintf(request, sizeof(request), "plot %ld text %u", pid, terminal_width());
-
-	snprintf(request + n, sizeof(request) - (size_t)n, "%s%s", metric ? " " : "", metric ? metric : "");
-	if (!output || strcmp(output, "-") == 0)
-		return ask(request);
-	status = ask_text(request, &text);
-	if (status == 0 && (r = write_file_atomic(output, text, strlen(text), 0666, false)) < 0) {
-		fprintf(stderr, "leakwatchctl: cannot write %s: %s\n", output, strerror(-r));
-		status = EXIT_FAIL;
-	}
-	free(text);
-	return status;
-}
-
 /* match's options (--max, --proc) as given, and whether any was. */
 struct match_args {
 	struct match_survey_opts o;
@@ -387,6 +363,26 @@ static int match_command(const struct match_args *m, const char *cmd, int nargs,
 	return match_show("leakwatchctl", nargs ? args[0] : DEFAULT_CONFIG, &m->o, json, stdout) < 0 ? EXIT_FAIL : 0;
 }
 
+/* plot PID, history PID --csv (ctl/ctl_plot.h): nargs arguments left in
+ * args; seconds: --seconds was given.  The exit status. */
+static int plot_or_csv(const struct plot_args *pa, const char *cmd, int nargs, char **args, bool json, bool seconds)
+{
+	char request[80], why[160], *text = NULL;
+	int status, r;
+
+	if (plot_request(pa, cmd, nargs, args, json, seconds, isatty(STDOUT_FILENO), terminal_width(), request,
+			 sizeof(request), why, sizeof(why)) < 0)
+		return usage_error("%s", why);
+	if (!pa->output || strcmp(pa->output, "-") == 0)
+		return ask(request);
+	if ((status = ask_text(request, &text)) == 0 && (r = plot_save(pa->output, text)) < 0) {
+		fprintf(stderr, "leakwatchctl: cannot write %s: %s\n", pa->output, strerror(-r));
+		status = EXIT_FAIL;
+	}
+	free(text);
+	return status;
+}
+
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "seconds", required_argument, NULL, 's' },
@@ -403,10 +399,10 @@ static const struct option opts[] = {
 int main(int argc, char **argv)
 {
 	struct match_args match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false };
-	bool json = false, csv = false;
-	const char *metric = NULL, *output = NULL;
+	struct plot_args plot = { 0 };
+	bool json = false;
 	long seconds = 0;
-	char request[64], *end;
+	char request[64], why[160], *end;
 	const char *cmd;
 	long pid;
 	int c;
@@ -417,17 +413,6 @@ int main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'c':
-			csv = true;
-			break;
-		case 'M':
-			if (strcmp(optarg, "rss") && strcmp(optarg, "fds") && strcmp(optarg, "threads"))
-				return usage_error("--metric must be rss, fds or threads: '%s'", optarg);
-			metric = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
 		case 's':
 			seconds = strtol(optarg, &end, 10);
 			if (*end || end == optarg || seconds < 1 || seconds > 600)
@@ -437,6 +422,10 @@ int main(int argc, char **argv)
 		case 'p':
 			if (match_option(&match, c, optarg) < 0)
 				return EXIT_USAGE;
+			break;
+		case 'c': case 'M': case 'o':   /* plot's and history's */
+			if (plot_option(&plot, c, optarg, why, sizeof(why)) < 0)
+				return usage_error("%s", why);
 			break;
 		case 'h':
 			usage(stdout);
@@ -457,10 +446,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (strcmp(cmd, "match") == 0 || match.given)
 		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
-	if ((metric || output) && strcmp(cmd, "plot") != 0)
-		return usage_error("--metric and -o are for plot");
-	if (csv && (strcmp(cmd, "history") != 0 || json))
-		return usage_error("%s", json ? "--json or --csv, not both" : "--csv is for history");
+	if (strcmp(cmd, "plot") == 0 || plot.given)
+		return plot_or_csv(&plot, cmd, argc - optind, argv + optind, json, seconds != 0);
 	if (strcmp(cmd, "status") == 0 && optind == argc) {
 		if (json)
 			snprintf(request, sizeof(request), "status json");
@@ -472,14 +459,8 @@ int main(int argc, char **argv)
 		pid = strtol(argv[optind], &end, 10);
 		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
 			return usage_error("not a pid: '%s'", argv[optind]);
-		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : csv ? "csv" : "table");
+		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : "table");
 		return ask(request);
-	}
-	if (strcmp(cmd, "plot") == 0 && optind == argc - 1 && !json && !seconds) {
-		pid = strtol(argv[optind], &end, 10);
-		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
-			return usage_error("not a pid: '%s'", argv[optind]);
-		return plot_command(pid, metric, output);
 	}
 	if (strcmp(cmd, "inspect") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
@@ -491,8 +472,7 @@ int main(int argc, char **argv)
 		return usage_error("--seconds is for inspect");
 	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
-	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect") &&
-	    strcmp(cmd, "plot"))
+	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))
 		return usage_error("unknown command '%s'", cmd);
 	return usage_error("wrong arguments for '%s'", cmd);
 }
