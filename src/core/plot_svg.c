@@ -154,41 +154,43 @@ static void verdicts(struct buf *b, const struct plot_panel *pn, const struct ge
 	}
 }
 
-/* The coarse quarters, then per run of buckets its band and its means. */
-static void data(struct buf *b, const struct plot_panel *pn, const struct geo *g)
+/* The coarse quarters and, per run of buckets, its band (means false);
+ * or the runs' means (true), drawn over the trend so the data stays in
+ * sight where the two meet. */
+static void data(struct buf *b, const struct plot_panel *pn, const struct geo *g, bool means)
 {
-	for (size_t i = 0; i < pn->n_coarse; i++) {
+	for (size_t i = 0; i < pn->n_coarse && !means; i++) {
 		const struct plot_band *c = &pn->coarse[i];
 
 		buf_printf(b, "<rect class=\"coarse\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
 			   gx(g, c->t0), gy(g, c->hi), fmax(gx(g, c->t1) - gx(g, c->t0), 0.5),
 			   fmax(gy(g, c->lo) - gy(g, c->hi), 1), C_COARSE);
 	}
-	for (size_t i = 0; i < pn->n;) {
-		size_t e = i + 1;
+	for (size_t i = 0, e; i < pn->n; i = e) {
+		const struct plot_point *q = &pn->pt[i];
 
-		while (e < pn->n && pn->pt[e].joined)
-			e++;
-		if (e - i == 1) {   /* a lone bucket: its band over its span, a dot */
-			const struct plot_point *q = &pn->pt[i];
-
-			buf_printf(b, "<path class=\"band\" d=\"M%.1f %.1fH%.1fV%.1fH%.1fZ\" fill=\"%s\" fill-opacity=\"0.6\"/>\n"
-				   "<circle class=\"mean\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"/>\n",
-				   gx(g, q->t0), gy(g, q->max), gx(g, q->t1), gy(g, q->min), gx(g, q->t0), C_BAND,
+		for (e = i + 1; e < pn->n && pn->pt[e].joined; e++)
+			;
+		if (e - i == 1 && !means)   /* a lone bucket: its band over its span, a dot */
+			buf_printf(b, "<path class=\"band\" d=\"M%.1f %.1fH%.1fV%.1fH%.1fZ\" fill=\"%s\" "
+				   "fill-opacity=\"0.6\"/>\n", gx(g, q->t0), gy(g, q->max), gx(g, q->t1), gy(g, q->min),
+				   gx(g, q->t0), C_BAND);
+		else if (e - i == 1)
+			buf_printf(b, "<circle class=\"mean\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"/>\n",
 				   gx(g, q->t), gy(g, q->mean), C_MEAN);
-			i = e;
-			continue;
+		else if (!means) {
+			buf_puts(b, "<path class=\"band\" d=\"");
+			for (size_t k = i; k < e; k++)
+				buf_printf(b, "%s%.1f %.1f", k == i ? "M" : "L", gx(g, pn->pt[k].t), gy(g, pn->pt[k].max));
+			for (size_t k = e; k-- > i;)
+				buf_printf(b, "L%.1f %.1f", gx(g, pn->pt[k].t), gy(g, pn->pt[k].min));
+			buf_printf(b, "Z\" fill=\"%s\" fill-opacity=\"0.6\"/>\n", C_BAND);
+		} else {
+			buf_puts(b, "<polyline class=\"mean\" points=\"");
+			for (size_t k = i; k < e; k++)
+				buf_printf(b, "%s%.1f,%.1f", k == i ? "" : " ", gx(g, pn->pt[k].t), gy(g, pn->pt[k].mean));
+			buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"/>\n", C_MEAN);
 		}
-		buf_puts(b, "<path class=\"band\" d=\"");
-		for (size_t k = i; k < e; k++)
-			buf_printf(b, "%s%.1f %.1f", k == i ? "M" : "L", gx(g, pn->pt[k].t), gy(g, pn->pt[k].max));
-		for (size_t k = e; k-- > i;)
-			buf_printf(b, "L%.1f %.1f", gx(g, pn->pt[k].t), gy(g, pn->pt[k].min));
-		buf_printf(b, "Z\" fill=\"%s\" fill-opacity=\"0.6\"/>\n<polyline class=\"mean\" points=\"", C_BAND);
-		for (size_t k = i; k < e; k++)
-			buf_printf(b, "%s%.1f,%.1f", k == i ? "" : " ", gx(g, pn->pt[k].t), gy(g, pn->pt[k].mean));
-		buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"/>\n", C_MEAN);
-		i = e;
 	}
 }
 
@@ -284,8 +286,9 @@ static void panel(struct buf *b, const struct plot *p, const struct plot_panel *
 	axes(b, p, pn, &g);
 	buf_printf(b, "<g clip-path=\"url(#clip-%s)\">\n", name);
 	verdicts(b, pn, &g);
-	data(b, pn, &g);
+	data(b, pn, &g, false);
 	lines(b, pn, &g, name);
+	data(b, pn, &g, true);
 	buf_puts(b, "</g>\n");
 	if (!pn->n && !pn->n_coarse)
 		text_at(b, g.left + g.w / 2, g.top + g.h / 2, "font-size=\"12\" text-anchor=\"middle\" fill=\"#555555\"",
