@@ -123,7 +123,9 @@ static void head(struct buf *b, const struct plot *p)
 	format_rfc3339(p->now_wall_usec, ts, sizeof(ts));
 	format_duration(d1, sizeof(d1), p->window_s);
 	format_duration(d2, sizeof(d2), p->bucket_s);
-	snprintf(line, sizeof(line), "window %s in %d buckets of %s; times UTC; drawn %s", d1, HIST_BUCKETS, d2, ts);
+	ts[10] = ' ';
+	ts[19] = '\0';   /* "2026-12-03 17:35:36" */
+	snprintf(line, sizeof(line), "window %s, %d buckets of %s; now %s UTC", d1, HIST_BUCKETS, d2, ts);
 	text_at(b, LEFT, p->title[0] ? 62 : 46, "font-size=\"12\" fill=\"#555555\" class=\"info\"", line);
 }
 

@@ -225,7 +225,9 @@ void plot_text(struct buf *b, const struct plot *p, unsigned width)
 	format_rfc3339(p->now_wall_usec, ts, sizeof(ts));
 	format_duration(d1, sizeof(d1), p->window_s);
 	format_duration(d2, sizeof(d2), p->bucket_s);
-	snprintf(line, sizeof(line), "window %s in %d buckets of %s; times UTC; now %s", d1, HIST_BUCKETS, d2, ts);
+	ts[10] = ' ';
+	ts[19] = '\0';   /* "2026-12-03 17:35:36" */
+	snprintf(line, sizeof(line), "window %s, %d buckets of %s; now %s UTC", d1, HIST_BUCKETS, d2, ts);
 	buf_printf(b, "%.*s\n", (int)width, line);
 	for (size_t k = 0; k < p->n_panels; k++)
 		panel(b, p, &p->panel[k], cw, width);
