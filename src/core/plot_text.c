@@ -42,6 +42,11 @@ static int clampi(double v)
 	return isfinite(v) ? (int)lround(fmax(-20000, fmin(20000, v))) : -20000;
 }
 
+static int nonneg(int v)
+{
+	return v < 0 ? 0 : v;
+}
+
 static int cx(const struct canvas *c, double t)
 {
 	return clampi((t - c->p->x0) / (c->p->x1 - c->p->x0) * (2 * c->cw - 1));
@@ -74,10 +79,10 @@ static void draw(struct canvas *c)
 {
 	const struct plot_panel *pn = c->pn;
 
-	for (size_t i = 0; i < pn->n_coarse; i++)     /* stippled */
-		for (int x = cx(c, pn->coarse[i].t0); x <= cx(c, pn->coarse[i].t1) && x < 2 * c->cw; x++)
-			for (int y = cy(c, pn->coarse[i].hi); y <= cy(c, pn->coarse[i].lo) && y < DOTS_H; y++)
-				if (x >= 0 && y >= 0 && (x + y) % 2 == 0)
+	for (size_t i = 0; i < pn->n_coarse; i++)     /* stippled, within the canvas */
+		for (int x = nonneg(cx(c, pn->coarse[i].t0)); x <= cx(c, pn->coarse[i].t1) && x < 2 * c->cw; x++)
+			for (int y = nonneg(cy(c, pn->coarse[i].hi)); y <= cy(c, pn->coarse[i].lo) && y < DOTS_H; y++)
+				if ((x + y) % 2 == 0)
 					dot(c, x, y);
 	for (size_t i = 0; i < pn->n; i++) {
 		const struct plot_point *q = &pn->pt[i];
