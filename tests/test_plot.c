@@ -40,14 +40,15 @@ struct fixture {
 	uint64_t t;
 };
 
-static void fixture_init(struct fixture *f, const char *name, const char *comm, const char *title)
+/* The watch (rss max rss_max) and its process, fresh. */
+static void fixture_max(struct fixture *f, const char *name, const char *comm, const char *title, double rss_max)
 {
 	char c[16] = { 0 };
 
 	memset(f, 0, sizeof(*f));
 	f->wc.name = (char *)name;
 	f->wc.window_ms = 48000;   /* 1 s buckets */
-	f->wc.rule[METRIC_RSS] = (struct metric_rule){ .has_max = true, .max = 120 * MiB, .for_samples = 1,
+	f->wc.rule[METRIC_RSS] = (struct metric_rule){ .has_max = true, .max = rss_max, .for_samples = 1,
 						       .growth = 100 * MiB / 3600 };
 	f->wc.rule[METRIC_FDS] = (struct metric_rule){ .growth = 1000.0 / 3600 };
 	f->cfg.watches = &f->wc;
@@ -57,6 +58,11 @@ static void fixture_init(struct fixture *f, const char *name, const char *comm, 
 	judge_init(&f->w, PID, 1, 0, 0, c, &f->wc);
 	snprintf(f->w.title, sizeof(f->w.title), "%s", title);
 	f->j = (struct judged){ .cfg = &f->cfg, .watched = &f->w, .n_watched = 1 };
+}
+
+static void fixture_init(struct fixture *f, const char *name, const char *comm, const char *title)
+{
+	fixture_max(f, name, comm, title, 120 * MiB);
 }
 
 static void step(struct fixture *f, double rss, double fds, double threads, unsigned unreadable)
@@ -422,8 +428,7 @@ static void test_far_limit(void)
 	static struct plot p;
 	struct buf b = { 0 };
 
-	fixture_init(&f, "api", "gunicorn", "");
-	f.wc.rule[METRIC_RSS].max = 10240 * MiB;
+	fixture_max(&f, "api", "gunicorn", "", 10240 * MiB);
 	CHECK(leak_until(&f, false));
 	plot_build(&p, &f.j, &f.w, 1u << METRIC_RSS);
 	CHECK(p.panel[0].has_predict && !p.panel[0].cross_shown && !p.panel[0].max_shown);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "ctl/ctl_socket.h"
 #include "os/files.h"
 
 int plot_option(struct plot_args *pa, int c, const char *arg, char *why, size_t why_len)
@@ -67,10 +69,25 @@ int plot_request(const struct plot_args *pa, const char *cmd, int nargs, char *c
 	return 0;
 }
 
-int plot_save(const char *path, const char *text)
+int plot_command(const struct plot_args *pa, const char *cmd, int nargs, char *const *args, bool json,
+		 bool seconds, unsigned width, char *why, size_t why_len)
 {
-	mode_t mask = umask(022);   /* the mode a shell's redirection would give it */
+	char request[80], *text = NULL;
+	mode_t mask;
+	int status, r;
 
+	if (plot_request(pa, cmd, nargs, args, json, seconds, isatty(STDOUT_FILENO), width, request, sizeof(request),
+			 why, why_len) < 0)
+		return -EINVAL;
+	if (!pa->output || strcmp(pa->output, "-") == 0)
+		return ask(request);
+	mask = umask(022);   /* the mode a shell's redirection would give it */
 	umask(mask);
-	return write_file_atomic(path, text, strlen(text), 0666 & ~mask, false);
+	if ((status = ask_text(request, &text)) == 0 &&
+	    (r = write_file_atomic(pa->output, text, strlen(text), 0666 & ~mask, false)) < 0) {
+		fprintf(stderr, "leakwatchctl: cannot write %s: %s\n", pa->output, strerror(-r));
+		status = EXIT_FAIL;
+	}
+	free(text);
+	return status;
 }

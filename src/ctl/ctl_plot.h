@@ -1,7 +1,7 @@
 /* leakwatchctl's plot and history --csv (leakwatchctl(1)): their options,
  * the request each sends the daemon (core/plot_report.h), and the file
- * that plot -o writes.  Kept out of leakwatchctl.c, which holds the
- * socket and the other commands. */
+ * that plot -o writes.  Kept out of leakwatchctl.c, which holds the other
+ * commands. */
 #ifndef LEAKWATCH_CTL_PLOT_H
 #define LEAKWATCH_CTL_PLOT_H
 
@@ -27,8 +27,12 @@ int plot_option(struct plot_args *pa, int c, const char *arg, char *why, size_t 
 int plot_request(const struct plot_args *pa, const char *cmd, int nargs, char *const *args, bool json,
 		 bool seconds, bool tty, unsigned width, char *request, size_t len, char *why, size_t why_len);
 
-/* text as the file path, replaced whole (a temporary file renamed over it),
- * its mode 0666 less the umask: 0 or -errno. */
-int plot_save(const char *path, const char *text);
+/* plot PID or history PID --csv: the request (plot_request(), its tty
+ * whether stdout is a terminal) asked, the answer on stdout, or with -o
+ * FILE replacing FILE whole once the daemon has answered (mode 0666 less
+ * the umask).  The exit status; or -EINVAL with the usage error's message
+ * in why. */
+int plot_command(const struct plot_args *pa, const char *cmd, int nargs, char *const *args, bool json,
+		 bool seconds, unsigned width, char *why, size_t why_len);
 
 #endif
