@@ -124,7 +124,7 @@ asan-daemon:
 # Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their corpora
 # (under the sanitizers, through sanitize); `make fuzz` runs each with
 # libFuzzer (clang) for FUZZ_SECONDS.
-FUZZ_TARGETS = stat text config state regex inspect elf maps
+FUZZ_TARGETS = stat text config state regex inspect elf maps plot
 FUZZ_SECONDS ?= 300
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(CORE_LIB)

@@ -18,6 +18,10 @@
   on another command, are usage errors.
 - `reload` prints what an OK answer says and exits 0; an ERR answer goes
   to stderr, exit 1.
+- `plot` asks for "plot PID svg" on a pipe or with -o,
+  "plot PID text WIDTH" on a terminal, the --metric at the end; -o FILE
+  holds the answer, and is not made when the answer is an error;
+  `history --csv` asks for "history PID csv".
 
 Run: python3 tests/ctl_test.py --ctl build/leakwatchctl
 """
@@ -75,6 +79,15 @@ USAGE_ERRORS = [
     (["forget", "0"], "leakwatchctl: not a pid: '0'"),
     (["forget", "--", "-3"], "leakwatchctl: not a pid: '-3'"),
     (["forget", "42", "--json"], "leakwatchctl: wrong arguments for 'forget'"),
+    (["plot"], "leakwatchctl: wrong arguments for 'plot'"),
+    (["plot", "12", "--json"], "leakwatchctl: wrong arguments for 'plot'"),
+    (["plot", "abc"], "leakwatchctl: not a pid: 'abc'"),
+    (["plot", "12", "--metric", "mem"], "leakwatchctl: --metric must be rss, fds or threads: 'mem'"),
+    (["plot", "12", "-o"], "leakwatchctl: option '-o' needs an argument"),
+    (["status", "--metric", "rss"], "leakwatchctl: --metric and -o are for plot"),
+    (["history", "12", "-o", "x.svg"], "leakwatchctl: --metric and -o are for plot"),
+    (["status", "--csv"], "leakwatchctl: --csv is for history"),
+    (["history", "12", "--csv", "--json"], "leakwatchctl: --json or --csv, not both"),
 ]
 
 
@@ -217,6 +230,14 @@ def main():
                  "status watch json watches json"),
                 ("reload", env, ["reload"], False, "reload"),
                 ("forget", env, ["forget", "4242"], False, "forget 4242"),
+                ("history --csv", env, ["history", "42", "--csv"], False, "history 42 csv"),
+                ("plot, a pipe", env, ["plot", "42"], False, "plot 42 svg"),
+                ("plot --metric, a pipe", env, ["plot", "42", "--metric", "fds"], False, "plot 42 svg fds"),
+                ("plot, a 123-column pty", env, ["plot", "42"], True, "plot 42 text 123"),
+                ("plot, a pty, COLUMNS=90", dict(env, COLUMNS="90"), ["plot", "42", "--metric", "rss"], True,
+                 "plot 42 text 90 rss"),
+                ("plot -o, a pty", env, ["plot", "42", "-o", os.path.join(tmp, "p.svg")], True, "plot 42 svg"),
+                ("plot -o -, a pty", env, ["plot", "42", "-o", "-"], True, "plot 42 svg"),
             ]
             for what, e, args, tty, want in cases:
                 before = len(fake.requests)
@@ -236,6 +257,33 @@ def main():
             res = run(ctl, ["history", "42"], dict(base, RUNTIME_DIRECTORY=bad))
             c.check(res.returncode == 1 and res.stderr == "leakwatchctl: pid 42 is not watched\n"
                     and res.stdout == "", f"ERR answer: exit {res.returncode}, stderr {res.stderr!r}")
+            # plot -o: the file only with an answer
+            out = os.path.join(tmp, "never.svg")
+            res = run(ctl, ["plot", "42", "-o", out], dict(base, RUNTIME_DIRECTORY=bad))
+            c.check(res.returncode == 1 and res.stderr == "leakwatchctl: pid 42 is not watched\n"
+                    and not os.path.exists(out), f"plot -o, ERR answer: exit {res.returncode}, "
+                    f"stderr {res.stderr!r}, file made: {os.path.exists(out)}")
+        finally:
+            fake.close()
+        svg = os.path.join(tmp, "svg")
+        os.mkdir(svg)
+        fake = FakeDaemon(svg, b"OK\n<svg/>\n")
+        try:
+            out = os.path.join(tmp, "plot.svg")
+            res = subprocess.run([ctl, "plot", "42", "-o", out], env=dict(base, RUNTIME_DIRECTORY=svg),
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20,
+                                 preexec_fn=lambda: os.umask(0o027))
+            with open(out) if os.path.exists(out) else open(os.devnull) as f:
+                got = f.read()
+            mode = os.stat(out).st_mode & 0o777 if os.path.exists(out) else None
+            c.check(res.returncode == 0 and res.stdout == "" and got == "<svg/>\n" and mode == 0o640,
+                    f"plot -o: exit {res.returncode}, stdout {res.stdout!r}, file {got!r}, mode "
+                    f"{oct(mode) if mode is not None else None} (umask 027: want 0o640)")
+            res = run(ctl, ["plot", "42", "-o", os.path.join(tmp, "no", "such", "dir.svg")],
+                      dict(base, RUNTIME_DIRECTORY=svg))
+            c.check(res.returncode == 1 and res.stderr.startswith("leakwatchctl: cannot write ")
+                    and len(res.stderr.splitlines()) == 1, f"plot -o into nowhere: exit {res.returncode}, "
+                    f"stderr {res.stderr!r}")
         finally:
             fake.close()
 

@@ -43,7 +43,8 @@ on_leak: signal, kill_after 5s, capture: true:
   exposition, several rewrites (inode changes) are seen; promtool on one.
 - capture: the fd leak is reported with an incident directory, then the
   action (signal, ok) names the same one; its files are there and right
-  (the fds summary's first row is the leaked path with the largest count);
+  (the fds summary's first row is the leaked path with the largest count;
+  plot.svg parses, with a leak period in its fds panel);
   the leaker exits of the signal.
 - Then, the day-two commands (tests/operator_daytwo.py says what each
   checks): watch-lines (the line per watch, status --watches), status-
@@ -51,7 +52,7 @@ on_leak: signal, kill_after 5s, capture: true:
   status for anyone, forget and reload for root alone), forget (found
   again afresh), reload (ok with a warning, a broken file refused).
 
-Phase 2, four daemons side by side, each with one fresh 1 MiB/s leaker:
+Phase 2, five daemons side by side, four with one fresh 1 MiB/s leaker each:
 
 - restart: leakwatchd is SIGKILLed at half the baseline detection time
   (leak ts minus program start, measured in phase 1) and started again at
@@ -65,6 +66,19 @@ Phase 2, four daemons side by side, each with one fresh 1 MiB/s leaker:
   byte flipped: an `error` event names the file and says it is unusable,
   the daemon keeps running, replaces the file with a valid one and reports
   the fresh leak in normal time (the same bound).
+- plot: a fifth daemon watches a 2 MiB/s leaker (its command line carrying
+  markup, so its title does) under rss { growth, max: PLOT_MAX }; once
+  its rss is reported leaking with a crossing ahead, `leakwatchctl plot
+  PID -o FILE` is an SVG 1.1 document that python's XML parser reads, with
+  the three panels and, in rss's, the trend, the limit, the prediction,
+  the crossing (when within the window ahead), a leak period and no limit
+  period, and the title's markup as text (escaped in the file); `history
+  PID --csv` (a header, nine fields a row, CRLF, the newest bucket leaking
+  rss) and the terminal chart ("plot PID text 100" on the socket: braille,
+  no line over 100 columns, three verdict rows, an L in rss's); once over
+  its max, a second SVG with a limit period after the leak period and no
+  crossing ahead.  Both are converted to PNG by rsvg-convert (noted, not
+  failed, when it is not installed), kept with the work dir (--keep).
 - textfile-removed: the metrics textfile is gone once the daemon stopped.
 - daemon-exits: every daemon still running exits 0 on SIGTERM.
 
@@ -84,6 +98,7 @@ import sys
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, checked_json, cmdlines, finish, free_port, interrupt_on_term,
@@ -113,6 +128,12 @@ MIN_REWRITES = 4            # of the textfile, in TEXTFILE_READ_S (about one a s
 MIN_READS = 1000
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+PLOT_RATE_KIB = 2048        # the plot's leaker: 2 MiB/s, over PLOT_MAX some 20 s after its start
+PLOT_MAX = "50M"
+PLOT_TAG = "<b>&'\""         # on its command line, so in its title: markup the SVG must escape
+PLOT_WIDTH = 100            # the terminal chart's, asked for on the socket
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 STATE_MAGIC = b"LWSTATE\n"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -788,7 +809,7 @@ def check_capture(daemon, prog, leaked_path, exited_at):
         c.fail(f"incident dir {inc} does not exist")
         return c
     names = sorted(os.listdir(inc))
-    want = ["cmdline", "fds", "history.json", "incident.json", "smaps_rollup", "status", "threads"]
+    want = ["cmdline", "fds", "history.json", "incident.json", "plot.svg", "smaps_rollup", "status", "threads"]
     missing = [n for n in want if n not in names]
     if missing:
         c.fail(f"missing {', '.join(missing)} (has {', '.join(names)})")
@@ -837,6 +858,13 @@ def check_capture(daemon, prog, leaked_path, exited_at):
     except (OSError, ValueError, AttributeError) as e:
         c.fail(f"history.json: {e}")
     try:
+        root = ET.parse(os.path.join(inc, "plot.svg")).getroot()
+        fds_panel = svg_by_id(root, "panel-fds")
+        if root.tag != SVG_NS + "svg" or fds_panel is None or not svg_with_class(fds_panel, "verdict leak"):
+            c.fail("plot.svg: no fds panel with a leak period")
+    except (OSError, ET.ParseError) as e:
+        c.fail(f"plot.svg: {e}")
+    try:
         with open(os.path.join(inc, "incident.json")) as f:
             ij = json.load(f)
         if ij.get("event") != "leak" or ij.get("metric") != "fds" or ij.get("pid") != prog.pid \
@@ -855,6 +883,191 @@ def check_capture(daemon, prog, leaked_path, exited_at):
         if after > KILL_AFTER_S + 1:
             c.fail(f"the leaker exited {after:.1f}s after the action")
         c.note(f"leaker exited {max(after, 0):.1f}s after the action")
+    return c
+
+
+# ----------------------------------------------------------------------------
+# phase 2 checks: plot
+
+def svg_by_id(root, ident):
+    return next((e for e in root.iter() if e.get("id") == ident), None)
+
+
+def svg_with_class(root, cls):
+    return [e for e in root.iter() if e.get("class") == cls]
+
+
+def ask_socket(path, request, timeout=10):
+    """One control request straight to the socket: the whole reply, text."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(request.encode() + b"\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode("utf-8", errors="replace")
+
+
+class PlotTaker(threading.Thread):
+    """leakwatchctl plot of one process, taken twice while the test waits
+    for the phase's leaks: once it is reported leaking with a crossing of
+    its max predicted (with its CSV history and its terminal chart), once
+    it is over its max."""
+
+    def __init__(self, ctl, daemon, prog, work, deadline):
+        super().__init__(daemon=True)
+        self.ctl, self.d, self.prog, self.work, self.deadline = ctl, daemon, prog, work, deadline
+        self.leak = self.limit = None      # (path, exit status, stderr, status JSON of rss)
+        self.csv = self.text = None
+        self.verdicts = []
+
+    def rss_status(self):
+        res = run([self.ctl, "status", "--json"], self.d.ctl_env())
+        try:
+            return next((e["rss"] for e in json.loads(res.stdout) if e.get("pid") == self.prog.pid), None)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def take(self, name, st):
+        path = os.path.join(self.work, name)
+        res = run([self.ctl, "plot", str(self.prog.pid), "-o", path], self.d.ctl_env())
+        return (path, res.returncode, res.stderr, st)
+
+    def run(self):
+        while time.time() < self.deadline and not (self.leak and self.limit):
+            st = self.rss_status()
+            v = st.get("verdict") if isinstance(st, dict) else None
+            if v and (not self.verdicts or self.verdicts[-1] != v):
+                self.verdicts.append(v)
+            if v == "leak" and not self.leak and (st.get("eta_seconds") or 0) > 0:
+                self.leak = self.take("plot-leak.svg", st)
+                self.csv = subprocess.run([self.ctl, "history", str(self.prog.pid), "--csv"], env=self.d.ctl_env(),
+                                          stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+                try:
+                    self.text = ask_socket(self.d.socket, f"plot {self.prog.pid} text {PLOT_WIDTH}")
+                except OSError as e:
+                    self.text = f"ERR {e}"
+            if v == "limit" and not self.limit:
+                time.sleep(4 * INTERVAL_S)     # a bucket or two of it
+                self.limit = self.take("plot-limit.svg", st)
+            time.sleep(0.1)
+
+
+def check_svg(c, what, taken, marks, absent=()):
+    """The SVG at taken parses, is SVG 1.1 with the three panels and, in the
+    rss panel, every id or class of marks ("#id" or ".class"), none of
+    absent.  The root, or None."""
+    path, rc, err, _ = taken
+    if rc != 0:
+        c.fail(f"{what}: leakwatchctl plot -o: exit {rc}: {err.strip()[:200]}")
+        return None
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        c.fail(f"{what}: does not parse: {e}")
+        return None
+    if root.tag != SVG_NS + "svg" or root.get("version") != "1.1":
+        c.fail(f"{what}: root {root.tag} version {root.get('version')!r}")
+    panels = [svg_by_id(root, f"panel-{m}") for m in ("rss", "fds", "threads")]
+    if any(p is None for p in panels):
+        c.fail(f"{what}: panels {[p is not None for p in panels]}")
+        return root
+    for m in list(marks) + ["!" + a for a in absent]:
+        neg, m = m.startswith("!"), m.lstrip("!")
+        found = svg_by_id(panels[0], m[1:]) is not None if m[0] == "#" else bool(svg_with_class(panels[0], m[1:]))
+        if found == neg:
+            c.fail(f"{what}: {'an' if neg else 'no'} {m} in the rss panel")
+    return root
+
+
+def to_png(c, svg, png):
+    """rsvg-convert svg into png: the PNG's size, or None (told)."""
+    if not shutil.which("rsvg-convert"):
+        c.note("rsvg-convert is not installed (librsvg2-bin): no PNG made")
+        return None
+    res = subprocess.run(["rsvg-convert", "-o", png, svg], capture_output=True, text=True, timeout=30)
+    try:
+        with open(png, "rb") as f:
+            head, size = f.read(8), os.path.getsize(png)
+    except OSError:
+        head, size = b"", 0
+    if res.returncode != 0 or head != b"\x89PNG\r\n\x1a\n" or size < 5000:
+        c.fail(f"rsvg-convert {os.path.basename(svg)}: exit {res.returncode}, {size} bytes: {res.stderr.strip()[:200]}")
+        return None
+    return size
+
+
+def check_plot_text(c, text):
+    lines = text.split("\n") if text else []
+    if not text or lines[0] != "OK":
+        c.fail(f"plot PID text {PLOT_WIDTH}: {text[:100] if text else None!r}")
+        return
+    wide = [len(ln) for ln in lines if len(ln) > PLOT_WIDTH]
+    braille = sum(1 for ch in text if 0x2801 <= ord(ch) <= 0x28ff)
+    rows = [ln for ln in lines if ln.startswith("verdict ")]
+    if wide or braille < 50 or len(rows) != 3 or "L" not in rows[0]:
+        c.fail(f"plot text: {len(wide)} lines over {PLOT_WIDTH} columns, {braille} braille cells, "
+               f"verdict rows {rows[:1]!r}")
+    if any(ord(ch) < 32 and ch != "\n" for ch in text):
+        c.fail("plot text: a control character")
+
+
+def check_plot_csv(c, res):
+    if res is None or res.returncode != 0:
+        c.fail(f"history --csv: {res.returncode if res else 'not run'}: {res.stderr[:200] if res else ''}")
+        return 0
+    if res.stdout.count(b"\r\n") != res.stdout.count(b"\n") or not res.stdout.endswith(b"\r\n"):
+        c.fail("history --csv: not every line ends with CRLF")
+    rows = res.stdout.decode().split("\r\n")
+    if rows[0] != "time,samples,rss_mean,rss_min,rss_max,fds,threads,leak,limit":
+        c.fail(f"history --csv header {rows[0]!r}")
+    body = [r.split(",") for r in rows[1:] if r]
+    if len(body) < 10 or any(len(r) != 9 for r in body):
+        c.fail(f"history --csv: {len(body)} rows, fields {sorted(set(len(r) for r in body))}")
+        return len(body)
+    if not all(RFC3339.match(r[0]) and r[1].isdigit() and int(r[2]) > 0 for r in body):
+        c.fail(f"history --csv: a bad row among {body[:2]}")
+    if "rss" not in body[-1][7].split():
+        c.fail(f"history --csv: the newest bucket's leak field {body[-1][7]!r} does not say rss")
+    return len(body)
+
+
+def check_plot(taker, work):
+    c = Check("plot")
+    if taker.leak is None:
+        c.fail(f"no leak verdict with a crossing ahead seen (verdicts {taker.verdicts})")
+        return c
+    eta = taker.leak[3].get("eta_seconds")
+    # the crossing is drawn when it lies within the history's span ahead (the window, at least)
+    marks = ["#trend-rss", "#limit-rss", "#predict-rss", ".verdict leak", ".mean", ".band"]
+    root = check_svg(c, "at the leak", taker.leak, marks + (["#crossing-rss"] if eta <= WINDOW_S else []),
+                     absent=[".verdict limit"])
+    if root is not None:
+        title = " ".join("".join(e.itertext()) for e in svg_with_class(root, "proctitle"))
+        if "<b>&" not in title:
+            c.fail(f"the title {title!r} has lost the markup of the command line")
+        with open(taker.leak[0], "rb") as f:
+            raw = f.read()
+        if b"<b>" in raw or b"&lt;b&gt;&amp;" not in raw:
+            c.fail("the title's markup is not escaped in the file")
+        c.note(f"at the leak: eta {eta}s, {len(raw)} bytes")
+    if taker.limit is None:
+        c.fail(f"no limit verdict seen (verdicts {taker.verdicts})")
+    else:
+        check_svg(c, "over the limit", taker.limit, ["#limit-rss", ".verdict leak", ".verdict limit"],
+                  absent=["#crossing-rss"])
+    check_plot_text(c, taker.text)
+    rows = check_plot_csv(c, taker.csv)
+    for taken in (taker.leak, taker.limit):
+        if taken and os.path.exists(taken[0]):
+            size = to_png(c, taken[0], taken[0][:-4] + ".png")
+            if size:
+                c.note(f"{os.path.basename(taken[0])[:-4]}.png {size} bytes")
+    c.note(f"verdicts {' -> '.join(taker.verdicts)}; csv {rows} rows")
     return c
 
 
@@ -1107,6 +1320,8 @@ def main():
         drst = Daemon("restart", daemon_path,
                       write_config(os.path.join(work, "restart.yaml"), [watch_lines("leaker", marker("restart"))]),
                       work)
+        dplot = Daemon("plot", daemon_path, write_config(os.path.join(work, "plot.yaml"), [
+            watch_lines("plot", marker("plot"), {}, [f"rss: {{ growth: 100M/h, max: {PLOT_MAX} }}"])]), work)
         bad = {}
         for name, kind in (("garbage", "random bytes"), ("truncated", "first half of a valid file"),
                            ("corrupt", "one payload byte flipped")):
@@ -1129,15 +1344,21 @@ def main():
             c = Check("state-file")
             c.fail(f"phase 1 left no valid history.state to truncate ({len(valid)} bytes, starts {valid[:8]!r})")
             checks.append(c)
-        for d in [drst] + [d for d, _ in bad.values()]:
+        for d in [drst, dplot] + [d for d, _ in bad.values()]:
             daemons.append(d.start())
-        for d in [drst] + [d for d, _ in bad.values()]:
+        for d in [drst, dplot] + [d for d, _ in bad.values()]:
             if not d.wait_started(socket=True):
                 return start_failed("operator_test", f"leakwatchd ({d.name})", d.proc.poll(), d.err)
         leakers = {"restart": prog("restart", "leak_memory.py", ["--rate", str(LEAK_RATE_KIB)])}
         for name in bad:
             leakers[name] = prog(name, "leak_memory.py", ["--rate", str(LEAK_RATE_KIB)])
         rp = leakers["restart"]
+        pp = Prog("plot", [PYTHON, "-B", os.path.join(PROGRAMS, "leak_memory.py"), "--rate", str(PLOT_RATE_KIB),
+                           "--tag", marker("plot") + PLOT_TAG, "--seconds", "120"], work)
+        progs.append(pp)
+        pp.start()
+        taker = PlotTaker(ctl, dplot, pp, work, pp.started + LEAK_WAIT_S + 10)
+        taker.start()
 
         # SIGKILL at half the baseline, start again at once
         kill_t = rp.started + (baseline if baseline is not None else EXPECTED_BASELINE_S) / 2
@@ -1162,6 +1383,8 @@ def main():
         running = {n: d.proc.poll() is None for n, (d, _) in bad.items()}
         say("phase 2 leaks: " + ", ".join(f"{n} {leak_after(d, leakers[n])}" for n, (d, _) in bad.items()))
         checks.append(check_restart(drst, rp, baseline, kill_t, restart_t, bound, base_found))
+        taker.join(max(0.1, taker.deadline - time.time()))
+        checks.append(check_plot(taker, work))
         for name, (d, kind) in bad.items():
             checks.append(check_bad_state(f"state-{name}", d, leakers[name], bound, kind, running[name]))
         stop_groups([p.proc for p in progs])

@@ -234,11 +234,12 @@ static void test_capture_live(const char *state, const char *file)
 {
 	char *two[] = { "two words", "x" };
 	char dir[PATH_MAX], dir2[PATH_MAX], want[PATH_MAX + 400], list[4096], real[PATH_MAX];
-	const char *history = "{\"samples\": [1, 2]}\n";
+	const char *history = "{\"samples\": [1, 2]}\n", *plot = "<svg/>\n";
 	struct child ch;
 	struct capture c = {
 		.state_dir = state, .watch = "api", .comm = "lw\"child", .title = "lw child 1", .event = "leak",
 		.metric = "fds", .value = 18, .wall_usec = WALL, .history_json = history,
+		.plot_svg = plot,
 	};
 	struct stat st;
 	int r;
@@ -254,7 +255,7 @@ static void test_capture_live(const char *state, const char *file)
 	snprintf(want, sizeof(want), "%s/incidents/" STAMP "-api-%d", state, (int)ch.pid);
 	CHECK_STR(dir, want);
 	listing(dir, true, list, sizeof(list));
-	CHECK_STR(list, "cmdline fds history.json incident.json smaps_rollup status threads");
+	CHECK_STR(list, "cmdline fds history.json incident.json plot.svg smaps_rollup status threads");
 	CHECK(stat(want, &st) == 0 && (st.st_mode & 0777) == 0700);
 	snprintf(want, sizeof(want), "%s/status", dir);
 	CHECK(stat(want, &st) == 0 && (st.st_mode & 0777) == 0600);
@@ -267,6 +268,7 @@ static void test_capture_live(const char *state, const char *file)
 			{ "incident.json", EXACT, json },
 			{ "cmdline", EXACT, cmd },
 			{ "history.json", EXACT, "{\"samples\": [1, 2]}\n" },
+			{ "plot.svg", EXACT, "<svg/>\n" },
 			{ "fds", EXACT, fds },
 			{ "status", PREFIX, "Name:\tlw-child\n" },
 			{ "status", CONTAINS, pidline },
@@ -295,6 +297,7 @@ static void test_capture_live(const char *state, const char *file)
 
 	/* the same second again: a -2 directory; no history given, none written */
 	c.history_json = NULL;
+	c.plot_svg = NULL;
 	c.value = 1.25;
 	r = capture_incident(&c, dir2, sizeof(dir2));
 	CHECK_MSG(r == 0, "second capture: %s", strerror(-r));

@@ -252,6 +252,50 @@ static void test_verdicts(void)
 	CHECK_STR(verdict_name(detect_verdict(&s, false)), "leak");
 }
 
+/* The verdicts over time (the plots'): a bit per bucket and kind of
+ * episode, reset when its ring slot is reused, none outside the ring or in
+ * a bucket without samples. */
+static void test_marks(void)
+{
+	struct timeline tl;
+	struct metric_state s;
+	struct metric_rule r = { .has_max = true, .max = 100, .for_samples = 2 };
+	int64_t k;
+
+	timeline_init(&tl, 4800);   /* 100 ms buckets, a sample each */
+	metric_state_init(&s);
+	s.limit = r.max;            /* the judge sets it */
+	for (int i = 0; i < 10; i++)
+		feed(&tl, &s, &r, false, (uint64_t)i * 100, 50);
+	feed(&tl, &s, &r, false, 1000, 150);   /* over once: no episode yet */
+	feed(&tl, &s, &r, false, 1100, 150);   /* twice: the limit episode starts */
+	s.leaking = true;                      /* as a leak verdict would */
+	feed(&tl, &s, &r, false, 1200, 150);
+	s.leaking = false;
+	feed(&tl, &s, &r, false, 1300, 50);    /* under once: still in it */
+	feed(&tl, &s, &r, false, 1400, 50);    /* twice: over */
+	feed(&tl, &s, &r, false, 1700, 50);    /* buckets 15 and 16 without samples */
+	CHECK(detect_marks(&s, &tl, 9) == 0 && detect_marks(&s, &tl, 10) == 0);
+	CHECK(detect_marks(&s, &tl, 11) == DETECT_LIMIT);
+	CHECK(detect_marks(&s, &tl, 12) == (DETECT_LIMIT | DETECT_LEAK));
+	CHECK(detect_marks(&s, &tl, 13) == DETECT_LIMIT);
+	CHECK(detect_marks(&s, &tl, 14) == 0 && detect_marks(&s, &tl, 15) == 0);
+	CHECK(detect_marks(&s, &tl, 17) == 0 && detect_marks(&s, &tl, 18) == 0 && detect_marks(&s, &tl, -1) == 0);
+	/* a second sample in a marked bucket keeps its mark */
+	s.leaking = true;
+	feed(&tl, &s, &r, false, 1750, 50);
+	s.leaking = false;
+	feed(&tl, &s, &r, false, 1790, 50);
+	CHECK(detect_marks(&s, &tl, 17) == DETECT_LEAK);
+	/* a ring later, the slots of 11..13 hold buckets 59..61: unmarked */
+	for (k = 18; k <= 62; k++)
+		feed(&tl, &s, &r, false, (uint64_t)k * 100, 50);
+	CHECK(detect_marks(&s, &tl, 11) == 0);    /* left the ring */
+	for (k = 59; k <= 62; k++)
+		CHECK_MSG(detect_marks(&s, &tl, k) == 0, "bucket %lld", (long long)k);
+	CHECK(detect_marks(&s, &tl, 17 + 48) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { double scale, dt; } scales[] = { {1, 0.25}, {90, 5} };
@@ -259,6 +303,7 @@ int main(int argc, char **argv)
 	bool run_shapes;
 
 	RUN(test_verdicts);
+	RUN(test_marks);
 	run_shapes = check_case("test_shapes");      /* the loop below: every shape, every scale */
 	for (size_t si = 0; run_shapes && si < sizeof(scales) / sizeof(scales[0]); si++) {
 		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {

@@ -52,7 +52,8 @@
 #define SLOT_LEN    16
 #define M_VALUE     (M_BUCKETS + 48 * SLOT_LEN)
 #define M_FLOORS    (M_VALUE + 8 + 2 + 4 * 3 + 8)   /* the floor record */
-#define M_LEN       (M_FLOORS + 2 * 16 * 4 + 4 + 4)
+#define M_MARKS     (M_FLOORS + 2 * 16 * 4 + 4 + 4)   /* u64 leak, u64 limit (version 4) */
+#define M_LEN       (M_MARKS + 8 + 8)
 #define REC_FIXED   (22 + TL_LEN + 3 * M_LEN)   /* a record but its name */
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
@@ -180,7 +181,9 @@ static bool metric_equal(const struct timeline *ta, const struct metric_state *a
 {
 	return buckets_equal(ta, &a->hist, tb, &b->hist) && a->value == b->value &&
 	       a->leaking == b->leaking && a->in_limit == b->in_limit && a->over == b->over &&
-	       a->under == b->under && a->streak == b->streak && a->streak_since == b->streak_since;
+	       a->under == b->under && a->streak == b->streak && a->streak_since == b->streak_since &&
+	       (a->leak_marks & timeline_sampled(ta)) == (b->leak_marks & timeline_sampled(tb)) &&
+	       (a->limit_marks & timeline_sampled(ta)) == (b->limit_marks & timeline_sampled(tb));
 }
 
 /* The offset of the first record's timeline, from its name length. */
@@ -216,7 +219,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 	const struct saved_proc *p;
 	const struct watched *w;
 	size_t n = 0;
-	bool leaking = false, in_limit = false, streak = false, over = false, under = false;
+	bool leaking = false, in_limit = false, streak = false, over = false, under = false, marks = false;
 
 	CHECK(len > HDR_LEN && memcmp(img, "LWSTATE\n", 8) == 0);
 	CHECK_MSG(decode(img, len, &st, why, sizeof(why)) == 0, "%s", why);
@@ -243,11 +246,12 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 			streak |= p->m[i].streak != 0 && p->m[i].streak_since != 0;
 			over |= p->m[i].over != 0;
 			under |= p->m[i].under != 0;
+			marks |= p->m[i].leak_marks != 0 && p->m[i].limit_marks != 0;
 		}
 	}
 	CHECK(p == NULL && w == NULL && n == 3);
-	/* the fixture exercises the episode flags */
-	CHECK(leaking && in_limit && streak && over && under);
+	/* the fixture exercises the episode flags, and their marks */
+	CHECK(leaking && in_limit && streak && over && under && marks);
 	saved_state_clear(&st);
 	CHECK(st.procs == NULL && st.n == 0);
 	saved_state_clear(&st);   /* twice: fine */
@@ -526,6 +530,46 @@ static void test_version2(const unsigned char *img, size_t len)
 	free(old);
 }
 
+/* A version 3 image (before the verdict marks) is still read: the same
+ * history and floors, no marks. */
+static void test_version3(const unsigned char *img, size_t len)
+{
+	unsigned char *one = malloc(len), *old = malloc(len);
+	const uint32_t v3 = 3;
+	size_t one_len = records_prefix(img, one, 1), at = 0, from = 0;
+	struct saved_state st, st4;
+	char why[160];
+
+	for (int k = 0; k < 3; k++) {   /* all but each metric's marks */
+		size_t cut = metric_off(one, k) + M_MARKS;
+
+		memcpy(old + at, one + from, cut - from);
+		at += cut - from;
+		from = cut + (M_LEN - M_MARKS);
+	}
+	memcpy(old + at, one + from, one_len - from);
+	at += one_len - from;
+	put_at(old, 8, &v3, 4);
+	reseal(old, at);
+	CHECK_MSG(decode(old, at, &st, why, sizeof(why)) == 0 && st.n == 1, "version 3: %s", why);
+	CHECK(decode(one, one_len, &st4, why, sizeof(why)) == 0 && st4.n == 1);
+	if (st.procs && st4.procs) {
+		bool marked = false;
+
+		for (int k = 0; k < 3; k++) {
+			CHECK(memcmp(&st.procs->m[k].hist, &st4.procs->m[k].hist, sizeof(struct series)) == 0);
+			CHECK(memcmp(&st.procs->m[k].floors, &st4.procs->m[k].floors, sizeof(struct floor_record)) == 0);
+			CHECK(st.procs->m[k].leak_marks == 0 && st.procs->m[k].limit_marks == 0);
+			marked |= st4.procs->m[k].leak_marks || st4.procs->m[k].limit_marks;
+		}
+		CHECK(marked);   /* the version 4 image has some */
+	}
+	saved_state_clear(&st);
+	saved_state_clear(&st4);
+	free(one);
+	free(old);
+}
+
 static void test_trailing(const unsigned char *img, size_t len)
 {
 	unsigned char *copy = malloc(len + 64);
@@ -667,9 +711,11 @@ static void test_impossible(const unsigned char *img, size_t len)
 		if (k <= 5)
 			continue;
 		put_at(copy, tl + TL_BUCKETS + k * TL_BUCKET_LEN, &zero64, 8);
-		for (int i = 0; i < 3 && k == 6; i++) {   /* no quarter recorded yet */
+		for (int i = 0; i < 3 && k == 6; i++) {   /* no quarter recorded yet, no marks */
 			put_at(copy, metric_off(img, i) + M_FLOORS + 128, &(const int32_t){ -1 }, 4);
 			put_at(copy, metric_off(img, i) + M_FLOORS + 132, &zero64, 4);
+			put_at(copy, metric_off(img, i) + M_MARKS, &zero64, 8);
+			put_at(copy, metric_off(img, i) + M_MARKS + 8, &zero64, 8);
 		}
 		for (int i = 0; i < 3; i++) {
 			put_at(copy, metric_off(img, i) + M_BUCKETS + k * SLOT_LEN, &zero64, 8);
@@ -690,6 +736,7 @@ static void test_impossible(const unsigned char *img, size_t len)
 		/* samples before the origin, or values in a bucket without samples */
 		unsigned char *young = malloc(len);
 		const uint32_t n1 = 1;
+		const uint64_t mark6 = (uint64_t)1 << 6 | 1, mark47 = (uint64_t)1 << 47;
 		const struct {
 			const char *what;
 			size_t off;
@@ -701,6 +748,8 @@ static void test_impossible(const unsigned char *img, size_t len)
 			{ "a sum without samples", m0 + M_BUCKETS + 6 * SLOT_LEN, &one, 8 },
 			{ "a minimum without samples", metric_off(img, 1) + M_BUCKETS + 20 * SLOT_LEN + 8, &fneg, 4 },
 			{ "a maximum without samples", m2 + M_BUCKETS + 47 * SLOT_LEN + 12, &fbig, 4 },
+			{ "a leak mark without samples", m0 + M_MARKS, &mark6, 8 },
+			{ "a limit mark without samples", m2 + M_MARKS + 8, &mark47, 8 },
 		};
 
 		memcpy(young, copy, len);
@@ -1309,6 +1358,7 @@ int main(void)
 	RUN(test_foreign, (const unsigned char *)img.data, img.len);
 	RUN(test_version, (const unsigned char *)img.data, img.len);
 	RUN(test_version2, (const unsigned char *)img.data, img.len);
+	RUN(test_version3, (const unsigned char *)img.data, img.len);
 	RUN(test_trailing, (const unsigned char *)img.data, img.len);
 	RUN(test_impossible, (const unsigned char *)img.data, img.len);
 	RUN(test_restore, (const unsigned char *)img.data, img.len, cfg);

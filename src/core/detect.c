@@ -24,12 +24,17 @@
  * most HIST_BUCKETS times per window however short the interval; a sample
  * in between costs O(1) (the limit counters and the eta).  Of the fit only
  * struct fit's three numbers are kept; a metric's state is its series
- * (HIST_BUCKETS slots of 16 bytes), its floor record (136 bytes) and a few
- * counters. */
+ * (HIST_BUCKETS slots of 16 bytes), its floor record (136 bytes), a few
+ * counters and the verdicts over the window for the plots: a bit per
+ * bucket for each kind of episode (16 bytes; the times of each episode's
+ * start and end would take more, and say less once several overlap the
+ * window). */
 #include "core/detect.h"
 
 #include <math.h>
 #include <string.h>
+
+_Static_assert(HIST_BUCKETS <= 64, "a metric's marks are one bit per ring slot in a uint64_t");
 
 const char *verdict_name(enum verdict v)
 {
@@ -147,6 +152,23 @@ static bool cleared(const struct metric_state *s, const struct trend *t, double 
 	       !(floor_record_recent(&s->floors, t->window_s / 4, &slope) && slope >= 0.5 * rate);
 }
 
+/* The newest bucket's marks: what this sample's episodes are (the first
+ * sample of a bucket drops what its slot held of an older one). */
+static void mark(struct metric_state *s, const struct timeline *tl)
+{
+	int i = (int)(tl->head % HIST_BUCKETS);
+	uint64_t bit = (uint64_t)1 << i;
+
+	if (tl->n[i] == 1) {
+		s->leak_marks &= ~bit;
+		s->limit_marks &= ~bit;
+	}
+	if (s->leaking)
+		s->leak_marks |= bit;
+	if (s->in_limit)
+		s->limit_marks |= bit;
+}
+
 unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const struct metric_rule *r,
 		       bool warming, uint64_t now_ms, double value)
 {
@@ -168,6 +190,7 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 	 * sample when buckets are shorter than the interval). */
 	if (tl->head == s->fitted_head) {
 		update_eta(s, value);
+		mark(s, tl);
 		return events;
 	}
 	s->fitted_head = tl->head;
@@ -189,6 +212,7 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 		s->leaking = false;   /* re-armed: a new episode may be reported */
 	}
 	update_eta(s, value);   /* with the slope sustained() may have set */
+	mark(s, tl);
 	return events;
 }
 
@@ -201,4 +225,15 @@ enum verdict detect_verdict(const struct metric_state *s, bool warming)
 	if (warming || !s->trend.ready)
 		return VERDICT_WARMING;
 	return VERDICT_OK;
+}
+
+unsigned detect_marks(const struct metric_state *s, const struct timeline *tl, int64_t k)
+{
+	struct bucket b;
+	uint64_t bit;
+
+	if (!history_bucket(tl, &s->hist, k, &b) || !b.n)
+		return 0;
+	bit = (uint64_t)1 << (k % HIST_BUCKETS);
+	return ((s->leak_marks & bit) ? DETECT_LEAK : 0) | ((s->limit_marks & bit) ? DETECT_LIMIT : 0);
 }

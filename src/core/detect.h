@@ -49,6 +49,11 @@ struct metric_state {
 	unsigned under;         /* consecutive samples at or under max, in a limit episode */
 	unsigned streak;        /* consecutive samples the leak answer flipped state */
 	uint64_t streak_since;  /* time of the first of them, ms */
+	/* The verdicts over time, for the plots: bit i set when a sample of
+	 * the bucket in ring slot i (history.h) was in a leak episode, or in
+	 * a limit episode.  Like the series, a slot's bits are reset by its
+	 * bucket's first sample; 16 bytes where a byte per bucket would be 48. */
+	uint64_t leak_marks, limit_marks;
 };
 
 /* A fresh state, with no limit in force (limit -1: the judge sets it). */
@@ -71,5 +76,10 @@ unsigned detect_sample(struct metric_state *s, const struct timeline *tl, const 
 		       bool warming, uint64_t now_ms, double value);
 
 enum verdict detect_verdict(const struct metric_state *s, bool warming);
+
+/* The episodes that bucket k (absolute index) of tl saw, as DETECT_LEAK
+ * and DETECT_LIMIT bits: 0 when none, or when k is outside the ring or
+ * holds no sample. */
+unsigned detect_marks(const struct metric_state *s, const struct timeline *tl, int64_t k);
 
 #endif

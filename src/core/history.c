@@ -116,3 +116,12 @@ bool timeline_slot_used(const struct timeline *tl, int i)
 	back = ((tl->head - i) % HIST_BUCKETS + HIST_BUCKETS) % HIST_BUCKETS;
 	return tl->head - back >= 0;
 }
+
+uint64_t timeline_sampled(const struct timeline *tl)
+{
+	uint64_t used = 0;
+
+	for (int i = 0; i < HIST_BUCKETS; i++)
+		used |= (uint64_t)(tl->n[i] > 0) << i;
+	return used;
+}

@@ -76,4 +76,8 @@ uint64_t timeline_span_ms(const struct timeline *tl);
  * they hold no samples.) */
 bool timeline_slot_used(const struct timeline *tl, int i);
 
+/* The ring slots that hold samples, bit i for slot i (HIST_BUCKETS <= 64):
+ * what per-slot marks kept beside the series may say anything about. */
+uint64_t timeline_sampled(const struct timeline *tl);
+
 #endif

@@ -1,9 +1,11 @@
 /* The history renderers (see history_report.h).  Why apart from the
  * status: a history is one process's buckets, a status every process's
- * latest values; they share only their cells (report_cells.h).  Both
- * forms walk the same buckets through history_bucket(), so the JSON and
- * the table cannot disagree; the cost is one pass over the 48 buckets of
- * each metric per request. */
+ * latest values; they share only their cells (report_cells.h).  All
+ * three forms walk the same buckets through history_bucket(), so the
+ * JSON, the CSV and the table cannot disagree; the cost is one pass over
+ * the 48 buckets of each metric per request.  The CSV is for spreadsheets
+ * and scripts: raw bytes and counts, no unit suffixes, CRLF as RFC 4180
+ * says. */
 #include "core/history_report.h"
 
 #include <math.h>
@@ -106,4 +108,57 @@ void report_history_table(struct buf *b, const struct judged *j, const struct wa
 	}
 	if (!rows)
 		buf_puts(b, "(no samples yet)\n");
+}
+
+/* A mean as a CSV field: whole, or to a tenth. */
+static void csv_mean(struct buf *b, double v)
+{
+	double r = round(v * 10) / 10;
+
+	buf_printf(b, r == floor(r) ? ",%.0f" : ",%.1f", r);
+}
+
+/* ",rss fds": the metrics whose episodes of kind bit (DETECT_*) bucket k saw. */
+static void csv_marks(struct buf *b, const struct watched *w, int64_t k, unsigned bit)
+{
+	bool first = true;
+
+	buf_puts(b, ",");
+	for (int i = 0; i < METRIC_COUNT; i++)
+		if (!report_unreadable(w, i) && (detect_marks(&w->m[i], &w->tl, k) & bit)) {
+			buf_printf(b, "%s%s", first ? "" : " ", metric_name((enum metric)i));
+			first = false;
+		}
+}
+
+void report_history_csv(struct buf *b, const struct judged *j, const struct watched *w)
+{
+	const struct timeline *tl = &w->tl;
+	char ts[40];
+
+	buf_puts(b, "time,samples,rss_mean,rss_min,rss_max,fds,threads,leak,limit\r\n");
+	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
+		struct bucket bk;
+
+		/* the timeline's count: rss's series is as good as any */
+		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
+			continue;
+		format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+		buf_printf(b, "%s,%u", ts, bk.n);
+		if (report_unreadable(w, METRIC_RSS))
+			buf_puts(b, ",,,");
+		else
+			buf_printf(b, ",%.0f,%.0f,%.0f", round(bk.sum / bk.n), bk.min, bk.max);
+		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
+			struct bucket o;
+
+			if (!report_unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+				csv_mean(b, o.sum / o.n);
+			else
+				buf_puts(b, ",");
+		}
+		csv_marks(b, w, k, DETECT_LEAK);
+		csv_marks(b, w, k, DETECT_LIMIT);
+		buf_puts(b, "\r\n");
+	}
 }

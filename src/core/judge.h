@@ -35,14 +35,15 @@
 struct watched {
 	struct watched *next;
 	pid_t pid;
+	uint16_t title_age;        /* samples since the title (below) was read; here, in */
+	uint16_t limits_age;       /* the pid's padding, they cost no bytes; limits_age: its
+				    * samples modulo the period its own limits are read at
+				    * (judge_limits_due) */
 	unsigned long long start_ticks;
 	uint64_t start_ms;         /* when the process started, boot-time ms */
 	size_t watch;              /* index into the config's watches */
 	char comm[16];
 	char title[PROC_TITLE_SIZE]; /* its title (core/proc_title.h), as last read; "" none */
-	uint16_t title_age;        /* samples since the title was read */
-	uint16_t limits_age;       /* its samples, modulo the period its own limits are read at
-				    * (judge_limits_due) */
 	uint8_t limits_own;        /* metrics (1u << METRIC_*) whose limit is a percentage
 				    * of the process's own, as last read (judge_limits) */
 	uint8_t limits_warned;     /* metrics whose missing own limit was reported (once) */

@@ -124,6 +124,8 @@ static void put_metric(struct enc *e, const struct timeline *tl, const struct me
 	put_u32(e, s->streak);
 	put_u64(e, s->streak_since);
 	put(e, &s->floors, sizeof(s->floors));   /* 2 x 16 f32, i32, u32: no padding */
+	put_u64(e, s->leak_marks & timeline_sampled(tl));
+	put_u64(e, s->limit_marks & timeline_sampled(tl));
 }
 
 static bool policy_saved(const struct action_policy *p)
@@ -224,7 +226,7 @@ struct rd {
 	const unsigned char *p;
 	size_t left;
 	bool short_read;
-	uint32_t version;          /* the image's: 2 has no floor records */
+	uint32_t version;          /* the image's: 2 has no floor records, 3 no marks */
 };
 
 static void get(struct rd *r, void *out, size_t n)
@@ -318,6 +320,9 @@ static bool get_metric(struct rd *r, struct metric_state *s, const struct timeli
 		get(r, &s->floors, sizeof(s->floors));
 		ok &= floor_record_valid(&s->floors, tl);
 	}
+	s->leak_marks = r->version >= 4 ? get_u64(r) : 0;   /* the verdict marks, version 4 on, */
+	s->limit_marks = r->version >= 4 ? get_u64(r) : 0;  /* of buckets with samples only */
+	ok &= ((s->leak_marks | s->limit_marks) & ~timeline_sampled(tl)) == 0;
 	/* refitted at the next sample */
 	s->fitted_head = -1;
 	return ok;
@@ -425,10 +430,8 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		uint16_t name_len;
 		bool ok = true;
 
-		if (!p) {
-			saved_state_clear(out);
-			return -ENOMEM;
-		}
+		if (!p)
+			goto nomem;
 		*tail = p;
 		tail = &p->next;
 		out->n++;
@@ -438,14 +441,11 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		name_len = get_u16(&r);
 		if (r.short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r.left) {
 			reason(why, why_len, "record %u: bad watch name", i + 1);
-			saved_state_clear(out);
-			return -EINVAL;
+			goto bad;
 		}
 		p->watch = malloc(name_len + 1u);
-		if (!p->watch) {
-			saved_state_clear(out);
-			return -ENOMEM;
-		}
+		if (!p->watch)
+			goto nomem;
 		get(&r, p->watch, name_len);
 		p->watch[name_len] = '\0';
 		ok = watch_name_valid(p->watch) && p->pid > 0 && p->window_ms > 0;
@@ -454,20 +454,22 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 			ok &= get_metric(&r, &p->m[k], &p->tl);
 		if (r.short_read || !ok) {
 			reason(why, why_len, "record %u: %s", i + 1, r.short_read ? "truncated" : "impossible values");
-			saved_state_clear(out);
-			return -EINVAL;
+			goto bad;
 		}
 	}
-	if (get_policies(&r, out, why, why_len) < 0) {
-		saved_state_clear(out);
-		return -EINVAL;
-	}
+	if (get_policies(&r, out, why, why_len) < 0)
+		goto bad;
 	if (r.left) {
 		reason(why, why_len, "%zu bytes after the last record", r.left);
-		saved_state_clear(out);
-		return -EINVAL;
+		goto bad;
 	}
 	return 0;
+nomem:
+	saved_state_clear(out);
+	return -ENOMEM;
+bad:
+	saved_state_clear(out);
+	return -EINVAL;
 }
 
 void saved_proc_free(struct saved_proc *p)

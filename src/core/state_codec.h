@@ -17,6 +17,8 @@
  *            in limit, u32 over, u32 under, u32 streak, u64 streak start,
  *            the floor record (version 3 on; core/floors.h): 16 f32
  *            floors, 16 f32 ceilings, i32 newest quarter, u32 run;
+ *            the verdict marks (version 4 on; detect.h): u64 leak, u64
+ *            limit, a bit per ring slot, none in a slot without samples;
  *            a metric the daemon may not read (fds of another user's
  *            process) holds -1 in every sample and as its latest value,
  *            which marks it unread when it is restored
@@ -37,8 +39,8 @@
 #include "core/buf.h"
 #include "core/detect.h"
 
-#define STATE_VERSION    3
-#define STATE_VERSION_OLDEST 2          /* read too: its processes start with empty floor records */
+#define STATE_VERSION    4
+#define STATE_VERSION_OLDEST 2          /* read too: 2 has no floor records, 2 and 3 no verdict marks */
 #define STATE_MAX_SIZE   (256u << 20)   /* refuse larger files */
 #define STATE_HEADER_LEN 76
 #define STATE_CHUNK      (64u << 10)    /* the encoder's output comes in pieces of at most this */

@@ -1,6 +1,6 @@
 /* leakwatchctl: ask the running leakwatchd what it sees (status, the
- * history of one process), to inspect a process, to reload its
- * configuration or to forget a process, through its control socket, or check a
+ * history of one process, as text, CSV or a plot), to inspect a process, to
+ * reload its configuration or to forget a process, through its control socket, or check a
  * configuration file, or show which live processes its watches match
  * (daemon/match_survey.h: read here, no daemon needed).  The daemon renders
  * the answers (core/status_report.c): this client sends one request line
@@ -13,33 +13,29 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/status_filter.h"
 #include "ctl/ctl_status.h"
+#include "ctl/ctl_plot.h"
+#include "ctl/ctl_socket.h"
 #include "daemon/match_survey.h"
 #include "os/config_file.h"
 #include "os/paths.h"
-
-enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-#define REPLY_TIMEOUT_MS 15000
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: leakwatchctl status [--json] [--watch NAME] [--verdict V] [--watches]\n"
-		"       leakwatchctl history PID [--json]\n"
+		"       leakwatchctl history PID [--json | --csv]\n"
+		"       leakwatchctl plot PID [--metric M] [-o FILE]\n"
 		"       leakwatchctl inspect PID [--seconds N] [--json]\n"
 		"       leakwatchctl reload\n"
 		"       leakwatchctl forget PID\n"
@@ -56,7 +52,9 @@ static void usage(FILE *f)
 		"                        --verdict V: the processes with a metric at V\n"
 		"                        (warming, ok, leak, limit, unreadable); --watches:\n"
 		"                        the line per watch alone (an object each with --json)\n"
-		"  history PID [--json]  the samples the daemon holds for one process\n"
+		"  history PID [--json | --csv]  the samples the daemon holds for one process\n"
+		"  plot PID              their picture: SVG into FILE (-o) or a pipe, else a\n"
+		"                        chart at the terminal's width; --metric rss|fds|threads\n"
 		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  reload                reload the configuration, as SIGHUP does, and say how\n"
@@ -108,161 +106,6 @@ static unsigned terminal_width(void)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col > 9999 ? 9999 : ws.ws_col;
 	return 80;
-}
-
-/* Connect to the daemon's control socket: the socket, or -1 after telling
- * why on stderr. */
-static int connect_daemon(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
-	int fd, r;
-
-	if (runtime_dir(dir, sizeof(dir)) < 0 ||
-	    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, CONTROL_SOCKET) >= (int)sizeof(sa.sun_path)) {
-		fprintf(stderr, "leakwatchctl: the runtime directory's path is too long\n");
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "leakwatchctl: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = errno;
-		if (r == ENOENT || r == ECONNREFUSED || r == ENOTDIR)
-			fprintf(stderr, "leakwatchctl: leakwatchd is not running (nothing listens on %s)\n", sa.sun_path);
-		else if (r == EACCES || r == EPERM)
-			fprintf(stderr, "leakwatchctl: permission denied on %s: ask as root (or as leakwatchd's user)\n",
-				sa.sun_path);
-		else
-			fprintf(stderr, "leakwatchctl: cannot reach leakwatchd at %s: %s\n", sa.sun_path, strerror(r));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A reply as it is read: its status line first, then the answer. */
-struct reply {
-	bool header;               /* still in the status line */
-	char line[512];            /* the status line, cut there */
-	size_t line_len;
-	size_t got;                /* bytes read in all */
-	int status;                /* the exit status so far */
-};
-
-/* Take the status line's bytes from chunk[*off..n), and judge it once it
- * is whole: "OK", or "ERR MESSAGE" (told on stderr). */
-static void take_status_line(struct reply *rp, const char *chunk, size_t n, size_t *off)
-{
-	while (rp->header && *off < n) {
-		char ch = chunk[(*off)++];
-
-		if (ch == '\n') {
-			rp->line[rp->line_len] = '\0';
-			rp->header = false;
-			if (strncmp(rp->line, "ERR ", 4) == 0) {
-				fprintf(stderr, "leakwatchctl: %s\n", rp->line + 4);
-				rp->status = EXIT_FAIL;
-			} else if (strcmp(rp->line, "OK") != 0) {
-				fprintf(stderr, "leakwatchctl: unexpected answer: %s\n", rp->line);
-				rp->status = EXIT_FAIL;
-			}
-		} else if (rp->line_len < sizeof(rp->line) - 1) {
-			rp->line[rp->line_len++] = ch;
-		}
-	}
-}
-
-/* Read the reply until the daemon closes, the answer copied to stdout.
- * The exit status: 0, or EXIT_FAIL after telling why on stderr. */
-static int read_reply(int fd, char *chunk, size_t size, FILE *out)
-{
-	struct reply rp = { .header = true };
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		size_t off = 0;
-		int r = poll(&p, 1, REPLY_TIMEOUT_MS);
-
-		if (r == 0) {
-			fprintf(stderr, "leakwatchctl: leakwatchd did not answer within %d s\n", REPLY_TIMEOUT_MS / 1000);
-			rp.status = EXIT_FAIL;
-			break;
-		}
-		n = r < 0 ? -1 : read(fd, chunk, size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "leakwatchctl: reading the answer: %s\n", strerror(errno));
-			rp.status = EXIT_FAIL;
-			break;
-		}
-		if (n == 0)
-			break;
-		rp.got += (size_t)n;
-		take_status_line(&rp, chunk, (size_t)n, &off);
-		if (!rp.header && rp.status == 0 &&
-		    fwrite(chunk + off, 1, (size_t)n - off, out) != (size_t)n - off) {
-			rp.status = EXIT_FAIL;
-			break;
-		}
-	}
-	if (rp.header && rp.status == 0) {
-		fprintf(stderr, "leakwatchctl: leakwatchd closed the connection without an answer%s\n",
-			rp.got ? " (truncated)" : "");
-		rp.status = EXIT_FAIL;
-	}
-	return rp.status;
-}
-
-/* Send one request; the reply's first line is "OK" or "ERR MESSAGE".  The
- * exit status: 0, or EXIT_FAIL after telling why on stderr. */
-static int ask_to(const char *request, FILE *out)
-{
-	char chunk[65536];
-	int fd, status;
-
-	fd = connect_daemon();
-	if (fd < 0)
-		return EXIT_FAIL;
-	snprintf(chunk, sizeof(chunk), "%s\n", request);
-	/* EPIPE: the daemon closed already, its reason is there to read */
-	if (send(fd, chunk, strlen(chunk), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
-		fprintf(stderr, "leakwatchctl: cannot send to leakwatchd: %s\n", strerror(errno));
-		close(fd);
-		return EXIT_FAIL;
-	}
-	status = read_reply(fd, chunk, sizeof(chunk), out);
-	close(fd);
-	if (fflush(out) != 0) {
-		fprintf(stderr, "leakwatchctl: writing the answer: %s\n", strerror(errno));
-		status = EXIT_FAIL;
-	}
-	return status;
-}
-
-static int ask(const char *request)
-{
-	return ask_to(request, stdout);
-}
-
-/* The answer to request, into *text (malloc'd): the exit status. */
-static int ask_text(const char *request, char **text)
-{
-	size_t len = 0;
-	FILE *f = open_memstream(text, &len);
-	int status;
-
-	if (!f) {
-		fprintf(stderr, "leakwatchctl: %s\n", strerror(errno));
-		return EXIT_FAIL;
-	}
-	status = ask_to(request, f);
-	fclose(f);
-	return status;
 }
 
 /* The value of "KEY\tVALUE" in text, into out ("" when absent). */
@@ -411,42 +254,54 @@ static const struct option opts[] = {
 	{ "seconds", required_argument, NULL, 's' },
 	{ "max", required_argument, NULL, 'm' },
 	{ "proc", required_argument, NULL, 'p' },
+	{ "csv", no_argument, NULL, 'c' },
+	{ "metric", required_argument, NULL, 'M' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-int main(int argc, char **argv)
+/* The options of every command, as given. */
+struct cli {
+	struct match_args match;
+	struct status_args st;
+	struct plot_args plot;
+	bool json;
+	long seconds;
+};
+
+/* The options into *o (optind left at the command): -1 to go on, or the
+ * exit status (a usage error, --help, --version). */
+static int options(int argc, char **argv, struct cli *o)
 {
-	struct match_args match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false };
-	struct status_args st = { NULL, NULL, false, false };
-	bool json = false;
-	long seconds = 0;
-	char request[64], why[160], *end;
-	const char *cmd;
-	long pid;
+	char why[160], *end;
 	int c;
 
 	opterr = 0;   /* its messages: one line each, below */
-	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hVo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 's':
-			seconds = strtol(optarg, &end, 10);
-			if (*end || end == optarg || seconds < 1 || seconds > 600)
+			o->seconds = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o->seconds < 1 || o->seconds > 600)
 				return usage_error("--seconds must be from 1 to 600: '%s'", optarg);
 			break;
 		case 'm':
 		case 'p':
-			if (match_option(&match, c, optarg) < 0)
+			if (match_option(&o->match, c, optarg) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_WATCH:
 		case OPT_VERDICT:
 		case OPT_WATCHES:
-			if (status_option(&st, c, optarg, why, sizeof(why)) < 0)
+			if (status_option(&o->st, c, optarg, why, sizeof(why)) < 0)
+				return usage_error("%s", why);
+			break;
+		case 'c': case 'M': case 'o':   /* plot's and history's */
+			if (plot_option(&o->plot, c, optarg, why, sizeof(why)) < 0)
 				return usage_error("%s", why);
 			break;
 		case 'h':
@@ -463,33 +318,49 @@ int main(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli o = { .match = { { "/proc", MATCH_ROWS_DEFAULT, getpid(), NULL, NULL }, false } };
+	char request[64], why[160], *end;
+	const char *cmd;
+	long pid;
+	int c = options(argc, argv, &o);
+
+	if (c >= 0)
+		return c;
 	if (optind >= argc)
 		return usage_error("no command given");
 	cmd = argv[optind++];
-	if (strcmp(cmd, "match") == 0 || match.given)
-		return match_command(&match, cmd, argc - optind, argv + optind, json, seconds != 0);
-	if (st.given && strcmp(cmd, "status") != 0)
+	if (strcmp(cmd, "match") == 0 || o.match.given)
+		return match_command(&o.match, cmd, argc - optind, argv + optind, o.json, o.seconds != 0);
+	if (strcmp(cmd, "plot") == 0 || o.plot.given)   /* -EINVAL: a usage error */
+		return (c = plot_command(&o.plot, cmd, argc - optind, argv + optind, o.json, o.seconds != 0, terminal_width(),
+					 why, sizeof(why))) < 0 ? usage_error("%s", why) : c;
+	if (o.st.given && strcmp(cmd, "status") != 0)
 		return usage_error("--watch, --verdict and --watches are for status");
-	if (strcmp(cmd, "status") == 0 && !seconds)
-		return status_command(&st, argc - optind, json);
+	if (strcmp(cmd, "status") == 0 && !o.seconds)
+		return status_command(&o.st, argc - optind, o.json);
 	if (strcmp(cmd, "history") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
 		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
 			return usage_error("not a pid: '%s'", argv[optind]);
-		snprintf(request, sizeof(request), "history %ld %s", pid, json ? "json" : "table");
+		snprintf(request, sizeof(request), "history %ld %s", pid, o.json ? "json" : "table");
 		return ask(request);
 	}
 	if (strcmp(cmd, "inspect") == 0 && optind == argc - 1) {
 		pid = strtol(argv[optind], &end, 10);
 		if (*end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff)
 			return usage_error("not a pid: '%s'", argv[optind]);
-		return inspect(pid, seconds, json);
+		return inspect(pid, o.seconds, o.json);
 	}
-	if (seconds)
+	if (o.seconds)
 		return usage_error("--seconds is for inspect");
 	if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "forget") == 0)
-		return change_command(cmd, argc - optind, argv + optind, json);
-	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !json)
+		return change_command(cmd, argc - optind, argv + optind, o.json);
+	if (strcmp(cmd, "check-config") == 0 && optind >= argc - 1 && !o.json)
 		return config_check(optind < argc ? argv[optind] : DEFAULT_CONFIG) < 0 ? EXIT_FAIL : 0;
 	if (strcmp(cmd, "status") && strcmp(cmd, "history") && strcmp(cmd, "check-config") && strcmp(cmd, "inspect"))
 		return usage_error("unknown command '%s'", cmd);

@@ -317,6 +317,8 @@ static int capture_files(const struct capture *c, int out, struct buf *b)
 		return r;
 	if (c->history_json)
 		write_at(out, "history.json", c->history_json, strlen(c->history_json));
+	if (c->plot_svg)
+		write_at(out, "plot.svg", c->plot_svg, strlen(c->plot_svg));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  *                  at most FD_GROUPS_MAX targets, the rest as "other")
  *   threads        thread ids and names, and the count per name
  *   history.json   the samples the daemon held (as leakwatchctl history)
+ *   plot.svg       their picture (as leakwatchctl plot -o; core/plot_svg.h)
  * Files are read through the process's kept /proc dirfd, so a process that
  * died (or a reused pid) yields nothing rather than another's data.  Of a
  * process whose main thread has exited, whose leader's files show no
@@ -41,6 +42,7 @@ struct capture {
 	double value;
 	uint64_t wall_usec;
 	const char *history_json;
+	const char *plot_svg;    /* NULL: none written */
 };
 
 /* Write one incident directory; its path goes in dir.  0 or -errno. */

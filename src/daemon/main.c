@@ -29,6 +29,7 @@
 #include "core/event.h"
 #include "core/prometheus.h"
 #include "core/server_lint.h"
+#include "core/plot_report.h"
 #include "core/status_report.h"
 #include "core/watch_summary.h"
 #include "daemon/export.h"
@@ -168,7 +169,8 @@ static void on_control(void *ctx, const char *request, uid_t peer, struct buf *r
 	else if (alone < 0)
 		buf_puts(reply, "ERR reload takes no argument\n");
 	else if (!requests_forget(&d->mon, &d->inspections, request, reply) &&
-		 !inspections_answer(&d->inspections, request, reply))
+		 !inspections_answer(&d->inspections, request, reply) &&
+		 !report_plot_answer(&d->mon.j, request, reply))
 		report_answer(&d->mon.j, request, reply);
 }
 

@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/state_codec.h"
 #include "core/history_report.h"
+#include "core/plot_report.h"
 #include "core/status_report.h"
 #include "daemon/capture.h"
 #include "daemon/monitor.h"
@@ -253,7 +254,7 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 		    int metric, char *dir, size_t len)
 {
 	struct persist *p = ctx;
-	struct buf history = { 0 };
+	struct buf history = { 0 }, plot = { 0 };
 	char sdir[PATH_MAX];
 	struct capture c = {
 		.state_dir = sdir, .proc_dirfd = h->dirfd, .pid = w->pid,
@@ -266,9 +267,12 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 
 	report_history_json(&history, &p->mon->j, w);
 	c.history_json = buf_ok(&history) ? history.data : NULL;
+	report_plot_svg(&plot, &p->mon->j, w, 0);
+	c.plot_svg = buf_ok(&plot) ? plot.data : NULL;
 	if (r == 0)
 		r = capture_incident(&c, dir, len);
 	buf_free(&history);
+	buf_free(&plot);
 	if (r < 0 && r != -ESRCH && r != -ENOENT) {
 		struct subject s = { c.watch, w->pid, w->comm, w->title };
 
