@@ -278,7 +278,7 @@ def check_pre62_sampling(d, targets, ready):
             c.fail(f"{name} (pid {t.pid}) not in the status")
             continue
         fds, rss, thr = p.get("fds", {}), p.get("rss", {}), p.get("threads", {})
-        if fds != {"value": None, "slope_per_hour": None, "eta_seconds": None, "verdict": "unreadable"}:
+        if fds != {"value": None, "limit": None, "slope_per_hour": None, "eta_seconds": None, "verdict": "unreadable"}:
             c.fail(f"{name}: fds {fds}, not unreadable with nulls")
         if not isinstance(rss.get("value"), int) or rss["value"] < 4 * MIB or rss.get("verdict") == "unreadable":
             c.fail(f"{name}: rss {rss}")
