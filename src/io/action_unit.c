@@ -139,7 +139,7 @@ void act_unit_run(struct act_unit *u, const struct act_request *r, struct act_re
 	c->owner = u;
 	c->s = *s;        /* the call owns the strings now */
 	memset(s, 0, sizeof(*s));
-	if (act_still_there(u->base, r) < 0) {
+	if (!r->group && act_still_there(u->base, r) < 0) {
 		act_report(&c->s, "failed", "pid %d is gone or was replaced before the restart", (int)r->pid);
 		goto fail;
 	}

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/action_policy.h"
+#include "core/group_judge.h"
 #include "core/units.h"
 #include "io/actor_backend.h"
 #include "os/clock.h"
@@ -59,6 +60,8 @@ int act_record_init(struct act_record *s, const struct act_base *b, const struct
 	s->comm = strdup(r->comm ? r->comm : "?");
 	s->title = strdup(r->title ? r->title : "");
 	s->incident = r->incident ? strdup(r->incident) : NULL;
+	s->group = r->group;
+	s->processes = r->processes;
 	return s->watch && s->comm && s->title && (s->incident || !r->incident) ? 0 : -ENOMEM;
 }
 
@@ -81,7 +84,10 @@ void act_report(const struct act_record *s, const char *result, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
 	va_end(ap);
-	event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm, s->title });
+	if (s->group)
+		event_about_group(&ev, s->watch, s->processes);
+	else
+		event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm, s->title });
 	ev.metric = s->metric;
 	ev.action = s->action;
 	ev.result = result;
@@ -138,6 +144,19 @@ static void report_gated(const struct act_record *s, const struct watch *w, enum
 	}
 }
 
+/* A group's unit: the watch's, else the one its live processes are in
+ * (the monitor's lookup); none: why, into why.  0, -ENOENT or -ENOMEM. */
+static int group_target(const struct act_request *r, char **unit, char *why, size_t len)
+{
+	const char *u = r->watch->unit ? r->watch->unit : r->group_unit;
+
+	if (!u) {
+		snprintf(why, len, "%s", r->group_no_unit ? r->group_no_unit : "no unit to restart");
+		return -ENOENT;
+	}
+	return (*unit = strdup(u)) ? 0 : -ENOMEM;
+}
+
 /* Hand the action to its backend, with the record (moved). */
 static void dispatch(struct actor *a, enum action act, const struct act_request *r, struct act_record *s)
 {
@@ -159,7 +178,7 @@ static void dispatch(struct actor *a, enum action act, const struct act_request 
 int actor_run(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
-	enum action act = r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
+	enum action act = r->group ? group_action(w, r->why) : r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
 	uint64_t now_ms = clock_usec(CLOCK_MONOTONIC) / 1000;
 	struct action_policy *p;
 	struct act_record s;
@@ -179,12 +198,16 @@ int actor_run(struct actor *a, const struct act_request *r)
 	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
 		char no_unit[448] = "?";   /* an event detail's size */
 
-		if (act_unit_target(&a->base, r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
+		if (r->group && group_target(r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
+			act_report(&s, "failed", "%s", no_unit);
+			goto out;
+		}
+		if (!r->group && act_unit_target(&a->base, r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
 			act_report(&s, "failed", "pid %d %s", (int)r->pid, no_unit);
 			goto out;
 		}
 	}
-	if (r->pid <= 1 || r->pid == a->self) {
+	if (!r->group && (r->pid <= 1 || r->pid == a->self)) {
 		act_report(&s, "failed", "refused: never acts on PID 1 or on leakwatchd");
 		goto out;
 	}

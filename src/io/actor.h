@@ -29,6 +29,14 @@ struct act_request {
 	const char *title;       /* its title (core/proc_title.h), or NULL */
 	bool retry;              /* asked again after a suppression: silent if still gated */
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
+	/* A group verdict (core/group_judge.h): pid 0, the action the group's
+	 * (alert or restart-unit), the unit the watch's `unit:` or else
+	 * group_unit, the one unit all the group's live processes are in;
+	 * NULL: the action fails, saying group_no_unit (why there is none). */
+	bool group;
+	unsigned processes;      /* the processes summed */
+	const char *group_unit;
+	const char *group_no_unit;
 };
 
 /* An action event, described (e->message filled). */
@@ -60,7 +68,8 @@ void actor_set_dry_run(struct actor *a, bool on);
 struct rlimit;
 void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
 
-/* Take the watch's action for this leak or limit event (none for alert).
+/* Take the watch's action for this leak or limit event (none for alert);
+ * for a group's (r->group), the group's action, on the unit named.
  * The process must still be pid with start_ticks, and, when procfd is
  * given, the very process behind it (a start time has clock-tick
  * resolution; the kept directory names one process whatever the time):
