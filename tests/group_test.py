@@ -33,7 +33,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, PYTHON, Daemon, Prog, of, server_test_main, wait_for  # noqa: E402
+from lwtest import PROGRAMS, PYTHON, Daemon, Prog, checked_json, of, server_test_main, wait_for  # noqa: E402
 
 INTERVAL = "500ms"
 WINDOW_S = 60
@@ -101,7 +101,11 @@ def check_action(rep, events):
 
 
 def check_status(rep, d):
-    watches = d.ctl_json("status", "--watches")
+    r = d.ctl_run("status", "--watches", "--json")
+    try:
+        watches = checked_json("watches", r.stdout) if r.returncode == 0 else None
+    except ValueError as e:
+        return rep.check(False, "status --watches --json: valid", str(e))
     got = {}
     for w in watches or []:
         g = w.get("group") or {}

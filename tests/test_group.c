@@ -5,11 +5,16 @@
  * fed; no process feeds nothing; the warm-up runs from the group's first
  * sample; a max is a limit, with its action pending and withheld ones
  * asked again while the episode lasts; a reload keeps a record by name
- * and window.  Links with the core alone. */
+ * and window; a group's events (JSON, journal, the human line), its
+ * status --watches line and object, its Prometheus series.  Links with
+ * the core alone. */
 #include <string.h>
 
 #include "check.h"
+#include "core/event_format.h"
 #include "core/group_judge.h"
+#include "core/prometheus_group.h"
+#include "core/watch_summary.h"
 
 static struct group_rule rule_of(double growth_per_s, double max)
 {
@@ -252,6 +257,93 @@ static void test_reload(void)
 	group_set_free(NULL, 0);
 }
 
+/* A group's leak and action events: "group": true and processes, no pid;
+ * LEAKWATCH_GROUP=1, no OBJECT_PID; "W: group of N processes: ...". */
+static void test_events(void)
+{
+	static const struct { enum event_type t; unsigned n; const char *json, *message; } cases[] = {
+		{ EVENT_LEAK, 4, "\"watch\":\"api\",\"group\":true,\"processes\":4,\"metric\":\"rss\"",
+		  "api: group of 4 processes: rss leak: 1G, growing 512M/h" },
+		{ EVENT_ACTION, 1, "\"group\":true,\"processes\":1,\"metric\":\"rss\",\"action\":\"restart-unit\"",
+		  "api: group of 1 process: action restart-unit: dry-run" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct journal_fields f;
+		struct buf b = { 0 };
+		struct event e;
+		bool grp = false, pid = false;
+
+		event_init(&e, cases[i].t, 1000000);
+		event_about_group(&e, "api", cases[i].n);
+		e.metric = METRIC_RSS;
+		e.has_value = true;
+		e.value = 1024.0 * 1024 * 1024;
+		e.has_slope = cases[i].t == EVENT_LEAK;
+		e.slope_per_hour = 512.0 * 1024 * 1024;
+		if (cases[i].t == EVENT_ACTION) {
+			e.has_value = e.has_slope = false;
+			e.action = "restart-unit";
+			e.result = "dry-run";
+		}
+		event_describe(&e);
+		CHECK_STR(e.message, cases[i].message);
+		event_format_json(&e, &b);
+		CHECK_MSG(b.data && strstr(b.data, cases[i].json) && !strstr(b.data, "\"pid\""), "case %zu: %s", i,
+			  b.data ? b.data : "(null)");
+		buf_free(&b);
+		event_format_journal(&e, &f);
+		for (int k = 0; k < (int)f.n; k++) {
+			grp |= strcmp(f.text[k], "LEAKWATCH_GROUP=1") == 0;
+			pid |= strncmp(f.text[k], "OBJECT_PID=", 11) == 0;
+		}
+		CHECK(grp && !pid);
+	}
+}
+
+/* status --watches and Prometheus: the group's line, object and series;
+ * none for a watch without a group, no family without any group. */
+static void test_shown(void)
+{
+	struct group_rule gr = rule_of(2e9 / 3600, 8e9);
+	struct watch w[2] = { watch_of("pool", 0, 60000, &gr), watch_of("plain", 0, 60000, NULL) };
+	struct config cfg = { .watches = w, .n_watches = 2, .interval_ms = 500 };
+	struct judged j = { .cfg = &cfg, .now_ms = 100000 };
+	struct group_record **v = NULL;
+	struct buf b = { 0 };
+	double first;
+
+	metrics_render_groups(&b, &j);
+	CHECK(b.len == 0);
+	CHECK(group_set_build(&v, &cfg, NULL, NULL) == 0);
+	if (!v)
+		return;
+	j.groups = v;
+	run_pool(v[0], &w[0], 100, true, &first);
+	report_watch_lines(&b, &j, -1, 80);
+	CHECK_MSG(b.data && strstr(b.data, "\n  group of 4 processes: rss ") && strstr(b.data, " leak, fds 40 ") &&
+		  !strstr(b.data, "threads"), "%s", b.data ? b.data : "(null)");
+	buf_free(&b);
+	memset(&b, 0, sizeof(b));
+	report_watches_json(&b, &j, -1);
+	CHECK_MSG(b.data && strstr(b.data, "\"group\": {\"processes\": 4, \"rss\": {\"value\": ") &&
+		  strstr(b.data, "\"verdict\": \"leak\"}, \"fds\": {\"value\": 40, \"trend_per_hour\": 0, "
+			 "\"verdict\": \"ok\"}}") && !strstr(b.data, "\"plain\", \"processes\": 0, \"leaking\": 0, "
+			 "\"over_limit\": 0, \"last_action\": null, \"group\""), "%s", b.data ? b.data : "(null)");
+	buf_free(&b);
+	memset(&b, 0, sizeof(b));
+	metrics_render_groups(&b, &j);
+	CHECK_MSG(b.data && strstr(b.data, "\nleakwatch_group_rss_bytes{watch=\"pool\"} ") &&
+		  strstr(b.data, "\nleakwatch_group_rss_limit_bytes{watch=\"pool\"} 8000000000\n") &&
+		  strstr(b.data, "\nleakwatch_group_leak{watch=\"pool\",metric=\"rss\"} 1\n") &&
+		  strstr(b.data, "\nleakwatch_group_over_limit{watch=\"pool\",metric=\"fds\"} 0\n") &&
+		  strstr(b.data, "\nleakwatch_group_rss_trend_bytes_per_second{watch=\"pool\"} ") &&
+		  !strstr(b.data, "leakwatch_group_threads{") && !strstr(b.data, "plain"), "%s",
+		  b.data ? b.data : "(null)");
+	buf_free(&b);
+	group_set_free(v, 2);
+}
+
 int main(void)
 {
 	RUN(test_pools);
@@ -259,5 +351,7 @@ int main(void)
 	RUN(test_warmup);
 	RUN(test_limit);
 	RUN(test_reload);
+	RUN(test_events);
+	RUN(test_shown);
 	return check_done("test_group");
 }
