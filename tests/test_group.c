@@ -158,8 +158,7 @@ static void test_fed(void)
 		CHECK_MSG(fed == cases[i].want, "case %zu: fed %#x", i, fed);
 		if (fed & (1u << METRIC_RSS))
 			CHECK_NEAR(g.m[METRIC_RSS].value, cases[i].rss, 0);
-		if (cases[i].n)
-			CHECK(g.processes == cases[i].n);
+		CHECK(g.processes == cases[i].n && g.fed == fed);
 	}
 	CHECK(g.tl[METRIC_RSS].head >= 0 && g.tl[METRIC_THREADS].head < 0);
 }

@@ -87,8 +87,11 @@ unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now
 	bool warming;
 
 	memset(ev, 0, METRIC_COUNT * sizeof(ev[0]));
-	if (!wc->group || g->acc.n == 0)
+	if (!wc->group || g->acc.n == 0) {
+		g->processes = 0;   /* none now: the sums shown are of the last sample */
+		g->fed = 0;
 		return 0;
+	}
 	if (!g->started) {
 		g->started = true;
 		g->first_ms = now_ms;

@@ -34,8 +34,8 @@ struct group_record {
 	struct group_sum acc;      /* this tick's, being added up */
 	uint64_t first_ms;         /* time of its first sample (the warm-up's start) */
 	bool started;              /* fed at least once */
-	unsigned processes;        /* summed at its newest sample */
-	unsigned fed;              /* metrics fed at its newest sample */
+	unsigned processes;        /* summed at the last tick (0: none then) */
+	unsigned fed;              /* metrics fed at the last tick */
 	int retry_metric;          /* an action pending or withheld for this metric; -1 none */
 	enum event_type retry_why;
 	bool retry_fresh;          /* that action is of this tick's verdict, not asked yet */
@@ -59,7 +59,8 @@ bool group_warming(const struct group_record *g, const struct watch *wc, uint64_
  * wc->group and readable for every process added; nothing when none was.
  * ev[i]: the DETECT_* bits to report for metric i (0 for one not fed).
  * A leak or limit reported is kept pending for its action (as
- * judge_pending: a limit's before a leak's).  Returns the metrics fed. */
+ * judge_pending: a limit's before a leak's).  Returns the metrics fed;
+ * g->processes and g->fed say what this tick summed and fed. */
 unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[METRIC_COUNT]);
 
 /* The pending or withheld action's (g->retry_why for g->retry_metric):
