@@ -104,6 +104,9 @@ int main(void)
 	CHECK(cfg && cfg2);
 	if (!cfg || !cfg2)
 		return check_done("test_groups");
+	CHECK(cfg->watches[0].group && cfg->watches[0].group->metrics == 1u << METRIC_RSS &&
+	      cfg->watches[0].group->rule[METRIC_RSS].max == 10 * 1024 * 1024 &&
+	      cfg->watches[0].group->on_limit == ACTION_RESTART_UNIT && cfg->watches[0].group->on_leak == ACTION_ALERT);
 	make_proc(1, "systemd", 0, PF_USER, "/sbin/init", 3);
 	make_proc(100, "master", 1, PF_USER, "master", 3);
 	make_proc(101, "worker", 100, PF_USER, "worker", 3);
