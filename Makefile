@@ -233,7 +233,7 @@ limits: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 
 # Group totals (group:) against real recycled workers: two pools of 4
 # workers living 20 s, one whose sum grows (a group leak, one dry-run
-# restart-unit), one bounded (nothing); no per-process verdict (about 110 s).
+# restart-unit), one bounded (nothing); no per-process verdict (about 80 s).
 group: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	@t0=$$(date +%s); $(PYTHON) tests/group_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl; \
 	  rc=$$?; echo "group: wall $$(( $$(date +%s) - t0 ))s"; exit $$rc

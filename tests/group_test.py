@@ -5,7 +5,7 @@ that no single one lives long enough to show is caught on their sum.
     /usr/bin/python3 tests/group_test.py --daemon build/leakwatchd [--ctl build/leakwatchctl]
                                          [--keep DIR] [-v]
 
-(`make group` runs it; about 110 s.)  Two pools of tests/programs/
+(`make group` runs it; about 80 s.)  Two pools of tests/programs/
 recycled_pool.py run at once under one daemon, each a master keeping 4
 forked workers that live 20 s each (the window is 60 s) and leak 256 KiB/s
 while they live:
