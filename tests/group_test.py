@@ -106,12 +106,14 @@ def check_status(rep, d):
         watches = checked_json("watches", r.stdout) if r.returncode == 0 else None
     except ValueError as e:
         return rep.check(False, "status --watches --json: valid", str(e))
-    got = {}
+    got, trend = {}, {}
     for w in watches or []:
-        g = w.get("group") or {}
-        got[w.get("watch")] = (g.get("rss") or {}).get("verdict")
+        rss = (w.get("group") or {}).get("rss") or {}
+        got[w.get("watch")] = rss.get("verdict")
+        trend[w.get("watch")] = rss.get("trend_per_hour")
     rep.check(got.get("leaky") == "leak" and got.get("bounded") == "ok",
-              "status --watches: the groups' rss verdicts", json.dumps(got))
+              "status --watches: the groups' rss verdicts",
+              ", ".join(f"{n} {got.get(n)} (trend {trend.get(n)}/h)" for n in ("leaky", "bounded")))
 
 
 def run(a, work, rep):

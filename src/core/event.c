@@ -156,7 +156,6 @@ void subject_format(const struct subject *s, char *buf, size_t len)
 	else if (s->pid)
 		snprintf(buf, len, "%s: pid %d (%s)", s->watch ? s->watch : "?", (int)s->pid,
 			 s->comm ? s->comm : "?");
-
 	else
 		snprintf(buf, len, "%s", s->watch ? s->watch : "");
 }

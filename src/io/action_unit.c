@@ -11,7 +11,9 @@
  * one that took its pid.  The unit is the system manager's one the
  * process is in, by systemd's own rule (core/cgroup_unit.h), which the
  * owner of a delegated subtree cannot steer by naming its cgroups; a
- * process under a user's service manager (user@UID.service) is refused:
+ * group's restart (r->group) names its unit already (io/actor.c) and has
+ * no process to check.  A process under a user's service manager
+ * (user@UID.service) is refused:
  * restarting the manager would stop all of that user's services, and the
  * system manager does not know the units within it.
  *

@@ -18,7 +18,11 @@
  * request, a few strings per action: actions are rare.
  *
  * The restart-unit target is looked up before the gate so that every event
- * of the action, suppressed and dry-run included, names the unit. */
+ * of the action, suppressed and dry-run included, names the unit.  A
+ * group's action (core/group_judge.h: a verdict on the sum over a watch's
+ * processes) is about no process: its action is the group's, its unit the
+ * watch's or the one the monitor found its processes in, and the checks
+ * of a process's identity do not apply. */
 #include "io/actor.h"
 
 #include <errno.h>
