@@ -231,9 +231,10 @@ match: $(BUILD)/leakwatchctl
 limits: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/limits_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
-# Group totals (group:) against real recycled workers: two pools of 4
-# workers living 20 s, one whose sum grows (a group leak, one dry-run
-# restart-unit), one bounded (nothing); no per-process verdict (about 80 s).
+# Group totals (group:) against real recycled workers: three pools of 4
+# workers living 20 s, two whose sums grow (a group leak each; one dry-run
+# restart-unit, one alert), one bounded (nothing); no per-process verdict
+# (about 80 s).
 group: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	@t0=$$(date +%s); $(PYTHON) tests/group_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl; \
 	  rc=$$?; echo "group: wall $$(( $$(date +%s) - t0 ))s"; exit $$rc
