@@ -47,8 +47,9 @@ static int on_act(void *ctx, const struct act_request *r)
 	s->act_group = r->group;
 	s->act_processes = r->processes;
 	s->act_pid = r->pid;
-	snprintf(s->unit, sizeof(s->unit), "%s", r->group_unit ? r->group_unit : "");
-	snprintf(s->no_unit, sizeof(s->no_unit), "%s", r->group_no_unit ? r->group_no_unit : "");
+	s->unit[0] = s->no_unit[0] = '\0';
+	if (r->group_unit && r->group_unit(r->group_ctx, s->unit, sizeof(s->unit), s->no_unit, sizeof(s->no_unit)) < 0)
+		s->unit[0] = '\0';
 	return 0;
 }
 

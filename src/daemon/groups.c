@@ -11,10 +11,11 @@
  * The unit a group's restart-unit restarts: the watch's `unit:`, else the
  * one system unit all its live processes are in, read from their
  * /proc/PID/cgroup (a live thread's for an exited leader) only when the
- * action is asked; a process found replaced after the read (another
- * start time) does not count.  None, several, or a user's service
- * manager: the action fails, saying which.  The cost: one cgroup read per
- * process of the group per action asked, and actions are rare. */
+ * actor needs it for an event (not for a retry that the gate still
+ * withholds); a process found replaced after the read (another start
+ * time) does not count.  None, several, or a user's service manager: the
+ * action fails, saying which.  The cost: one cgroup read per process of
+ * the group per action event, and those are rare. */
 #include "daemon/groups.h"
 
 #include <errno.h>
@@ -79,64 +80,69 @@ static int unit_of(const struct group_io *io, const struct watched *w, struct cg
 	return e;
 }
 
-/* The one unit the live processes of watch idx are in, into unit; ""
- * and why into why when there is none, or several. */
-static void group_unit(const struct judged *j, const struct group_io *io, size_t idx, char *unit,
-		       char *why, size_t why_len)
-{
-	unsigned live = 0, bare = 0;
+/* What the actor asks a group's unit of: watch idx's processes. */
+struct unit_lookup {
+	const struct judged *j;
+	const struct group_io *io;
+	size_t idx;
+};
 
-	unit[0] = '\0';
-	for (const struct watched *w = j->watched; w; w = w->next) {
+/* The one unit the live processes of the watch are in, into unit: 0, or
+ * -ENOENT (none, or several, or a user's manager) and why into why. */
+static int group_unit(void *ctx, char *unit, size_t len, char *why, size_t why_len)
+{
+	const struct unit_lookup *l = ctx;
+	unsigned live = 0, bare = 0;
+	char one[CGROUP_UNIT_MAX] = "";
+
+	for (const struct watched *w = l->j->watched; w; w = w->next) {
 		struct cgroup_unit u;
 		int e;
 
-		if (w->watch != idx || (e = unit_of(io, w, &u)) == -ESRCH)
+		if (w->watch != l->idx || (e = unit_of(l->io, w, &u)) == -ESRCH)
 			continue;
 		live++;
 		if (e < 0) {
 			bare++;
-		} else if (!unit[0]) {
-			memcpy(unit, u.system, sizeof(u.system));
-		} else if (strcmp(unit, u.system) != 0) {
+		} else if (!one[0]) {
+			memcpy(one, u.system, sizeof(u.system));
+		} else if (strcmp(one, u.system) != 0) {
 			snprintf(why, why_len, "its processes are in several units (%.100s, %.100s, ...): "
-				 "name the one to restart with 'unit:'", unit, u.system);
-			unit[0] = '\0';
-			return;
+				 "name the one to restart with 'unit:'", one, u.system);
+			return -ENOENT;
 		}
 	}
-	if (!live) {
+	if (!live)
 		snprintf(why, why_len, "none of its processes is there any more to tell its unit: name the "
 			 "one to restart with 'unit:'");
-	} else if (bare) {
+	else if (bare)
 		snprintf(why, why_len, "%u of its %u live processes %s in no systemd unit: name the one to "
 			 "restart with 'unit:'", bare, live, bare == 1 ? "is" : "are");
-		unit[0] = '\0';
-	} else if (cgroup_unit_is_user_manager(unit)) {
+	else if (cgroup_unit_is_user_manager(one))
 		snprintf(why, why_len, "its processes are in %.200s, a user's service manager: refused, as "
-			 "restarting it would stop every service of that user", unit);
-		unit[0] = '\0';
-	}
+			 "restarting it would stop every service of that user", one);
+	else if (strlen(one) >= len)
+		snprintf(why, why_len, "its unit's name is too long");
+	else
+		return snprintf(unit, len, "%s", one) < 0 ? -EIO : 0;
+	return -ENOENT;
 }
 
-/* Ask for the pending or withheld action of group g (watch idx). */
+/* Ask for the pending or withheld action of group g (watch idx); the
+ * unit is looked up only if the actor needs it. */
 static void act(const struct judged *j, const struct group_io *io, size_t idx, struct group_record *g)
 {
 	const struct watch *wc = &j->cfg->watches[idx];
-	char unit[CGROUP_UNIT_MAX] = "", why[448] = "";
+	struct unit_lookup l = { j, io, idx };
 	struct act_request req = {
 		.watch = wc, .why = g->retry_why, .metric = g->retry_metric, .value = g->m[g->retry_metric].value,
 		.procfd = -1, .retry = !g->retry_fresh, .group = true, .processes = g->processes,
+		.group_unit = group_unit, .group_ctx = &l,
 	};
 
 	if (group_action(wc, g->retry_why) == ACTION_ALERT || !io->act) {
 		group_acted(g, false);
 		return;
-	}
-	if (!wc->unit) {
-		group_unit(j, io, idx, unit, why, sizeof(why));
-		req.group_unit = unit[0] ? unit : NULL;
-		req.group_no_unit = why;
 	}
 	group_acted(g, io->act(io->act_ctx, &req) == -EAGAIN);
 }

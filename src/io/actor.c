@@ -149,16 +149,22 @@ static void report_gated(const struct act_record *s, const struct watch *w, enum
 }
 
 /* A group's unit: the watch's, else the one its live processes are in
- * (the monitor's lookup); none: why, into why.  0, -ENOENT or -ENOMEM. */
+ * (the monitor's lookup); none: why, into why.  0 or -errno. */
 static int group_target(const struct act_request *r, char **unit, char *why, size_t len)
 {
-	const char *u = r->watch->unit ? r->watch->unit : r->group_unit;
+	char found[256] = "";
+	int e;
 
-	if (!u) {
-		snprintf(why, len, "%s", r->group_no_unit ? r->group_no_unit : "no unit to restart");
+	if (r->watch->unit)
+		return (*unit = strdup(r->watch->unit)) ? 0 : -ENOMEM;
+	if (!r->group_unit) {
+		snprintf(why, len, "no unit to restart: name one with 'unit:'");
 		return -ENOENT;
 	}
-	return (*unit = strdup(u)) ? 0 : -ENOMEM;
+	e = r->group_unit(r->group_ctx, found, sizeof(found), why, len);
+	if (e < 0)
+		return e;
+	return (*unit = strdup(found)) ? 0 : -ENOMEM;
 }
 
 /* Hand the action to its backend, with the record (moved). */

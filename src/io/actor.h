@@ -30,13 +30,15 @@ struct act_request {
 	bool retry;              /* asked again after a suppression: silent if still gated */
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
 	/* A group verdict (core/group_judge.h): pid 0, the action the group's
-	 * (alert or restart-unit), the unit the watch's `unit:` or else
-	 * group_unit, the one unit all the group's live processes are in;
-	 * NULL: the action fails, saying group_no_unit (why there is none). */
+	 * (alert or restart-unit), the unit the watch's `unit:` or else the
+	 * one group_unit() finds (all the group's live processes are in it),
+	 * asked only when an action event is to say it (not for a retry still
+	 * withheld): 0 with the unit in unit, or -errno with why there is none
+	 * in why (the action fails, saying it). */
 	bool group;
 	unsigned processes;      /* the processes summed */
-	const char *group_unit;
-	const char *group_no_unit;
+	int (*group_unit)(void *ctx, char *unit, size_t len, char *why, size_t why_len);
+	void *group_ctx;
 };
 
 /* An action event, described (e->message filled). */
