@@ -231,6 +231,14 @@ match: $(BUILD)/leakwatchctl
 limits: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/limits_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
+# Group totals (group:) against real recycled workers: three pools of 4
+# workers living 20 s, two whose sums grow (a group leak each; one dry-run
+# restart-unit, one alert), one bounded (nothing); no per-process verdict
+# (about 80 s).
+group: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	@t0=$$(date +%s); $(PYTHON) tests/group_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl; \
+	  rc=$$?; echo "group: wall $$(( $$(date +%s) - t0 ))s"; exit $$rc
+
 # leakwatchd unprivileged among other users' processes, a /proc before
 # Linux 6.2 (the LD_PRELOAD shim) and one mounted hidepid=2; needs root.
 perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
@@ -404,4 +412,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits perm systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits perm group systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

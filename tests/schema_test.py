@@ -76,7 +76,12 @@ GOOD_EVENTS = [
     {"ts": TS, "event": "inspect", "watch": "w", "pid": 7, "comm": "c", "result": "failed",
      "message": "inspection failed: not inspected"},
     dict({"ts": TS, "event": "found"}, **dict(SUBJECT, comm="\ufffd\ufffd\ufffdok\ufffd"), message="m"),
+    {"ts": TS, "event": "leak", "watch": "w", "group": True, "processes": 4, "metric": "rss", "value": 259633152,
+     "slope_per_hour": 13623626896, "message": "w: group of 4 processes: rss leak: 247.6M, growing 12.7G/h"},
+    {"ts": TS, "event": "action", "watch": "w", "group": True, "processes": 4, "metric": "rss",
+     "action": "restart-unit", "result": "dry-run", "unit": "pool.service", "message": "m"},
 ]
+GROUP_LEAK = GOOD_EVENTS[-2]
 
 STATUS_ROW = {
     "watch": "demo-leaker", "pid": 18076, "comm": "python3", "title": None, "started": TS,
@@ -163,6 +168,13 @@ BAD = [
     ("watch name with a space", "event", changed(LEAK, ("watch",), "api workers"), r"\['watch'\]"),
     ("incident not absolute", "event", changed(LEAK, ("incident",), "incidents/x"), r"\['incident'\]"),
     ("an array, not an event", "event", [LEAK], r"not of type 'object'"),
+    ("a group leak with a pid", "event", dict(GROUP_LEAK, pid=7, comm="c"), r"\['(pid|comm)'\]|False schema"),
+    ("a group leak without processes", "event", changed(GROUP_LEAK, ("processes",), drop=True),
+     r"'processes' is a required"),
+    ("a leak of neither a process nor a group", "event", changed(GROUP_LEAK, ("group",), drop=True),
+     r"'(pid|comm)' is a required|False schema"),
+    ("a group of 0 processes", "event", changed(GROUP_LEAK, ("processes",), 0), r"\['processes'\]"),
+    ("a found event about a group", "event", dict(GOOD_EVENTS[1], group=True, processes=2), r"group|processes"),
     ("status: an object, not an array", "status", STATUS_ROW, r"not of type 'array'"),
     ("status: unknown key", "status", [changed(STATUS_ROW, ("uptime",), 3)], r"uptime"),
     ("status: no title key", "status", [changed(STATUS_ROW, ("title",), drop=True)], r"'title' is a required"),

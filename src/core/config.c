@@ -76,6 +76,7 @@ static void watch_free(struct watch *w)
 	for (size_t i = 0; i < w->exec_len; i++)
 		free(w->exec[i]);
 	free(w->exec);
+	free(w->group);
 }
 
 struct config *config_new(const char *path)

@@ -66,6 +66,17 @@ struct metric_rule {
 	double predict;        /* seconds; 0 = not set (requires has_max) */
 };
 
+/* `group:` of a watch: rules judged on the sum over its processes
+ * (core/group_judge.h).  A max is an amount (a sum has no limit of its
+ * own to be a percentage of); the actions are alert or restart-unit only
+ * (there is no single process to signal or to run a command for). */
+struct group_rule {
+	struct metric_rule rule[METRIC_COUNT];
+	unsigned metrics;      /* 1u << METRIC_* given a rule */
+	enum action on_leak;   /* default alert */
+	enum action on_limit;  /* default alert */
+};
+
 /* `inspect:` of a watch: what to look inside a leaking process with. */
 enum inspect_kind { INSPECT_NONE, INSPECT_PYTHON };
 #define INSPECT_SECONDS_MAX 600
@@ -90,6 +101,7 @@ struct watch {
 	bool capture;          /* default false; inspect implies it */
 	enum inspect_kind inspect;   /* default INSPECT_NONE */
 	unsigned inspect_seconds;    /* between the two looks; default 30 */
+	struct group_rule *group;    /* `group:`, or NULL */
 	/* the watch's mapping and the values of on_leak:, on_limit:, signal:, kill_after: */
 	struct config_pos at, on_leak_at, on_limit_at, signal_at, kill_after_at;
 };

@@ -6,6 +6,7 @@
  * interval, duplicate names) run once all of them are read. */
 #include "core/config_schema.h"
 #include "core/cgroup_unit.h"
+#include "core/config_schema_group.h"
 #include "core/config_schema_match.h"
 #include "core/config_schema_metric.h"
 #include "core/config_values.h"
@@ -24,7 +25,7 @@
 enum {
 	W_NAME, W_MATCH, W_WARMUP, W_WINDOW, W_RSS, W_FDS, W_THREADS, W_ON_LEAK,
 	W_ON_LIMIT, W_SIGNAL, W_KILL_AFTER, W_UNIT, W_EXEC, W_COOLDOWN,
-	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_INSPECT, W_INSPECT_SECONDS, W_COUNT
+	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_INSPECT, W_INSPECT_SECONDS, W_GROUP, W_COUNT
 };
 static const char *const watch_keys[W_COUNT] = {
 	[W_NAME] = "name", [W_MATCH] = "match", [W_WARMUP] = "warmup",
@@ -33,7 +34,7 @@ static const char *const watch_keys[W_COUNT] = {
 	[W_SIGNAL] = "signal", [W_KILL_AFTER] = "kill_after", [W_UNIT] = "unit",
 	[W_EXEC] = "exec", [W_COOLDOWN] = "cooldown", [W_MAX_ACTIONS] = "max_actions",
 	[W_CAPTURE] = "capture", [W_EXEC_TIMEOUT] = "exec_timeout",
-	[W_INSPECT] = "inspect", [W_INSPECT_SECONDS] = "inspect_seconds",
+	[W_INSPECT] = "inspect", [W_INSPECT_SECONDS] = "inspect_seconds", [W_GROUP] = "group",
 };
 
 /* What the checks across keys need to point at. */
@@ -240,6 +241,8 @@ static void parse_watch(struct cfg_ctx *c, const struct cfg_node *map, struct wa
 		if (val[W_RSS + m])
 			cfg_parse_metric(c, (enum metric)m, val[W_RSS + m], &w->rule[m]);
 	parse_actions(c, key, val, w);
+	if (key[W_GROUP])
+		cfg_parse_group(c, val[W_GROUP], w);
 }
 
 static void parse_watches(struct cfg_ctx *c, const struct cfg_node *v, struct config *cfg,

@@ -122,6 +122,16 @@ void event_about(struct event *e, const struct subject *s)
 	e->title = subject_title(s);
 }
 
+void event_about_group(struct event *e, const char *watch, unsigned processes)
+{
+	e->watch = watch;
+	e->pid = 0;
+	e->comm = NULL;
+	e->title = NULL;
+	e->group = true;
+	e->processes = processes;
+}
+
 void event_vsay(struct event *e, const char *fmt, va_list ap)
 {
 	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
@@ -206,7 +216,11 @@ void event_describe(struct event *e)
 	const char *sep;
 	int n;
 
-	subject_format(&s, who, sizeof(who));
+	if (e->group)
+		snprintf(who, sizeof(who), "%s: group of %u process%s", e->watch ? e->watch : "?",
+			 e->processes, e->processes == 1 ? "" : "es");
+	else
+		subject_format(&s, who, sizeof(who));
 	if (!who[0] && e->type == EVENT_ERROR && !e->detail[0])
 		snprintf(who, sizeof(who), "leakwatchd");
 	sep = who[0] ? ": " : "";

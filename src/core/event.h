@@ -40,6 +40,8 @@ struct event {
 	pid_t pid;
 	const char *comm;
 	const char *title;       /* NULL when none, or the same as comm */
+	bool group;              /* about the watch's group: "group": true, no pid */
+	unsigned processes;      /* when group: the processes summed */
 	int metric;              /* enum metric, or -1 */
 	bool has_value;
 	double value;            /* bytes for rss, else a count */
@@ -73,9 +75,13 @@ void event_init(struct event *e, enum event_type t, uint64_t ts_usec);
 /* Set the subject: the strings must outlive the event. */
 void event_about(struct event *e, const struct subject *s);
 
+/* The subject is watch's group, the sum over its processes (N of them):
+ * "WATCH: group of N processes". */
+void event_about_group(struct event *e, const char *watch, unsigned processes);
+
 /* What the event says beyond its type and fields, printf-style.  The human
  * line is then "SUBJECT: TEXT", where SUBJECT is "WATCH: pid PID (COMM) \"TITLE\"",
- * "WATCH", or nothing (about the daemon); for an action event it is
+ * "WATCH: group of N processes", "WATCH", or nothing (about the daemon); for an action event it is
  * "SUBJECT: action ACTION: RESULT: TEXT".  Without it, each type has its
  * own text from the fields ("watching", "rss leak: ..."). */
 void event_say(struct event *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

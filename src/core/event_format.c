@@ -62,6 +62,8 @@ void event_format_json(const struct event *e, struct buf *out)
 		json_string(out, "comm", e->comm);
 	if (e->title)
 		json_string(out, "title", e->title);
+	if (e->group)
+		buf_printf(out, ",\"group\":true,\"processes\":%u", e->processes);
 	if (e->metric >= 0)
 		json_string(out, "metric", metric_name((enum metric)e->metric));
 	if (e->has_value)
@@ -126,6 +128,10 @@ void event_format_journal(const struct event *e, struct journal_fields *f)
 		field(f, "LEAKWATCH_COMM=%s", e->comm);
 	if (e->title)
 		field(f, "LEAKWATCH_TITLE=%s", e->title);
+	if (e->group) {
+		field(f, "LEAKWATCH_GROUP=1");
+		field(f, "LEAKWATCH_PROCESSES=%u", e->processes);
+	}
 	if (e->metric >= 0)
 		field(f, "LEAKWATCH_METRIC=%s", metric_name((enum metric)e->metric));
 	if (e->has_value)

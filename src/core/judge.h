@@ -30,6 +30,7 @@
 #include "core/config.h"
 #include "core/detect.h"
 #include "core/event.h"
+#include "core/group_judge.h"
 #include "core/proc_title.h"
 
 struct watched {
@@ -75,6 +76,8 @@ struct judged {
 	uint64_t full_scans;       /* of them, full reads of /proc's directory */
 	uint64_t scan_usec;        /* duration of the last discovery */
 	struct last_action *actions; /* each watch's newest action event (core/watch_summary.h) */
+	struct group_record **groups;/* per watch of cfg: its group's record, NULL without
+				      * `group:` (core/group_judge.h); NULL: none yet */
 };
 
 /* What one sample asks the caller to do, in this order: say that the

@@ -21,6 +21,7 @@
  * label (Prometheus reads the two alike), so the daemon's own events carry
  * no watch="". */
 #include "core/prometheus.h"
+#include "core/prometheus_group.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -483,6 +484,7 @@ void metrics_render(struct buf *b, const struct judged *j, const struct metrics_
 	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
 	render_watches(b, j);
 	render_processes(b, j);
+	metrics_render_groups(b, j);
 	render_counts(b, j, c);
 	render_daemon(b, j, c);
 }

@@ -3,7 +3,11 @@
  * leak or are over a limit, per metric (series that outlive a recycled
  * worker); per watched process, its rss, fds and threads, each one's
  * trend per second and configured max, its time to the limit and its leak
- * and limit verdicts; per watch, counts of events and actions; the
+ * and limit verdicts; per watch with `group:` (core/prometheus_group.h),
+ * its sums, their trends and maxes, its leak and limit verdicts, named as
+ * the process's families are (leakwatch_group_rss_bytes,
+ * leakwatch_group_rss_trend_bytes_per_second, leakwatch_group_leak with a
+ * metric label); per watch, counts of events and actions; the
  * daemon's own tick and scan durations.  One unit a family (leakwatch.yaml(5),
  * PROMETHEUS METRICS, lists them).  Pure: the counters are fed from the
  * events, the text is rendered on demand; the textfile and the HTTP

@@ -25,6 +25,7 @@
 #include "core/watch_summary.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ int last_action_note(struct last_action **list, const struct event *e)
 	snprintf(a->action, sizeof(a->action), "%s", e->action ? e->action : "?");
 	snprintf(a->result, sizeof(a->result), "%s", e->result ? e->result : "?");
 	a->pid = e->pid;
+	a->group = e->group;
 	a->ts_usec = e->ts_usec;
 	return 0;
 }
@@ -127,7 +129,43 @@ static void action_text(const struct judged *j, const struct last_action *a, cha
 	format_duration(ago, sizeof(ago), (double)seconds_ago(j, a));
 	if (strcmp(ago, "0ms") == 0)
 		snprintf(ago, sizeof(ago), "0s");
-	snprintf(out, len, "last action %s %s %s ago (pid %d)", a->action, a->result, ago, (int)a->pid);
+	if (a->group)
+		snprintf(out, len, "last action %s %s %s ago (group)", a->action, a->result, ago);
+	else
+		snprintf(out, len, "last action %s %s %s ago (pid %d)", a->action, a->result, ago, (int)a->pid);
+}
+
+/* The group of watch idx, when it has one and it is judged. */
+static const struct group_record *group_of(const struct judged *j, size_t idx)
+{
+	return j->groups && j->cfg->watches[idx].group ? j->groups[idx] : NULL;
+}
+
+/* "  group of 4 processes: rss 180M +7.2G/h leak, fds 40 ok". */
+static void group_line(struct buf *b, const struct judged *j, size_t idx)
+{
+	const struct watch *wc = &j->cfg->watches[idx];
+	const struct group_record *g = group_of(j, idx);
+	const char *sep = "";
+
+	if (!g)
+		return;
+	buf_printf(b, "  group of %u process%s:", g->processes, g->processes == 1 ? "" : "es");
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		const struct metric_state *s = &g->m[i];
+		char val[32] = "-", slope[40] = "";
+
+		if (!(wc->group->metrics & (1u << i)))
+			continue;
+		if (g->started && s->value >= 0)
+			report_amount(val, sizeof(val), i, s->value);
+		if (s->trend.ready)
+			report_rate(slope, sizeof(slope), i, s->trend.slope * 3600);
+		buf_printf(b, "%s %s %s%s%s %s", sep, metric_name((enum metric)i), val, slope[0] ? " " : "", slope,
+			   verdict_name(group_verdict(g, wc, i, j->now_ms)));
+		sep = ",";
+	}
+	buf_puts(b, "\n");
 }
 
 static void watch_line(struct buf *b, const struct judged *j, size_t idx, const struct watch_tally *t,
@@ -160,8 +198,10 @@ void report_watch_lines(struct buf *b, const struct judged *j, long only, unsign
 	if (width < REPORT_WIDTH)
 		width = REPORT_WIDTH;
 	for (size_t i = 0; i < j->cfg->n_watches; i++)
-		if (only < 0 || (size_t)only == i)
+		if (only < 0 || (size_t)only == i) {
 			watch_line(b, j, i, &t[i], width);
+			group_line(b, j, i);
+		}
 	free(t);
 }
 
@@ -180,8 +220,41 @@ static void json_action(struct buf *b, const struct judged *j, const struct last
 	buf_json_string(b, a->action);
 	buf_puts(b, ", \"result\": ");
 	buf_json_string(b, a->result);
-	buf_printf(b, ", \"pid\": %d, \"ts\": \"%s\", \"seconds_ago\": %llu}", (int)a->pid, ts,
-		   (unsigned long long)seconds_ago(j, a));
+	if (a->group)
+		buf_puts(b, ", \"group\": true");
+	else
+		buf_printf(b, ", \"pid\": %d", (int)a->pid);
+	buf_printf(b, ", \"ts\": \"%s\", \"seconds_ago\": %llu}", ts, (unsigned long long)seconds_ago(j, a));
+}
+
+/* ", \"group\": {\"processes\": 4, \"rss\": {\"value\": ..., \"trend_per_hour\": ...,
+ * \"verdict\": \"leak\"}}" for a watch with a group; nothing without. */
+static void json_group(struct buf *b, const struct judged *j, size_t idx)
+{
+	const struct watch *wc = &j->cfg->watches[idx];
+	const struct group_record *g = group_of(j, idx);
+
+	if (!g)
+		return;
+	buf_printf(b, ", \"group\": {\"processes\": %u", g->processes);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		const struct metric_state *s = &g->m[i];
+
+		if (!(wc->group->metrics & (1u << i)))
+			continue;
+		buf_printf(b, ", \"%s\": {\"value\": ", metric_name((enum metric)i));
+		if (g->started && s->value >= 0)
+			buf_json_number(b, round(s->value));
+		else
+			buf_puts(b, "null");
+		buf_puts(b, ", \"trend_per_hour\": ");
+		if (s->trend.ready)
+			buf_json_number(b, round(s->trend.slope * 3600));
+		else
+			buf_puts(b, "null");
+		buf_printf(b, ", \"verdict\": \"%s\"}", verdict_name(group_verdict(g, wc, i, j->now_ms)));
+	}
+	buf_puts(b, "}");
 }
 
 void report_watches_json(struct buf *b, const struct judged *j, long only)
@@ -203,6 +276,7 @@ void report_watches_json(struct buf *b, const struct judged *j, long only)
 		buf_printf(b, ", \"processes\": %zu, \"leaking\": %zu, \"over_limit\": %zu, \"last_action\": ",
 			   t[i].processes, t[i].leaking, t[i].over_limit);
 		json_action(b, j, last_action_find(j->actions, name));
+		json_group(b, j, i);
 		buf_puts(b, "}");
 	}
 	buf_puts(b, "]\n");

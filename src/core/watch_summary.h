@@ -8,6 +8,7 @@
 #ifndef LEAKWATCH_WATCH_SUMMARY_H
 #define LEAKWATCH_WATCH_SUMMARY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,7 +25,8 @@ struct last_action {
 	char watch[65];            /* a watch name: at most 64 bytes */
 	char action[16];           /* "signal", "exec", "restart-unit" */
 	char result[16];           /* "ok", "failed", "dry-run", "suppressed" */
-	pid_t pid;
+	pid_t pid;                 /* 0 for a group's */
+	bool group;                /* the action of a group verdict (core/group_judge.h) */
 	uint64_t ts_usec;          /* the event's wall clock */
 };
 
@@ -49,12 +51,16 @@ void watch_tallies(const struct judged *j, struct watch_tally *t);
  * action signal ok 3m ago (pid 4242)", or ", no action yet"), only the
  * watch numbered only when it is not -1, in width columns (less than 80
  * counts as 80): a line that does not fit is broken before "last action"
- * and its name clipped.  Ages are counted to j's current tick. */
+ * and its name clipped; "(group)" for a group's action.  A watch with a
+ * group has a second line, "  group of 4 processes: rss 180M +7.2G/h leak,
+ * ..." (per metric of its rules: the sum, its trend when there is one,
+ * the verdict).  Ages are counted to j's current tick. */
 void report_watch_lines(struct buf *b, const struct judged *j, long only, unsigned width);
 
 /* The same as a JSON array, an object per watch: watch, processes,
- * leaking, over_limit, last_action (null, or action, result, pid, ts,
- * seconds_ago). */
+ * leaking, over_limit, last_action (null, or action, result, pid or group,
+ * ts, seconds_ago), and for a watch with a group, group: processes and an
+ * object per metric of its rules (value, trend_per_hour, verdict). */
 void report_watches_json(struct buf *b, const struct judged *j, long only);
 
 #endif

@@ -6,18 +6,17 @@
  * values to the judge (core/judge.c), whose verdicts it turns into events
  * and captures as it goes, and into actions once every process is judged,
  * the most urgent first (act_pending: when cooldown lets one through, the
- * process nearest its limit gets it, not the first in the list).  Why the monitor
- * does not decide: so that the decisions are tested without /proc, and
- * the renderers (status, metrics, state) read the judge's types alone.
- * The cost is one call into the judge per process-sample and, per found
- * process, a second lookup of its pid in discovery (discovery_claim).
- * leakwatchctl forget drops a record as an exit does, after a gone event
- * that says why, and has discovery match the pid afresh (monitor_forget):
- * the process comes back as new when a watch still takes it. */
+ * process nearest its limit gets it); then the groups' (daemon/groups.c).
+ * Why the monitor does not decide: so that the decisions are tested
+ * without /proc, and the renderers (status, metrics, state) read the
+ * judge's types alone.  The cost is one call into the judge per
+ * process-sample and, per found process, a second lookup of its pid in
+ * discovery (discovery_claim).  leakwatchctl forget drops a record as an
+ * exit does, after a gone event that says why, and has discovery match
+ * the pid afresh (monitor_forget). */
 #include "daemon/monitor.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "core/state_codec.h"
 #include "core/units.h"
 #include "core/watch_summary.h"
+#include "daemon/groups.h"
 #include "io/actor.h"
 #include "os/clock.h"
 #include "os/users.h"
@@ -354,6 +354,7 @@ static void sample(struct monitor *m)
 		val[METRIC_FDS] = s.fds;
 		val[METRIC_THREADS] = s.threads;
 		judge_sample(w, wc, m->j.now_ms, val, s.fds_err ? 1u << METRIC_FDS : 0, &v);
+		groups_add(&m->j, w, val, w->unreadable);
 		if (v.warn & (1u << METRIC_FDS))
 			warn_unreadable(m, w, s.fds_err);
 		for (int i = 0; i < METRIC_COUNT; i++) {
@@ -405,6 +406,7 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 	}
 	sample(m);
 	act_pending(m);
+	groups_tick(&m->j, &(struct group_io){ &m->root, m->emit, m->emit_ctx, m->act, m->act_ctx, stamp(m) });
 	return 0;
 }
 
@@ -461,6 +463,7 @@ void monitor_set_config(struct monitor *m, const struct config *cfg)
 		judge_reconfigure(w, (size_t)(nw - cfg->watches), ow, nw);
 		read_limits(m, w);
 	}
+	groups_reconfigure(&m->j, old);
 }
 
 int monitor_forget(struct monitor *m, pid_t pid)
@@ -486,6 +489,7 @@ void monitor_free(struct monitor *m)
 		unwatch(m, m->j.watched, false);
 	last_action_free_all(m->j.actions);
 	m->j.actions = NULL;
+	groups_free(&m->j);
 	discovery_free(&m->disc);
 	cgroup_roots_close(&m->cgroups);
 	proc_root_close(&m->root);

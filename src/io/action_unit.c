@@ -11,7 +11,9 @@
  * one that took its pid.  The unit is the system manager's one the
  * process is in, by systemd's own rule (core/cgroup_unit.h), which the
  * owner of a delegated subtree cannot steer by naming its cgroups; a
- * process under a user's service manager (user@UID.service) is refused:
+ * group's restart (r->group) names its unit already (io/actor.c) and has
+ * no process to check.  A process under a user's service manager
+ * (user@UID.service) is refused:
  * restarting the manager would stop all of that user's services, and the
  * system manager does not know the units within it.
  *
@@ -139,7 +141,7 @@ void act_unit_run(struct act_unit *u, const struct act_request *r, struct act_re
 	c->owner = u;
 	c->s = *s;        /* the call owns the strings now */
 	memset(s, 0, sizeof(*s));
-	if (act_still_there(u->base, r) < 0) {
+	if (!r->group && act_still_there(u->base, r) < 0) {
 		act_report(&c->s, "failed", "pid %d is gone or was replaced before the restart", (int)r->pid);
 		goto fail;
 	}

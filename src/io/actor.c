@@ -18,7 +18,11 @@
  * request, a few strings per action: actions are rare.
  *
  * The restart-unit target is looked up before the gate so that every event
- * of the action, suppressed and dry-run included, names the unit. */
+ * of the action, suppressed and dry-run included, names the unit.  A
+ * group's action (core/group_judge.h: a verdict on the sum over a watch's
+ * processes) is about no process: its action is the group's, its unit the
+ * watch's or the one the monitor found its processes in, and the checks
+ * of a process's identity do not apply. */
 #include "io/actor.h"
 
 #include <errno.h>
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/action_policy.h"
+#include "core/group_judge.h"
 #include "core/units.h"
 #include "io/actor_backend.h"
 #include "os/clock.h"
@@ -59,6 +64,8 @@ int act_record_init(struct act_record *s, const struct act_base *b, const struct
 	s->comm = strdup(r->comm ? r->comm : "?");
 	s->title = strdup(r->title ? r->title : "");
 	s->incident = r->incident ? strdup(r->incident) : NULL;
+	s->group = r->group;
+	s->processes = r->processes;
 	return s->watch && s->comm && s->title && (s->incident || !r->incident) ? 0 : -ENOMEM;
 }
 
@@ -81,7 +88,10 @@ void act_report(const struct act_record *s, const char *result, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(ev.detail, sizeof(ev.detail), fmt, ap);
 	va_end(ap);
-	event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm, s->title });
+	if (s->group)
+		event_about_group(&ev, s->watch, s->processes);
+	else
+		event_about(&ev, &(struct subject){ s->watch, s->pid, s->comm, s->title });
 	ev.metric = s->metric;
 	ev.action = s->action;
 	ev.result = result;
@@ -138,6 +148,25 @@ static void report_gated(const struct act_record *s, const struct watch *w, enum
 	}
 }
 
+/* A group's unit: the watch's, else the one its live processes are in
+ * (the monitor's lookup); none: why, into why.  0 or -errno. */
+static int group_target(const struct act_request *r, char **unit, char *why, size_t len)
+{
+	char found[256] = "";
+	int e;
+
+	if (r->watch->unit)
+		return (*unit = strdup(r->watch->unit)) ? 0 : -ENOMEM;
+	if (!r->group_unit) {
+		snprintf(why, len, "no unit to restart: name one with 'unit:'");
+		return -ENOENT;
+	}
+	e = r->group_unit(r->group_ctx, found, sizeof(found), why, len);
+	if (e < 0)
+		return e;
+	return (*unit = strdup(found)) ? 0 : -ENOMEM;
+}
+
 /* Hand the action to its backend, with the record (moved). */
 static void dispatch(struct actor *a, enum action act, const struct act_request *r, struct act_record *s)
 {
@@ -159,7 +188,7 @@ static void dispatch(struct actor *a, enum action act, const struct act_request 
 int actor_run(struct actor *a, const struct act_request *r)
 {
 	const struct watch *w = r->watch;
-	enum action act = r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
+	enum action act = r->group ? group_action(w, r->why) : r->why == EVENT_LIMIT ? w->on_limit : w->on_leak;
 	uint64_t now_ms = clock_usec(CLOCK_MONOTONIC) / 1000;
 	struct action_policy *p;
 	struct act_record s;
@@ -179,12 +208,16 @@ int actor_run(struct actor *a, const struct act_request *r)
 	if (act == ACTION_RESTART_UNIT) {   /* named in every event, dry-run too */
 		char no_unit[448] = "?";   /* an event detail's size */
 
-		if (act_unit_target(&a->base, r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
+		if (r->group && group_target(r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
+			act_report(&s, "failed", "%s", no_unit);
+			goto out;
+		}
+		if (!r->group && act_unit_target(&a->base, r, &s.unit, no_unit, sizeof(no_unit)) < 0) {
 			act_report(&s, "failed", "pid %d %s", (int)r->pid, no_unit);
 			goto out;
 		}
 	}
-	if (r->pid <= 1 || r->pid == a->self) {
+	if (!r->group && (r->pid <= 1 || r->pid == a->self)) {
 		act_report(&s, "failed", "refused: never acts on PID 1 or on leakwatchd");
 		goto out;
 	}

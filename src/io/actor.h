@@ -29,6 +29,16 @@ struct act_request {
 	const char *title;       /* its title (core/proc_title.h), or NULL */
 	bool retry;              /* asked again after a suppression: silent if still gated */
 	const char *incident;    /* diagnostics captured for it (named in the event), or NULL */
+	/* A group verdict (core/group_judge.h): pid 0, the action the group's
+	 * (alert or restart-unit), the unit the watch's `unit:` or else the
+	 * one group_unit() finds (all the group's live processes are in it),
+	 * asked only when an action event is to say it (not for a retry still
+	 * withheld): 0 with the unit in unit, or -errno with why there is none
+	 * in why (the action fails, saying it). */
+	bool group;
+	unsigned processes;      /* the processes summed */
+	int (*group_unit)(void *ctx, char *unit, size_t len, char *why, size_t why_len);
+	void *group_ctx;
 };
 
 /* An action event, described (e->message filled). */
@@ -60,7 +70,8 @@ void actor_set_dry_run(struct actor *a, bool on);
 struct rlimit;
 void actor_set_child_nofile(struct actor *a, const struct rlimit *rl);
 
-/* Take the watch's action for this leak or limit event (none for alert).
+/* Take the watch's action for this leak or limit event (none for alert);
+ * for a group's (r->group), the group's action, on the unit named.
  * The process must still be pid with start_ticks, and, when procfd is
  * given, the very process behind it (a start time has clock-tick
  * resolution; the kept directory names one process whatever the time):

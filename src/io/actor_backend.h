@@ -55,6 +55,8 @@ struct act_record {
 	int metric;
 	pid_t pid;
 	unsigned long long start_ticks;
+	bool group;                             /* about the watch's group, pid 0 */
+	unsigned processes;                     /* its processes summed */
 };
 
 /* Copy what the event needs from the request.  0 or -ENOMEM (then

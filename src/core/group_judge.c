@@ -1,0 +1,222 @@
+/* The group judge (see group_judge.h).
+ *
+ * The problem: a pool whose workers are recycled (gunicorn max_requests,
+ * celery max-tasks-per-child) can leak in a way no worker lives long
+ * enough to show: each one is replaced before a window of its history is
+ * there, and what leaks outlives it (in the master, in a cache the next
+ * worker loads).  The sum over the pool shows it.  The alternatives fail:
+ * a rule on the master alone misses a leak in the workers' shared state;
+ * a longer window never fills for a worker that lives 20 s.
+ *
+ * How: one record per watch with `group:`, judged with the very metric
+ * states a process has (core/detect.h), so the window trend and the
+ * floors path (core/floors.c: the rising floors of quarter windows, made
+ * for the sawtooth of recycled workers) apply as they do to a process.
+ * Each metric has its own timeline: a sum is only true when every
+ * process's value is in it, so a metric unreadable for any process is not
+ * fed that tick, and misses from its own history alone.  The warm-up runs
+ * from the group's first sample.  The action is kept pending as a
+ * process's is (judge.h), withheld ones asked again while the episode
+ * lasts.
+ *
+ * Costs: per watch with a group, three timelines and metric states
+ * (about 3 KiB), allocated with the configuration; per process-sample,
+ * three additions; per tick, one detect_sample() per metric of a group. */
+#include "core/group_judge.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The group rule's max as the metric state's limit (-1: none). */
+static void set_limits(struct group_record *g, const struct watch *wc)
+{
+	for (int i = 0; i < METRIC_COUNT; i++)
+		g->m[i].limit = wc->group && wc->group->rule[i].has_max ? wc->group->rule[i].max : -1;
+}
+
+int group_record_init(struct group_record *g, const struct watch *wc)
+{
+	memset(g, 0, sizeof(*g));
+	if (!wc->name || strlen(wc->name) >= sizeof(g->watch))
+		return -ENAMETOOLONG;
+	memcpy(g->watch, wc->name, strlen(wc->name) + 1);
+	g->window_ms = wc->window_ms;
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		timeline_init(&g->tl[i], wc->window_ms);
+		metric_state_init(&g->m[i]);
+	}
+	set_limits(g, wc);
+	g->retry_metric = -1;
+	return 0;
+}
+
+void group_begin(struct group_record *g)
+{
+	memset(&g->acc, 0, sizeof(g->acc));
+}
+
+void group_add(struct group_record *g, const double v[METRIC_COUNT], unsigned unreadable)
+{
+	for (int i = 0; i < METRIC_COUNT; i++)
+		if (!(unreadable & (1u << i)))
+			g->acc.v[i] += v[i];
+	g->acc.unreadable |= unreadable;
+	g->acc.n++;
+}
+
+bool group_warming(const struct group_record *g, const struct watch *wc, uint64_t now_ms)
+{
+	return wc->warmup_ms > 0 && (!g->started || now_ms < g->first_ms + wc->warmup_ms);
+}
+
+/* A verdict of this tick asks for its action: a limit's before a leak's,
+ * else the first metric's (as judge_pending). */
+static void pending(struct group_record *g, enum event_type t, int metric)
+{
+	if (g->retry_fresh && !(t == EVENT_LIMIT && g->retry_why == EVENT_LEAK))
+		return;
+	g->retry_metric = metric;
+	g->retry_why = t;
+	g->retry_fresh = true;
+}
+
+unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[METRIC_COUNT])
+{
+	unsigned fed = 0;
+	bool warming;
+
+	memset(ev, 0, METRIC_COUNT * sizeof(ev[0]));
+	if (!wc->group || g->acc.n == 0) {
+		g->processes = 0;   /* none now: the sums shown are of the last sample */
+		g->fed = 0;
+		return 0;
+	}
+	if (!g->started) {
+		g->started = true;
+		g->first_ms = now_ms;
+	}
+	warming = group_warming(g, wc, now_ms);
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		if (!(wc->group->metrics & (1u << i)) || (g->acc.unreadable & (1u << i)))
+			continue;
+		if (!warming)
+			timeline_add(&g->tl[i], now_ms);
+		ev[i] = detect_sample(&g->m[i], &g->tl[i], &wc->group->rule[i], warming, now_ms, g->acc.v[i]);
+		fed |= 1u << i;
+	}
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		if (ev[i] & DETECT_LIMIT)
+			pending(g, EVENT_LIMIT, i);
+		if (ev[i] & DETECT_LEAK)
+			pending(g, EVENT_LEAK, i);
+	}
+	g->processes = g->acc.n;
+	g->fed = fed;
+	return fed;
+}
+
+bool group_retry(struct group_record *g)
+{
+	const struct metric_state *s;
+
+	if (g->retry_metric < 0)
+		return false;
+	s = &g->m[g->retry_metric];
+	if (g->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
+		return true;
+	g->retry_metric = -1;   /* the episode is over */
+	return false;
+}
+
+void group_acted(struct group_record *g, bool withheld)
+{
+	g->retry_fresh = false;
+	if (!withheld)
+		g->retry_metric = -1;
+}
+
+enum verdict group_verdict(const struct group_record *g, const struct watch *wc, int i, uint64_t now_ms)
+{
+	if (i < 0 || i >= METRIC_COUNT || !wc->group || !(wc->group->metrics & (1u << i)))
+		return VERDICT_WARMING;
+	return detect_verdict(&g->m[i], group_warming(g, wc, now_ms));
+}
+
+enum action group_action(const struct watch *wc, enum event_type t)
+{
+	if (!wc->group)
+		return ACTION_ALERT;
+	return t == EVENT_LIMIT ? wc->group->on_limit : wc->group->on_leak;
+}
+
+/* The record of old (of old_cfg) for watch nw, taken out of old: when
+ * its watch keeps its name and window; else NULL. */
+static struct group_record *take(struct group_record **old, const struct config *old_cfg, const struct watch *nw)
+{
+	for (size_t i = 0; old && old_cfg && i < old_cfg->n_watches; i++) {
+		struct group_record *g = old[i];
+
+		if (!g || strcmp(g->watch, nw->name) != 0)
+			continue;
+		if (g->window_ms != nw->window_ms)
+			return NULL;
+		old[i] = NULL;
+		return g;
+	}
+	return NULL;
+}
+
+int group_set_build(struct group_record ***out, const struct config *cfg, struct group_record **old,
+		    const struct config *old_cfg)
+{
+	struct group_record **v = calloc(cfg->n_watches ? cfg->n_watches : 1, sizeof(*v));
+	bool *fresh = calloc(cfg->n_watches ? cfg->n_watches : 1, sizeof(*fresh));
+	int r = -ENOMEM;
+
+	*out = NULL;
+	if (!v || !fresh)
+		goto fail;
+	/* allocate every new record first: a failure leaves old untouched */
+	for (size_t i = 0; i < cfg->n_watches; i++) {
+		const struct watch *wc = &cfg->watches[i];
+		bool kept = false;
+
+		if (!wc->group)
+			continue;
+		for (size_t k = 0; old && old_cfg && k < old_cfg->n_watches; k++)
+			kept |= old[k] && strcmp(old[k]->watch, wc->name) == 0 && old[k]->window_ms == wc->window_ms;
+		if (kept)
+			continue;
+		v[i] = malloc(sizeof(*v[i]));
+		if (!v[i])
+			goto fail;
+		fresh[i] = true;
+		r = group_record_init(v[i], wc);
+		if (r < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_watches; i++)
+		if (cfg->watches[i].group && !fresh[i]) {
+			v[i] = take(old, old_cfg, &cfg->watches[i]);
+			set_limits(v[i], &cfg->watches[i]);
+		}
+	group_set_free(old, old_cfg ? old_cfg->n_watches : 0);
+	free(fresh);
+	*out = v;
+	return 0;
+fail:
+	for (size_t i = 0; v && fresh && i < cfg->n_watches; i++)
+		if (fresh[i])
+			free(v[i]);
+	free(v);
+	free(fresh);
+	return r;
+}
+
+void group_set_free(struct group_record **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
