@@ -222,9 +222,10 @@ operator: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 
 # leakwatchctl match with no daemon: exactly the live processes each watch
 # matches, each near miss with its reason (the wrong user, parent or
-# cmdline; an earlier watch's), undecided when run as nobody; needs root.
-match: $(BUILD)/leakwatchctl
-	$(PYTHON) tests/match_test.py --ctl $(BUILD)/leakwatchctl
+# cmdline; an earlier watch's), undecided when run as nobody; needs root;
+# and `leakwatchd -t --show-matches` prints the same report.
+match: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/match_test.py --ctl $(BUILD)/leakwatchctl --daemon $(BUILD)/leakwatchd
 
 # max: N% against real processes' own limits: a lowered RLIMIT_NOFILE, a
 # cgroup's pids.max and memory.max (cgroups of its own; those cases need root).

@@ -108,11 +108,11 @@ int cmdline_parse(int argc, char **argv, struct cmdline *c)
 	/* `leakwatchd -t FILE`, as people type it */
 	if (c->check_only && !config_given && optind == argc - 1)
 		c->check.config_path = argv[optind++];
-	if (optind < argc)
-		return usage_error("unexpected argument '", argv[optind]);
 	if (c->check.show_matches && !c->check_only)
 		return usage_error("--show-matches is for -t (--check-config)", NULL);
 	if (c->check.json && !c->check.show_matches)
 		return usage_error("--json is for -t --show-matches", NULL);
+	if (optind < argc)
+		return usage_error("unexpected argument '", argv[optind]);
 	return 0;
 }
