@@ -10,7 +10,7 @@
 #     the inspect script under its own PREFIX/share (the path compiled into
 #     os/paths.c, read with strings(1)); LICENSE is installed as the
 #     copyright file.
-#  With DEMO=1 (as `make install-test` runs it), before 2: `make demo` in
+#  With DEMO=1 (`make check` runs the demo in check-slow instead), before 2: `make demo` in
 #  that empty build tree, which must exit 0 (about 25 seconds).
 # The build tree is its own (build/install-test), made afresh each time.
 # Run from the repository root:  sh tests/install_test.sh

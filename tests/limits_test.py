@@ -40,12 +40,12 @@ import sys
 import time
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
-from lwtest import PROGRAMS, PYTHON, Daemon, Prog, parse_ts, read_jsonl, server_test_main, wait_for  # noqa: E402
+from lwtest import (PROGRAMS, PYTHON, Daemon, Prog, make_cgroup, parse_ts, read_jsonl, remove_cgroups,  # noqa: E402
+                    server_test_main, wait_for)
 
 INTERVAL = "250ms"
 MIB = 1024 * 1024
 PROCS = {}               # name -> Popen, stopped by server_test_main
-CGROUPS = []             # directories made, outermost first
 NOTES = []
 
 
@@ -90,7 +90,7 @@ def write(path, text):
         f.write(text)
 
 
-def make_cgroup(controller, tag, units, slice_limit):
+def make_limited(controller, tag, units, slice_limit):
     """TAG.slice/UNIT for each unit in the hierarchy that has controller,
     the slice's limit file set to slice_limit (the units' left alone): {unit:
     its cgroup.procs}, or None with the reason when none can be made."""
@@ -108,38 +108,14 @@ def make_cgroup(controller, tag, units, slice_limit):
         return None, f"no hierarchy has the {controller} controller"
     top = os.path.join(base, f"{tag}.slice")
     try:
-        os.mkdir(top)
-        CGROUPS.append(top)
+        make_cgroup(base, f"{tag}.slice")
         if not v1:
             write(os.path.join(top, "cgroup.subtree_control"), f"+{controller}")
         write(os.path.join(top, file), str(slice_limit))
-        procs = {}
-        for u in units:
-            d = os.path.join(top, f"{u}.service")
-            os.mkdir(d)
-            CGROUPS.append(d)
-            procs[u] = os.path.join(d, "cgroup.procs")
+        procs = {u: os.path.join(make_cgroup(base, f"{tag}.slice/{u}.service"), "cgroup.procs") for u in units}
     except OSError as e:
         return None, f"cannot make {top}: {e}"
     return procs, None
-
-
-def remove_cgroups():
-    """Every cgroup made here, innermost first, once its processes are gone."""
-    for d in reversed(CGROUPS):
-        end = time.time() + 5
-        while True:
-            try:
-                os.rmdir(d)
-                break
-            except FileNotFoundError:
-                break
-            except OSError as e:
-                if time.time() > end:
-                    log(f"limits: cannot remove the cgroup {d}: {e}")
-                    break
-                time.sleep(0.05)
-    del CGROUPS[:]
 
 
 # --- the processes ------------------------------------------------------------
@@ -230,13 +206,13 @@ def run(a, work, rep):
     root = os.geteuid() == 0
     pids = mem = None
     if root:
-        pids, why_pids = make_cgroup("pids", tag, ("limited",), 24)
-        free, why_free = make_cgroup("pids", f"{tag}f", ("free",), "max")
+        pids, why_pids = make_limited("pids", tag, ("limited",), 24)
+        free, why_free = make_limited("pids", f"{tag}f", ("free",), "max")
         if pids and free:
             pids.update(free)
         else:
             pids, why_pids = None, why_pids or why_free
-        mem, why_mem = make_cgroup("memory", f"{tag}m", ("limited",), 256 * MIB)
+        mem, why_mem = make_limited("memory", f"{tag}m", ("limited",), 256 * MIB)
     else:
         why_pids = why_mem = "not root"
     if pids:
@@ -324,7 +300,7 @@ def add_args(ap):
 
 def cleanup():
     """The cgroups (server_test_main has stopped the processes)."""
-    remove_cgroups()
+    remove_cgroups(lambda msg: log(f"limits: {msg}"))
 
 
 if __name__ == "__main__":

@@ -889,6 +889,107 @@ def cgroup_hierarchies():
     return out
 
 
+# The cgroups a test made (make_cgroup), outermost first: remove_cgroups()
+# takes them away, innermost first.  One list per test process.
+CGROUPS = []
+
+
+def make_cgroup(hierarchy, path):
+    """The cgroup PATH (relative, e.g. "TAG.slice/api.service") made under
+    hierarchy (a cgroup mount point, or a cgroup in one: cgroup_hierarchies()'s
+    values serve, and so does a v1 controller's own cgroup), its missing
+    parents first; each directory made is recorded in CGROUPS for
+    remove_cgroups().  The cgroup itself must be new (a test's cgroups are
+    its own: FileExistsError else); its parents may exist.  Its full path;
+    OSError as mkdir raises it (what was made until then stays recorded)."""
+    parts = [p for p in path.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise ValueError(f"not a cgroup path: {path!r}")
+    d = hierarchy
+    for i, part in enumerate(parts):
+        d = os.path.join(d, part)
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            if i == len(parts) - 1:
+                raise
+            continue
+        CGROUPS.append(d)
+    return d
+
+
+def remove_cgroups(say=print):
+    """Every cgroup make_cgroup() made, innermost first, once the processes
+    in it are gone (each is waited for up to 5 s, then said through say)."""
+    for d in reversed(CGROUPS):
+        end = time.time() + 5
+        while True:
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if time.time() > end:
+                    say(f"cannot remove the cgroup {d}: {e}")
+                    break
+                time.sleep(0.05)
+    del CGROUPS[:]
+
+
+def status_table(text):
+    """The plain `leakwatchctl status` table read back (its format is
+    operator_test's status-table check, not this):
+    {"summary": the first line,
+     "watch_lines": a line per watch, between the first blank line and the
+        next (a line broken before "last action" joined again),
+     "header": the column header line (WATCH PID ...), or None,
+     "procs": [{"watch": as printed (maybe cut short), "pid", "comm",
+        "title": the quoted line under its rows, unquoted, or None,
+        "rows": its row lines, the first (with the pid) first,
+        "metrics": {metric: [the cells after the metric's name]}}, ...],
+     "other": the lines after the header that are neither rows nor titles}.
+    The row cells are cut at the header's columns, so that a comm with a
+    space in it does not shift the metric's."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = {"summary": lines[0] if lines else "", "watch_lines": [], "header": None, "procs": [], "other": []}
+    try:
+        a = lines.index("")
+        b = lines.index("", a + 1)
+    except ValueError:
+        return out
+    for ln in lines[a + 1:b]:
+        if ln.startswith("  ") and out["watch_lines"]:
+            out["watch_lines"][-1] += " " + ln.strip()
+        else:
+            out["watch_lines"].append(ln)
+    rest = lines[b + 1:]
+    if not rest or not rest[0].startswith("WATCH "):
+        out["other"] = rest
+        return out
+    hdr = out["header"] = rest[0]
+    pid_end, metric_at = hdr.find("PID") + 3, hdr.find("METRIC")
+    for ln in rest[1:]:
+        head = ln[:pid_end].split()
+        if re.match(r' {11}"', ln) and out["procs"] and out["procs"][-1]["title"] is None:
+            out["procs"][-1]["title"] = ln.strip()[1:-1]
+            continue
+        if len(head) == 2 and head[1].isdigit() and not ln.startswith(" "):
+            out["procs"].append({"watch": head[0], "pid": int(head[1]), "comm": ln[pid_end:metric_at].strip(),
+                                 "title": None, "rows": [], "metrics": {}})
+        elif not (ln[:metric_at].strip() == "" and ln[metric_at:].strip() and out["procs"]):
+            out["other"].append(ln)
+            continue
+        cells = ln[metric_at:].split()
+        p = out["procs"][-1]
+        p["rows"].append(ln)
+        if cells:
+            p["metrics"][cells[0]] = cells[1:]
+    return out
+
+
 def stop_group(proc, wait_s):
     """SIGTERM the process group of proc, wait up to wait_s, then SIGKILL
     the group (whatever is left in it: workers, a router, forks).  proc's

@@ -3,7 +3,8 @@
 daemon running, lists exactly the processes each watch matches, and each
 near miss with the criterion that turns it down.
 
-    /usr/bin/python3 tests/match_test.py --ctl build/leakwatchctl [--keep DIR] [-v]
+    /usr/bin/python3 tests/match_test.py --ctl build/leakwatchctl [--daemon build/leakwatchd]
+                                         [--keep DIR] [-v]
 
 Needs root (a process runs as nobody through setpriv, and the command is
 run as nobody too).  The processes, each a tests/programs/match_family.py
@@ -51,6 +52,13 @@ Checks:
   cannot decide on it, so no later watch may take it);
 - bad-config: a config with an error exits 1, FILE:LINE:COLUMN: error: on
   stderr, nothing on stdout;
+- daemon-same (with --daemon): `leakwatchd -t --show-matches CFG2` prints
+  "configuration OK" and then the table `leakwatchctl match CFG2` prints,
+  and with --json the same document (CFG2: the watches special and
+  workers, whose lists hold only this run's processes; the header's count
+  of processes read, which the machine changes between two runs, left
+  out); both exit 1 on the bad config, stdout empty; --show-matches
+  without -t is a usage error (2);
 - took: each run of the command within 5 s (printed).
 
 One PASS/FAIL line per check, then `match_test: N passed, M failed`.
@@ -60,6 +68,7 @@ About 3 s.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -275,17 +284,58 @@ def run(a, work, rep, procs):
     rep.check(rc == 1 and not out and f"{bad}:3:" in err and "error:" in err,
               "bad-config: exit 1, the error on stderr", f"exit {rc}, stdout {out[:80]!r}, stderr {err.strip()!r}")
 
+    if a.daemon:
+        check_daemon_same(rep, os.path.abspath(a.daemon), ctl, work, token, bad, env)
     rep.check(max(took) <= TOOK_MAX_S, "took: each run within 5 s", ", ".join(f"{t:.2f}s" for t in took))
+
+
+def check_daemon_same(rep, daemon, ctl, work, token, bad, env):
+    """leakwatchd -t --show-matches against leakwatchctl match, on a config
+    whose lists hold this run's processes alone."""
+    cfg = os.path.join(work, "same.yaml")
+    with open(cfg, "w") as f:
+        f.write(yaml_config(token).split("  - name: lone\n")[0])
+
+    def header_free(text):
+        return re.sub(r"^(\d+ watch\S*), \d+ processes", r"\1, N processes", text)
+    rc_c, out_c, err_c, _ = run_ctl([ctl, "match", cfg], env)
+    rc_d, out_d, err_d, _ = run_ctl([daemon, "-t", "--show-matches", cfg], env)
+    first, _, rest = out_d.partition("\n")
+    ok = rc_c == rc_d == 0 and first == "configuration OK" and header_free(rest) == header_free(out_c) and \
+        "workers: 2 matched" in out_c
+    rep.check(ok, "daemon-same: leakwatchd -t --show-matches prints leakwatchctl match's table",
+              "" if ok else f"exit {rc_d}/{rc_c}; leakwatchd:\n{out_d}{err_d}\nleakwatchctl:\n{out_c}{err_c}")
+    rc_c, out_c, _, _ = run_ctl([ctl, "match", cfg, "--json"], env)
+    rc_d, out_d, err_d, _ = run_ctl([daemon, "-t", "--show-matches", "--json", cfg], env)
+    try:
+        doc_c, doc_d = json.loads(out_c), json.loads(out_d)
+        doc_c.pop("processes", None)
+        doc_d.pop("processes", None)
+        ok = rc_c == rc_d == 0 and doc_c == doc_d and len(doc_d.get("watches", [])) == 2
+        why = "" if ok else f"exit {rc_d}/{rc_c}\n{json.dumps(doc_d)}\n{json.dumps(doc_c)}"
+    except ValueError as e:
+        ok, why = False, f"exit {rc_d}/{rc_c}: {e}; stdout {out_d[:200]!r}, stderr {err_d.strip()[:200]!r}"
+    rep.check(ok, "daemon-same: --json, the same document alone on stdout", why)
+    rc_c, out_c, _, _ = run_ctl([ctl, "match", bad], env)
+    rc_d, out_d, err_d, _ = run_ctl([daemon, "-t", "--show-matches", bad], env)
+    rc_u, _, err_u, _ = run_ctl([daemon, "--show-matches", cfg], env)
+    rep.check(rc_c == rc_d == 1 and not out_d and "error:" in err_d and rc_u == 2 and "is for -t" in err_u,
+              "daemon-same: the bad config exits 1 from both, --show-matches alone is a usage error",
+              f"exit {rc_d}/{rc_c}, stdout {out_d[:80]!r}; alone: exit {rc_u}, {err_u.strip()[:120]!r}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ctl", required=True, help="path to leakwatchctl")
+    ap.add_argument("--daemon", help="path to leakwatchd: -t --show-matches checked against match")
     ap.add_argument("--keep", help="keep the config and logs in this directory")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     if not os.access(a.ctl, os.X_OK):
         print(f"match_test: {a.ctl} is not an executable", file=sys.stderr)
+        return 2
+    if a.daemon and not os.access(a.daemon, os.X_OK):
+        print(f"match_test: {a.daemon} is not an executable", file=sys.stderr)
         return 2
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("match_test: needs root and setpriv", file=sys.stderr)

@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import time
 
-from lwtest import Check, of, parse_ts, wait_for
+from lwtest import Check, of, parse_ts, status_table, wait_for
 
 INTERVAL_S = 0.2
 REFOUND_S = 2.5      # discovery runs once a second: found again at the next one
@@ -57,24 +57,6 @@ def ctl_json(ctl, daemon, *args):
         return None
 
 
-def watch_lines(table):
-    """The table's lines per watch (a line broken before "last action"
-    joined again): between the first blank line and the next."""
-    lines = table.split("\n")
-    try:
-        a = lines.index("")
-        b = lines.index("", a + 1)
-    except ValueError:
-        return []
-    out = []
-    for ln in lines[a + 1:b]:
-        if ln.startswith("  ") and out:
-            out[-1] += " " + ln.strip()
-        else:
-            out.append(ln)
-    return out
-
-
 def check_watch_lines(ctl, daemon, names):
     c = Check("watch-lines")
     env = daemon.ctl_env()
@@ -90,7 +72,7 @@ def check_watch_lines(ctl, daemon, names):
             return c
         if [w.get("watch") for w in summary] != names:
             problems.append(f"watches {[w.get('watch') for w in summary]}, not {names}")
-        lines = watch_lines(table.stdout)
+        lines = status_table(table.stdout)["watch_lines"]
         if len(lines) != len(names):
             problems.append(f"{len(lines)} watch lines in the table: {lines[:4]}")
         if any(len(ln) > 80 for ln in table.stdout.split("\n")):
@@ -163,8 +145,9 @@ def check_status_filters(ctl, daemon, idle_pids, leaker_pid, names):
     if res.returncode != 0 or "\n(no process of watch idle with a metric at leak)\n" not in res.stdout:
         c.fail(f"--watch idle --verdict leak (table): exit {res.returncode}, {res.stdout[-120:]!r}")
     res = run([ctl, "status", "--watch", "idle"], env)
-    rows = {int(ln.split()[1]) for ln in res.stdout.split("\n") if ln.startswith("idle ") and ln.split()[1].isdigit()}
-    wl = watch_lines(res.stdout)
+    t = status_table(res.stdout)
+    rows = {p["pid"] for p in t["procs"] if p["watch"] == "idle"}
+    wl = t["watch_lines"]
     if res.returncode != 0 or rows != set(idle_pids) or len(wl) != 1 or not wl[0].startswith("idle: "):
         c.fail(f"--watch idle (table): exit {res.returncode}, rows {sorted(rows)}, watch lines {wl}")
     res = run([ctl, "status", "--watch", "nope"], env)

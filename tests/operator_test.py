@@ -102,7 +102,7 @@ import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 from lwtest import (HERE, PROGRAMS, PYTHON, Check, Daemon, Prog, checked_json, cmdlines, finish, free_port, interrupt_on_term,
-                    of, parse_ts, start_failed, stop_groups, wait_for, yq)
+                    of, parse_ts, start_failed, status_table, stop_groups, wait_for, yq)
 import operator_daytwo
 
 INTERVAL_MS = 200
@@ -371,54 +371,46 @@ def check_status_table(ctl, daemon, pids):
     if lines[1] != "":
         c.fail(f"second line {lines[1]!r} is not blank")
     # a line per watch (operator_daytwo.py checks what they say), then a blank line
-    nw = next((i for i, ln in enumerate(lines[2:], 2) if ln == ""), None)
-    if nw is None or nw - 2 != 3 or not all(re.match(r"(idle|baseline|capture): \d+ process", ln)
-                                            for ln in lines[2:nw]):
-        c.fail(f"watch lines {lines[2:nw or 5]!r}, not one each for idle, baseline and capture")
-    else:
-        del lines[2:nw + 1]
+    t = status_table(res.stdout)
+    if len(t["watch_lines"]) != 3 or not all(re.match(r"(idle|baseline|capture): \d+ process", ln)
+                                             for ln in t["watch_lines"]):
+        c.fail(f"watch lines {t['watch_lines'][:5]!r}, not one each for idle, baseline and capture")
     want_hdr = ["WATCH", "PID", "COMM", "METRIC", "VALUE", "TREND/H", "ETA", "VERDICT", "WINDOW"]
-    if lines[2].split() != want_hdr:
-        c.fail(f"header {lines[2]!r}")
+    if (t["header"] or "").split() != want_hdr:
+        c.fail(f"header {t['header']!r}")
+    if t["other"]:
+        c.fail(f"lines that are neither rows nor titles: {t['other'][:3]!r}")
     wide = [(n + 1, len(ln)) for n, ln in enumerate(res.stdout.split("\n")) if len(ln) > 80]
     for n, w in wide[:3]:
         c.fail(f"line {n} is {w} columns wide")
     # a process's title, quoted under its rows (from the pid column on)
-    title_lines = [ln for ln in lines[3:] if re.match(r' {11}"', ln)]
-    want_titles = sorted(f'           "{e["title"]}"' for e in arr.values()
-                         if e.get("title") and e["title"] != e.get("comm"))
-    if sorted(title_lines) != want_titles:
-        c.fail(f"title lines {title_lines[:3]!r}, the JSON says {want_titles[:3]!r}")
-    rows = [ln for ln in lines[3:] if ln not in title_lines]
-    firsts = [i for i, ln in enumerate(rows) if len(ln.split()) > 1 and ln.split()[1].isdigit()
-              and ln[:1] != " "]
-    if len(rows) != 3 * len(firsts):
-        c.fail(f"{len(rows)} rows for {len(firsts)} processes, not 3 each")
+    titles = sorted(p["title"] for p in t["procs"] if p["title"] is not None)
+    want_titles = sorted(e["title"] for e in arr.values() if e.get("title") and e["title"] != e.get("comm"))
+    if titles != want_titles:
+        c.fail(f"title lines {titles[:3]!r}, the JSON says {want_titles[:3]!r}")
     seen = set()
-    for i in firsts:
-        tok = rows[i].split()
-        pid = int(tok[1])
+    for p in t["procs"]:
+        pid = p["pid"]
         seen.add(pid)
-        block = rows[i:i + 3]
-        metrics = [tok[3]] + [ln.split()[0] if ln.split() else "" for ln in block[1:]]
-        if metrics != ["rss", "fds", "threads"]:
-            c.fail(f"pid {pid}: rows {metrics}, not rss, fds, threads")
+        if list(p["metrics"]) != ["rss", "fds", "threads"] or len(p["rows"]) != 3:
+            c.fail(f"pid {pid}: rows {list(p['metrics'])} ({len(p['rows'])} lines), not rss, fds, threads")
             continue
         e = arr.get(pid)
-        if e and e.get("watch", "")[:10] != tok[0][:10]:
-            c.fail(f"pid {pid}: watch {tok[0]!r}, the JSON says {e.get('watch')!r}")
-        for ln, metric in zip(block[1:], ("fds", "threads")):
-            val = ln.split()[1]
+        if e and e.get("watch", "")[:10] != p["watch"][:10]:
+            c.fail(f"pid {pid}: watch {p['watch']!r}, the JSON says {e.get('watch')!r}")
+        for metric in ("fds", "threads"):
+            val = p["metrics"][metric][0] if p["metrics"][metric] else ""
             if e and str(e[metric]["value"]) != val:
                 c.fail(f"pid {pid}: {metric} {val} in the table, {e[metric]['value']} in the JSON")
-        for ln, metric in zip(block, ("rss", "fds", "threads")):
+        for ln, metric in zip(p["rows"], ("rss", "fds", "threads")):
             if ln.rstrip()[-1:] not in SPARK:
                 c.fail(f"pid {pid}: {metric} row ends without a sparkline: {ln!r}")
     for pid in pids:
         if pid not in seen:
             c.fail(f"pid {pid} has no row")
     if c.ok:
-        c.note(f"{len(firsts)} processes x 3 rows and {len(title_lines)} titles, widest line {max(len(ln) for ln in lines)} columns")
+        c.note(f"{len(t['procs'])} processes x 3 rows and {len(titles)} titles, widest line "
+               f"{max(len(ln) for ln in lines)} columns")
     return c
 
 

@@ -83,8 +83,8 @@ import urllib.request
 sys.dont_write_bytecode = True     # importing lwtest must leave no tests/__pycache__
 import celery_test                 # noqa: E402  (start_redis, celery_env: the same redis and environment)
 from lwtest import (HERE, PROGRAMS, as_user, cgroup_hierarchies, checked_json, cmdlines, free_port, live_children,  # noqa: E402
-                    proc_cmdline, proc_stat, server_test_main, start_event_daemon, stop_event_daemon,
-                    stop_group, tail, yq)
+                    make_cgroup, proc_cmdline, proc_stat, remove_cgroups, server_test_main, start_event_daemon,
+                    stop_event_daemon, stop_group, tail, yq)
 
 NAME = "shipped_conf"
 CONF = os.path.join(os.path.dirname(HERE), "conf", "leakwatch.yaml")
@@ -114,7 +114,6 @@ DEADLINE_S = 150         # the whole run, the lock wait and cleanup included
 SHIPPED_TITLES = re.compile(r"^(gunicorn: (master|worker) \[api\]|api uWSGI |\[celeryd: worker1@)")
 
 PROCS = {}               # name -> Popen of what is still to be stopped
-CGROUPS = []             # cgroup directories made, outermost first
 LOCKED = []              # the lock file, once taken
 
 
@@ -193,36 +192,11 @@ def make_unit_cgroups(tag):
     in, or [] when none can be made."""
     files = []
     for root in cgroup_hierarchies().values():
-        top = os.path.join(root, f"{tag}.slice")
-        unit = os.path.join(top, UNIT)
         try:
-            os.mkdir(top)
-            CGROUPS.append(top)
-            os.mkdir(unit)
-            CGROUPS.append(unit)
+            files.append(os.path.join(make_cgroup(root, f"{tag}.slice/{UNIT}"), "cgroup.procs"))
         except OSError as e:
-            log(f"cannot make the cgroup {unit}: {e}")
-            continue
-        files.append(os.path.join(unit, "cgroup.procs"))
+            log(f"cannot make the cgroup {tag}.slice/{UNIT} under {root}: {e}")
     return files
-
-
-def remove_cgroups():
-    """Every cgroup made here, innermost first, once the processes in it are gone."""
-    for d in reversed(CGROUPS):
-        end = time.time() + 5
-        while True:
-            try:
-                os.rmdir(d)
-                break
-            except FileNotFoundError:
-                break
-            except OSError as e:
-                if time.time() > end:
-                    log(f"cannot remove the cgroup {d}: {e}")
-                    break
-                time.sleep(0.05)
-    del CGROUPS[:]
 
 
 # Put itself in the cgroups named in $LW_CGROUP_PROCS, then exec the server
@@ -401,7 +375,7 @@ def run(a, work, rep):
 
 def cleanup():
     """The cgroups removed (the processes are stopped by then), the lock let go."""
-    remove_cgroups()
+    remove_cgroups(log)
     while LOCKED:
         LOCKED.pop().close()
 
@@ -490,7 +464,7 @@ def run_locked(a, work, rep):
     for n in ("celery", "uwsgi", "gunicorn", "redis"):
         if n in PROCS:
             stop_group(PROCS.pop(n), 12 if n == "celery" else 10)
-    remove_cgroups()
+    remove_cgroups(log)
     log(f"looked for {t_looked - t_ready:.1f}s; the last worker found "
         + ", ".join(f"by {d.name} {max((ts for ts, _ in d.reader.get('found')), default=t_boot) - t_boot:.1f}s"
                     for d in daemons) + " after the servers were started")

@@ -1,4 +1,4 @@
-/* leakwatchd's top: the command line, and the event loop (sd-event) that
+/* leakwatchd's top: the event loop (sd-event) that
  * runs everything else: a timer that ticks the monitor every interval,
  * SIGTERM/SIGINT to stop, SIGHUP (or leakwatchctl reload) to reload the
  * configuration, and sd_notify for systemd (READY, STATUS, RELOADING,
@@ -11,9 +11,9 @@
  * or -errno, and tells events and log lines through a callback that
  * comes back here (on_event, on_notice), where events are counted for
  * the metrics on their way out.  What each concern needs to remember
- * lives in its module's context, so this file keeps only the loop's. */
+ * lives in its module's context, so this file keeps only the loop's.  The
+ * command line is daemon/cmdline.c's, and -t is daemon/check_config.c's. */
 #include <errno.h>
-#include <getopt.h>
 #include <sys/resource.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -32,6 +32,8 @@
 #include "core/plot_report.h"
 #include "core/status_report.h"
 #include "core/watch_summary.h"
+#include "daemon/check_config.h"
+#include "daemon/cmdline.h"
 #include "daemon/export.h"
 #include "daemon/inspections.h"
 #include "daemon/monitor.h"
@@ -72,22 +74,6 @@ struct daemon {
 	struct metrics_export export;   /* the textfile and the HTTP endpoint */
 	struct inspections inspections; /* looking inside leaking CPython processes */
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: leakwatchd [-c FILE] [-t] [--dry-run] [--log-target=auto|journal|console|json]\n"
-		"\n"
-		"Watch processes for memory, file descriptor and thread leaks.\n"
-		"\n"
-		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
-		"  -t, --check-config   check the configuration, print 'configuration OK' and exit;\n"
-		"                       a FILE after it is the same as -c FILE\n"
-		"      --dry-run        evaluate everything, take no action\n"
-		"      --log-target=T   auto (default), journal, console or json\n"
-		"  -h, --help           show this help and exit\n"
-		"  -V, --version        show the version and exit\n");
-}
 
 static void on_event(void *ctx, struct event *e)
 {
@@ -396,74 +382,21 @@ out:
 	return r;
 }
 
-/* The command line into d and *check.  Returns -1 to go on, or the status
- * to exit with at once (after --help, --version, or a usage error, told
- * on stderr). */
-static int parse_args(int argc, char **argv, struct daemon *d, bool *check)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 't' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "log-target", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool config_given = false;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "c:thV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			d->config_path = optarg;
-			config_given = true;
-			break;
-		case 't':
-			*check = true;
-			break;
-		case 'n':
-			d->dry_run_flag = true;
-			break;
-		case 'L':
-			if (log_target_parse(optarg, &d->target) < 0) {
-				fprintf(stderr, "leakwatchd: unknown log target '%s' (auto, journal, console or json)\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("leakwatchd %s\n", LEAKWATCH_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	/* `leakwatchd -t FILE`, as people type it */
-	if (*check && !config_given && optind == argc - 1)
-		d->config_path = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "leakwatchd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
-	struct daemon d = { .config_path = DEFAULT_CONFIG, .target = TARGET_AUTO };
-	bool check = false;
+	struct cmdline cl = { .check = { .config_path = DEFAULT_CONFIG }, .target = TARGET_AUTO };
+	struct daemon d = { 0 };
 	int r;
 
-	r = parse_args(argc, argv, &d, &check);
-	if (r >= 0)
-		return r;
-	if (check)
-		return config_check(d.config_path) < 0 ? EXIT_CONFIG : 0;
+	if (cmdline_parse(argc, argv, &cl) < 0)
+		return EXIT_USAGE;
+	if (cl.done)
+		return 0;
+	if (cl.check_only)
+		return check_config_run(&cl.check) < 0 ? EXIT_CONFIG : 0;
+	d.config_path = cl.check.config_path;
+	d.dry_run_flag = cl.dry_run;
+	d.target = cl.target;
 	if (config_load_report(d.config_path, &d.cfg, NULL, 0) < 0)
 		return EXIT_CONFIG;
 	d.dry_run = d.dry_run_flag || d.cfg->dry_run;

@@ -293,17 +293,14 @@ static int write_out(const char *prog, const struct buf *b, FILE *out)
 	return 0;
 }
 
-int match_show(const char *prog, const char *config_path, const struct match_survey_opts *o, bool json,
-	       FILE *out)
+int match_show_config(const char *prog, const struct config *cfg, const struct match_survey_opts *o, bool json,
+		      FILE *out)
 {
 	struct match_survey_opts opts = *o;
 	struct match_report rep = { 0 };
-	struct config *cfg = NULL;
 	struct buf b = { 0 };
-	int r = config_load_report(config_path, &cfg, NULL, 0);
+	int r;
 
-	if (r < 0)
-		return r;
 	opts.warn = show_warning;
 	opts.warn_ctx = (void *)prog;
 	r = match_survey(cfg, &opts, &rep);
@@ -319,6 +316,18 @@ int match_show(const char *prog, const char *config_path, const struct match_sur
 out:
 	buf_free(&b);
 	match_report_free(&rep);
+	return r;
+}
+
+int match_show(const char *prog, const char *config_path, const struct match_survey_opts *o, bool json,
+	       FILE *out)
+{
+	struct config *cfg = NULL;
+	int r = config_load_report(config_path, &cfg, NULL, 0);
+
+	if (r < 0)
+		return r;
+	r = match_show_config(prog, cfg, o, json, out);
 	config_free(cfg);
 	return r;
 }

@@ -1,7 +1,7 @@
 /* Which live processes the watches of a configuration would match, and
  * why the near ones are not taken: `leakwatchctl match [FILE]`, with no
- * daemon running (in the library, beside config_check(), so that
- * leakwatchd could offer it too).  The processes
+ * daemon running, and `leakwatchd -t --show-matches` after its check
+ * (daemon/check_config.h).  The processes
  * are read by discovery itself (daemon/discovery.h: one full scan, the
  * same readers, the same match_watch()), then each is explained against
  * each watch (core/match_explain.h) into a report (core/match_report.h). */
@@ -29,6 +29,12 @@ struct match_survey_opts {
  * done here; match_report_free() it, whatever the answer) for cfg, which
  * must outlive the report.  0, or -errno: of opening the root, -ENOMEM. */
 int match_survey(const struct config *cfg, const struct match_survey_opts *o, struct match_report *rep);
+
+/* Survey for cfg and write the table (or, json, the JSON) to out.  0, or
+ * the negative errno of the survey or of the write, after saying why on
+ * stderr (prefixed with prog); discovery's warnings go there too. */
+int match_show_config(const char *prog, const struct config *cfg, const struct match_survey_opts *o, bool json,
+		      FILE *out);
 
 /* The command: load config_path (its diagnostics on stderr, as
  * config_load_report), survey, and write the table (or, json, the JSON) to

@@ -149,12 +149,13 @@ int config_load_report(const char *path, struct config **out, char *summary, siz
 	return r;
 }
 
-int config_check(const char *path)
+int config_check_load(const char *path, struct config **out)
 {
 	struct config *cfg = NULL;
 	struct diag warnings = { 0 };
 	int r = config_load_report(path, &cfg, NULL, 0);
 
+	*out = NULL;
 	if (r < 0)
 		return r;
 	/* out of memory here loses warnings only: the file is still good */
@@ -162,6 +163,17 @@ int config_check(const char *path)
 	for (size_t i = 0; i < warnings.n; i++)
 		fprintf(stderr, "%s\n", warnings.msgs[i]);
 	diag_free(&warnings);
+	*out = cfg;
+	return 0;
+}
+
+int config_check(const char *path)
+{
+	struct config *cfg = NULL;
+	int r = config_check_load(path, &cfg);
+
+	if (r < 0)
+		return r;
 	config_free(cfg);
 	printf("configuration OK\n");
 	return 0;

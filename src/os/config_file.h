@@ -32,6 +32,12 @@ unsigned long long mem_total(void);
  * the first diagnostics also go there, joined by "; " as room allows. */
 int config_load_report(const char *path, struct config **out, char *summary, size_t len);
 
+/* config_check()'s first half: load path (its diagnostics on stderr, as
+ * config_load_report), then the warnings of core/server_lint.h on stderr.
+ * 0 with the configuration in *out (config_free() it), or the load's
+ * negative errno with *out NULL. */
+int config_check_load(const char *path, struct config **out);
+
 /* leakwatchd -t and leakwatchctl check-config: 0 ("configuration OK" on
  * stdout, after the warnings of core/server_lint.h on stderr as
  * "FILE:LINE:COLUMN: warning: MESSAGE") or the load's negative errno. */
