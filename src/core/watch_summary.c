@@ -85,8 +85,10 @@ void watch_tallies(const struct judged *j, struct watch_tally *t)
 		if (w->watch >= j->cfg->n_watches)
 			continue;
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			leak |= w->m[i].leaking;
-			limit |= w->m[i].in_limit;
+			const struct metric_state *s = watched_metric(w, i);
+
+			leak |= s && s->leaking;
+			limit |= s && s->in_limit;
 		}
 		t[w->watch].processes++;
 		t[w->watch].leaking += leak;
