@@ -92,8 +92,11 @@ static void test_sched(void)
 	struct smaps_budget b;
 	int items[SMAPS_PICK_MAX + 10];
 
-	CHECK(smaps_period_ms(1000, 37500) == 9375);   /* 30 min window: a quarter bucket */
-	CHECK(smaps_period_ms(5000, 2500) == 5000);    /* short window: every sample */
+	CHECK(smaps_period_ms(1000, 37500, 0) == 9375);      /* 30 min window: a quarter bucket */
+	CHECK(smaps_period_ms(5000, 2500, 0) == 5000);       /* short window: every sample */
+	CHECK(smaps_period_ms(1000, 2500, 6400) == 3200);    /* a 200 MiB read: 500 times its cost */
+	CHECK(smaps_period_ms(1000, 37500, 17000) == 9375);  /* 1 GiB at the default window: no change */
+	CHECK(smaps_period_ms(1000, 2500, UINT64_MAX) >= UINT64_MAX / 1000);   /* no overflow */
 	CHECK(smaps_due(0, 5, 1000));                  /* never read */
 	CHECK(!smaps_due(1000, 1999, 1000) && smaps_due(1000, 2000, 1000));
 	CHECK(smaps_due(5000, 4000, 1000));            /* a clock gone back: read */

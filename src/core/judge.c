@@ -101,6 +101,7 @@ int judge_sparse_sync(struct watched *w, const struct watch *wc)
 		return -ENOMEM;
 	sparse_fresh(w->sparse, wc);
 	w->sparse->read_ms = 0;
+	w->sparse->cost_usec = 0;
 	for (int i = METRIC_INLINE; i < METRIC_COUNT; i++) {
 		bool of_own;   /* a percentage's own limit: at the caller's next read */
 

@@ -46,6 +46,7 @@
 struct sparse_metrics {
 	struct timeline tl;
 	uint64_t read_ms;          /* boot-time ms of the last read of smaps_rollup; 0: never */
+	uint32_t cost_usec;        /* what that read took (core/smaps_sched.h); 0: none yet */
 	struct metric_state m[METRIC_SPARSE];
 };
 

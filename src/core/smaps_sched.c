@@ -6,10 +6,13 @@
  * the daemon tens of ms a tick and the workers stalls.  The alternatives
  * fail: reading at every sample is that cost; a fixed period per process
  * ignores how many processes there are; a fixed count a tick ignores how
- * large they are.  So two bounds: a process is not read more often than
+ * large they are.  So three bounds: a process is not read more often than
  * its period (max(interval, bucket width / 4): a bucket still gets about
- * four samples, what the trend and floors need), and a tick stops reading
- * once its time budget is spent.  Which are read first: those read least
+ * four samples, what the trend and floors need), nor more often than 500
+ * times its last read's cost (a process with a huge or hostile address
+ * space, whose every read is long, is read less often: its own stalls
+ * and the daemon's time stay at 0.2%), and a tick stops reading once its
+ * time budget is spent.  Which are read first: those read least
  * recently (never read: first of all), so the budget's leftovers wait one
  * tick, not forever.
  *
@@ -19,11 +22,13 @@
 
 #include <string.h>
 
-uint64_t smaps_period_ms(uint64_t interval_ms, uint64_t bucket_ms)
+uint64_t smaps_period_ms(uint64_t interval_ms, uint64_t bucket_ms, uint64_t cost_usec)
 {
-	uint64_t q = bucket_ms / 4;
+	uint64_t q = bucket_ms / 4, c = cost_usec > UINT64_MAX / SMAPS_COST_FACTOR ? UINT64_MAX / 1000
+					 : cost_usec * SMAPS_COST_FACTOR / 1000;
+	uint64_t p = q > interval_ms ? q : interval_ms;
 
-	return q > interval_ms ? q : interval_ms;
+	return c > p ? c : p;
 }
 
 bool smaps_due(uint64_t read_ms, uint64_t now_ms, uint64_t period_ms)

@@ -19,10 +19,17 @@
 /* The processes taken per pass over the list: the oldest-read due ones. */
 #define SMAPS_PICK_MAX 32
 
-/* The shortest time between two reads of one process: the interval, or a
- * quarter of the bucket width (window / HIST_BUCKETS) when that is longer
- * (four samples a bucket are plenty for its mean, floor and ceiling). */
-uint64_t smaps_period_ms(uint64_t interval_ms, uint64_t bucket_ms);
+/* A process is read at most once per SMAPS_COST_FACTOR times what its
+ * last read took: its reads hold its mm lock at most 0.2% of the time,
+ * however large it is or how many mappings it makes. */
+#define SMAPS_COST_FACTOR 500u
+
+/* The shortest time between two reads of one process: the interval, a
+ * quarter of the bucket width (window / HIST_BUCKETS: four samples a
+ * bucket are plenty for its mean, floor and ceiling), or SMAPS_COST_FACTOR
+ * times the cost of its last read (cost_usec; 0: none yet), whichever is
+ * longest. */
+uint64_t smaps_period_ms(uint64_t interval_ms, uint64_t bucket_ms, uint64_t cost_usec);
 
 /* Is a process last read at read_ms (0: never) due at now_ms? */
 bool smaps_due(uint64_t read_ms, uint64_t now_ms, uint64_t period_ms);

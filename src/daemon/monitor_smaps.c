@@ -50,6 +50,7 @@ static uint64_t read_one(const struct smaps_ctx *c, struct watched *w)
 	int r = proc_read_smaps(c->handle(w), &sm);
 
 	took = clock_usec(CLOCK_MONOTONIC) - t0;
+	w->sparse->cost_usec = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
 	if (r < 0 && !proc_denied(r)) {
 		/* gone (its next sample says so), or a text that does not
 		 * parse: nothing to judge, tried again a period later */
@@ -79,7 +80,7 @@ static void pick(const struct smaps_ctx *c, struct smaps_pick *p)
 
 		if (!w->sparse)
 			continue;
-		period = smaps_period_ms(c->j->cfg->interval_ms, w->tl.width_ms);
+		period = smaps_period_ms(c->j->cfg->interval_ms, w->tl.width_ms, w->sparse->cost_usec);
 		if (smaps_due(w->sparse->read_ms, c->j->now_ms, period))
 			smaps_pick_offer(p, w, w->sparse->read_ms);
 	}
