@@ -22,6 +22,12 @@ with a marker unique to the run:
   object in the status, no uss series, `plot --metric uss` refused, no event
   about uss or pss.
 
+Run as root, a second daemon runs as nobody beside the first, with the
+same config: smaps_rollup of the runner's processes is closed to it (it
+needs PTRACE_MODE_READ), so one warning with "metric": "uss" for the
+grower, its uss and pss `unreadable` in the status, its rss still read,
+and no leak event about uss.
+
 Every status and event line is checked against the shipped schemas.
 """
 import os
@@ -81,10 +87,20 @@ def run(a, work, rep):
     cfg = os.path.join(work, "leakwatch.yaml")
     with open(cfg, "w") as f:
         f.write(config(tag, port))
+    os.chmod(work, 0o755)
+    os.chmod(cfg, 0o644)
     d = Daemon("daemon", a.daemon, cfg, work, ctl=a.ctl).start()
     PROCS["daemon"] = d.proc
     if not rep.check(d.wait_started(5, socket=True), "daemon started"):
         return
+    nobody = None
+    if os.geteuid() == 0:
+        nobody = Daemon("nobody", a.daemon, cfg, work, ctl=a.ctl, user=("nobody", "nogroup")).start()
+        PROCS["nobody"] = nobody.proc
+        if not rep.check(nobody.wait_started(5, socket=True), "a second daemon started, as nobody"):
+            nobody = None
+    else:
+        print("note: not root: the unreadable case is not checked", flush=True)
     grow = os.path.join(PROGRAMS, "grow_to.py")
     g = Prog("grower", [PYTHON, grow, "--what", "rss", "--upto", "160", "--per-sec", "1", "--seconds", "60",
                         "--tag", f"{tag}-g"], work).start()
@@ -140,10 +156,30 @@ def run(a, work, rep):
     others = [e for e in d.events() if e.get("metric") in ("uss", "pss") and
               not (e.get("event") == "leak" and e.get("watch") == "grower" and e.get("metric") == "uss")]
     rep.check(not others, "no other event about uss or pss", "; ".join(e.get("message", "")[:100] for e in others[:3]))
+    if nobody:
+        check_unreadable(nobody, g.pid, rep)
     alive = d.proc.poll() is None
     rc = d.stop()
     PROCS.pop("daemon", None)
     rep.check(alive and rc == 0, "daemon ran throughout, exit 0 on SIGTERM", f"exit {rc}")
+
+
+def check_unreadable(d, pid, rep):
+    """The daemon running as nobody: smaps_rollup of root's process closed."""
+    o = status_of(d, pid)
+    rep.check(o is not None and o.get("uss", {}).get("verdict") == "unreadable" and
+              o.get("pss", {}).get("verdict") == "unreadable" and o.get("rss", {}).get("verdict") != "unreadable"
+              and (o.get("rss", {}).get("value") or 0) > 0,
+              "as nobody: uss and pss unreadable, rss read", str({k: (o or {}).get(k) for k in ("rss", "uss")})[:200])
+    ev = d.events()
+    warn = [e for e in of(ev, "error", "grower", pid) if e.get("metric") == "uss"]
+    rep.check(len(warn) == 1 and "cannot read its smaps_rollup" in warn[0].get("message", ""),
+              "as nobody: one warning, metric uss", warn[0].get("message", "")[-120:] if warn else f"{len(warn)}")
+    leaks = [e for e in ev if e.get("metric") in ("uss", "pss") and e.get("event") != "error"]
+    rep.check(not leaks, "as nobody: no uss or pss verdict", "; ".join(e.get("message", "")[:80] for e in leaks[:2]))
+    rc = d.stop()
+    PROCS.pop("nobody", None)
+    rep.check(rc == 0, "as nobody: exit 0 on SIGTERM", f"exit {rc}")
 
 
 def add_args(ap):
