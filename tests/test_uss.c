@@ -15,7 +15,9 @@
 #include "core/buf.h"
 #include "core/history_report.h"
 #include "core/judge.h"
+#include "core/plot_report.h"
 #include "core/proc_parse.h"
+#include "core/prometheus.h"
 #include "core/smaps_sched.h"
 #include "core/state_codec.h"
 #include "core/status_report.h"
@@ -399,6 +401,32 @@ static void test_reports(void)
 	buf_reset(&out);
 	report_history_json(&out, &j, &b);
 	CHECK(count(out.data, "\"uss\"") == 0);
+	/* the plot: a uss panel for a, none for b, and b's refused */
+	buf_reset(&out);
+	report_plot_svg(&out, &j, &a, 0);
+	CHECK(count(out.data, "id=\"panel-uss\"") == 1 && count(out.data, "id=\"panel-pss\"") == 1);
+	buf_reset(&out);
+	report_plot_svg(&out, &j, &b, 0);
+	CHECK(count(out.data, "id=\"panel-rss\"") == 1 && count(out.data, "id=\"panel-uss\"") == 0);
+	buf_reset(&out);
+	CHECK(report_plot_answer(&j, "plot 202 text 60 uss", &out));
+	CHECK_STR(out.data, "ERR pid 202 has no uss: its watch judges neither uss nor pss\n");
+	buf_reset(&out);
+	CHECK(report_plot_answer(&j, "plot 101 text 60 pss", &out) && strncmp(out.data, "OK\n", 3) == 0);
+	/* Prometheus: the uss series of a alone, the sums of api alone */
+	{
+		struct metrics_counters c = { 0 };
+
+		buf_reset(&out);
+		metrics_render(&out, &j, &c);
+		CHECK(count(out.data, "\nleakwatch_process_uss_bytes{") == 1);
+		CHECK(count(out.data, "\nleakwatch_process_uss_bytes{watch=\"api\",pid=\"101\"") == 1);
+		CHECK(count(out.data, "\nleakwatch_process_pss_trend_bytes_per_second{") == 1);
+		CHECK(count(out.data, "\nleakwatch_watch_uss_bytes{") == 1 && count(out.data, "\nleakwatch_watch_uss_bytes{watch=\"api\"}") == 1);
+		CHECK(count(out.data, "metric=\"uss\"") == 4);   /* leak, over_limit of a; api's two counts */
+		CHECK(count(out.data, "\nleakwatch_smaps_reads_total ") == 1);
+		metrics_counters_free(&c);
+	}
 	buf_free(&out);
 	judge_free(&a);
 	judge_free(&b);

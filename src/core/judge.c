@@ -203,12 +203,9 @@ bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now
 	return wc->warmup_ms > 0 && now_ms < w->start_ms + wc->warmup_ms;
 }
 
-/* The metrics the daemon may read changed (another user's fd directory,
- * closed to us; or opened, after a restart with more privileges).  The
- * history of a metric not read holds -1 placeholders, so that its buckets
- * stay in step with the process's timeline: the history starts again.  A
- * metric that changed starts afresh; the others keep their episodes (a
- * leak or limit reported is not reported again). */
+/* The states of metrics [from, to) of w, their history gone (the caller
+ * starts their timeline again): those in changed start afresh, the others
+ * keep their episodes (a leak or limit reported is not reported again). */
 static void restart_states(struct watched *w, int from, int to, unsigned changed)
 {
 	for (int i = from; i < to; i++) {
@@ -241,6 +238,11 @@ static void restart_sparse(struct watched *w, const struct watch *wc, unsigned c
 	restart_states(w, METRIC_INLINE, METRIC_COUNT, changed);
 }
 
+/* The metrics the daemon may read changed (another user's fd directory,
+ * closed to us; or opened, after a restart with more privileges).  The
+ * history of a metric not read holds -1 placeholders, so that its buckets
+ * stay in step with the process's timeline: the history starts again, and
+ * uss's and pss's with it (their buckets are the timeline's). */
 static void restart_history(struct watched *w, const struct watch *wc, unsigned unreadable)
 {
 	unsigned changed = unreadable ^ w->unreadable;
