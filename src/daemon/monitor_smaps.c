@@ -10,7 +10,8 @@
  * when all of them were read and budget is left.  A process not read
  * this tick gets nothing in its uss/pss history (not a zero): its
  * timeline has no sample in that bucket.  Cost: per pass, one walk of
- * the list (O(processes), pointer checks for those without uss/pss). */
+ * the list (O(processes), pointer checks for those without uss/pss); none
+ * at all when no watch judges uss or pss (a look at the watches). */
 #include "daemon/monitor_smaps.h"
 
 #include <errno.h>
@@ -86,11 +87,22 @@ static void pick(const struct smaps_ctx *c, struct smaps_pick *p)
 	}
 }
 
+/* Does any watch judge uss or pss?  Else the pass is not even a walk. */
+static bool any_sparse(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_watches; i++)
+		if (judge_wants_sparse(&cfg->watches[i]))
+			return true;
+	return false;
+}
+
 void monitor_smaps(const struct smaps_ctx *c)
 {
 	struct smaps_budget b;
 	struct smaps_pick p;
 
+	if (!any_sparse(c->j->cfg))
+		return;
 	smaps_budget_init(&b, SMAPS_BUDGET_USEC);
 	do {
 		pick(c, &p);
