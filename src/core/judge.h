@@ -39,10 +39,14 @@
  * have a timeline of their own, on the buckets of the process's (the same
  * width and origin: bucket k is the same span of time in both), whose
  * counts say which buckets hold one of their samples.  A bucket the
- * process's timeline has samples in may hold none of these: the trend
- * fit, the floors and the readers skip a bucket with n == 0 (trend.c's
- * scan_buckets, floors.c, history_bucket()), and a fit is not ready while
- * a quarter of the window holds none. */
+ * process's timeline has samples in may hold none of these: the trend fit
+ * and the readers skip a bucket with n == 0 (trend.c's scan_buckets,
+ * history_bucket()), and a fit is not ready while a quarter of the window
+ * holds none; the floors (floors.c) record only a quarter whose every
+ * bucket holds one, as after a gap in the process's samples, so their
+ * slow-leak line needs a read in every bucket: the period gives about
+ * four, unless the tick's budget holds the reads back longer than a
+ * bucket (many large processes), when only the window's fit judges. */
 struct sparse_metrics {
 	struct timeline tl;
 	uint64_t read_ms;          /* boot-time ms of the last read of smaps_rollup; 0: never */
