@@ -240,6 +240,11 @@ group: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	@t0=$$(date +%s); $(PYTHON) tests/group_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl; \
 	  rc=$$?; echo "group: wall $$(( $$(date +%s) - t0 ))s"; exit $$rc
 
+# uss: and pss: against real processes: smaps_rollup read for the watch that
+# judges them (status, history, metrics, a uss leak event), for no other.
+uss: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
+	$(PYTHON) tests/uss_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
+
 # leakwatchd unprivileged among other users' processes, a /proc before
 # Linux 6.2 (the LD_PRELOAD shim) and one mounted hidepid=2; needs root.
 perm: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
@@ -461,4 +466,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden check-build check-slow layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits perm group systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean
+.PHONY: FORCE all tests unit golden check-build check-slow layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits uss perm group systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary install uninstall clean

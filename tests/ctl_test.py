@@ -82,7 +82,7 @@ USAGE_ERRORS = [
     (["plot"], "leakwatchctl: wrong arguments for 'plot'"),
     (["plot", "12", "--json"], "leakwatchctl: wrong arguments for 'plot'"),
     (["plot", "abc"], "leakwatchctl: not a pid: 'abc'"),
-    (["plot", "12", "--metric", "mem"], "leakwatchctl: --metric must be rss, fds or threads: 'mem'"),
+    (["plot", "12", "--metric", "mem"], "leakwatchctl: --metric must be rss, fds, threads, uss or pss: 'mem'"),
     (["plot", "12", "-o"], "leakwatchctl: option '-o' needs an argument"),
     (["status", "--metric", "rss"], "leakwatchctl: --metric and -o are for plot"),
     (["history", "12", "-o", "x.svg"], "leakwatchctl: --metric and -o are for plot"),

@@ -308,6 +308,8 @@ def exported_names(daemon, work, token):
             "    rss: { max: 4G, growth: 100G/h }",
             "    fds: { max: 100000, growth: 1000000/h }",
             "    threads: { max: 10000 }",
+            "    uss: { max: 4G, growth: 100G/h }",
+            "    pss: { max: 4G }",
             "    on_limit: signal",
             ""]))
     d = Daemon("dash", daemon, cfg, work)

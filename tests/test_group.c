@@ -21,7 +21,7 @@ static struct group_rule rule_of(double growth_per_s, double max)
 	struct group_rule g;
 
 	memset(&g, 0, sizeof(g));
-	for (int i = 0; i < METRIC_COUNT; i++)
+	for (int i = 0; i < GROUP_METRICS; i++)
 		g.rule[i].for_samples = 1;
 	g.metrics = 1u << METRIC_RSS | 1u << METRIC_FDS;
 	g.rule[METRIC_RSS].growth = growth_per_s;
@@ -66,7 +66,7 @@ static double worker_rss(int k, double t, double life_s, double leak_per_s, bool
 static unsigned run_pool(struct group_record *g, const struct watch *wc, double seconds, bool carry,
 			 double *first_leak_s)
 {
-	unsigned leaks = 0, ev[METRIC_COUNT];
+	unsigned leaks = 0, ev[GROUP_METRICS];
 
 	*first_leak_s = -1;
 	for (double t = 0; t < seconds; t += 0.5) {
@@ -146,7 +146,7 @@ static void test_fed(void)
 
 	CHECK(group_record_init(&g, &wc) == 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		unsigned ev[METRIC_COUNT], fed;
+		unsigned ev[GROUP_METRICS], fed;
 
 		group_begin(&g);
 		for (unsigned k = 0; k < cases[i].n; k++) {
@@ -177,7 +177,7 @@ static void test_warmup(void)
 	CHECK(group_warming(&g, &wc, 0));   /* not started */
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		double v[METRIC_COUNT] = { 100, 10, 2 };
-		unsigned ev[METRIC_COUNT];
+		unsigned ev[GROUP_METRICS];
 
 		group_begin(&g);
 		group_add(&g, v, 0);
@@ -213,7 +213,7 @@ static void test_limit(void)
 	CHECK(g.m[METRIC_RSS].limit == 1000 && g.m[METRIC_FDS].limit < 0);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		double v[METRIC_COUNT] = { steps[i].each, 10, 2 };
-		unsigned ev[METRIC_COUNT];
+		unsigned ev[GROUP_METRICS];
 
 		group_begin(&g);
 		group_add(&g, v, 0);

@@ -119,9 +119,12 @@ static void test_memory_bound(void)
 	CHECK(sizeof(struct series) == 16 * HIST_BUCKETS);
 	/* 3 KiB, the floor records (136 bytes per metric), the title
 	 * (PROC_TITLE_SIZE) and the verdict marks (16 bytes per metric, less
-	 * the 8 that a tighter struct watched gave back) */
-	CHECK(sizeof(struct tracked) <= 3 * 1024 + 448 + PROC_TITLE_SIZE + 3 * 16 - 8);
-	printf("  struct watched: %zu bytes per process\n", sizeof(struct tracked));
+	 * the 8 that a tighter struct watched gave back), and the pointer to
+	 * the uss/pss states, which only a watch with a rule for one allocates */
+	CHECK(sizeof(struct tracked) <= 3 * 1024 + 448 + PROC_TITLE_SIZE + 3 * 16 - 8 + 8);
+	CHECK(sizeof(struct sparse_metrics) <= 420 + 2 * 1200);
+	printf("  struct watched: %zu bytes per process; with uss and pss, %zu more\n", sizeof(struct tracked),
+	       sizeof(struct sparse_metrics));
 }
 
 int main(void)

@@ -388,17 +388,25 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			{ "leakwatch_watch_rss_bytes", "gauge" },
 			{ "leakwatch_watch_fds", "gauge" },
 			{ "leakwatch_watch_threads", "gauge" },
+			{ "leakwatch_watch_uss_bytes", "gauge" },
+			{ "leakwatch_watch_pss_bytes", "gauge" },
 			{ "leakwatch_watch_leaking_processes", "gauge" },
 			{ "leakwatch_watch_over_limit_processes", "gauge" },
 			{ "leakwatch_process_rss_bytes", "gauge" },
 			{ "leakwatch_process_fds", "gauge" },
 			{ "leakwatch_process_threads", "gauge" },
+			{ "leakwatch_process_uss_bytes", "gauge" },
+			{ "leakwatch_process_pss_bytes", "gauge" },
 			{ "leakwatch_process_rss_trend_bytes_per_second", "gauge" },
 			{ "leakwatch_process_fds_trend_per_second", "gauge" },
 			{ "leakwatch_process_threads_trend_per_second", "gauge" },
+			{ "leakwatch_process_uss_trend_bytes_per_second", "gauge" },
+			{ "leakwatch_process_pss_trend_bytes_per_second", "gauge" },
 			{ "leakwatch_process_rss_limit_bytes", "gauge" },
 			{ "leakwatch_process_fds_limit", "gauge" },
 			{ "leakwatch_process_threads_limit", "gauge" },
+			{ "leakwatch_process_uss_limit_bytes", "gauge" },
+			{ "leakwatch_process_pss_limit_bytes", "gauge" },
 			{ "leakwatch_process_eta_seconds", "gauge" },
 			{ "leakwatch_process_leak", "gauge" },
 			{ "leakwatch_process_over_limit", "gauge" },
@@ -411,6 +419,8 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			{ "leakwatch_scan_duration_seconds", "gauge" },
 			{ "leakwatch_ticks_total", "counter" },
 			{ "leakwatch_tick_seconds_total", "counter" },
+			{ "leakwatch_smaps_reads_total", "counter" },
+			{ "leakwatch_smaps_seconds_total", "counter" },
 			{ "leakwatch_tick_duration_seconds", "gauge" },
 			{ "leakwatch_tick_duration_max_seconds", "gauge" },
 		};
@@ -445,7 +455,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			     "\"}") == 30);
 	/* rss, fds, threads, their trends; the threads limit; leak and
 	 * over_limit per metric; one ETA */
-	CHECK(count(b.data, "comm=\"" ODD_COMM_LABEL "\"") == 3 + 3 + 1 + 2 * METRIC_COUNT + 1);
+	CHECK(count(b.data, "comm=\"" ODD_COMM_LABEL "\"") == 3 + 3 + 1 + 2 * METRIC_INLINE + 1);
 
 	/* verdicts: 101 leaks memory and fds, and is over its rss max */
 	CHECK(sample(b.data, "leakwatch_process_leak{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") == 1);
@@ -490,12 +500,12 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"workers\",metric=\"rss\"}") == 1);
 	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"workers\",metric=\"fds\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_watch_over_limit_processes{watch=\"idle\",metric=\"threads\"}") == 0);
-	CHECK(count(b.data, "\nleakwatch_watch_leaking_processes{") == 3 * METRIC_COUNT);
-	CHECK(count(b.data, "\nleakwatch_watch_over_limit_processes{") == 3 * METRIC_COUNT);
+	CHECK(count(b.data, "\nleakwatch_watch_leaking_processes{") == 3 * METRIC_INLINE);
+	CHECK(count(b.data, "\nleakwatch_watch_over_limit_processes{") == 3 * METRIC_INLINE);
 
 	/* an ETA only where the metric heads for a max */
 	for (const struct watched *w = m->j.watched; w; w = w->next)
-		for (int i = 0; i < METRIC_COUNT; i++) {
+		for (int i = 0; i < METRIC_INLINE; i++) {
 			double v;
 
 			snprintf(series, sizeof(series),
@@ -512,7 +522,7 @@ static void test_render(const struct monitor *m, struct metrics_counters *c)
 			}
 		}
 	CHECK(eta_lines == count(b.data, "\nleakwatch_process_eta_seconds{"));
-	CHECK(eta_lines >= 2 && eta_lines < 3 * METRIC_COUNT);   /* some, not all */
+	CHECK(eta_lines >= 2 && eta_lines < 3 * METRIC_INLINE);   /* some, not all */
 	CHECK(count(b.data, "metric=\"fds\"} ") > 0 && !strstr(b.data, "leakwatch_process_eta_seconds{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"fds\"}"));
 	CHECK(sample(b.data, "leakwatch_process_eta_seconds{watch=\"workers\",pid=\"101\",comm=\"gunicorn\",metric=\"rss\"}") == 0);
 	snprintf(series, sizeof(series),
@@ -670,7 +680,7 @@ static void test_empty(const struct config *cfg)
 	expo_check(&x, b.data);
 	CHECK_MSG(x.errors == 0, "%s", b.data);
 	/* every family still announced, the per-process ones without samples */
-	CHECK(count(b.data, "# TYPE ") == 30 && count(b.data, "# HELP ") == 30);
+	CHECK(count(b.data, "# TYPE ") == 40 && count(b.data, "# HELP ") == 40);
 	CHECK(expo_family(&x, "leakwatch_process_rss_bytes") && expo_family(&x, "leakwatch_process_rss_bytes")->samples == 0);
 	CHECK(sample(b.data, "leakwatch_watched_processes{watch=\"idle\"}") == 0);
 	CHECK(sample(b.data, "leakwatch_ticks_total") == 0);

@@ -139,7 +139,7 @@ static void test_svg_leak(void)
 	CHECK_MSG(xml_well_formed(b.data, why, sizeof(why)), "%s", why);
 	CHECK(strncmp(b.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
 		      "version=\"1.1\"", 80) == 0);
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < METRIC_INLINE; i++) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "id=\"panel-%s\"", metric_name((enum metric)i));
@@ -358,7 +358,7 @@ static void test_requests(void)
 		{ "plot 4242 text", "ERR unknown request: plot 4242 text\n" },
 		{ "plot 4242 text 0", "ERR unknown request: plot 4242 text 0\n" },
 		{ "plot 4242 text 80x", "ERR unknown request: plot 4242 text 80x\n" },
-		{ "plot 4242 svg mem", "ERR unknown metric: mem (rss, fds or threads)\n" },
+		{ "plot 4242 svg mem", "ERR unknown metric: mem (rss, fds, threads, uss or pss)\n" },
 		{ "plot 4242 svg rss fds", "ERR unknown request: plot 4242 svg rss fds\n" },
 		{ "plot", "ERR unknown request: plot\n" },
 		{ "history 99 csv", "ERR pid 99 is not watched\n" },

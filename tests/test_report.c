@@ -310,7 +310,7 @@ static void test_empty_monitor(const struct config *cfg)
 
 		memset(&w, 0, sizeof(w));
 		timeline_init(&w.tl, 20000);
-		for (int i = 0; i < METRIC_COUNT; i++)
+		for (int i = 0; i < METRIC_INLINE; i++)
 			metric_state_init(&w.m[i]);
 		w.m[METRIC_FDS].leaking = true;
 		w.m[METRIC_RSS].in_limit = true;
@@ -355,7 +355,7 @@ static void check_table_shape(const char *what, const char *text)
 static void check_status_json_against(const struct monitor *m, const char *json)
 {
 	for (const struct watched *w = m->j.watched; w; w = w->next)
-		for (int i = 0; i < METRIC_COUNT; i++) {
+		for (int i = 0; i < METRIC_INLINE; i++) {
 			const struct metric_state *s = &w->m[i];
 			const char *mn = metric_name((enum metric)i);
 			char obj[300], verdict[64];
@@ -392,8 +392,8 @@ static void test_first_tick(const struct monitor *m)
 
 	report_status_json(&b, &m->j);
 	CHECK_MSG(json_valid(b.data), "%s", b.data);
-	CHECK(count(b.data, "\"verdict\": \"warming\"") == 5 * METRIC_COUNT);
-	CHECK(count(b.data, "\"eta_seconds\": null") == 5 * METRIC_COUNT);
+	CHECK(count(b.data, "\"verdict\": \"warming\"") == 5 * METRIC_INLINE);
+	CHECK(count(b.data, "\"eta_seconds\": null") == 5 * METRIC_INLINE);
 	check_status_json_against(m, b.data);
 
 	buf_reset(&b);
@@ -401,7 +401,7 @@ static void test_first_tick(const struct monitor *m)
 	check_table_shape("first table", b.data);
 	lines = split_lines(b.data, &n);
 	CHECK(drop_watch_lines(lines, &n) == 3);
-	CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%zu lines", n);
+	CHECK_MSG(n == 3 + 5 * (METRIC_INLINE + 1), "%zu lines", n);
 	for (size_t i = 3; i < n; i++) {
 		if (is_title_line(lines[i]))
 			continue;
@@ -418,7 +418,7 @@ static void test_first_tick(const struct monitor *m)
 		else
 			CHECK_MSG(false, "%s", lines[i]);
 	}
-	CHECK_MSG(no_cell == 3 * METRIC_COUNT && one_cell == 2 * METRIC_COUNT, "%zu without a cell, %zu with one",
+	CHECK_MSG(no_cell == 3 * METRIC_INLINE && one_cell == 2 * METRIC_INLINE, "%zu without a cell, %zu with one",
 		  no_cell, one_cell);
 	free(lines);
 	buf_free(&b);
@@ -519,8 +519,8 @@ static void test_status_table(const struct monitor *m)
 	check_table_shape("status table", b.data);
 	lines = split_lines(b.data, &n);
 	CHECK(drop_watch_lines(lines, &n) == 3);
-	CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%zu lines:\n%s", n, b.data);
-	if (n != 3 + 5 * (METRIC_COUNT + 1)) {
+	CHECK_MSG(n == 3 + 5 * (METRIC_INLINE + 1), "%zu lines:\n%s", n, b.data);
+	if (n != 3 + 5 * (METRIC_INLINE + 1)) {
 		free(lines);
 		buf_free(&b);
 		return;
@@ -642,8 +642,8 @@ static void test_status_table_width(const struct monitor *m)
 		check_table_shape_in(what, b.data, cases[i].width < 80 ? 80 : cases[i].width);
 		lines = split_lines(b.data, &n);
 		CHECK_MSG(drop_watch_lines(lines, &n) == 3, "%s: its watch lines", what);
-		CHECK_MSG(n == 3 + 5 * (METRIC_COUNT + 1), "%s: %zu lines", what, n);
-		if (n != 3 + 5 * (METRIC_COUNT + 1)) {
+		CHECK_MSG(n == 3 + 5 * (METRIC_INLINE + 1), "%s: %zu lines", what, n);
+		if (n != 3 + 5 * (METRIC_INLINE + 1)) {
 			free(lines);
 			continue;
 		}
@@ -694,7 +694,7 @@ static void test_history(const struct monitor *m)
 		 (int)(101 * 1000 / m->disc.rd.hz / 1000), (int)(101 * 1000 / m->disc.rd.hz % 1000));
 	CHECK_MSG(strncmp(b.data, want, strlen(want)) == 0, "want\n%s\ngot\n%.200s", want, b.data);
 	/* each metric: its buckets oldest first, as the monitor holds them */
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < METRIC_INLINE; i++) {
 		const struct timeline *tl = &w->tl;
 		char key[32], prev_t[32] = "";
 		const char *p, *end;
@@ -780,7 +780,7 @@ static void test_history(const struct monitor *m)
 		struct watched empty = *w;
 
 		timeline_init(&empty.tl, 20000);
-		for (int i = 0; i < METRIC_COUNT; i++)
+		for (int i = 0; i < METRIC_INLINE; i++)
 			metric_state_init(&empty.m[i]);
 		buf_reset(&b);
 		report_history_table(&b, &m->j, &empty);

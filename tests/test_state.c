@@ -54,7 +54,8 @@
 #define M_FLOORS    (M_VALUE + 8 + 2 + 4 * 3 + 8)   /* the floor record */
 #define M_MARKS     (M_FLOORS + 2 * 16 * 4 + 4 + 4)   /* u64 leak, u64 limit (version 4) */
 #define M_LEN       (M_MARKS + 8 + 8)
-#define REC_FIXED   (22 + TL_LEN + 3 * M_LEN)   /* a record but its name */
+#define SPARSE_FLAG 1      /* u8: uss and pss follow (version 5); 0 in these records */
+#define REC_FIXED   (22 + TL_LEN + 3 * M_LEN + SPARSE_FLAG)   /* a record without uss, but its name */
 
 /* ---- the fixture (its /proc tree: fixture.h) ------------------------------ */
 
@@ -236,7 +237,7 @@ static void test_round_trip(const struct monitor *m, const unsigned char *img, s
 		CHECK(p->window_ms == wc->window_ms);
 		CHECK_MSG(timeline_equal(&p->tl, &w->tl), "pid %d: timeline differs", (int)p->pid);
 		CHECK(p->tl.head > 0);
-		for (int i = 0; i < METRIC_COUNT; i++) {
+		for (int i = 0; i < METRIC_INLINE; i++) {
 			CHECK_MSG(metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]), "pid %d %s differs", (int)p->pid,
 				  metric_name((enum metric)i));
 			/* not saved: refitted at the next sample */
@@ -491,6 +492,17 @@ static void test_version(const unsigned char *img, size_t len)
 	free(copy);
 }
 
+/* A one-record image (len bytes, no uss in it) as versions before 5 have
+ * it: without the flag byte after the metrics.  Its new length. */
+static size_t drop_sparse_flag(unsigned char *img, size_t len)
+{
+	size_t at = len - TAIL_LEN - SPARSE_FLAG;
+
+	CHECK(img[at] == 0);
+	memmove(img + at, img + at + SPARSE_FLAG, TAIL_LEN);
+	return len - SPARSE_FLAG;
+}
+
 /* A version 2 image (before the floor records) is still read: the same
  * history, the floor records empty. */
 static void test_version2(const unsigned char *img, size_t len)
@@ -511,9 +523,10 @@ static void test_version2(const unsigned char *img, size_t len)
 	}
 	memcpy(old + at, one + from, one_len - from);
 	at += one_len - from;
+	at = drop_sparse_flag(old, at);
 	put_at(old, 8, &v2, 4);
 	reseal(old, at);
-	CHECK(at == one_len - 3 * (M_LEN - M_FLOORS));
+	CHECK(at == one_len - 3 * (M_LEN - M_FLOORS) - SPARSE_FLAG);
 	CHECK_MSG(decode(old, at, &st, why, sizeof(why)) == 0 && st.n == 1, "version 2: %s", why);
 	CHECK(decode(one, one_len, &st3, why, sizeof(why)) == 0 && st3.n == 1);
 	if (st.procs && st3.procs) {
@@ -549,6 +562,7 @@ static void test_version3(const unsigned char *img, size_t len)
 	}
 	memcpy(old + at, one + from, one_len - from);
 	at += one_len - from;
+	at = drop_sparse_flag(old, at);
 	put_at(old, 8, &v3, 4);
 	reseal(old, at);
 	CHECK_MSG(decode(old, at, &st, why, sizeof(why)) == 0 && st.n == 1, "version 3: %s", why);
@@ -670,7 +684,7 @@ static void test_impossible(const unsigned char *img, size_t len)
 	}
 	/* the same in the last record */
 	{
-		size_t last = len - TAIL_LEN - 3 * M_LEN;
+		size_t last = len - TAIL_LEN - SPARSE_FLAG - 3 * M_LEN;
 
 		memcpy(copy, img, len);
 		put_at(copy, last + M_VALUE, &nan, 8);
@@ -806,7 +820,7 @@ static void test_fuzz(const unsigned char *img, size_t len)
 
 				ok &= p->tl.head >= -1 && p->tl.width_ms == (p->window_ms / 48 ? p->window_ms / 48 : 1) &&
 				      (p->tl.head < 0 || p->tl.n[p->tl.head % HIST_BUCKETS] > 0);
-				for (int i = 0; i < METRIC_COUNT; i++)
+				for (int i = 0; i < METRIC_INLINE; i++)
 					ok &= isfinite(p->m[i].value);
 				insane += !ok;
 			}
@@ -934,7 +948,7 @@ static void test_stream(const struct monitor *m, const unsigned char *img, size_
 		CHECK_MSG(decode(whole.data, whole.len, &st, why, sizeof(why)) == 0 && st.n == 150, "%s", why);
 		for (p = st.procs, w = big.j.watched; p && w; p = p->next, w = w->next) {
 			same &= p->pid == w->pid && timeline_equal(&p->tl, &w->tl);
-			for (int i = 0; i < METRIC_COUNT; i++)
+			for (int i = 0; i < METRIC_INLINE; i++)
 				same &= metric_equal(&p->tl, &p->m[i], &w->tl, &w->m[i]);
 		}
 		CHECK(same && !p && !w);
@@ -1066,7 +1080,7 @@ static void test_restore_case(const struct restore_case *c, const unsigned char 
 				  tl->head == (int64_t)((now - old->origin_ms) / old->width_ms),
 				  "%s: pid %d head %lld, saved %lld", c->what, (int)pids[k], (long long)tl->head,
 				  (long long)old->head);
-			for (int i = 0; i < METRIC_COUNT; i++) {
+			for (int i = 0; i < METRIC_INLINE; i++) {
 				struct bucket newest;
 
 				for (int64_t b = old->head - HIST_BUCKETS + 1; b < old->head; b++) {
@@ -1085,7 +1099,7 @@ static void test_restore_case(const struct restore_case *c, const unsigned char 
 			/* a fresh history: one sample */
 			CHECK_MSG(w->tl.head == 0 && w->tl.origin_ms == now && w->tl.n[0] == 1, "%s: pid %d head %lld",
 				  c->what, (int)pids[k], (long long)w->tl.head);
-			for (int i = 0; i < METRIC_COUNT; i++) {
+			for (int i = 0; i < METRIC_INLINE; i++) {
 				struct bucket b0;
 
 				CHECK(history_bucket(&w->tl, &w->m[i].hist, 0, &b0) && b0.n == 1 &&

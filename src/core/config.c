@@ -19,6 +19,8 @@ const char *metric_name(enum metric m)
 	case METRIC_RSS:     return "rss";
 	case METRIC_FDS:     return "fds";
 	case METRIC_THREADS: return "threads";
+	case METRIC_USS:     return "uss";
+	case METRIC_PSS:     return "pss";
 	default:             return "?";
 	}
 }

@@ -17,11 +17,28 @@
 
 #define CONFIG_MAX_WATCHES 1000   /* one watch matches any number of processes */
 
-enum metric { METRIC_RSS, METRIC_FDS, METRIC_THREADS, METRIC_COUNT };
+/* rss, fds and threads are read at every sample of every process; uss
+ * (private memory: Private_Clean + Private_Dirty + Private_Hugetlb of
+ * /proc/PID/smaps_rollup) and pss (its Pss) cost a walk of the page tables
+ * and are read only for the watches that judge one, at a rate of their own
+ * (core/smaps_sched.h).  The first METRIC_INLINE are kept in every
+ * process's record; the others only where a watch has a rule for them
+ * (watched_metric(), core/judge.h). */
+enum metric { METRIC_RSS, METRIC_FDS, METRIC_THREADS, METRIC_USS, METRIC_PSS, METRIC_COUNT };
+#define METRIC_INLINE 3            /* rss, fds, threads */
+#define METRIC_SPARSE (METRIC_COUNT - METRIC_INLINE)   /* uss, pss */
+#define METRIC_SPARSE_MASK ((1u << METRIC_USS) | (1u << METRIC_PSS))
+
+/* Whether metric m is an amount of memory in bytes (rss, uss, pss), whose
+ * `max: N%` is of the cgroup's memory.max, else MemTotal. */
+static inline bool metric_is_memory(int m)
+{
+	return m == METRIC_RSS || m == METRIC_USS || m == METRIC_PSS;
+}
 
 enum action { ACTION_ALERT, ACTION_SIGNAL, ACTION_RESTART_UNIT, ACTION_EXEC };
 
-const char *metric_name(enum metric m);   /* "rss", "fds", "threads" */
+const char *metric_name(enum metric m);   /* "rss", "fds", "threads", "uss", "pss" */
 const char *action_name(enum action a);   /* "alert", "signal", "restart-unit", "exec" */
 
 /* Where a key's value starts in the file, 1-based; line 0 when the key
@@ -70,8 +87,12 @@ struct metric_rule {
  * (core/group_judge.h).  A max is an amount (a sum has no limit of its
  * own to be a percentage of); the actions are alert or restart-unit only
  * (there is no single process to signal or to run a command for). */
+#define GROUP_METRICS METRIC_INLINE   /* rss, fds, threads: uss and pss are read at
+					* sparse times of each process's own, which
+					* make no sum of one moment */
+
 struct group_rule {
-	struct metric_rule rule[METRIC_COUNT];
+	struct metric_rule rule[GROUP_METRICS];
 	unsigned metrics;      /* 1u << METRIC_* given a rule */
 	enum action on_leak;   /* default alert */
 	enum action on_limit;  /* default alert */

@@ -23,14 +23,14 @@
 /* ---- watches ------------------------------------------------------------ */
 
 enum {
-	W_NAME, W_MATCH, W_WARMUP, W_WINDOW, W_RSS, W_FDS, W_THREADS, W_ON_LEAK,
+	W_NAME, W_MATCH, W_WARMUP, W_WINDOW, W_RSS, W_FDS, W_THREADS, W_USS, W_PSS, W_ON_LEAK,
 	W_ON_LIMIT, W_SIGNAL, W_KILL_AFTER, W_UNIT, W_EXEC, W_COOLDOWN,
 	W_MAX_ACTIONS, W_CAPTURE, W_EXEC_TIMEOUT, W_INSPECT, W_INSPECT_SECONDS, W_GROUP, W_COUNT
 };
 static const char *const watch_keys[W_COUNT] = {
 	[W_NAME] = "name", [W_MATCH] = "match", [W_WARMUP] = "warmup",
 	[W_WINDOW] = "window", [W_RSS] = "rss", [W_FDS] = "fds",
-	[W_THREADS] = "threads", [W_ON_LEAK] = "on_leak", [W_ON_LIMIT] = "on_limit",
+	[W_THREADS] = "threads", [W_USS] = "uss", [W_PSS] = "pss", [W_ON_LEAK] = "on_leak", [W_ON_LIMIT] = "on_limit",
 	[W_SIGNAL] = "signal", [W_KILL_AFTER] = "kill_after", [W_UNIT] = "unit",
 	[W_EXEC] = "exec", [W_COOLDOWN] = "cooldown", [W_MAX_ACTIONS] = "max_actions",
 	[W_CAPTURE] = "capture", [W_EXEC_TIMEOUT] = "exec_timeout",

@@ -72,12 +72,12 @@ void cfg_parse_group(struct cfg_ctx *c, const struct cfg_node *v, struct watch *
 	}
 	w->group = g;
 	g->on_leak = g->on_limit = ACTION_ALERT;
-	for (int m = 0; m < METRIC_COUNT; m++)
+	for (int m = 0; m < GROUP_METRICS; m++)
 		g->rule[m].for_samples = 1;
 	cfg_keys(c, v, group_keys, G_COUNT, key, val);
 	if (!key[G_RSS] && !key[G_FDS] && !key[G_THREADS])
 		cfg_err(c, v, "'group' needs at least one of 'rss', 'fds' or 'threads'");
-	for (int m = 0; m < METRIC_COUNT; m++) {
+	for (int m = 0; m < GROUP_METRICS; m++) {
 		if (!key[G_RSS + m])
 			continue;
 		cfg_parse_metric(c, (enum metric)m, val[G_RSS + m], &g->rule[m]);

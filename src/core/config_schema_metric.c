@@ -22,6 +22,8 @@ static const char *const percent_of[METRIC_COUNT] = {
 	[METRIC_RSS] = "of its cgroup's memory.max, else MemTotal",
 	[METRIC_FDS] = "of its RLIMIT_NOFILE",
 	[METRIC_THREADS] = "of its cgroup's pids.max",
+	[METRIC_USS] = "of its cgroup's memory.max, else MemTotal",
+	[METRIC_PSS] = "of its cgroup's memory.max, else MemTotal",
 };
 
 static bool is_percent(const char *s)
@@ -32,7 +34,7 @@ static bool is_percent(const char *s)
 /* A max that is neither an amount nor a percentage (D: its description). */
 static void bad_max(struct cfg_ctx *c, enum metric m, const struct cfg_node *v, const char *d)
 {
-	if (m == METRIC_RSS)
+	if (metric_is_memory(m))
 		cfg_err(c, v, "'max' must be a size like 1G or 512MiB, or a percentage like 80%% (%s), not %s",
 			percent_of[m], d);
 	else
@@ -54,12 +56,12 @@ static void parse_max_percent(struct cfg_ctx *c, enum metric m, const struct cfg
 		cfg_err(c, v, "'max' as a percentage must be more than 0%% and at most 100%%, not %s", d);
 	} else if (e < 0) {
 		bad_max(c, m, v, d);
-	} else if (m == METRIC_RSS && c->mem_total == 0) {
+	} else if (metric_is_memory(m) && c->mem_total == 0) {
 		cfg_err(c, v, "'max' as a percentage needs MemTotal, which is unknown");
 	} else {
 		r->has_max = true;
 		r->max_percent = pct;
-		r->max = m == METRIC_RSS ? floor((double)c->mem_total * pct / 100) : 0;   /* whole bytes */
+		r->max = metric_is_memory(m) ? floor((double)c->mem_total * pct / 100) : 0;   /* whole bytes */
 	}
 }
 
@@ -93,8 +95,8 @@ static void parse_max_count(struct cfg_ctx *c, enum metric m, const struct cfg_n
 	}
 }
 
-/* The max of rss: a size, or a percentage of the process's memory limit. */
-static void parse_max_size(struct cfg_ctx *c, const struct cfg_node *v, struct metric_rule *r)
+/* The max of rss, uss or pss: a size, or a percentage of the process's memory limit. */
+static void parse_max_size(struct cfg_ctx *c, enum metric m, const struct cfg_node *v, struct metric_rule *r)
 {
 	const char *s = cfg_scalar(c, v);
 	char d[CFG_DESC_LEN];
@@ -102,7 +104,7 @@ static void parse_max_size(struct cfg_ctx *c, const struct cfg_node *v, struct m
 	int e;
 
 	if (is_percent(s)) {
-		parse_max_percent(c, METRIC_RSS, v, s, r);
+		parse_max_percent(c, m, v, s, r);
 		return;
 	}
 	cfg_describe(c->tree, v, d, sizeof(d));
@@ -110,7 +112,7 @@ static void parse_max_size(struct cfg_ctx *c, const struct cfg_node *v, struct m
 	if (e == -ERANGE)
 		cfg_err(c, v, "'max' value %s is too large", d);
 	else if (e < 0)
-		bad_max(c, METRIC_RSS, v, d);
+		bad_max(c, m, v, d);
 	else if (x < 1)
 		cfg_err(c, v, "'max' must be more than 0, not %s", d);
 	else {
@@ -128,17 +130,17 @@ static void parse_growth(struct cfg_ctx *c, enum metric m, const struct cfg_node
 	int e;
 
 	cfg_describe(c->tree, v, d, sizeof(d));
-	e = s ? parse_rate(s, m == METRIC_RSS, &x) : -EINVAL;
+	e = s ? parse_rate(s, metric_is_memory(m), &x) : -EINVAL;
 	if (e == -ENOMEM)
 		c->diag->oom = true;
-	else if (e == -EINVAL && m != METRIC_RSS && parse_rate(s, 1, &x) == 0)
+	else if (e == -EINVAL && !metric_is_memory(m) && parse_rate(s, 1, &x) == 0)
 		cfg_err(c, v, "%s growth must be a count per time like 500/h, not a size (%s)",
 			metric_name(m), d);
 	else if (e == -ERANGE)
 		cfg_err(c, v, "'growth' value %s is too large", d);
 	else if (e < 0)
 		cfg_err(c, v, "'growth' must be a rate like %s (per s, min, h or d), not %s",
-			m == METRIC_RSS ? "200M/h" : "500/h", d);
+			metric_is_memory(m) ? "200M/h" : "500/h", d);
 	else if (x <= 0)
 		cfg_err(c, v, "'growth' must be more than 0, not %s", d);
 	else
@@ -150,7 +152,8 @@ void cfg_parse_metric(struct cfg_ctx *c, enum metric m, const struct cfg_node *v
 {
 	static const char *const examples[METRIC_COUNT] = {
 		"a mapping like { max: 1G, growth: 200M/h }", "a mapping like { max: 4096, growth: 500/h }",
-		"a mapping like { max: 256, growth: 60/h }",
+		"a mapping like { max: 256, growth: 60/h }", "a mapping like { max: 1G, growth: 100M/h }",
+		"a mapping like { max: 1G, growth: 100M/h }",
 	};
 	const struct cfg_node *key[MK_COUNT], *val[MK_COUNT];
 	double n;
@@ -167,8 +170,8 @@ void cfg_parse_metric(struct cfg_ctx *c, enum metric m, const struct cfg_node *v
 		cfg_err(c, v, "'predict' needs 'max'");
 	if (key[MK_FOR] && !key[MK_MAX])
 		cfg_err(c, v, "'for' needs 'max'");
-	if (val[MK_MAX] && m == METRIC_RSS)
-		parse_max_size(c, val[MK_MAX], r);
+	if (val[MK_MAX] && metric_is_memory(m))
+		parse_max_size(c, m, val[MK_MAX], r);
 	else if (val[MK_MAX])
 		parse_max_count(c, m, val[MK_MAX], r);
 	if (val[MK_FOR]) {

@@ -84,7 +84,7 @@ void event_init(struct event *e, enum event_type t, uint64_t ts_usec)
  * ("175M"), whole counts for the others ("48"). */
 static void amount(char *buf, size_t len, int metric, double v)
 {
-	if (metric == METRIC_RSS)
+	if (metric_is_memory(metric))
 		format_size(buf, (unsigned)len, v);
 	else
 		format_count(buf, (unsigned)len, v);
@@ -95,7 +95,7 @@ static void rate(char *buf, size_t len, int metric, double per_hour)
 {
 	char a[32];
 
-	if (metric == METRIC_RSS) {
+	if (metric_is_memory(metric)) {
 		format_size(a, sizeof(a), per_hour);
 		snprintf(buf, len, "%s/h", a);
 	} else {

@@ -68,7 +68,7 @@ static bool quarter_floor(const struct timeline *tl, const struct series *s, int
 		struct bucket b;
 
 		if (!history_bucket(tl, s, k, &b) || b.n == 0)
-			return false;
+			return false;   /* a gap (or, for uss and pss, a bucket no read fell into) */
 		if (k == q * QUARTER || b.min < *lo)
 			*lo = b.min;
 		if (k == q * QUARTER || b.max > *hi)

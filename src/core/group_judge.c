@@ -31,7 +31,7 @@
 /* The group rule's max as the metric state's limit (-1: none). */
 static void set_limits(struct group_record *g, const struct watch *wc)
 {
-	for (int i = 0; i < METRIC_COUNT; i++)
+	for (int i = 0; i < GROUP_METRICS; i++)
 		g->m[i].limit = wc->group && wc->group->rule[i].has_max ? wc->group->rule[i].max : -1;
 }
 
@@ -42,7 +42,7 @@ int group_record_init(struct group_record *g, const struct watch *wc)
 		return -ENAMETOOLONG;
 	memcpy(g->watch, wc->name, strlen(wc->name) + 1);
 	g->window_ms = wc->window_ms;
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < GROUP_METRICS; i++) {
 		timeline_init(&g->tl[i], wc->window_ms);
 		metric_state_init(&g->m[i]);
 	}
@@ -56,9 +56,9 @@ void group_begin(struct group_record *g)
 	memset(&g->acc, 0, sizeof(g->acc));
 }
 
-void group_add(struct group_record *g, const double v[METRIC_COUNT], unsigned unreadable)
+void group_add(struct group_record *g, const double v[GROUP_METRICS], unsigned unreadable)
 {
-	for (int i = 0; i < METRIC_COUNT; i++)
+	for (int i = 0; i < GROUP_METRICS; i++)
 		if (!(unreadable & (1u << i)))
 			g->acc.v[i] += v[i];
 	g->acc.unreadable |= unreadable;
@@ -81,12 +81,12 @@ static void pending(struct group_record *g, enum event_type t, int metric)
 	g->retry_fresh = true;
 }
 
-unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[METRIC_COUNT])
+unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[GROUP_METRICS])
 {
 	unsigned fed = 0;
 	bool warming;
 
-	memset(ev, 0, METRIC_COUNT * sizeof(ev[0]));
+	memset(ev, 0, GROUP_METRICS * sizeof(ev[0]));
 	if (!wc->group || g->acc.n == 0) {
 		g->processes = 0;   /* none now: the sums shown are of the last sample */
 		g->fed = 0;
@@ -97,7 +97,7 @@ unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now
 		g->first_ms = now_ms;
 	}
 	warming = group_warming(g, wc, now_ms);
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < GROUP_METRICS; i++) {
 		if (!(wc->group->metrics & (1u << i)) || (g->acc.unreadable & (1u << i)))
 			continue;
 		if (!warming)
@@ -105,7 +105,7 @@ unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now
 		ev[i] = detect_sample(&g->m[i], &g->tl[i], &wc->group->rule[i], warming, now_ms, g->acc.v[i]);
 		fed |= 1u << i;
 	}
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < GROUP_METRICS; i++) {
 		if (ev[i] & DETECT_LIMIT)
 			pending(g, EVENT_LIMIT, i);
 		if (ev[i] & DETECT_LEAK)
@@ -138,7 +138,7 @@ void group_acted(struct group_record *g, bool withheld)
 
 enum verdict group_verdict(const struct group_record *g, const struct watch *wc, int i, uint64_t now_ms)
 {
-	if (i < 0 || i >= METRIC_COUNT || !wc->group || !(wc->group->metrics & (1u << i)))
+	if (i < 0 || i >= GROUP_METRICS || !wc->group || !(wc->group->metrics & (1u << i)))
 		return VERDICT_WARMING;
 	return detect_verdict(&g->m[i], group_warming(g, wc, now_ms));
 }

@@ -19,7 +19,7 @@
 
 /* One tick's sum over the processes of a watch. */
 struct group_sum {
-	double v[METRIC_COUNT];
+	double v[GROUP_METRICS];
 	unsigned unreadable;       /* metrics (1u << METRIC_*) unreadable for one of them */
 	unsigned n;                /* processes added */
 };
@@ -29,8 +29,8 @@ struct group_record {
 	uint64_t window_ms;        /* the window its history is of */
 	/* A timeline per metric: a metric not fed at a tick (unreadable for
 	 * one of the processes) misses from its own history only. */
-	struct timeline tl[METRIC_COUNT];
-	struct metric_state m[METRIC_COUNT];
+	struct timeline tl[GROUP_METRICS];
+	struct metric_state m[GROUP_METRICS];
 	struct group_sum acc;      /* this tick's, being added up */
 	uint64_t first_ms;         /* time of its first sample (the warm-up's start) */
 	bool started;              /* fed at least once */
@@ -50,7 +50,7 @@ void group_begin(struct group_record *g);
 
 /* Add one process's sample (v as judge_sample() takes it; unreadable: the
  * metrics, 1u << METRIC_*, that could not be read for it). */
-void group_add(struct group_record *g, const double v[METRIC_COUNT], unsigned unreadable);
+void group_add(struct group_record *g, const double v[GROUP_METRICS], unsigned unreadable);
 
 /* Whether g is in wc's warm-up at now_ms, counted from its first sample. */
 bool group_warming(const struct group_record *g, const struct watch *wc, uint64_t now_ms);
@@ -61,7 +61,7 @@ bool group_warming(const struct group_record *g, const struct watch *wc, uint64_
  * A leak or limit reported is kept pending for its action (as
  * judge_pending: a limit's before a leak's).  Returns the metrics fed;
  * g->processes and g->fed say what this tick summed and fed. */
-unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[METRIC_COUNT]);
+unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[GROUP_METRICS]);
 
 /* The pending or withheld action's (g->retry_why for g->retry_metric):
  * true when it is to be asked now; false, and forgotten, once its episode

@@ -60,6 +60,18 @@ void timeline_add(struct timeline *tl, uint64_t t_ms)
 	tl->last_ms = t_ms;
 }
 
+void timeline_add_on(struct timeline *tl, const struct timeline *grid, uint64_t t_ms)
+{
+	if (tl->head < 0 && grid->head >= 0) {
+		tl->origin_ms = grid->origin_ms;
+		tl->width_ms = grid->width_ms;
+		/* the slots are empty (timeline_init): start at t's bucket */
+		tl->head = t_ms > grid->origin_ms ? (int64_t)((t_ms - grid->origin_ms) / grid->width_ms) : 0;
+		clear_slot(tl, tl->head);
+	}
+	timeline_add(tl, t_ms);
+}
+
 void series_add(struct series *s, const struct timeline *tl, double v)
 {
 	int i;

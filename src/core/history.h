@@ -60,6 +60,12 @@ void timeline_init(struct timeline *tl, uint64_t window_ms);
  * Then add each metric's value with series_add(). */
 void timeline_add(struct timeline *tl, uint64_t t_ms);
 
+/* A sample of only some of a process's metrics (those with a timeline of
+ * their own, read less often), taken at t_ms: as timeline_add(), but on
+ * grid's buckets: tl takes grid's width and origin at its first sample,
+ * so that its bucket k is grid's bucket k (grid must have one sample). */
+void timeline_add_on(struct timeline *tl, const struct timeline *grid, uint64_t t_ms);
+
 /* The value of this metric at the sample tl was just advanced to. */
 void series_add(struct series *s, const struct timeline *tl, double v);
 

@@ -38,17 +38,21 @@ void report_history_json(struct buf *b, const struct judged *j, const struct wat
 	buf_puts(b, ", \"bucket_seconds\": ");
 	buf_json_number(b, (double)tl->width_ms / 1000.0);
 	for (int i = 0; i < METRIC_COUNT; i++) {
+		const struct metric_state *s = watched_metric(w, i);
+		const struct timeline *mt = watched_timeline(w, i);   /* uss, pss: their own */
 		bool first = true;
 
+		if (!s)
+			continue;   /* uss, pss: only where the watch judges one */
 		buf_printf(b, ",\n \"%s\": [", metric_name((enum metric)i));
 		/* a metric the daemon may not read has no history to show */
-		for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head && !report_unreadable(w, i);
+		for (int64_t k = mt->head - HIST_BUCKETS + 1; mt->head >= 0 && k <= mt->head && !report_unreadable(w, i);
 		     k++) {
 			struct bucket bk;
 
-			if (!history_bucket(tl, &w->m[i].hist, k, &bk) || !bk.n)
+			if (!history_bucket(mt, &s->hist, k, &bk) || !bk.n)
 				continue;
-			format_rfc3339(report_wall_usec(j, bucket_time(tl, k, &bk)), ts, sizeof(ts));
+			format_rfc3339(report_wall_usec(j, bucket_time(mt, k, &bk)), ts, sizeof(ts));
 			buf_printf(b, "%s\n  {\"t\": \"%s\", \"samples\": %u, \"mean\": ", first ? "" : ",", ts, bk.n);
 			buf_json_number(b, round(bk.sum / bk.n * 10) / 10);
 			buf_puts(b, ", \"min\": ");
@@ -61,6 +65,14 @@ void report_history_json(struct buf *b, const struct judged *j, const struct wat
 		buf_puts(b, "]");
 	}
 	buf_puts(b, "}\n");
+}
+
+/* Bucket k of metric i of w, when it holds samples of it: true with *o. */
+static bool mean_of(const struct watched *w, int i, int64_t k, struct bucket *o)
+{
+	const struct metric_state *s = watched_metric(w, i);
+
+	return s && !report_unreadable(w, i) && history_bucket(watched_timeline(w, i), &s->hist, k, o) && o->n;
 }
 
 void report_history_table(struct buf *b, const struct judged *j, const struct watched *w)
@@ -82,11 +94,11 @@ void report_history_table(struct buf *b, const struct judged *j, const struct wa
 		buf_puts(b, "\"\n");
 	}
 	buf_puts(b, "\n");
-	buf_printf(b, "%-24s %7s %8s %8s %8s %8s %8s\n", "TIME (UTC)", "SAMPLES", "RSS",
-		   "RSS MIN", "RSS MAX", "FDS", "THREADS");
+	buf_printf(b, "%-24s %7s %8s %8s %8s %8s %8s%s\n", "TIME (UTC)", "SAMPLES", "RSS",
+		   "RSS MIN", "RSS MAX", "FDS", "THREADS", w->sparse ? "      USS      PSS" : "");
 	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
 		struct bucket bk;
-		char cols[5][24];
+		char cols[2 + METRIC_COUNT][24];
 
 		if (!history_bucket(tl, &w->m[METRIC_RSS].hist, k, &bk) || !bk.n)
 			continue;
@@ -97,13 +109,16 @@ void report_history_table(struct buf *b, const struct judged *j, const struct wa
 		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
 			struct bucket o;
 
-			if (!report_unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+			if (mean_of(w, i, k, &o))
 				report_amount(cols[2 + i], sizeof(cols[0]), i, o.sum / o.n);
 			else
 				snprintf(cols[2 + i], sizeof(cols[0]), "-");
 		}
-		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s\n", ts, bk.n, cols[0], cols[1], cols[2],
+		buf_printf(b, "%-24s %7u %8s %8s %8s %8s %8s", ts, bk.n, cols[0], cols[1], cols[2],
 			   cols[3], cols[4]);
+		if (w->sparse)
+			buf_printf(b, " %8s %8s", cols[2 + METRIC_USS], cols[2 + METRIC_PSS]);
+		buf_puts(b, "\n");
 		rows++;
 	}
 	if (!rows)
@@ -125,7 +140,8 @@ static void csv_marks(struct buf *b, const struct watched *w, int64_t k, unsigne
 
 	buf_puts(b, ",");
 	for (int i = 0; i < METRIC_COUNT; i++)
-		if (!report_unreadable(w, i) && (detect_marks(&w->m[i], &w->tl, k) & bit)) {
+		if (watched_metric(w, i) && !report_unreadable(w, i) &&
+		    (detect_marks(watched_metric(w, i), watched_timeline(w, i), k) & bit)) {
 			buf_printf(b, "%s%s", first ? "" : " ", metric_name((enum metric)i));
 			first = false;
 		}
@@ -136,7 +152,10 @@ void report_history_csv(struct buf *b, const struct judged *j, const struct watc
 	const struct timeline *tl = &w->tl;
 	char ts[40];
 
-	buf_puts(b, "time,samples,rss_mean,rss_min,rss_max,fds,threads,leak,limit\r\n");
+	/* uss and pss last, where the process has them: the columns before
+	 * stay where a script expects them */
+	buf_printf(b, "time,samples,rss_mean,rss_min,rss_max,fds,threads,leak,limit%s\r\n",
+		   w->sparse ? ",uss,pss" : "");
 	for (int64_t k = tl->head - HIST_BUCKETS + 1; tl->head >= 0 && k <= tl->head; k++) {
 		struct bucket bk;
 
@@ -149,16 +168,24 @@ void report_history_csv(struct buf *b, const struct judged *j, const struct watc
 			buf_puts(b, ",,,");
 		else
 			buf_printf(b, ",%.0f,%.0f,%.0f", round(bk.sum / bk.n), bk.min, bk.max);
-		for (int i = METRIC_FDS; i < METRIC_COUNT; i++) {
+		for (int i = METRIC_FDS; i < METRIC_INLINE; i++) {
 			struct bucket o;
 
-			if (!report_unreadable(w, i) && history_bucket(tl, &w->m[i].hist, k, &o) && o.n)
+			if (mean_of(w, i, k, &o))
 				csv_mean(b, o.sum / o.n);
 			else
 				buf_puts(b, ",");
 		}
 		csv_marks(b, w, k, DETECT_LEAK);
 		csv_marks(b, w, k, DETECT_LIMIT);
+		for (int i = METRIC_INLINE; w->sparse && i < METRIC_COUNT; i++) {
+			struct bucket o;
+
+			if (mean_of(w, i, k, &o))
+				csv_mean(b, o.sum / o.n);
+			else
+				buf_puts(b, ",");
+		}
 		buf_puts(b, "\r\n");
 	}
 }

@@ -9,7 +9,15 @@
  * before anything is reported, so that a capture shows all of it.  Once a
  * tick's processes are judged, judge_pending_list() orders the actions
  * they ask for, most urgent first (a sort of those with one: rare).  Pure:
- * the caller reads /proc and emits. */
+ * the caller reads /proc and emits.
+ *
+ * uss and pss (smaps_rollup) are judged apart, by judge_sparse_sample(),
+ * when the caller has read them (less often than the rest: a walk of the
+ * page tables), on a timeline of their own (struct sparse_metrics), and
+ * their states exist only for a watch with a rule for one: a state is
+ * about 1.2 KB, and a pre-fork server's workers need them where a
+ * thousand other processes would not.  Every reader of the states goes
+ * through watched_metric(), which says which a process keeps. */
 #include "core/judge.h"
 
 #include <errno.h>
@@ -31,12 +39,83 @@ static double limit_of(const struct metric_rule *r, int metric, double own, bool
 	if (r->max_percent <= 0)
 		return r->max;
 	if (own < 0)
-		return metric == METRIC_RSS ? r->max : -1;
+		return metric_is_memory(metric) ? r->max : -1;
 	x = floor(own * r->max_percent / 100);
-	if (metric == METRIC_RSS && x >= r->max)
+	if (metric_is_memory(metric) && x >= r->max)
 		return r->max;
 	*of_own = true;
 	return x;
+}
+
+struct metric_state *watched_metric(const struct watched *w, int i)
+{
+	if (i < 0 || i >= METRIC_COUNT)
+		return NULL;
+	if (i < METRIC_INLINE)
+		return (struct metric_state *)&w->m[i];
+	return w->sparse ? &w->sparse->m[i - METRIC_INLINE] : NULL;
+}
+
+const struct timeline *watched_timeline(const struct watched *w, int i)
+{
+	if (i < 0 || i >= METRIC_COUNT)
+		return NULL;
+	if (i < METRIC_INLINE)
+		return &w->tl;
+	return w->sparse ? &w->sparse->tl : NULL;
+}
+
+unsigned watched_metrics(const struct watched *w)
+{
+	return ((1u << METRIC_INLINE) - 1) | (w->sparse ? METRIC_SPARSE_MASK : 0);
+}
+
+bool judge_wants_sparse(const struct watch *wc)
+{
+	for (int i = METRIC_INLINE; i < METRIC_COUNT; i++)
+		if (wc->rule[i].has_max || wc->rule[i].growth > 0 || wc->rule[i].predict > 0)
+			return true;
+	return false;
+}
+
+/* Fresh uss/pss states over wc's window. */
+static void sparse_fresh(struct sparse_metrics *sp, const struct watch *wc)
+{
+	timeline_init(&sp->tl, wc->window_ms);
+	for (int i = 0; i < METRIC_SPARSE; i++)
+		metric_state_init(&sp->m[i]);
+}
+
+int judge_sparse_sync(struct watched *w, const struct watch *wc)
+{
+	if (!judge_wants_sparse(wc)) {
+		free(w->sparse);
+		w->sparse = NULL;
+		w->unreadable &= ~METRIC_SPARSE_MASK;
+		return 0;
+	}
+	if (w->sparse)
+		return 0;
+	w->sparse = malloc(sizeof(*w->sparse));
+	if (!w->sparse)
+		return -ENOMEM;
+	sparse_fresh(w->sparse, wc);
+	w->sparse->read_ms = 0;
+	w->sparse->cost_usec = 0;
+	for (int i = METRIC_INLINE; i < METRIC_COUNT; i++) {
+		bool of_own;   /* a percentage's own limit: at the caller's next read */
+
+		w->sparse->m[i - METRIC_INLINE].limit = limit_of(&wc->rule[i], i, -1, &of_own);
+	}
+	return 0;
+}
+
+void judge_free(struct watched *w)
+{
+	if (!w)
+		return;
+	free(w->sparse);
+	w->sparse = NULL;
 }
 
 unsigned judge_own_limits(const struct watch *wc)
@@ -72,15 +151,18 @@ unsigned judge_limits(struct watched *w, const struct watch *wc, const double ow
 		if (err[i] == -ESRCH)
 			return 0;
 		/* rss without its cgroup's limit is of MemTotal: trouble only unread */
-		if (i == METRIC_RSS ? err[i] != 0 && err[i] != -ENOTSUP : own[i] < 0)
+		if (metric_is_memory(i) ? err[i] != 0 && err[i] != -ENOTSUP : own[i] < 0)
 			trouble |= 1u << i;
 	}
 	say = trouble & judge_own_limits(wc) & ~(unsigned)w->limits_warned;
 	w->limits_own = 0;
 	for (int i = 0; i < METRIC_COUNT; i++) {
+		struct metric_state *s = watched_metric(w, i);
 		bool of_own;
 
-		w->m[i].limit = limit_of(&wc->rule[i], i, own ? own[i] : -1, &of_own);
+		if (!s)
+			continue;
+		s->limit = limit_of(&wc->rule[i], i, own ? own[i] : -1, &of_own);
 		if (of_own)
 			w->limits_own |= (uint8_t)(1u << i);
 	}
@@ -93,8 +175,10 @@ unsigned judge_limits(struct watched *w, const struct watch *wc, const double ow
 static void fresh_history(struct watched *w, const struct watch *wc)
 {
 	timeline_init(&w->tl, wc->window_ms);
-	for (int i = 0; i < METRIC_COUNT; i++)
+	for (int i = 0; i < METRIC_INLINE; i++)
 		metric_state_init(&w->m[i]);
+	if (w->sparse)
+		sparse_fresh(w->sparse, wc);
 	judge_limits(w, wc, NULL, NULL);
 }
 
@@ -109,6 +193,7 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 	w->retry_metric = -1;
 	memcpy(w->comm, comm, sizeof(w->comm));
 	fresh_history(w, wc);
+	(void)judge_sparse_sync(w, wc);   /* without memory: no uss, pss */
 }
 
 bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms)
@@ -118,23 +203,17 @@ bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now
 	return wc->warmup_ms > 0 && now_ms < w->start_ms + wc->warmup_ms;
 }
 
-/* The metrics the daemon may read changed (another user's fd directory,
- * closed to us; or opened, after a restart with more privileges).  The
- * history of a metric not read holds -1 placeholders, so that its buckets
- * stay in step with the process's timeline: the history starts again.  A
- * metric that changed starts afresh; the others keep their episodes (a
- * leak or limit reported is not reported again). */
-static void restart_history(struct watched *w, const struct watch *wc, unsigned unreadable)
+/* The states of metrics [from, to) of w, their history gone (the caller
+ * starts their timeline again): those in changed start afresh, the others
+ * keep their episodes (a leak or limit reported is not reported again). */
+static void restart_states(struct watched *w, int from, int to, unsigned changed)
 {
-	unsigned changed = unreadable ^ w->unreadable;
+	for (int i = from; i < to; i++) {
+		struct metric_state *s = watched_metric(w, i), kept;
 
-	w->unreadable = unreadable;
-	if (w->tl.head < 0)
-		return;     /* no history yet */
-	timeline_init(&w->tl, wc->window_ms);
-	for (int i = 0; i < METRIC_COUNT; i++) {
-		struct metric_state *s = &w->m[i], kept = *s;
-
+		if (!s)
+			continue;
+		kept = *s;
 		metric_state_init(s);
 		s->limit = kept.limit;
 		if (changed & (1u << i))
@@ -149,11 +228,40 @@ static void restart_history(struct watched *w, const struct watch *wc, unsigned 
 		w->retry_metric = -1;
 }
 
+/* The sparse metrics' history starts again (their readability changed,
+ * or the process's timeline did, whose buckets theirs are on). */
+static void restart_sparse(struct watched *w, const struct watch *wc, unsigned changed)
+{
+	if (!w->sparse || w->sparse->tl.head < 0)
+		return;
+	timeline_init(&w->sparse->tl, wc->window_ms);
+	restart_states(w, METRIC_INLINE, METRIC_COUNT, changed);
+}
+
+/* The metrics the daemon may read changed (another user's fd directory,
+ * closed to us; or opened, after a restart with more privileges).  The
+ * history of a metric not read holds -1 placeholders, so that its buckets
+ * stay in step with the process's timeline: the history starts again, and
+ * uss's and pss's with it (their buckets are the timeline's). */
+static void restart_history(struct watched *w, const struct watch *wc, unsigned unreadable)
+{
+	unsigned changed = unreadable ^ w->unreadable;
+
+	w->unreadable = unreadable;
+	if (w->tl.head < 0)
+		return;     /* no history yet */
+	timeline_init(&w->tl, wc->window_ms);
+	restart_states(w, 0, METRIC_INLINE, changed);
+	restart_sparse(w, wc, 0);
+}
+
 void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, const double v[METRIC_COUNT],
 		  unsigned unreadable, struct verdicts *out)
 {
 	bool warming;
 
+	memset(out, 0, sizeof(*out));
+	unreadable = (unreadable & ~METRIC_SPARSE_MASK) | (w->unreadable & METRIC_SPARSE_MASK);
 	if (unreadable != w->unreadable)
 		restart_history(w, wc, unreadable);
 	/* said once for the process */
@@ -165,7 +273,7 @@ void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, co
 	 * is no history, only a value to hold against the limits */
 	if (!warming)
 		timeline_add(&w->tl, now_ms);
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < METRIC_INLINE; i++) {
 		if (w->unreadable & (1u << i)) {
 			/* a placeholder: nothing is judged on it */
 			if (!warming)
@@ -176,6 +284,39 @@ void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, co
 		}
 		out->ev[i] = detect_sample(&w->m[i], &w->tl, &wc->rule[i], warming, now_ms, v[i]);
 	}
+}
+
+void judge_sparse_sample(struct watched *w, const struct watch *wc, uint64_t now_ms,
+			 const double v[METRIC_SPARSE], bool unreadable, struct verdicts *out)
+{
+	struct sparse_metrics *sp = w->sparse;
+	unsigned bits = unreadable ? METRIC_SPARSE_MASK : 0;
+	bool warming;
+
+	memset(out, 0, sizeof(*out));
+	if (!sp)
+		return;
+	sp->read_ms = now_ms ? now_ms : 1;
+	if (bits != (w->unreadable & METRIC_SPARSE_MASK)) {
+		restart_sparse(w, wc, METRIC_SPARSE_MASK);
+		w->unreadable = (w->unreadable & ~METRIC_SPARSE_MASK) | bits;
+	}
+	out->warn = bits & ~w->warned;
+	w->warned |= out->warn;
+	if (unreadable) {
+		/* no placeholder: this timeline holds only what was read */
+		for (int i = 0; i < METRIC_SPARSE; i++)
+			sp->m[i].value = -1;
+		return;
+	}
+	warming = judge_warming(w, wc, now_ms);
+	if (!warming && w->tl.head < 0)
+		return;   /* no bucket of the process's yet to put it on */
+	if (!warming)
+		timeline_add_on(&sp->tl, &w->tl, now_ms);
+	for (int i = 0; i < METRIC_SPARSE; i++)
+		out->ev[METRIC_INLINE + i] = detect_sample(&sp->m[i], &sp->tl, &wc->rule[METRIC_INLINE + i],
+							   warming, now_ms, v[i]);
 }
 
 void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld)
@@ -195,8 +336,8 @@ bool judge_retry(struct watched *w)
 
 	if (w->retry_metric < 0)
 		return false;
-	s = &w->m[w->retry_metric];
-	if (w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
+	s = watched_metric(w, w->retry_metric);
+	if (s && w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
 		return true;
 	w->retry_metric = -1;   /* the episode is over */
 	return false;
@@ -215,9 +356,11 @@ void judge_pending(struct watched *w, enum event_type t, int metric)
  * limit (*eta), 2 without one. */
 static int urgency(const struct watched *w, double *eta)
 {
-	const struct metric_state *s = &w->m[w->retry_metric];
+	const struct metric_state *s = watched_metric(w, w->retry_metric);
 
 	*eta = 0;
+	if (!s)
+		return 2;
 	if (s->limit >= 0 && s->value > s->limit)
 		return 0;
 	if (s->eta >= 0) {
@@ -244,6 +387,7 @@ bool judge_more_urgent(const struct watched *a, const struct watched *b, const s
 void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw)
 {
 	w->watch = idx;
+	(void)judge_sparse_sync(w, nw);   /* gained a uss/pss rule, or lost both */
 	if (nw->window_ms != ow->window_ms)
 		fresh_history(w, nw);
 	else

@@ -33,8 +33,31 @@
 #include "core/group_judge.h"
 #include "core/proc_title.h"
 
+/* The metrics of smaps_rollup (uss, pss: METRIC_INLINE on), kept only for
+ * a process whose watch has a rule for one of them: one allocation,
+ * freed with the record (judge_free) or when a reload drops both rules.
+ * They are read less often than the others (core/smaps_sched.h), so they
+ * have a timeline of their own, on the buckets of the process's (the same
+ * width and origin: bucket k is the same span of time in both), whose
+ * counts say which buckets hold one of their samples.  A bucket the
+ * process's timeline has samples in may hold none of these: the trend fit
+ * and the readers skip a bucket with n == 0 (trend.c's scan_buckets,
+ * history_bucket()), and a fit is not ready while a quarter of the window
+ * holds none; the floors (floors.c) record only a quarter whose every
+ * bucket holds one, as after a gap in the process's samples, so their
+ * slow-leak line needs a read in every bucket: the period gives about
+ * four, unless the tick's budget holds the reads back longer than a
+ * bucket (many large processes), when only the window's fit judges. */
+struct sparse_metrics {
+	struct timeline tl;
+	uint64_t read_ms;          /* boot-time ms of the last read of smaps_rollup; 0: never */
+	uint32_t cost_usec;        /* what that read took (core/smaps_sched.h); 0: none yet */
+	struct metric_state m[METRIC_SPARSE];
+};
+
 struct watched {
 	struct watched *next;
+	struct sparse_metrics *sparse; /* NULL: the watch judges neither uss nor pss */
 	pid_t pid;
 	uint16_t title_age;        /* samples since the title (below) was read; here, in */
 	uint16_t limits_age;       /* the pid's padding, they cost no bytes; limits_age: its
@@ -49,7 +72,7 @@ struct watched {
 				    * of the process's own, as last read (judge_limits) */
 	uint8_t limits_warned;     /* metrics whose missing own limit was reported (once) */
 	struct timeline tl;        /* when its samples were taken, for all metrics */
-	struct metric_state m[METRIC_COUNT];
+	struct metric_state m[METRIC_INLINE];   /* rss, fds, threads; the others: sparse */
 	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
 	unsigned unreadable;       /* metrics (1u << METRIC_*) the daemon may not read, as of
 				    * the last sample: their history holds -1 placeholders */
@@ -75,10 +98,37 @@ struct judged {
 	uint64_t scans;            /* discovery passes, in all */
 	uint64_t full_scans;       /* of them, full reads of /proc's directory */
 	uint64_t scan_usec;        /* duration of the last discovery */
+	uint64_t smaps_reads;      /* reads of smaps_rollup (uss, pss), in all */
+	uint64_t smaps_usec;       /* the time they took, in all (CLOCK_MONOTONIC) */
 	struct last_action *actions; /* each watch's newest action event (core/watch_summary.h) */
 	struct group_record **groups;/* per watch of cfg: its group's record, NULL without
 				      * `group:` (core/group_judge.h); NULL: none yet */
 };
+
+/* Metric i's state in w, NULL when w keeps none (uss, pss without a rule
+ * for either in its watch; i out of range).  Non-const from a const w,
+ * like strchr(3): the judge's callers change it, the renderers do not. */
+struct metric_state *watched_metric(const struct watched *w, int i);
+
+/* The timeline metric i's series of w lies on (the process's, or the
+ * sparse metrics' own), NULL when w keeps no state for i.  Its bucket k
+ * is the process timeline's bucket k. */
+const struct timeline *watched_timeline(const struct watched *w, int i);
+
+/* The metrics w keeps a state for, 1u << METRIC_*. */
+unsigned watched_metrics(const struct watched *w);
+
+/* Does watch wc judge uss or pss (a rule with max, growth or predict)? */
+bool judge_wants_sparse(const struct watch *wc);
+
+/* Give w the uss/pss states when wc judges one and w has none (fresh,
+ * their limits wc's), or drop them when it judges neither: 0, or -ENOMEM
+ * (w goes on without them). */
+int judge_sparse_sync(struct watched *w, const struct watch *wc);
+
+/* What judge_init and judge_sparse_sync allocated (w itself is the
+ * caller's); accepts NULL. */
+void judge_free(struct watched *w);
 
 /* What one sample asks the caller to do, in this order: say that the
  * metrics in warn cannot be read (once a process), then per metric report
@@ -98,11 +148,20 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 /* Whether w is in its watch's warm-up at now_ms (no trend verdicts). */
 bool judge_warming(const struct watched *w, const struct watch *wc, uint64_t now_ms);
 
-/* Feed one sample (rss bytes, fds, threads; unreadable: the metrics,
- * 1u << METRIC_*, that could not be read) taken at now_ms into w's
- * history and metric states, and say what it calls for in *out. */
+/* Feed one sample (rss bytes, fds, threads: v[0..METRIC_INLINE); unreadable:
+ * the metrics, 1u << METRIC_*, that could not be read) taken at now_ms into w's
+ * history and metric states, and say what it calls for in *out (its
+ * ev[] for uss and pss 0: judge_sparse_sample()). */
 void judge_sample(struct watched *w, const struct watch *wc, uint64_t now_ms, const double v[METRIC_COUNT],
 		  unsigned unreadable, struct verdicts *out);
+
+/* Feed one read of smaps_rollup (v[0] uss, v[1] pss, bytes; unreadable:
+ * it could not be read: EACCES) taken at now_ms into w's sparse states, on
+ * their own timeline; out as judge_sample's (out->ev[METRIC_USS], ...).
+ * Nothing when w keeps none.  A tick that does not read them feeds
+ * nothing: no zero, no placeholder. */
+void judge_sparse_sample(struct watched *w, const struct watch *wc, uint64_t now_ms,
+			 const double v[METRIC_SPARSE], bool unreadable, struct verdicts *out);
 
 /* The process's own limits, which a percentage max (`max: 90%`) is of:
  * read every this long while it is watched (a process may raise or lower

@@ -22,6 +22,8 @@ static const char *const of_what[METRIC_COUNT] = {
 	[METRIC_RSS] = "its cgroup's memory.max",
 	[METRIC_FDS] = "its RLIMIT_NOFILE",
 	[METRIC_THREADS] = "its cgroup's pids.max",
+	[METRIC_USS] = "its cgroup's memory.max",
+	[METRIC_PSS] = "its cgroup's memory.max",
 };
 
 void limit_text_basis(char *out, size_t len, int metric, const struct metric_rule *r, bool of_own)
@@ -44,7 +46,7 @@ void limit_text_missing(char *out, size_t len, int metric, const struct metric_r
 			out[0] = '\0';
 		return;
 	}
-	if (metric == METRIC_RSS)
+	if (metric_is_memory(metric))
 		snprintf(then, sizeof(then), "%g%% of MemTotal for it", r->max_percent);
 	else
 		snprintf(then, sizeof(then), "no %s max for it", metric_name((enum metric)metric));

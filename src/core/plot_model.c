@@ -122,7 +122,8 @@ static void take_trend(struct plot_panel *pn, const struct metric_state *s, doub
 
 static void take_panel(struct plot_panel *pn, const struct judged *j, const struct watched *w, int i)
 {
-	const struct metric_state *s = &w->m[i];
+	const struct metric_state *s = watched_metric(w, i);
+	const struct timeline *tl = watched_timeline(w, i);   /* uss, pss: their own, on the same buckets */
 	const struct metric_rule *r = &j->cfg->watches[w->watch].rule[i];
 
 	memset(pn, 0, sizeof(*pn));
@@ -134,8 +135,8 @@ static void take_panel(struct plot_panel *pn, const struct judged *j, const stru
 		return;
 	pn->value = s->value;
 	pn->eta = s->eta;
-	take_points(pn, &w->tl, s, j->now_ms);
-	take_coarse(pn, &w->tl, &s->floors, j->now_ms);
+	take_points(pn, tl, s, j->now_ms);
+	take_coarse(pn, tl, &s->floors, j->now_ms);
 	take_trend(pn, s, (double)j->cfg->watches[w->watch].window_ms / 1000.0);
 	pn->has_max = r->has_max && s->limit >= 0;   /* the max in force: the rule's, or N% of its own */
 	pn->max = s->limit;
@@ -159,7 +160,7 @@ static void value_ticks(struct plot_panel *pn, double lo, double hi)
 	int p = 0, dec;
 	const char *sfx = "";
 
-	if (pn->metric == METRIC_RSS) {
+	if (metric_is_memory(pn->metric)) {
 		while (p < 4 && mag >= unit * 1024) {
 			unit *= 1024;
 			p++;
@@ -167,7 +168,7 @@ static void value_ticks(struct plot_panel *pn, double lo, double hi)
 		sfx = suffix[p];
 	}
 	step = nice_step((hi - lo) / 5 / unit);
-	if (pn->metric != METRIC_RSS || p == 0)
+	if (!metric_is_memory(pn->metric) || p == 0)
 		step = fmax(step, 1);   /* whole counts, whole bytes */
 	dec = step >= 1 ? 0 : (int)fmin(3, ceil(-log10(step) - 1e-9));
 	step *= unit;
@@ -304,7 +305,7 @@ void plot_build(struct plot *p, const struct judged *j, const struct watched *w,
 	p->window_s = (double)wc->window_ms / 1000.0;
 	p->bucket_s = (double)w->tl.width_ms / 1000.0;
 	for (int i = 0; i < METRIC_COUNT; i++)
-		if (!metrics || (metrics & (1u << i)))
+		if ((!metrics || (metrics & (1u << i))) && watched_metric(w, i))
 			take_panel(&p->panel[p->n_panels++], j, w, i);
 	time_axis(p);
 	time_ticks(p);

@@ -71,7 +71,8 @@ struct plot {
 };
 
 /* The plot of w in j, its panels the metrics in the mask `metrics` (1u <<
- * METRIC_*; 0: all), in metric order.  Into *p (large: allocate it). */
+ * METRIC_*; 0: all) that w keeps (uss, pss only where its watch judges
+ * one: watched_metric()), in metric order; none when it keeps none of them.  Into *p (large: allocate it). */
 void plot_build(struct plot *p, const struct judged *j, const struct watched *w, unsigned metrics);
 
 /* The panel's caption: "rss 183.5M, trend +1.8G/h, max 256M in 33m: leak"

@@ -68,7 +68,7 @@ static unsigned metric_of(const char *s, struct buf *reply)
 	for (int i = 0; i < METRIC_COUNT; i++)
 		if (strcmp(s, metric_name((enum metric)i)) == 0)
 			return 1u << i;
-	buf_printf(reply, "ERR unknown metric: %.20s (rss, fds or threads)\n", s);
+	buf_printf(reply, "ERR unknown metric: %.20s (rss, fds, threads, uss or pss)\n", s);
 	return 0;
 }
 
@@ -104,6 +104,11 @@ bool report_plot_answer(const struct judged *j, const char *request, struct buf 
 	if (!(w = watched_of(j, tok[1], reply)) ||
 	    !(metrics = metric_of(n == (width ? 5u : 4u) ? tok[n - 1] : NULL, reply)))
 		return true;
+	if (!(metrics & watched_metrics(w))) {
+		buf_printf(reply, "ERR pid %d has no %s: its watch judges neither uss nor pss\n", (int)w->pid,
+			   tok[n - 1]);
+		return true;
+	}
 	buf_puts(reply, "OK\n");
 	if (width)
 		report_plot_text(reply, j, w, metrics, (unsigned)width);

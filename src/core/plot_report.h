@@ -4,7 +4,7 @@
  *   plot PID svg [METRIC]         the SVG (core/plot_svg.h)
  *   plot PID text WIDTH [METRIC]  the terminal chart (core/plot_text.h)
  *   history PID csv               core/history_report.h's CSV
- * METRIC: rss, fds or threads (default: all three).  The reply starts with
+ * METRIC: rss, fds, threads, uss or pss (default: all the process keeps).  The reply starts with
  * a line "OK" or "ERR MESSAGE", as report_answer()'s.  Pure: no I/O. */
 #ifndef LEAKWATCH_PLOT_REPORT_H
 #define LEAKWATCH_PLOT_REPORT_H

@@ -134,6 +134,57 @@ int proc_parse_statm(const char *buf, size_t len, long *resident_pages)
 	return 0;
 }
 
+/* One "KEY:   N kB" line's N in bytes (the text after the colon, up to
+ * the line's end): 0, or -EINVAL. */
+static int smaps_kb(const char *p, const char *end, double *bytes)
+{
+	unsigned long long kb = 0;
+	const char *d;
+
+	while (p < end && *p == ' ')
+		p++;
+	d = p;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (kb > (ULLONG_MAX - 9) / 10)
+			return -EINVAL;
+		kb = kb * 10 + (unsigned)(*p++ - '0');
+	}
+	if (p == d || end - p != 3 || memcmp(p, " kB", 3) != 0)
+		return -EINVAL;
+	*bytes = (double)kb * 1024;
+	return 0;
+}
+
+int proc_parse_smaps_rollup(const char *buf, size_t len, struct proc_smaps *out)
+{
+	static const char *const keys[] = { "Pss:", "Private_Clean:", "Private_Dirty:", "Private_Hugetlb:" };
+	double v[4] = { 0, 0, 0, 0 };
+	unsigned seen = 0;
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;    /* truncated: the last line is not whole */
+		for (unsigned k = 0; k < 4; k++) {
+			size_t kl = strlen(keys[k]);
+
+			if ((size_t)(nl - p) < kl || memcmp(p, keys[k], kl) != 0)
+				continue;
+			if ((seen & (1u << k)) || smaps_kb(p + kl, nl, &v[k]) < 0)
+				return -EINVAL;
+			seen |= 1u << k;
+		}
+		p = nl + 1;
+	}
+	if ((seen & 7u) != 7u)
+		return -EINVAL;
+	out->pss = v[0];
+	out->uss = v[1] + v[2] + v[3];
+	return 0;
+}
+
 bool proc_stat_dead(const struct proc_stat *st)
 {
 	return st->state == 'Z' || st->state == 'X' || st->state == 'x';

@@ -28,6 +28,19 @@ struct proc_stat {
  * 0, or -EINVAL when the text is not three or more numbers. */
 int proc_parse_statm(const char *buf, size_t len, long *resident_pages);
 
+/* What /proc/PID/smaps_rollup says of a process's memory, in bytes. */
+struct proc_smaps {
+	double uss;        /* private: Private_Clean + Private_Dirty + Private_Hugetlb */
+	double pss;        /* proportional: Pss */
+};
+
+/* The text of /proc/PID/smaps_rollup (len bytes, not NUL-terminated):
+ * its "Pss:", "Private_Clean:", "Private_Dirty:" and, when there,
+ * "Private_Hugetlb:" lines, each "KEY: N kB" at the start of a line.
+ * 0, or -EINVAL when one of the first three is missing, repeated, or not a
+ * count of kB (a truncated text: its last line unterminated is not read). */
+int proc_parse_smaps_rollup(const char *buf, size_t len, struct proc_smaps *out);
+
 /* Parse the text of /proc/PID/stat (comm may contain spaces and ')').
  * 0, or -EINVAL when a field up to the 24th (rss) is missing or bad. */
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *st);

@@ -28,56 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
-void metrics_count_event(struct metrics_counters *c, const struct event *e)
-{
-	const char *watch = or_empty(e->watch);
-	const char *action = e->type == EVENT_ACTION ? or_empty(e->action) : "";
-	const char *result = e->type == EVENT_ACTION ? or_empty(e->result) : "";
-	struct counter *k;
-
-	for (k = c->list; k; k = k->next)
-		if (k->type == e->type && strcmp(k->watch, watch) == 0 &&
-		    strcmp(k->action, action) == 0 && strcmp(k->result, result) == 0) {
-			k->n++;
-			return;
-		}
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return;
-	k->watch = strdup(watch);
-	k->action = strdup(action);
-	k->result = strdup(result);
-	if (!k->watch || !k->action || !k->result) {
-		free(k->watch);
-		free(k->action);
-		free(k->result);
-		free(k);
-		return;
-	}
-	k->type = e->type;
-	k->n = 1;
-	k->next = c->list;
-	c->list = k;
-}
-
-void metrics_counters_free(struct metrics_counters *c)
-{
-	while (c->list) {
-		struct counter *k = c->list;
-
-		c->list = k->next;
-		free(k->watch);
-		free(k->action);
-		free(k->result);
-		free(k);
-	}
-}
-
 static const char *label_escape(unsigned char c)
 {
 	switch (c) {
@@ -177,6 +127,10 @@ static const struct watch_family {
 	  "Resident memory summed over a watch's processes (shared pages count once per process).", METRIC_RSS },
 	{ "leakwatch_watch_fds", "Open file descriptors summed over a watch's processes.", METRIC_FDS },
 	{ "leakwatch_watch_threads", "Threads summed over a watch's processes.", METRIC_THREADS },
+	{ "leakwatch_watch_uss_bytes", "Private memory (smaps_rollup) summed over a watch's processes; "
+	  "only for a watch that judges uss or pss.", METRIC_USS },
+	{ "leakwatch_watch_pss_bytes", "Proportional memory (smaps_rollup) summed over a watch's processes: "
+	  "the shared pages counted once in all; only for a watch that judges uss or pss.", METRIC_PSS },
 	{ "leakwatch_watch_leaking_processes", "Processes of a watch whose metric is reported as a leak.",
 	  WATCH_LEAKING },
 	{ "leakwatch_watch_over_limit_processes", "Processes of a watch whose metric is reported over its max.",
@@ -199,11 +153,13 @@ static struct watch_sums *watch_sums(const struct judged *j)
 		s = &sums[w->watch];
 		s->processes++;
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			if (w->unreadable & (1u << i))
+			const struct metric_state *m = watched_metric(w, i);
+
+			if (!m || (w->unreadable & (1u << i)))
 				continue;
-			s->sum[i] += w->m[i].value;
-			s->leaking[i] += w->m[i].leaking;
-			s->over[i] += w->m[i].in_limit;
+			s->sum[i] += m->value;
+			s->leaking[i] += m->leaking;
+			s->over[i] += m->in_limit;
 		}
 	}
 	return sums;
@@ -229,13 +185,16 @@ static void render_watches(struct buf *b, const struct judged *j)
 		family(b, wf->name, "gauge", wf->help);
 		for (size_t i = 0; i < j->cfg->n_watches; i++) {
 			const char *name = j->cfg->watches[i].name;
+			int metrics = judge_wants_sparse(&j->cfg->watches[i]) ? METRIC_COUNT : METRIC_INLINE;
 
 			if (wf->what < METRIC_COUNT) {
+				if (wf->what >= metrics)
+					continue;   /* uss, pss: only the watches that judge one */
 				s = watch_series(b, wf->name, name, -1);
 				value(&s, sums[i].sum[wf->what]);
 				continue;
 			}
-			for (int m = 0; m < METRIC_COUNT; m++) {
+			for (int m = 0; m < metrics; m++) {
 				s = watch_series(b, wf->name, name, m);
 				value(&s, wf->what == WATCH_LEAKING ? sums[i].leaking[m] : sums[i].over[m]);
 			}
@@ -259,6 +218,10 @@ static const struct process_family {
 	{ "leakwatch_process_rss_bytes", "Resident memory of a watched process, latest sample.", METRIC_RSS, PER_VALUE },
 	{ "leakwatch_process_fds", "Open file descriptors of a watched process, latest sample.", METRIC_FDS, PER_VALUE },
 	{ "leakwatch_process_threads", "Threads of a watched process, latest sample.", METRIC_THREADS, PER_VALUE },
+	{ "leakwatch_process_uss_bytes", "Private memory of a watched process (smaps_rollup: Private_Clean + "
+	  "Private_Dirty + Private_Hugetlb), latest read.", METRIC_USS, PER_VALUE },
+	{ "leakwatch_process_pss_bytes", "Proportional memory of a watched process (smaps_rollup's Pss), latest read.",
+	  METRIC_PSS, PER_VALUE },
 	{ "leakwatch_process_rss_trend_bytes_per_second",
 	  "Current growth of a watched process's resident memory, bytes per second (negative: shrinking).",
 	  METRIC_RSS, PER_TREND },
@@ -268,12 +231,22 @@ static const struct process_family {
 	{ "leakwatch_process_threads_trend_per_second",
 	  "Current growth of a watched process's threads, per second (negative: shrinking).",
 	  METRIC_THREADS, PER_TREND },
+	{ "leakwatch_process_uss_trend_bytes_per_second",
+	  "Current growth of a watched process's private memory, bytes per second (negative: shrinking).",
+	  METRIC_USS, PER_TREND },
+	{ "leakwatch_process_pss_trend_bytes_per_second",
+	  "Current growth of a watched process's proportional memory, bytes per second (negative: shrinking).",
+	  METRIC_PSS, PER_TREND },
 	{ "leakwatch_process_rss_limit_bytes", "The rss max in force for a watched process, in bytes (its watch's, or N% of its own limit).",
 	  METRIC_RSS, PER_LIMIT },
 	{ "leakwatch_process_fds_limit", "The fds max in force for a watched process (its watch's, or N% of its own limit).",
 	  METRIC_FDS, PER_LIMIT },
 	{ "leakwatch_process_threads_limit", "The threads max in force for a watched process (its watch's, or N% of its own limit).",
 	  METRIC_THREADS, PER_LIMIT },
+	{ "leakwatch_process_uss_limit_bytes", "The uss max in force for a watched process, in bytes (its watch's, or N% of its own limit).",
+	  METRIC_USS, PER_LIMIT },
+	{ "leakwatch_process_pss_limit_bytes", "The pss max in force for a watched process, in bytes (its watch's, or N% of its own limit).",
+	  METRIC_PSS, PER_LIMIT },
 	{ "leakwatch_process_eta_seconds",
 	  "Seconds until the metric reaches its max at the current trend (only where it is heading there).",
 	  -1, PER_ETA },
@@ -288,9 +261,11 @@ static const struct process_family {
  * it has no series for it. */
 static bool process_value(const struct judged *j, const struct watched *w, int m, enum per what, double *v)
 {
-	const struct metric_state *s = &w->m[m];
+	const struct metric_state *s = watched_metric(w, m);
 	const struct metric_rule *r = &j->cfg->watches[w->watch].rule[m];
 
+	if (!s)
+		return false;   /* uss, pss of a watch that judges neither */
 	/* a metric not read has no series but the unreadable one */
 	if ((what == PER_UNREADABLE) != ((w->unreadable & (1u << m)) != 0))
 		return false;
@@ -464,6 +439,10 @@ static void render_daemon(struct buf *b, const struct judged *j, const struct me
 		{ "leakwatch_ticks_total", "counter",
 		  "Ticks (a discovery scan when due, and a sample of each watched process).", (double)c->ticks },
 		{ "leakwatch_tick_seconds_total", "counter", "Time spent in ticks.", c->tick_seconds_total },
+		{ "leakwatch_smaps_reads_total", "counter", "Reads of smaps_rollup (uss, pss), at most a budget's worth a tick.",
+		  (double)j->smaps_reads },
+		{ "leakwatch_smaps_seconds_total", "counter", "Time spent reading smaps_rollup (the page-table walks).",
+		  (double)j->smaps_usec / 1e6 },
 		{ "leakwatch_tick_duration_seconds", "gauge", "Duration of the last tick.", c->tick_seconds },
 		{ "leakwatch_tick_duration_max_seconds", "gauge", "Duration of the longest tick since the daemon started.",
 		  c->tick_seconds_max },

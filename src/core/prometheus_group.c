@@ -99,7 +99,7 @@ void metrics_render_groups(struct buf *b, const struct judged *j)
 
 			if (!g || !wc->group)
 				continue;
-			for (int m = 0; m < METRIC_COUNT; m++) {
+			for (int m = 0; m < GROUP_METRICS; m++) {
 				double v;
 
 				if ((gf->metric >= 0 && m != gf->metric) || !(wc->group->metrics & (1u << m)) ||

@@ -43,7 +43,7 @@ bool report_title_shown(const struct watched *w)
  * "175M", "47.5M", "1.2G", "4096". */
 void report_amount(char *out, size_t len, int metric, double v)
 {
-	if (metric == METRIC_RSS)
+	if (metric_is_memory(metric))
 		format_size(out, (unsigned)len, v);
 	else
 		format_count(out, (unsigned)len, v);
@@ -55,7 +55,7 @@ void report_rate(char *out, size_t len, int metric, double per_hour)
 {
 	char a[32];
 
-	if (metric == METRIC_RSS)
+	if (metric_is_memory(metric))
 		format_size(a, sizeof(a), per_hour);
 	else
 		format_count_rate(a, sizeof(a), per_hour, "");

@@ -19,6 +19,10 @@
  *            floors, 16 f32 ceilings, i32 newest quarter, u32 run;
  *            the verdict marks (version 4 on; detect.h): u64 leak, u64
  *            limit, a bit per ring slot, none in a slot without samples;
+ *            then (version 5 on) u8 1 when the process keeps uss and
+ *            pss (core/judge.h: struct sparse_metrics), followed by their
+ *            timeline (on the process's buckets: the same width and
+ *            origin) and the two metrics, as above; u8 0 when not;
  *            a metric the daemon may not read (fds of another user's
  *            process) holds -1 in every sample and as its latest value,
  *            which marks it unread when it is restored
@@ -39,13 +43,16 @@
 #include "core/buf.h"
 #include "core/detect.h"
 
-#define STATE_VERSION    4
-#define STATE_VERSION_OLDEST 2          /* read too: 2 has no floor records, 2 and 3 no verdict marks */
+#define STATE_VERSION    5
+#define STATE_VERSION_OLDEST 2          /* read too: 2 has no floor records, 2 and 3 no verdict
+					 * marks, 2 to 4 no uss and pss */
 #define STATE_MAX_SIZE   (256u << 20)   /* refuse larger files */
 #define STATE_HEADER_LEN 76
 #define STATE_CHUNK      (64u << 10)    /* the encoder's output comes in pieces of at most this */
 
 struct judged;
+struct watched;
+struct watch;
 
 /* One process as saved. */
 struct saved_proc {
@@ -55,7 +62,10 @@ struct saved_proc {
 	char *watch;
 	uint64_t window_ms;
 	struct timeline tl;
-	struct metric_state m[METRIC_COUNT];
+	struct metric_state m[METRIC_INLINE];
+	bool has_sparse;                 /* uss and pss saved (version 5 on) */
+	struct timeline sparse_tl;       /* theirs, on tl's buckets */
+	struct metric_state sparse_m[METRIC_SPARSE];
 };
 
 /* One watch's action times, oldest first (CLOCK_MONOTONIC ms). */
@@ -99,5 +109,12 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 
 void saved_state_clear(struct saved_state *s);   /* accepts a zeroed one */
 void saved_proc_free(struct saved_proc *p);      /* accepts NULL; one record */
+
+/* The saved record of w's process (the same pid and start time), taken
+ * off *list and freed: true when it continues w's history (the same
+ * watch name and window, a history to continue), which it then holds,
+ * its uss and pss too when both w and the record keep them; a metric
+ * saved unreadable (its -1s) is marked so in w->unreadable. */
+bool saved_claim(struct saved_proc **list, struct watched *w, const struct watch *wc);
 
 #endif

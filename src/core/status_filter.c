@@ -39,9 +39,13 @@ const char *status_verdict_name(int v)
 
 int status_metric_verdict(const struct judged *j, const struct watched *w, int i)
 {
+	const struct metric_state *s = watched_metric(w, i);
+
+	if (!s)
+		return -1;   /* uss, pss of a watch that judges neither */
 	if (report_unreadable(w, i))
 		return STATUS_UNREADABLE;
-	return (int)detect_verdict(&w->m[i], judged_warming(j, w));
+	return (int)detect_verdict(s, judged_warming(j, w));
 }
 
 /* "ERR no watch is named 'NAME': the watches are a, b, ... and N more":

@@ -42,8 +42,10 @@ static void summary(const struct judged *j, char *out, size_t len, bool with_unr
 		bool leak = false, limit = false;
 
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			leak |= w->m[i].leaking;
-			limit |= w->m[i].in_limit;
+			const struct metric_state *s = watched_metric(w, i);
+
+			leak |= s && s->leaking;
+			limit |= s && s->in_limit;
 		}
 		leaking += leak;
 		over += limit;
@@ -100,7 +102,7 @@ static double slope_per_hour(const struct metric_state *s)
 
 static void json_metric(struct buf *b, const struct judged *j, const struct watched *w, int i)
 {
-	const struct metric_state *s = &w->m[i];
+	const struct metric_state *s = watched_metric(w, i);
 
 	buf_printf(b, "\"%s\": {\"value\": ", metric_name((enum metric)i));
 	if (report_unreadable(w, i)) {
@@ -163,6 +165,8 @@ void report_status_json_of(struct buf *b, const struct judged *j, const struct s
 		report_title_json(b, w);
 		buf_printf(b, ", \"started\": \"%s\"", ts);
 		for (int i = 0; i < METRIC_COUNT; i++) {
+			if (!watched_metric(w, i))
+				continue;   /* uss, pss: only where its watch judges one */
 			buf_puts(b, ",\n  ");
 			json_metric(b, j, w, i);
 		}
@@ -297,9 +301,11 @@ void report_status_table_of(struct buf *b, const struct judged *j, unsigned widt
 		report_clip(comm, w->comm, 10);
 		snprintf(pid, sizeof(pid), "%d", (int)w->pid);
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			const struct metric_state *s = &w->m[i];
+			const struct metric_state *s = watched_metric(w, i);
 			char val[24], slope[24], when[16], spark[3 * SPARK_CELLS + 1];
 
+			if (!s)
+				continue;   /* uss, pss: rows only where its watch judges one */
 			if (report_unreadable(w, i)) {
 				buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %s\n", nw,
 					   i ? "" : name, i ? "" : pid, i ? "" : comm,
@@ -312,7 +318,7 @@ void report_status_table_of(struct buf *b, const struct judged *j, unsigned widt
 			else
 				snprintf(slope, sizeof(slope), "-");
 			report_eta(when, sizeof(when), s->eta);
-			report_sparkline(&w->tl, &s->hist, spark, sizeof(spark));
+			report_sparkline(watched_timeline(w, i), &s->hist, spark, sizeof(spark));
 			buf_printf(b, "%-*s %7s %-10s %-7s %7s %9s %5s %-7s %s\n", nw,
 				   i ? "" : name, i ? "" : pid, i ? "" : comm,
 				   metric_name((enum metric)i), val, slope, when,

@@ -87,8 +87,10 @@ void watch_tallies(const struct judged *j, struct watch_tally *t)
 		if (w->watch >= j->cfg->n_watches)
 			continue;
 		for (int i = 0; i < METRIC_COUNT; i++) {
-			leak |= w->m[i].leaking;
-			limit |= w->m[i].in_limit;
+			const struct metric_state *s = watched_metric(w, i);
+
+			leak |= s && s->leaking;
+			limit |= s && s->in_limit;
 		}
 		t[w->watch].processes++;
 		t[w->watch].leaking += leak;
@@ -151,7 +153,7 @@ static void group_line(struct buf *b, const struct judged *j, size_t idx)
 	if (!g)
 		return;
 	buf_printf(b, "  group of %u process%s:", g->processes, g->processes == 1 ? "" : "es");
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < GROUP_METRICS; i++) {
 		const struct metric_state *s = &g->m[i];
 		char val[32] = "-", slope[40] = "";
 
@@ -237,7 +239,7 @@ static void json_group(struct buf *b, const struct judged *j, size_t idx)
 	if (!g)
 		return;
 	buf_printf(b, ", \"group\": {\"processes\": %u", g->processes);
-	for (int i = 0; i < METRIC_COUNT; i++) {
+	for (int i = 0; i < GROUP_METRICS; i++) {
 		const struct metric_state *s = &g->m[i];
 
 		if (!(wc->group->metrics & (1u << i)))

@@ -23,8 +23,9 @@ int plot_option(struct plot_args *pa, int c, const char *arg, char *why, size_t 
 		pa->csv = true;
 	} else if (c == 'o') {
 		pa->output = arg;
-	} else if (strcmp(arg, "rss") && strcmp(arg, "fds") && strcmp(arg, "threads")) {
-		snprintf(why, why_len, "--metric must be rss, fds or threads: '%s'", arg);
+	} else if (strcmp(arg, "rss") && strcmp(arg, "fds") && strcmp(arg, "threads") && strcmp(arg, "uss") &&
+		   strcmp(arg, "pss")) {
+		snprintf(why, why_len, "--metric must be rss, fds, threads, uss or pss: '%s'", arg);
 		return -EINVAL;
 	} else {
 		pa->metric = arg;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct plot_args {
-	const char *metric;   /* --metric: rss, fds or threads; NULL: all */
+	const char *metric;   /* --metric: rss, fds, threads, uss or pss; NULL: all */
 	const char *output;   /* -o FILE; NULL: none */
 	bool csv;             /* --csv */
 	bool given;           /* any of them */

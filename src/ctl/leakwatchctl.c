@@ -54,7 +54,7 @@ static void usage(FILE *f)
 		"                        the line per watch alone (an object each with --json)\n"
 		"  history PID [--json | --csv]  the samples the daemon holds for one process\n"
 		"  plot PID              their picture: SVG into FILE (-o) or a pipe, else a\n"
-		"                        chart at the terminal's width; --metric rss|fds|threads\n"
+		"                        chart at the terminal's width; --metric rss|fds|threads|uss|pss\n"
 		"  inspect PID [--seconds N]  look inside a watched CPython process: what\n"
 		"                        grew in N seconds (default: its watch's inspect_seconds)\n"
 		"  reload                reload the configuration, as SIGHUP does, and say how\n"

@@ -25,7 +25,7 @@
 #include "core/cgroup_unit.h"
 #include "io/actor.h"
 
-void groups_add(struct judged *j, const struct watched *w, const double v[METRIC_COUNT], unsigned unreadable)
+void groups_add(struct judged *j, const struct watched *w, const double v[GROUP_METRICS], unsigned unreadable)
 {
 	if (j->groups && w->watch < j->cfg->n_watches && j->groups[w->watch])
 		group_add(j->groups[w->watch], v, unreadable);
@@ -155,11 +155,11 @@ void groups_tick(struct judged *j, const struct group_io *io)
 	}
 	for (size_t i = 0; i < j->cfg->n_watches; i++) {
 		struct group_record *g = j->groups[i];
-		unsigned ev[METRIC_COUNT];
+		unsigned ev[GROUP_METRICS];
 
 		if (!g || !group_feed(g, &j->cfg->watches[i], j->now_ms, ev))
 			continue;
-		for (int k = 0; k < METRIC_COUNT; k++) {
+		for (int k = 0; k < GROUP_METRICS; k++) {
 			if (ev[k] & DETECT_LIMIT)
 				report(io, &j->cfg->watches[i], g, EVENT_LIMIT, k);
 			if (ev[k] & DETECT_LEAK)

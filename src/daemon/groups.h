@@ -28,7 +28,7 @@ struct group_io {
 
 /* The sample of w (v, unreadable as judge_sample() takes them) goes into
  * its watch's group's sum, when the watch has a group. */
-void groups_add(struct judged *j, const struct watched *w, const double v[METRIC_COUNT], unsigned unreadable);
+void groups_add(struct judged *j, const struct watched *w, const double v[GROUP_METRICS], unsigned unreadable);
 
 /* After the tick's samples and the processes' actions: feed each group
  * its sum, report its leak and limit episodes, ask for its actions, and

@@ -3,7 +3,8 @@
  * A tick runs discovery when it is due and applies what it says (opens
  * each found process and starts its record, drops each gone one), then
  * samples every watched process through its kept fds and hands the three
- * values to the judge (core/judge.c), whose verdicts it turns into events
+ * values to the judge (core/judge.c), then the smaps_rollup of those due
+ * (uss, pss: daemon/monitor_smaps.c), whose verdicts it turns into events
  * and captures as it goes, and into actions once every process is judged,
  * the most urgent first (act_pending: when cooldown lets one through, the
  * process nearest its limit gets it); then the groups' (daemon/groups.c).
@@ -27,6 +28,7 @@
 #include "core/units.h"
 #include "core/watch_summary.h"
 #include "daemon/groups.h"
+#include "daemon/monitor_smaps.h"
 #include "io/actor.h"
 #include "os/clock.h"
 #include "os/users.h"
@@ -62,8 +64,10 @@ static void read_title(struct watched *w)
 		memcpy(w->title, title, sizeof(title));
 }
 
-static void emit(struct monitor *m, struct event *e)
+static void emit(void *ctx, struct event *e)   /* ctx: the monitor, as smaps_ctx has it */
 {
+	struct monitor *m = ctx;
+
 	event_describe(e);
 	if (m->emit)
 		m->emit(m->emit_ctx, e);
@@ -118,6 +122,7 @@ static void unwatch(struct monitor *m, struct watched *w, bool report)
 			break;
 		}
 	proc_close(&t->h);
+	judge_free(w);
 	free(w->incident);
 	free(w->inspect_note);
 	free(t);
@@ -138,30 +143,10 @@ static void drop_saved(struct monitor *m)
 /* Continue a saved history of this very process, when there is one. */
 static bool restore(struct monitor *m, struct watched *w)
 {
-	const struct watch *wc = &m->j.cfg->watches[w->watch];
+	bool kept = saved_claim(&m->restore, w, &m->j.cfg->watches[w->watch]);
 
-	for (struct saved_proc **pp = &m->restore; *pp; pp = &(*pp)->next) {
-		struct saved_proc *p = *pp;
-
-		if (p->pid != w->pid || p->start_ticks != w->start_ticks)
-			continue;
-		*pp = p->next;
-		if (strcmp(p->watch, wc->name) == 0 && p->window_ms == wc->window_ms &&
-		    p->tl.head >= 0) {
-			w->tl = p->tl;
-			memcpy(w->m, p->m, sizeof(w->m));
-			/* a metric saved while it could not be read holds -1s */
-			for (int i = 0; i < METRIC_COUNT; i++)
-				if (w->m[i].value < 0)
-					w->unreadable |= 1u << i;
-			m->n_restored++;
-			saved_proc_free(p);
-			return true;
-		}
-		saved_proc_free(p);
-		return false;
-	}
-	return false;
+	m->n_restored += kept;
+	return kept;
 }
 
 /* Start watching a process discovery found: 0, or -errno when it is not
@@ -259,7 +244,7 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 {
 	struct act_request req = {
 		.watch = &m->j.cfg->watches[w->watch], .why = t, .metric = metric,
-		.value = w->m[metric].value, .pid = w->pid, .start_ticks = w->start_ticks,
+		.value = watched_metric(w, metric)->value, .pid = w->pid, .start_ticks = w->start_ticks,
 		.procfd = tracked_of(w)->h.dirfd, .comm = w->comm, .title = w->title, .retry = retry, .incident = w->incident,
 	};
 
@@ -268,10 +253,11 @@ static void act(struct monitor *m, struct watched *w, enum event_type t, int met
 	judge_acted(w, t, metric, m->act(m->act_ctx, &req) == -EAGAIN);
 }
 
-static void report(struct monitor *m, struct watched *w, enum event_type t, int metric)
+static void report(void *ctx, struct watched *w, enum event_type t, int metric)   /* ctx: the monitor */
 {
+	struct monitor *m = ctx;
 	const struct watch *wc = &m->j.cfg->watches[w->watch];
-	const struct metric_state *s = &w->m[metric];
+	const struct metric_state *s = watched_metric(w, metric);
 	char basis[80];
 	struct event ev;
 
@@ -366,6 +352,19 @@ static void sample(struct monitor *m)
 	}
 }
 
+static const struct proc_handle *handle_of(const struct watched *w)
+{
+	return &tracked_of(w)->h;
+}
+
+/* uss and pss, of the processes due (daemon/monitor_smaps.c). */
+static void smaps(struct monitor *m)
+{
+	struct smaps_ctx c = { &m->j, &m->root, m->self_user, m->tick_mono_usec, handle_of, report, emit, m };
+
+	monitor_smaps(&c);
+}
+
 /* The actions of this tick's verdicts and the ones withheld before, most
  * urgent first (judge_more_urgent): when cooldown or max_actions let one
  * through, it goes to the process over its limit, then to the one closest
@@ -405,6 +404,7 @@ int monitor_tick(struct monitor *m, uint64_t now_ms, uint64_t wall_usec)
 		drop_saved(m);   /* what the first scan did not claim is gone */
 	}
 	sample(m);
+	smaps(m);
 	act_pending(m);
 	groups_tick(&m->j, &(struct group_io){ &m->root, m->emit, m->emit_ctx, m->act, m->act_ctx, stamp(m) });
 	return 0;

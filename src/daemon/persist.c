@@ -260,7 +260,7 @@ int persist_capture(void *ctx, const struct watched *w, const struct proc_handle
 		.state_dir = sdir, .proc_dirfd = h->dirfd, .pid = w->pid,
 		.has_live = h->tdirfd >= 0, .live_dirfd = h->tdirfd,
 		.watch = p->cfg->watches[w->watch].name, .comm = w->comm, .title = w->title, .event = event_name(why),
-		.metric = metric_name((enum metric)metric), .value = w->m[metric].value,
+		.metric = metric_name((enum metric)metric), .value = watched_metric(w, metric) ? watched_metric(w, metric)->value : -1,
 		.wall_usec = p->mon->j.wall_usec,
 	};
 	int r = state_dir(p, sdir, sizeof(sdir));

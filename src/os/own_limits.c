@@ -215,7 +215,8 @@ void own_limits_read(const struct cgroup_roots *c, const struct proc_handle *h, 
 		     struct own_limits *out)
 {
 	int dir = h->tdirfd >= 0 ? h->tdirfd : h->dirfd;
-	unsigned cg = want & (1u << METRIC_THREADS | 1u << METRIC_RSS);
+	unsigned cg = want & (1u << METRIC_THREADS | 1u << METRIC_RSS | METRIC_SPARSE_MASK);
+	int mem = -1;   /* the memory metric whose memory.max was read: the others' too */
 	char *text = NULL;
 	size_t len;
 	int e = 0;
@@ -231,8 +232,17 @@ void own_limits_read(const struct cgroup_roots *c, const struct proc_handle *h, 
 	e = file_read(dir, "cgroup", CGROUP_TEXT_MAX, 0, &text, &len);
 	if (e == -ENOENT)
 		e = -ESRCH;
-	for (int i = METRIC_RSS; i < METRIC_COUNT; i++)
-		if (cg & (1u << i))
-			out->err[i] = e < 0 ? e : cgroup_limit(c, text, i, &out->v[i]);
+	for (int i = METRIC_RSS; i < METRIC_COUNT; i++) {
+		if (!(cg & (1u << i)))
+			continue;
+		if (mem >= 0 && metric_is_memory(i)) {
+			out->v[i] = out->v[mem];
+			out->err[i] = out->err[mem];
+			continue;
+		}
+		out->err[i] = e < 0 ? e : cgroup_limit(c, text, i, &out->v[i]);
+		if (metric_is_memory(i))
+			mem = i;
+	}
 	free(text);
 }

@@ -226,6 +226,32 @@ static int sample_from(const struct proc_root *r, int dirfd, int statmfd, struct
 	return 0;
 }
 
+int proc_read_smaps(const struct proc_handle *h, struct proc_smaps *out)
+{
+	char buf[4096];    /* about 900 bytes on 6.x, 23 lines of "Key: N kB" */
+	int dir = h->tdirfd >= 0 ? h->tdirfd : h->dirfd;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (dir < 0)
+		return -ESRCH;
+	fd = openat(dir, "smaps_rollup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EIO;
+	}
+	n = file_read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : (int)n;
+	if (n == 0)
+		return -ESRCH;   /* no mm: a zombie, or exiting */
+	return proc_parse_smaps_rollup(buf, (size_t)n, out) < 0 ? -EIO : 0;
+}
+
 static void close_thread(struct proc_handle *h)
 {
 	if (h->tstatfd >= 0)

@@ -119,6 +119,16 @@ int proc_open(const struct proc_root *r, pid_t pid, unsigned long long start_tic
 int proc_sample(const struct proc_root *r, struct proc_handle *h, struct proc_sample *s);
 void proc_close(struct proc_handle *h);   /* accepts a closed handle */
 
+/* The process's unshared and proportional memory from its smaps_rollup,
+ * opened through the kept directory (a live thread's once the leader has
+ * exited: they share the memory).  It walks the page tables under the
+ * mm's lock, about 17 us per resident MiB: the caller reads it at a rate
+ * of its own (core/smaps_sched.h), not at every sample.  0; -EACCES or
+ * -EPERM: not ours to read (it needs PTRACE_MODE_READ, like maps); -ESRCH:
+ * gone, or a zombie with no memory; -EIO: the text does not parse; or
+ * -errno. */
+int proc_read_smaps(const struct proc_handle *h, struct proc_smaps *out);
+
 /* /proc/loadavg kept open, for its last-pid field: its fd, or -1 when the
  * root is not a /proc of our own pid namespace (its "self" is not self:
  * the counter would be another namespace's) or it cannot be opened. */

@@ -1,5 +1,5 @@
 /* /proc/PID/stat and statm text: proc_parse_stat, proc_stat_is_thread,
- * proc_parse_statm, on exactly the bytes given (not NUL-terminated). */
+ * proc_parse_statm, proc_parse_smaps_rollup, on exactly the bytes given (not NUL-terminated). */
 #include "fuzz_proc.h"
 #include "core/proc_parse.h"
 
@@ -7,6 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proc_stat st;
 	long pages;
+	struct proc_smaps sm;
 	/* an exact-size copy, so that ASan sees any read past the end */
 	char *buf = malloc(size ? size : 1);
 
@@ -17,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();   /* comm must stay terminated */
 	(void)proc_stat_is_thread(buf, size);
 	(void)proc_parse_statm(buf, size, &pages);
+	if (proc_parse_smaps_rollup(buf, size, &sm) == 0 && (!(sm.uss >= 0) || !(sm.pss >= 0)))
+		abort();   /* amounts, never negative nor NaN */
 	free(buf);
 	return 0;
 }
