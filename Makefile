@@ -341,7 +341,7 @@ dashboard: $(BUILD)/leakwatchd
 # (all run all the same).  At 4 at a time on 2 cores, inspect's attaches
 # missed their safe point (inspect uses half a core: inspections, and
 # noise work under every CPython).
-CHECK_SLOW = inspect group uwsgi gunicorn celery action operator demo shipped-conf journal perm notify limits match
+CHECK_SLOW = inspect group uss uwsgi gunicorn celery action operator demo shipped-conf journal perm notify limits match
 CHECK_JOBS ?= 3
 
 check-slow: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/tests/pre62_fd.so
