@@ -16,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { G_RSS, G_FDS, G_THREADS, G_ON_LEAK, G_ON_LIMIT, G_COUNT };
+/* uss: and pss: are known keys only to say why a group has none: each
+ * process's are read at times of its own (the smaps budget), so their sum
+ * at a tick would add old values to new ones. */
+enum { G_RSS, G_FDS, G_THREADS, G_ON_LEAK, G_ON_LIMIT, G_USS, G_PSS, G_COUNT };
 static const char *const group_keys[G_COUNT] = {
 	[G_RSS] = "rss", [G_FDS] = "fds", [G_THREADS] = "threads",
-	[G_ON_LEAK] = "on_leak", [G_ON_LIMIT] = "on_limit",
+	[G_ON_LEAK] = "on_leak", [G_ON_LIMIT] = "on_limit", [G_USS] = "uss", [G_PSS] = "pss",
 };
 
 /* The value of KEY in the mapping map, or NULL. */
@@ -88,6 +91,11 @@ void cfg_parse_group(struct cfg_ctx *c, const struct cfg_node *v, struct watch *
 			g->rule[m].has_max = false;
 		}
 	}
+	for (int k = G_USS; k <= G_PSS; k++)
+		if (key[k])
+			cfg_err(c, key[k], "a group sums 'rss', 'fds' and 'threads' only: each process's '%s' is "
+				"read at times of its own, so a sum of them at one moment would mix old and new values",
+				group_keys[k]);
 	if (val[G_ON_LEAK])
 		parse_group_action(c, "on_leak", val[G_ON_LEAK], w, &g->on_leak);
 	if (val[G_ON_LIMIT])
