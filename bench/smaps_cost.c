@@ -488,11 +488,13 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    double t0 = now_us(CLOCK_MONOTONIC);
     if (cost_table(sizes, nsizes, reads) != 0)
         return 1;
     if (stall_s > 0 && stall_test(stall_mib, stall_s) < 0) {
         fprintf(stderr, "smaps_cost: the stall test failed\n");
         return 1;
     }
+    printf("\nsmaps_cost: took %.1f s\n", (now_us(CLOCK_MONOTONIC) - t0) / 1e6);
     return 0;
 }
