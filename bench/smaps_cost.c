@@ -23,23 +23,19 @@
  * before it unshares anything).  Each read kind is timed in blocks, the
  * three kinds in turn, so the machine's noise falls on all of them.
  *
- * The stall: a target with --stall-mib MiB resident runs a loop for S
- * seconds while nobody reads it, then S seconds while a reader process
- * reads its smaps_rollup back to back; each phase twice, for two loops:
- * "fault" re-touches 64 pages of a region after MADV_DONTNEED (page faults
- * and madvise: mmap_lock taken for reading, or per-VMA locks), "mmap" maps
- * 64 pages, touches them and unmaps them (mmap_lock taken for writing,
- * which a reader holding it for reading delays).  The loop's iteration
- * times (median, 99th percentile, max) are what the process would see.
+ * The stall: a target with --stall-mib MiB resident loops for S seconds
+ * while nobody reads it ("no"), while a reader process reads its
+ * smaps_rollup back to back ("yes"), and while the reader reads another
+ * process of that size ("other": the same CPU taken, no lock shared; what
+ * "yes" adds over it is the lock), each phase twice, for two loops: "fault"
+ * re-touches 64 pages after MADV_DONTNEED (faults and madvise take the
+ * mmap_lock for reading, or per-VMA locks), "mmap" maps 64 pages, touches
+ * and unmaps them (the mmap_lock for writing, which a reader delays).  The
+ * iteration times (median, 99th percentile, max) are what it would see.
  *
- * A third phase, "other", reads another process of the same size instead:
- * the same CPU taken from a 2-CPU machine, no lock shared, so what "yes"
- * adds over "other" is the lock.
- *
- * Costs: memory of twice the largest size at most (targets are made one
- * at a time, two in an "other" phase); sizes of 1000 MiB or more get a
- * tenth of the reads.  About a minute at the defaults.  Prints tables;
- * exit 1 when a target cannot be made or a read fails, 2 on a bad flag.
+ * Costs: twice the largest size in memory at most; a tenth of the reads
+ * at 1000 MiB or more; about 1.5 min at the defaults.  Exit 1 when a
+ * target cannot be made or a read fails, 2 on a bad flag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,8 +69,7 @@ struct target {
 struct cost {
     double median_us[3];
     double cpu_us[3];
-    long rss_kib;
-    long uss_kib;
+    long rss_kib, uss_kib;
 };
 
 static double now_us(clockid_t clock)
@@ -90,37 +85,30 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The q quantile of v[0..n) (sorted in place), 0 when empty. */
 static double quantile(double *v, long n, double q)
 {
     if (n <= 0)
         return 0;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
-    long i = (long)(q * (double)(n - 1) + 0.5);
-    return v[i];
+    return v[(long)(q * (double)(n - 1) + 0.5)];
 }
 
 /* Map mib MiB as kind, write every page; returns 0 or -errno. */
 static int fill(long mib, enum kind kind)
 {
-    if (kind == K_SPLIT) {
-        char *base = mmap(NULL, (size_t)(2 * mib * MIB), PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED)
-            return -errno;
-        madvise(base, (size_t)(2 * mib * MIB), MADV_NOHUGEPAGE);
-        for (long i = 0; i < mib; i++) {
-            munmap(base + (2 * i + 1) * MIB, (size_t)MIB);
-            for (long off = 0; off < MIB; off += PAGE)
-                base[2 * i * MIB + off] = 1;
-        }
-        return 0;
-    }
-    char *p = mmap(NULL, (size_t)(mib * MIB), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long span = kind == K_SPLIT ? 2 * mib : mib;     /* split: every other MiB unmapped */
+    char *p = mmap(NULL, (size_t)(span * MIB), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -errno;
-    madvise(p, (size_t)(mib * MIB), kind == K_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-    for (long off = 0; off < mib * MIB; off += PAGE)
-        p[off] = 1;
+    madvise(p, (size_t)(span * MIB), kind == K_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    for (long i = 0; i < mib; i++) {
+        char *m = p + (kind == K_SPLIT ? 2 * i : i) * MIB;
+        if (kind == K_SPLIT)
+            munmap(m + MIB, (size_t)MIB);
+        for (long off = 0; off < MIB; off += PAGE)
+            m[off] = 1;
+    }
     return 0;
 }
 
@@ -261,8 +249,8 @@ static void print_cost(long mib, enum kind kind, const struct cost *c)
 }
 
 struct loop_result {
-    long iters;
-    double median_us, p99_us, max_us;
+    long iters, reads;                      /* the loop's, the reader's */
+    double median_us, p99_us, max_us, read_us;
 };
 
 /* One iteration of the loop: 64 pages faulted in (fault: after
@@ -289,7 +277,7 @@ static int loop_once(int mmap_mode, char *region)
 static void stall_main(long mib, int mmap_mode, double seconds, int go, int out)
 {
     static double t[MAX_ITERS];
-    struct loop_result r = {0, 0, 0, 0};
+    struct loop_result r = {0, 0, 0, 0, 0, 0};
     char c = 0;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     char *region = mmap(NULL, (size_t)(LOOP_PAGES * PAGE), PROT_READ | PROT_WRITE,
@@ -337,8 +325,7 @@ static void reader_main(pid_t pid, volatile long *count, volatile double *total_
 /* One phase of the stall test: nobody reads (read_what 0), the reader
  * reads the looping target (1), or another target of the same size (2: the
  * same CPU taken from the machine, no lock shared); returns 0 or -errno. */
-static int stall_phase(long mib, int mmap_mode, int read_what, double seconds, struct loop_result *r,
-                       long *reads, double *read_us)
+static int stall_phase(long mib, int mmap_mode, int read_what, double seconds, struct loop_result *r)
 {
     int go[2], out[2], rc = -EIO;
     char c = 1;
@@ -363,8 +350,8 @@ static int stall_phase(long mib, int mmap_mode, int read_what, double seconds, s
         reader_main(read_what == 2 ? other.pid : t, count, total);
     if (write(go[1], &c, 1) != 1 || read(out[0], r, sizeof *r) != (ssize_t)sizeof *r)
         goto out;
-    *reads = *count;
-    *read_us = *count ? *total / (double)*count : 0;
+    r->reads = *count;
+    r->read_us = *count ? *total / (double)*count : 0;
     rc = 0;
 out:
     if (reader > 0) {
@@ -395,15 +382,13 @@ static int stall_test(long mib, double seconds)
     for (int mode = 0; mode < 2; mode++) {
         for (int rep = 0; rep < 6; rep++) {
             struct loop_result r;
-            long reads = 0;
-            double read_us = 0;
             int read_what = rep % 3;
-            int rc = stall_phase(mib, mode, read_what, seconds, &r, &reads, &read_us);
+            int rc = stall_phase(mib, mode, read_what, seconds, &r);
             if (rc < 0)
                 return rc;
             printf("%-6s %-6s %9ld %11.2f %11.2f %11.1f %9ld %11.1f\n", mode ? "mmap" : "fault",
-                   (const char *const[]){"no", "yes", "other"}[read_what], r.iters, r.median_us, r.p99_us, r.max_us, reads, read_us);
-            fflush(stdout);
+                   (const char *const[]){"no", "yes", "other"}[read_what], r.iters, r.median_us, r.p99_us,
+                   r.max_us, r.reads, r.read_us);
         }
     }
     return 0;
@@ -417,10 +402,10 @@ static int parse_sizes(const char *s, long *sizes)
         long v = strtol(s, &end, 10);
         if (end == s || v <= 0 || v > 65536)
             return -EINVAL;
-        sizes[n++] = v;
-        s = *end == ',' ? end + 1 : end;
         if (*end && *end != ',')
             return -EINVAL;
+        sizes[n++] = v;
+        s = *end ? end + 1 : end;
     }
     return n;
 }
@@ -461,6 +446,18 @@ static int cost_table(const long *sizes, int nsizes, long reads)
     return 0;
 }
 
+/* The 1, 5 and 15 minute load averages: the machine's business at the time. */
+static void print_load(void)
+{
+    char buf[128] = "unknown";
+    FILE *f = fopen("/proc/loadavg", "re");
+    if (f && !fgets(buf, sizeof buf, f))
+        strcpy(buf, "unknown");
+    printf("%.15s\n", buf);
+    if (f)
+        fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     long sizes[MAX_SIZES] = {10, 100, 1000};
@@ -489,12 +486,15 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     double t0 = now_us(CLOCK_MONOTONIC);
+    printf("load average ");
+    print_load();
     if (cost_table(sizes, nsizes, reads) != 0)
         return 1;
     if (stall_s > 0 && stall_test(stall_mib, stall_s) < 0) {
         fprintf(stderr, "smaps_cost: the stall test failed\n");
         return 1;
     }
-    printf("\nsmaps_cost: took %.1f s\n", (now_us(CLOCK_MONOTONIC) - t0) / 1e6);
+    printf("\nsmaps_cost: took %.1f s; load average ", (now_us(CLOCK_MONOTONIC) - t0) / 1e6);
+    print_load();
     return 0;
 }
