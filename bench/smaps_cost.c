@@ -25,17 +25,14 @@
  *
  * The stall: a target with --stall-mib MiB resident loops for S seconds
  * while nobody reads it ("no"), while a reader process reads its
- * smaps_rollup back to back ("yes"), and while the reader reads another
- * process of that size ("other": the same CPU taken, no lock shared; what
- * "yes" adds over it is the lock), each phase twice, for two loops: "fault"
- * re-touches 64 pages after MADV_DONTNEED (faults and madvise take the
- * mmap_lock for reading, or per-VMA locks), "mmap" maps 64 pages, touches
- * and unmaps them (the mmap_lock for writing, which a reader delays).  The
- * iteration times (median, 99th percentile, max) are what it would see.
- *
- * Costs: twice the largest size in memory at most; a tenth of the reads
- * at 1000 MiB or more; about 1.5 min at the defaults.  Exit 1 when a
- * target cannot be made or a read fails, 2 on a bad flag.
+ * smaps_rollup back to back ("yes") or every 100 ms ("paced"), and while
+ * it reads another process of that size ("other": the same CPU taken, no
+ * lock shared), each twice, for two loops: "fault" re-touches 64 pages
+ * after MADV_DONTNEED (mmap_lock for reading, or per-VMA locks), "mmap"
+ * maps 64 pages, touches and unmaps them (mmap_lock for writing, which a
+ * reader delays).  The iteration times (median, p99, max) are what the
+ * process sees.  Costs: twice the largest size in memory at most, 2 min.
+ * Exit 1 when a target cannot be made or a read fails, 2 on a bad flag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -302,9 +299,9 @@ static void stall_main(long mib, int mmap_mode, double seconds, int go, int out)
     _exit(0);
 }
 
-/* The reader: smaps_rollup of pid back to back until killed, each read
- * counted in *count and its time added to *total_us. */
-static void reader_main(pid_t pid, volatile long *count, volatile double *total_us)
+/* The reader: smaps_rollup of pid back to back (or with pause_us between
+ * reads) until killed, each read counted in *count, its time in *total_us. */
+static void reader_main(pid_t pid, long pause_us, volatile long *count, volatile double *total_us)
 {
     static char buf[16384];
     char path[64];
@@ -319,12 +316,15 @@ static void reader_main(pid_t pid, volatile long *count, volatile double *total_
             _exit(1);
         *total_us += now_us(CLOCK_MONOTONIC) - t0;
         (*count)++;
+        if (pause_us)
+            usleep((useconds_t)pause_us);
     }
 }
 
 /* One phase of the stall test: nobody reads (read_what 0), the reader
- * reads the looping target (1), or another target of the same size (2: the
- * same CPU taken from the machine, no lock shared); returns 0 or -errno. */
+ * reads the looping target (1), another target of the same size (2: the
+ * same CPU taken, no lock shared), the target every 100 ms (3: one stall
+ * at a time, as a daemon's reads come); returns 0 or -errno. */
 static int stall_phase(long mib, int mmap_mode, int read_what, double seconds, struct loop_result *r)
 {
     int go[2], out[2], rc = -EIO;
@@ -347,7 +347,7 @@ static int stall_phase(long mib, int mmap_mode, int read_what, double seconds, s
     if (read_what == 2 && target_start(&other, mib, K_4K) < 0)
         goto out;
     if (read_what && (reader = fork()) == 0)
-        reader_main(read_what == 2 ? other.pid : t, count, total);
+        reader_main(read_what == 2 ? other.pid : t, read_what == 3 ? 100000 : 0, count, total);
     if (write(go[1], &c, 1) != 1 || read(out[0], r, sizeof *r) != (ssize_t)sizeof *r)
         goto out;
     r->reads = *count;
@@ -373,21 +373,21 @@ out:
  * process, twice over; returns 0 or -errno. */
 static int stall_test(long mib, double seconds)
 {
-    printf("\nStall: a process with %ld MiB resident (4k pages) loops for %.0f s, idle, then while another\n"
-           "process reads its smaps_rollup back to back (yes), or another's of the same size (other: the\n"
-           "same CPU taken, no lock shared); each phase twice.  Per loop iteration (64 pages):\n",
+    printf("\nStall: a process with %ld MiB resident (4k pages) loops for %.0f s, idle, while another process\n"
+           "reads its smaps_rollup back to back (yes), another's of the same size (other: the same CPU\n"
+           "taken, no lock shared), its own every 100 ms (paced); each phase twice.  Per iteration (64 pages):\n",
            mib, seconds);
     printf("%-6s %-6s %9s %11s %11s %11s %9s %11s\n", "loop", "read", "iters", "median us", "p99 us", "max us",
            "reads", "us/read");
     for (int mode = 0; mode < 2; mode++) {
-        for (int rep = 0; rep < 6; rep++) {
+        for (int rep = 0; rep < 8; rep++) {
             struct loop_result r;
-            int read_what = rep % 3;
+            int read_what = rep % 4;
             int rc = stall_phase(mib, mode, read_what, seconds, &r);
             if (rc < 0)
                 return rc;
             printf("%-6s %-6s %9ld %11.2f %11.2f %11.1f %9ld %11.1f\n", mode ? "mmap" : "fault",
-                   (const char *const[]){"no", "yes", "other"}[read_what], r.iters, r.median_us, r.p99_us,
+                   (const char *const[]){"no", "yes", "other", "paced"}[read_what], r.iters, r.median_us, r.p99_us,
                    r.max_us, r.reads, r.read_us);
         }
     }
