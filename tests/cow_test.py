@@ -4,10 +4,10 @@
     /usr/bin/python3 tests/cow_test.py --daemon build/leakwatchd --ctl build/leakwatchctl
                                        [--schema-dir DIR] [--keep DIR] [-v]
 
-(`make cow` runs it; about 85 s.)  tests/programs/cow_prefork.py builds a
+(`make cow` runs it; about 80 s.)  tests/programs/cow_prefork.py builds a
 200 MiB heap of small tuples in a master and forks 2 workers that walk it
-over 90 s, a slice every 0.5 s: each read writes a reference count, which
-copies the page, so each worker's USS rises by about 2.2 MiB/s (8 GiB/h)
+over 100 s, a slice every 0.5 s: each read writes a reference count, which
+copies the page, so each worker's USS rises by about 1.9 MiB/s (7 GiB/h)
 to the whole heap, while its RSS does not move (the inherited pages were
 resident, and counted, from the fork on).  A second master with --freeze
 is the control: its workers read the same pages without touching an
@@ -15,8 +15,8 @@ object, and their USS stays flat.
 
 One daemon, interval 1 s, watches the workers of each (parent's cmdline:
 the run's marker) with a window of 60 s and the same rate in both rules,
-`rss: { growth: 1G/h }` and `uss: { growth: 1G/h }` (an eighth of the
-unshare rate, and far above anything RSS does), no max.  Checks: both
+`rss: { growth: 1G/h }` and `uss: { growth: 1G/h }` (a seventh of the
+unshare rate, far above anything RSS does), no max.  Checks: both
 masters' workers found, never a master; a uss leak event for each
 walking worker, its slope within 0.5x-2x of the rate measured here from
 smaps_rollup; no rss leak event for any worker, whose rss verdict is ok
@@ -38,10 +38,10 @@ from lwtest import PROGRAMS, PYTHON, Daemon, Prog, proc_rss, server_test_main, w
 
 MIB = 1024 * 1024
 HEAP_MIB = 200
-WALK_S = 90
+WALK_S = 100
 RATE = "1G/h"
 RATE_BYTES_H = 1024 ** 3
-RUN_S = 108              # the longest the workers are watched before the verdicts are read
+RUN_S = 112              # the longest the workers are watched before the verdicts are read
 SETTLE_S = 4             # after the last uss leak, for an rss event that would follow
 SAMPLE_S = 5
 PROCS = {}
