@@ -220,12 +220,12 @@ out:
     return rc;
 }
 
-/* The daemon's schedule (core/smaps_sched.h on the uss branch): reads stop
- * once a tick has spent BUDGET_US, the read that overruns it finished and
- * the first always made, so a tick makes ceil(budget / cost) reads of
- * processes of that cost; a process is due again after the interval or a
- * quarter of a bucket (window / 48 / 4), whichever is longer. */
+/* The daemon's schedule (core/smaps_sched.h): a tick reads until BUDGET_US
+ * is spent (the overrunning read finished, the first always made): ceil(budget
+ * / cost) reads; a process is due after the interval, window / 192 or 500 x
+ * its read's cost, whichever is longest. */
 #define BUDGET_US 2000.0
+#define COST_FACTOR 500.0
 #define INTERVAL_S 5L
 #define WINDOW_S 1800L
 
@@ -233,7 +233,8 @@ static void print_cost(long mib, enum kind kind, const struct cost *c)
 {
     double per_mib = (c->median_us[2] - c->median_us[0]) / ((double)c->rss_kib / 1024.0);
     long per_tick = (long)(BUDGET_US / c->median_us[2]) + 1;
-    long due_ticks = (WINDOW_S * 1000 / 192 + INTERVAL_S * 1000 - 1) / (INTERVAL_S * 1000);
+    double due_ms = COST_FACTOR * c->median_us[2] / 1000.0, quarter_ms = WINDOW_S * 1000.0 / 192;
+    long due_ticks = (long)((due_ms > quarter_ms ? due_ms : quarter_ms) / (INTERVAL_S * 1000.0) + 0.999);
     printf("%6ld %-6s %7ld %7ld | %6.2f %6.2f %8.1f | %6.2f %6.2f %8.1f | %6.2f | %5ld %7.2f",
            mib, kind_name[kind], c->rss_kib / 1024, c->uss_kib / 1024, c->median_us[0], c->median_us[1],
            c->median_us[2], c->cpu_us[0], c->cpu_us[1], c->cpu_us[2], per_mib, per_tick,
@@ -416,7 +417,7 @@ static int cost_table(const long *sizes, int nsizes, long reads)
            "the thread's CPU per read (us).  us/MiB = (smaps_rollup - statm) / resident MiB.  The daemon's\n"
            "schedule: reads/tick of such processes under a %.0f us budget (the overrunning read finished),\n"
            "the tick's ms of reads, and each process's uss sample period with 10, 100, 1000 of them\n"
-           "watched at interval %lds, window %ldm (never below the interval or window/192).\n",
+           "watched at interval %lds, window %ldm (never below the interval, window/192, 500 x the cost).\n",
            reads, BUDGET_US, INTERVAL_S, WINDOW_S / 60);
     printf("%6s %-6s %7s %7s | %6s %6s %8s | %6s %6s %8s | %6s | %5s %7s %7s %7s %7s\n", "MiB", "pages", "rss", "uss",
            "statm", "status", "smaps_r", "c:stm", "c:sts", "c:smaps", "us/MiB", "reads", "tick ms", "10", "100",
@@ -464,7 +465,7 @@ int main(int argc, char **argv)
     int nsizes = 3;
     long reads = 2000, stall_mib = 1000;
     double stall_s = 4;
-    for (int a = 1; a < argc; a++) {
+    for (int a = 1; a < argc; a += 2) {
         const char *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (strcmp(argv[a], "--sizes") == 0 && v)
             nsizes = parse_sizes(v, sizes);
@@ -476,7 +477,6 @@ int main(int argc, char **argv)
             stall_mib = strtol(v, NULL, 10);
         else
             nsizes = -1;
-        a++;
         if (nsizes <= 0 || reads < BLOCK || reads > MAX_ITERS / 100 || stall_s < 0 || stall_s > 600 ||
             stall_mib <= 0) {
             fprintf(stderr, "usage: smaps_cost [--sizes MIB,MIB,...] [--reads N] [--stall-seconds S] "
