@@ -232,8 +232,8 @@ limits: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/limits_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
 # Pre-fork copy on write: workers that unshare a 200 MiB heap by reading it
-# (USS up 8 GiB/h, RSS flat) get a uss leak event and no rss one at the
-# same rate; frozen ones (read without touching) none (about 85 s).
+# (USS up 6.8 GiB/h, RSS flat) get a uss leak event and no rss one at the
+# same rate; frozen ones (read without touching) none (about 80 s).
 cow: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/cow_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
