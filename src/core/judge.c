@@ -402,6 +402,22 @@ const struct watched *judged_find(const struct judged *j, pid_t pid)
 	return NULL;
 }
 
+void judge_event_fields(struct event *e, int metric, const struct metric_state *s)
+{
+	e->metric = metric;
+	e->has_value = true;
+	e->value = s->value;
+	if (s->trend.ready) {
+		e->has_slope = true;
+		e->slope_per_hour = s->trend.slope * 3600;
+	}
+	if (s->limit >= 0) {
+		e->has_limit = true;
+		e->limit = s->limit;
+	}
+	e->eta_seconds = s->eta;
+}
+
 bool judged_warming(const struct judged *j, const struct watched *w)
 {
 	return judge_warming(w, &j->cfg->watches[w->watch], j->now_ms);

@@ -229,6 +229,11 @@ size_t judge_pending_list(struct judged *j, struct watched ***v, size_t *cap);
  * the process's own again). */
 void judge_reconfigure(struct watched *w, size_t idx, const struct watch *ow, const struct watch *nw);
 
+/* A leak or limit event's fields from the state s of its metric (a
+ * process's or a group's): the metric, the latest value, the slope per
+ * hour once the trend is ready, the limit in force, the eta. */
+void judge_event_fields(struct event *e, int metric, const struct metric_state *s);
+
 /* The watched process with this pid, or NULL. */
 const struct watched *judged_find(const struct judged *j, pid_t pid);
 

@@ -42,23 +42,11 @@ static void emit(const struct group_io *io, struct event *e)
 static void report(const struct group_io *io, const struct watch *wc, const struct group_record *g,
 		   enum event_type t, int metric)
 {
-	const struct metric_state *s = &g->m[metric];
 	struct event ev;
 
 	event_init(&ev, t, io->ts_usec);
 	event_about_group(&ev, wc->name, g->processes);
-	ev.metric = metric;
-	ev.has_value = true;
-	ev.value = s->value;
-	if (s->trend.ready) {
-		ev.has_slope = true;
-		ev.slope_per_hour = s->trend.slope * 3600;
-	}
-	if (s->limit >= 0) {
-		ev.has_limit = true;
-		ev.limit = s->limit;
-	}
-	ev.eta_seconds = s->eta;
+	judge_event_fields(&ev, metric, &g->m[metric]);
 	emit(io, &ev);
 }
 

@@ -263,21 +263,12 @@ static void report(void *ctx, struct watched *w, enum event_type t, int metric) 
 
 	read_title(w);   /* the verdict names the worker as it is titled now */
 	event_of(m, &ev, t, w);
-	ev.metric = metric;
-	ev.has_value = true;
-	ev.value = s->value;
-	if (s->trend.ready) {
-		ev.has_slope = true;
-		ev.slope_per_hour = s->trend.slope * 3600;
-	}
+	judge_event_fields(&ev, metric, s);
 	if (s->limit >= 0) {
-		ev.has_limit = true;
-		ev.limit = s->limit;
 		limit_text_basis(basis, sizeof(basis), metric, &wc->rule[metric],
 				 (w->limits_own >> metric) & 1u);
 		ev.limit_of = basis;
 	}
-	ev.eta_seconds = s->eta;
 	if ((wc->capture || wc->inspect) && m->capture) {
 		char dir[4096];
 

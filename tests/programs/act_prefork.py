@@ -109,16 +109,7 @@ def main():
             time.sleep(0.05)
 
     record(ev="stop")
-    for pid in workers:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in list(workers):
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+    lwcommon.stop_workers(workers, signal.SIGKILL)
     return 0
 
 

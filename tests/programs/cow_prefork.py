@@ -203,16 +203,7 @@ def main():
     deadline = time.monotonic() + a.seconds
     while not stopping and time.monotonic() < deadline:
         time.sleep(0.2)
-    for pid in workers:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for pid in workers:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+    lwcommon.stop_workers(workers)
     return 0
 
 

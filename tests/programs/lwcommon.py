@@ -104,3 +104,19 @@ def run_clock(seconds, tick):
 def fill(n):
     """n resident bytes (b"x" * n writes every page)."""
     return b"x" * int(n)
+
+
+def stop_workers(pids, sig=signal.SIGTERM):
+    """A master's last act: send sig to each worker still there, then reap
+    every one (an exited or reaped one is no error)."""
+    pids = list(pids)
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass

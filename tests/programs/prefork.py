@@ -102,16 +102,7 @@ def main():
         else:
             time.sleep(0.2)
 
-    for pid in workers.values():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for pid in workers.values():
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+    lwcommon.stop_workers(workers.values())
     return 0
 
 

@@ -136,16 +136,7 @@ def main():
             collect()
             time.sleep(0.05)
 
-    for pid in workers.values():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for pid in workers.values():
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+    lwcommon.stop_workers(workers.values())
     return 0
 
 
