@@ -15,8 +15,9 @@ with the labels it gives them, in PromQL that parses.
   and a refId unique in its panel, on the ${datasource} variable; every
   variable used is defined; a multi-value variable is matched with =~.
 - exported: leakwatchd runs with `metrics: listen`, a watch with a max on
-  every metric and a signal action over a program that leaks file
-  descriptors, until /metrics has every family with samples but
+  every metric (uss and pss too), a group with a max on each of its
+  metrics (so the leakwatch_group_* families) and a signal action over a
+  program that leaks file descriptors, until /metrics has every family with samples but
   leakwatch_process_unreadable (nothing is unreadable to root): the names
   (TYPE lines) and each family's label names are taken from it.
 - dashboard-names: every metric an expression of the dashboard (panel
@@ -311,6 +312,10 @@ def exported_names(daemon, work, token):
             "    uss: { max: 4G, growth: 100G/h }",
             "    pss: { max: 4G }",
             "    on_limit: signal",
+            "    group:",
+            "      rss: { max: 100G, growth: 1000G/h }",
+            "      fds: { max: 10000000, growth: 100000000/h }",
+            "      threads: { max: 1000000 }",
             ""]))
     d = Daemon("dash", daemon, cfg, work)
     prog = Prog("leaker", [PYTHON, "-B", os.path.join(PROGRAMS, "leak_files.py"), "--path",
