@@ -169,6 +169,49 @@ static void test_svg_leak(void)
 	buf_free(&b);
 }
 
+/* A sparse metric (uss, read every other bucket): its leak period is one
+ * run, drawn across the buckets between its reads, not in stripes. */
+static void test_svg_sparse(void)
+{
+	static struct fixture f;
+	struct buf b = { 0 };
+	double u = 40 * MiB;
+
+	fixture_init(&f, "api", "python3", "");
+	f.wc.rule[METRIC_USS] = (struct metric_rule){ .growth = 100 * MiB / 3600, .for_samples = 1 };
+	CHECK(judge_sparse_sync(&f.w, &f.wc) == 0 && f.w.sparse);
+	for (int i = 0; i < 4 * 150 && f.w.sparse; i++) {
+		step(&f, 50 * MiB + (i % 7) * 0.1 * MiB, 12, 3, 0);
+		if (i % 8 == 7) {   /* every 2 s, 1 s buckets */
+			double sv[METRIC_SPARSE] = { u += 0.5 * MiB + (i % 16 ? 1e5 : -1e5), u + 5 * MiB };
+			struct verdicts v;
+
+			judge_sparse_sample(&f.w, &f.wc, f.t, sv, false, &v);
+		}
+	}
+	CHECK(f.w.sparse && f.w.sparse->m[0].leaking);
+	report_plot_svg(&b, &f.j, &f.w, 1u << METRIC_USS);
+	save("plot-sparse.svg", &b);
+	CHECK(xml_well_formed(b.data, NULL, 0));
+	CHECK_MSG(count(b.data, "class=\"verdict leak\"") == 1, "%zu leak rects",
+		  count(b.data, "class=\"verdict leak\""));
+	buf_free(&b);
+	report_plot_text(&b, &f.j, &f.w, 1u << METRIC_USS, 160);
+	{
+		const char *v = strstr(b.data ? b.data : "", "\nverdict ");
+		char line[256] = "";
+		const char *l, *r;
+
+		if (v)
+			sscanf(v + 1, "%255[^\n]", line);
+		l = strchr(line + 8, 'L');
+		r = strrchr(line, 'L');
+		CHECK_MSG(l && r && memchr(l, ' ', (size_t)(r - l)) == NULL, "%s", line);
+	}
+	buf_free(&b);
+	judge_free(&f.w);
+}
+
 /* Over the limit: limit periods after leak periods; the crossing behind. */
 static void test_svg_limit(void)
 {
@@ -446,6 +489,7 @@ int main(void)
 {
 	RUN(test_svg_leak);
 	RUN(test_svg_limit);
+	RUN(test_svg_sparse);
 	RUN(test_svg_escape);
 	RUN(test_svg_bounded);
 	RUN(test_text);

@@ -70,6 +70,7 @@ static void take_points(struct plot_panel *pn, const struct timeline *tl, const 
 		p->max = b.max;
 		p->marks = detect_marks(s, tl, k);
 		p->joined = k == prev + 1;
+		p->near = prev >= 0 && k - prev <= PLOT_MARK_GAP + 1;
 		prev = k;
 	}
 }

@@ -18,6 +18,9 @@
 
 #define PLOT_TICKS_MAX 12
 
+/* The empty buckets a verdict period is drawn across (plot_point.near). */
+#define PLOT_MARK_GAP 3
+
 /* Times are seconds from the current tick (negative: the past). */
 struct plot_point {            /* one bucket of the window with samples */
 	double t0, t1;         /* its span */
@@ -25,6 +28,10 @@ struct plot_point {            /* one bucket of the window with samples */
 	double mean, min, max;
 	unsigned marks;        /* DETECT_LEAK, DETECT_LIMIT: the episodes it saw */
 	bool joined;           /* it follows the previous point without an empty bucket */
+	bool near;             /* ... or with at most PLOT_MARK_GAP empty ones: a verdict
+				* period runs on across them (uss and pss are read at
+				* most every quarter bucket, under a budget: a leak
+				* period of theirs would be drawn in stripes) */
 };
 
 struct plot_band {             /* a quarter before the buckets: floor to ceiling */

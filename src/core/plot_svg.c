@@ -137,7 +137,8 @@ static void panel_title(struct buf *b, const struct plot_panel *pn, double y)
 	text_at(b, LEFT, y, "font-size=\"13\" font-weight=\"bold\" class=\"panel-title\"", line);
 }
 
-/* The leak and limit periods: runs of buckets with the same episode. */
+/* The leak and limit periods: runs of buckets with the same episode,
+ * across the few empty buckets between a sparse metric's reads. */
 static void verdicts(struct buf *b, const struct plot_panel *pn, const struct geo *g)
 {
 	for (size_t i = 0; i < pn->n;) {
@@ -145,7 +146,7 @@ static void verdicts(struct buf *b, const struct plot_panel *pn, const struct ge
 		const char *kind = (m & DETECT_LIMIT) ? "limit" : (m & DETECT_LEAK) ? "leak" : NULL;
 		size_t e = i + 1;
 
-		while (e < pn->n && pn->pt[e].joined && pn->pt[e].marks == m)
+		while (e < pn->n && pn->pt[e].near && pn->pt[e].marks == m)
 			e++;
 		if (kind)
 			buf_printf(b, "<rect class=\"verdict %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "

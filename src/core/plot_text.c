@@ -168,8 +168,10 @@ static void time_axis(struct buf *b, const struct canvas *c)
 
 		for (size_t i = 0; i < c->pn->n; i++) {
 			const struct plot_point *q = &c->pn->pt[i];
+			/* a period runs on across the gap before a near point */
+			double from = i && q->near && c->pn->pt[i - 1].marks == q->marks ? c->pn->pt[i - 1].t1 : q->t0;
 
-			if (q->t1 <= t0 || q->t0 >= t1)
+			if (q->t1 <= t0 || from >= t1)
 				continue;
 			if (q->marks & DETECT_LIMIT)
 				ch = '!';
