@@ -183,9 +183,12 @@ static void test_svg_sparse(void)
 	for (int i = 0; i < 4 * 150 && f.w.sparse; i++) {
 		step(&f, 50 * MiB + (i % 7) * 0.1 * MiB, 12, 3, 0);
 		if (i % 8 == 7) {   /* every 2 s, 1 s buckets */
-			double sv[METRIC_SPARSE] = { u += 0.5 * MiB + (i % 16 ? 1e5 : -1e5), u + 5 * MiB };
+			double sv[METRIC_SPARSE];
 			struct verdicts v;
 
+			u += 0.5 * MiB + (i % 16 ? 1e5 : -1e5);
+			sv[0] = u;
+			sv[1] = u + 5 * MiB;
 			judge_sparse_sample(&f.w, &f.wc, f.t, sv, false, &v);
 		}
 	}
