@@ -266,6 +266,21 @@ static void test_judge_sparse(void)
 	ev = run(&w, &wc, 5 * MiB, 120, &pss);
 	CHECK_MSG(pss == DETECT_LIMIT, "pss events %u", pss);
 	judge_free(&w);
+
+	/* a uss action withheld (cooldown), then a reload drops the uss and
+	 * pss rules: their states are freed, and the withheld action is over */
+	{
+		struct watch plain = watch_of(false);
+
+		judge_init(&w, 44, 7, 0, 0, comm, &wc);
+		ev = run(&w, &wc, 1 * MiB, 120, &pss);
+		CHECK(ev == DETECT_LEAK);
+		judge_acted(&w, EVENT_LEAK, METRIC_USS, true);
+		CHECK(judge_retry(&w));
+		judge_reconfigure(&w, 0, &wc, &plain);
+		CHECK(!w.sparse && !judge_retry(&w) && w.retry_metric == -1);
+		judge_free(&w);
+	}
 }
 
 /* Not ours to read: said once, -1, nothing fed; readable again: afresh. */

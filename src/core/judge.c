@@ -337,7 +337,7 @@ bool judge_retry(struct watched *w)
 	if (w->retry_metric < 0)
 		return false;
 	s = watched_metric(w, w->retry_metric);
-	if (s && w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
+	if (s && (w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit))
 		return true;
 	w->retry_metric = -1;   /* the episode is over */
 	return false;
