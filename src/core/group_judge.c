@@ -25,6 +25,7 @@
 #include "core/group_judge.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,21 +151,14 @@ enum action group_action(const struct watch *wc, enum event_type t)
 	return t == EVENT_LIMIT ? wc->group->on_limit : wc->group->on_leak;
 }
 
-/* The record of old (of old_cfg) for watch nw, taken out of old: when
- * its watch keeps its name and window; else NULL. */
-static struct group_record *take(struct group_record **old, const struct config *old_cfg, const struct watch *nw)
+/* The slot of old (of old_cfg) whose record watch nw keeps, as it keeps
+ * its name and window; -1 when none. */
+static ptrdiff_t kept_slot(struct group_record *const *old, const struct config *old_cfg, const struct watch *nw)
 {
-	for (size_t i = 0; old && old_cfg && i < old_cfg->n_watches; i++) {
-		struct group_record *g = old[i];
-
-		if (!g || strcmp(g->watch, nw->name) != 0)
-			continue;
-		if (g->window_ms != nw->window_ms)
-			return NULL;
-		old[i] = NULL;
-		return g;
-	}
-	return NULL;
+	for (size_t i = 0; old && old_cfg && i < old_cfg->n_watches; i++)
+		if (old[i] && strcmp(old[i]->watch, nw->name) == 0)
+			return old[i]->window_ms == nw->window_ms ? (ptrdiff_t)i : -1;
+	return -1;
 }
 
 int group_set_build(struct group_record ***out, const struct config *cfg, struct group_record **old,
@@ -180,13 +174,8 @@ int group_set_build(struct group_record ***out, const struct config *cfg, struct
 	/* allocate every new record first: a failure leaves old untouched */
 	for (size_t i = 0; i < cfg->n_watches; i++) {
 		const struct watch *wc = &cfg->watches[i];
-		bool kept = false;
 
-		if (!wc->group)
-			continue;
-		for (size_t k = 0; old && old_cfg && k < old_cfg->n_watches; k++)
-			kept |= old[k] && strcmp(old[k]->watch, wc->name) == 0 && old[k]->window_ms == wc->window_ms;
-		if (kept)
+		if (!wc->group || kept_slot(old, old_cfg, wc) >= 0)
 			continue;
 		v[i] = malloc(sizeof(*v[i]));
 		if (!v[i])
@@ -198,7 +187,10 @@ int group_set_build(struct group_record ***out, const struct config *cfg, struct
 	}
 	for (size_t i = 0; i < cfg->n_watches; i++)
 		if (cfg->watches[i].group && !fresh[i]) {
-			v[i] = take(old, old_cfg, &cfg->watches[i]);
+			ptrdiff_t k = kept_slot(old, old_cfg, &cfg->watches[i]);
+
+			v[i] = old[k];   /* taken out of old */
+			old[k] = NULL;
 			set_limits(v[i], &cfg->watches[i]);
 		}
 	group_set_free(old, old_cfg ? old_cfg->n_watches : 0);
