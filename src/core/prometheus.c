@@ -22,89 +22,24 @@
  * no watch="". */
 #include "core/prometheus.h"
 #include "core/prometheus_group.h"
+#include "core/prometheus_text.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *label_escape(unsigned char c)
-{
-	switch (c) {
-	case '\\': return "\\\\";
-	case '"':  return "\\\"";
-	case '\n': return "\\n";
-	default:   return NULL;
-	}
-}
-
-/* A sample being written: its name, then its labels as they come. */
-struct line {
-	struct buf *b;
-	bool open;                 /* the '{' is written */
-};
-
-static struct line line_start(struct buf *b, const char *name)
-{
-	buf_puts(b, name);
-	return (struct line){ .b = b, .open = false };
-}
-
-/* A label: its value valid UTF-8, backslash, double quote and newline
- * escaped.  An empty value is no label: Prometheus reads the two alike,
- * and a series about no watch carries no watch label. */
-static void label(struct line *s, const char *name, const char *v)
-{
-	if (!v || !*v)
-		return;
-	buf_printf(s->b, "%s%s=\"", s->open ? "," : "{", name);
-	s->open = true;
-	buf_utf8(s->b, v, label_escape);
-	buf_puts(s->b, "\"");
-}
-
-static void value(struct line *s, double v)
-{
-	struct buf *b = s->b;
-
-	if (s->open)
-		buf_puts(b, "}");
-	if (isnan(v))
-		buf_puts(b, " NaN\n");
-	else if (isinf(v))
-		buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
-	else if (fabs(v) < 9e15 && v == floor(v))
-		buf_printf(b, " %.0f\n", v + 0.0);
-	else
-		buf_printf(b, " %.9g\n", v);
-}
-
-static void family(struct buf *b, const char *name, const char *type, const char *help)
-{
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A series of one watch: name{watch=...}, and metric=... unless m < 0. */
-static struct line watch_series(struct buf *b, const char *name, const char *watch, int m)
-{
-	struct line s = line_start(b, name);
-
-	label(&s, "watch", watch);
-	if (m >= 0)
-		label(&s, "metric", metric_name((enum metric)m));
-	return s;
-}
 
 static struct line process_series(struct buf *b, const char *name, const struct judged *j,
 				    const struct watched *w)
 {
-	struct line s = line_start(b, name);
+	struct line s = prom_line_start(b, name);
 	char pid[16];
 
-	label(&s, "watch", j->cfg->watches[w->watch].name);
+	prom_label(&s, "watch", j->cfg->watches[w->watch].name);
 	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
-	label(&s, "pid", pid);
-	label(&s, "comm", w->comm);
+	prom_label(&s, "pid", pid);
+	prom_label(&s, "comm", w->comm);
 	return s;
 }
 
@@ -174,15 +109,15 @@ static void render_watches(struct buf *b, const struct judged *j)
 		b->failed = true;
 		return;
 	}
-	family(b, "leakwatch_watched_processes", "gauge", "Processes watched now, per watch.");
+	prom_family(b, "leakwatch_watched_processes", "gauge", "Processes watched now, per watch.");
 	for (size_t i = 0; i < j->cfg->n_watches; i++) {
-		s = watch_series(b, "leakwatch_watched_processes", j->cfg->watches[i].name, -1);
-		value(&s, sums[i].processes);
+		s = prom_watch_series(b, "leakwatch_watched_processes", j->cfg->watches[i].name, -1);
+		prom_value(&s, sums[i].processes);
 	}
 	for (size_t f = 0; f < sizeof(watch_families) / sizeof(watch_families[0]); f++) {
 		const struct watch_family *wf = &watch_families[f];
 
-		family(b, wf->name, "gauge", wf->help);
+		prom_family(b, wf->name, "gauge", wf->help);
 		for (size_t i = 0; i < j->cfg->n_watches; i++) {
 			const char *name = j->cfg->watches[i].name;
 			int metrics = judge_wants_sparse(&j->cfg->watches[i]) ? METRIC_COUNT : METRIC_INLINE;
@@ -190,13 +125,13 @@ static void render_watches(struct buf *b, const struct judged *j)
 			if (wf->what < METRIC_COUNT) {
 				if (wf->what >= metrics)
 					continue;   /* uss, pss: only the watches that judge one */
-				s = watch_series(b, wf->name, name, -1);
-				value(&s, sums[i].sum[wf->what]);
+				s = prom_watch_series(b, wf->name, name, -1);
+				prom_value(&s, sums[i].sum[wf->what]);
 				continue;
 			}
 			for (int m = 0; m < metrics; m++) {
-				s = watch_series(b, wf->name, name, m);
-				value(&s, wf->what == WATCH_LEAKING ? sums[i].leaking[m] : sums[i].over[m]);
+				s = prom_watch_series(b, wf->name, name, m);
+				prom_value(&s, wf->what == WATCH_LEAKING ? sums[i].leaking[m] : sums[i].over[m]);
 			}
 		}
 	}
@@ -299,7 +234,7 @@ static void render_processes(struct buf *b, const struct judged *j)
 	for (size_t i = 0; i < sizeof(process_families) / sizeof(process_families[0]); i++) {
 		const struct process_family *f = &process_families[i];
 
-		family(b, f->name, "gauge", f->help);
+		prom_family(b, f->name, "gauge", f->help);
 		for (const struct watched *w = j->watched; w; w = w->next)
 			for (int m = 0; m < METRIC_COUNT; m++) {
 				struct line s;
@@ -309,8 +244,8 @@ static void render_processes(struct buf *b, const struct judged *j)
 					continue;
 				s = process_series(b, f->name, j, w);
 				if (f->metric < 0)
-					label(&s, "metric", metric_name((enum metric)m));
-				value(&s, v);
+					prom_label(&s, "metric", metric_name((enum metric)m));
+				prom_value(&s, v);
 			}
 	}
 }
@@ -333,15 +268,15 @@ static bool listed(const enum event_type *list, size_t n, enum event_type t)
 
 static void events_line(struct buf *b, const struct metrics_counters *c, const char *watch, enum event_type t)
 {
-	struct line s = line_start(b, "leakwatch_events_total");
+	struct line s = prom_line_start(b, "leakwatch_events_total");
 	uint64_t n = 0;
 
 	for (const struct counter *k = c->list; k; k = k->next)
 		if (k->type == t && strcmp(k->watch, watch) == 0)
 			n += k->n;   /* actions are counted per action and result: summed */
-	label(&s, "watch", watch);
-	label(&s, "event", event_name(t));
-	value(&s, (double)n);
+	prom_label(&s, "watch", watch);
+	prom_label(&s, "event", event_name(t));
+	prom_value(&s, (double)n);
 }
 
 /* Was counter k's (watch, event) series printed already: seeded, or by
@@ -362,17 +297,17 @@ static bool printed_event(const struct judged *j, const struct metrics_counters 
 static void actions_line(struct buf *b, const struct metrics_counters *c, const char *watch,
 			 const char *action, const char *result)
 {
-	struct line s = line_start(b, "leakwatch_actions_total");
+	struct line s = prom_line_start(b, "leakwatch_actions_total");
 	uint64_t n = 0;
 
 	for (const struct counter *k = c->list; k; k = k->next)
 		if (k->type == EVENT_ACTION && strcmp(k->watch, watch) == 0 &&
 		    strcmp(k->action, action) == 0 && strcmp(k->result, result) == 0)
 			n = k->n;
-	label(&s, "watch", watch);
-	label(&s, "action", action);
-	label(&s, "result", result);
-	value(&s, (double)n);
+	prom_label(&s, "watch", watch);
+	prom_label(&s, "action", action);
+	prom_label(&s, "result", result);
+	prom_value(&s, (double)n);
 }
 
 /* Was this action counter's series seeded from the config's actions? */
@@ -392,7 +327,7 @@ static bool printed_action(const struct judged *j, const struct counter *k)
 /* The events and actions counted, per watch. */
 static void render_counts(struct buf *b, const struct judged *j, const struct metrics_counters *c)
 {
-	family(b, "leakwatch_events_total", "counter",
+	prom_family(b, "leakwatch_events_total", "counter",
 	       "Events reported, per watch (none for events about no watch) and event.");
 	for (size_t t = 0; t < sizeof(daemon_events) / sizeof(daemon_events[0]); t++)
 		events_line(b, c, "", daemon_events[t]);
@@ -403,7 +338,7 @@ static void render_counts(struct buf *b, const struct judged *j, const struct me
 		if (!printed_event(j, c, k))
 			events_line(b, c, k->watch, k->type);
 
-	family(b, "leakwatch_actions_total", "counter",
+	prom_family(b, "leakwatch_actions_total", "counter",
 	       "Actions taken or withheld, per watch, action and result (ok, failed, dry-run, suppressed).");
 	for (size_t i = 0; i < j->cfg->n_watches; i++) {
 		const struct watch *w = &j->cfg->watches[i];
@@ -451,15 +386,15 @@ static void render_daemon(struct buf *b, const struct judged *j, const struct me
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
 		struct line l;
 
-		family(b, figures[i].name, figures[i].type, figures[i].help);
-		l = line_start(b, figures[i].name);
-		value(&l, figures[i].v);
+		prom_family(b, figures[i].name, figures[i].type, figures[i].help);
+		l = prom_line_start(b, figures[i].name);
+		prom_value(&l, figures[i].v);
 	}
 }
 
 void metrics_render(struct buf *b, const struct judged *j, const struct metrics_counters *c)
 {
-	family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
+	prom_family(b, "leakwatch_build_info", "gauge", "leakwatchd's version, as a label; always 1.");
 	buf_puts(b, "leakwatch_build_info{version=\"" LEAKWATCH_VERSION "\"} 1\n");
 	render_watches(b, j);
 	render_processes(b, j);

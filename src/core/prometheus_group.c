@@ -10,12 +10,11 @@
  * any recycling of its processes, which is what a group is for.  Only the
  * metrics of the group's rules have series; a sum before its first
  * sample, a trend before its window is covered, and a max not set have
- * none; without a group, no family is shown.  The labels need no escaping: a watch name is letters, digits,
- * '.', '_' and '-' (watch_name_valid()), a metric name a word. */
+ * none; without a group, no family is shown.  The text is written by
+ * core/prometheus_text.c, as every other series is. */
 #include "core/prometheus_group.h"
 
-#include <math.h>
-#include <stdio.h>
+#include "core/prometheus_text.h"
 
 enum gper { G_VALUE, G_TREND, G_LIMIT, G_LEAK, G_OVER };
 
@@ -70,17 +69,6 @@ static bool group_value(const struct group_record *g, int m, enum gper what, dou
 	}
 }
 
-static void sample(struct buf *b, const char *name, const char *watch, int metric, double v)
-{
-	buf_printf(b, "%s{watch=\"%s\"", name, watch);
-	if (metric >= 0)
-		buf_printf(b, ",metric=\"%s\"", metric_name((enum metric)metric));
-	if (isfinite(v) && fabs(v) < 9e15 && v == floor(v))
-		buf_printf(b, "} %.0f\n", v + 0.0);
-	else
-		buf_printf(b, "} %.9g\n", v);
-}
-
 void metrics_render_groups(struct buf *b, const struct judged *j)
 {
 	bool any = false;
@@ -92,7 +80,7 @@ void metrics_render_groups(struct buf *b, const struct judged *j)
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		const struct group_family *gf = &families[f];
 
-		buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", gf->name, gf->help, gf->name);
+		prom_family(b, gf->name, "gauge", gf->help);
 		for (size_t i = 0; j->groups && i < j->cfg->n_watches; i++) {
 			const struct watch *wc = &j->cfg->watches[i];
 			const struct group_record *g = j->groups[i];
@@ -100,12 +88,14 @@ void metrics_render_groups(struct buf *b, const struct judged *j)
 			if (!g || !wc->group)
 				continue;
 			for (int m = 0; m < GROUP_METRICS; m++) {
+				struct line l;
 				double v;
 
 				if ((gf->metric >= 0 && m != gf->metric) || !(wc->group->metrics & (1u << m)) ||
 				    !group_value(g, m, gf->what, &v))
 					continue;
-				sample(b, gf->name, wc->name, gf->metric < 0 ? m : -1, v);
+				l = prom_watch_series(b, gf->name, wc->name, gf->metric < 0 ? m : -1);
+				prom_value(&l, v);
 			}
 		}
 	}
