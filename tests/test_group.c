@@ -114,7 +114,7 @@ static void test_pools(void)
 			CHECK_MSG(first > 65 && first <= cases[i].by_s, "case %zu: first at %g s", i, first);
 			CHECK(g.m[METRIC_RSS].leaking && group_verdict(&g, &wc, METRIC_RSS, 301000) == VERDICT_LEAK);
 			CHECK(g.processes == 4);
-			CHECK(group_retry(&g) && g.retry_why == EVENT_LEAK && g.retry_metric == METRIC_RSS);
+			CHECK(group_retry(&g) && g.retry.why == EVENT_LEAK && g.retry.metric == METRIC_RSS);
 			CHECK(group_action(&wc, EVENT_LEAK) == ACTION_RESTART_UNIT);
 			CHECK(group_action(&wc, EVENT_LIMIT) == ACTION_ALERT);
 		} else {
@@ -221,7 +221,7 @@ static void test_limit(void)
 		group_feed(&g, &wc, 1000 + i * 1000, ev);
 		CHECK_MSG(ev[METRIC_RSS] == steps[i].want, "step %zu: %#x", i, ev[METRIC_RSS]);
 		if (group_retry(&g)) {
-			CHECK(g.retry_why == EVENT_LIMIT);
+			CHECK(g.retry.why == EVENT_LIMIT);
 			group_acted(&g, steps[i].withheld);
 		}
 		CHECK_MSG(group_retry(&g) == steps[i].retry, "step %zu", i);

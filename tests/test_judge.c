@@ -43,7 +43,7 @@ static void test_limit(void)
 	struct verdicts v;
 
 	judge_init(&w, 42, 7, 1000, 0, comm, &wc);
-	CHECK(w.pid == 42 && w.start_ticks == 7 && w.retry_metric == -1 && w.tl.head < 0);
+	CHECK(w.pid == 42 && w.start_ticks == 7 && w.retry.metric == -1 && w.tl.head < 0);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		feed(&w, &wc, 2000 + i * 1000, steps[i].rss, 0, &v);
 		CHECK_MSG(v.ev[METRIC_RSS] == steps[i].want && v.warn == 0, "step %zu", i);
@@ -86,15 +86,15 @@ static void test_retry(void)
 	CHECK(!judge_retry(&w));
 	feed(&w, &wc, 2000, 300, 0, &v);
 	judge_acted(&w, EVENT_LIMIT, METRIC_RSS, true);
-	CHECK(w.retry_metric == METRIC_RSS && w.retry_why == EVENT_LIMIT);
+	CHECK(w.retry.metric == METRIC_RSS && w.retry.why == EVENT_LIMIT);
 	CHECK(judge_retry(&w));
 	judge_acted(&w, EVENT_LIMIT, METRIC_RSS, false);   /* taken at last */
-	CHECK(w.retry_metric == -1 && !judge_retry(&w));
+	CHECK(w.retry.metric == -1 && !judge_retry(&w));
 	judge_acted(&w, EVENT_LIMIT, METRIC_RSS, true);
 	for (int i = 0; i < 5 && w.m[METRIC_RSS].in_limit; i++)
 		feed(&w, &wc, 3000 + (uint64_t)i * 1000, 100, 0, &v);
 	CHECK(!w.m[METRIC_RSS].in_limit);
-	CHECK(!judge_retry(&w) && w.retry_metric == -1);   /* the episode is over */
+	CHECK(!judge_retry(&w) && w.retry.metric == -1);   /* the episode is over */
 }
 
 /* Warming, a new config, the view. */

@@ -278,7 +278,7 @@ static void test_judge_sparse(void)
 		judge_acted(&w, EVENT_LEAK, METRIC_USS, true);
 		CHECK(judge_retry(&w));
 		judge_reconfigure(&w, 0, &wc, &plain);
-		CHECK(!w.sparse && !judge_retry(&w) && w.retry_metric == -1);
+		CHECK(!w.sparse && !judge_retry(&w) && w.retry.metric == -1);
 		judge_free(&w);
 	}
 }

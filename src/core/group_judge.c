@@ -48,7 +48,7 @@ int group_record_init(struct group_record *g, const struct watch *wc)
 		metric_state_init(&g->m[i]);
 	}
 	set_limits(g, wc);
-	g->retry_metric = -1;
+	action_retry_init(&g->retry);
 	return 0;
 }
 
@@ -69,17 +69,6 @@ void group_add(struct group_record *g, const double v[GROUP_METRICS], unsigned u
 bool group_warming(const struct group_record *g, const struct watch *wc, uint64_t now_ms)
 {
 	return wc->warmup_ms > 0 && (!g->started || now_ms < g->first_ms + wc->warmup_ms);
-}
-
-/* A verdict of this tick asks for its action: a limit's before a leak's,
- * else the first metric's (as judge_pending). */
-static void pending(struct group_record *g, enum event_type t, int metric)
-{
-	if (g->retry_fresh && !(t == EVENT_LIMIT && g->retry_why == EVENT_LEAK))
-		return;
-	g->retry_metric = metric;
-	g->retry_why = t;
-	g->retry_fresh = true;
 }
 
 unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[GROUP_METRICS])
@@ -108,9 +97,9 @@ unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now
 	}
 	for (int i = 0; i < GROUP_METRICS; i++) {
 		if (ev[i] & DETECT_LIMIT)
-			pending(g, EVENT_LIMIT, i);
+			action_retry_pending(&g->retry, EVENT_LIMIT, i);
 		if (ev[i] & DETECT_LEAK)
-			pending(g, EVENT_LEAK, i);
+			action_retry_pending(&g->retry, EVENT_LEAK, i);
 	}
 	g->processes = g->acc.n;
 	g->fed = fed;
@@ -119,22 +108,12 @@ unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now
 
 bool group_retry(struct group_record *g)
 {
-	const struct metric_state *s;
-
-	if (g->retry_metric < 0)
-		return false;
-	s = &g->m[g->retry_metric];
-	if (g->retry_why == EVENT_LEAK ? s->leaking : s->in_limit)
-		return true;
-	g->retry_metric = -1;   /* the episode is over */
-	return false;
+	return action_retry_due(&g->retry, g->retry.metric < 0 ? NULL : &g->m[g->retry.metric]);
 }
 
 void group_acted(struct group_record *g, bool withheld)
 {
-	g->retry_fresh = false;
-	if (!withheld)
-		g->retry_metric = -1;
+	action_retry_acted(&g->retry, g->retry.why, g->retry.metric, withheld);
 }
 
 enum verdict group_verdict(const struct group_record *g, const struct watch *wc, int i, uint64_t now_ms)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/action_retry.h"
 #include "core/config.h"
 #include "core/detect.h"
 #include "core/event.h"
@@ -36,9 +37,7 @@ struct group_record {
 	bool started;              /* fed at least once */
 	unsigned processes;        /* summed at the last tick (0: none then) */
 	unsigned fed;              /* metrics fed at the last tick */
-	int retry_metric;          /* an action pending or withheld for this metric; -1 none */
-	enum event_type retry_why;
-	bool retry_fresh;          /* that action is of this tick's verdict, not asked yet */
+	struct action_retry retry; /* its action pending or withheld (core/action_retry.h) */
 };
 
 /* A fresh record for watch wc (which has a group), with no history: 0,
@@ -63,7 +62,7 @@ bool group_warming(const struct group_record *g, const struct watch *wc, uint64_
  * g->processes and g->fed say what this tick summed and fed. */
 unsigned group_feed(struct group_record *g, const struct watch *wc, uint64_t now_ms, unsigned ev[GROUP_METRICS]);
 
-/* The pending or withheld action's (g->retry_why for g->retry_metric):
+/* The pending or withheld action's (g->retry.why for g->retry.metric):
  * true when it is to be asked now; false, and forgotten, once its episode
  * is over. */
 bool group_retry(struct group_record *g);

@@ -190,7 +190,7 @@ void judge_init(struct watched *w, pid_t pid, unsigned long long start_ticks, ui
 	w->start_ticks = start_ticks;
 	w->start_ms = start_ms;
 	w->watch = idx;
-	w->retry_metric = -1;
+	action_retry_init(&w->retry);
 	memcpy(w->comm, comm, sizeof(w->comm));
 	fresh_history(w, wc);
 	(void)judge_sparse_sync(w, wc);   /* without memory: no uss, pss */
@@ -224,8 +224,8 @@ static void restart_states(struct watched *w, int from, int to, unsigned changed
 		s->over = kept.over;
 		s->under = kept.under;
 	}
-	if (w->retry_metric >= 0 && (changed & (1u << w->retry_metric)))
-		w->retry_metric = -1;
+	if (w->retry.metric >= 0 && (changed & (1u << w->retry.metric)))
+		w->retry.metric = -1;
 }
 
 /* The sparse metrics' history starts again (their readability changed,
@@ -321,42 +321,24 @@ void judge_sparse_sample(struct watched *w, const struct watch *wc, uint64_t now
 
 void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld)
 {
-	w->retry_fresh = false;
-	if (withheld) {
-		w->retry_metric = metric;
-		w->retry_why = t;
-	} else if (w->retry_metric == metric) {
-		w->retry_metric = -1;
-	}
+	action_retry_acted(&w->retry, t, metric, withheld);
 }
 
 bool judge_retry(struct watched *w)
 {
-	const struct metric_state *s;
-
-	if (w->retry_metric < 0)
-		return false;
-	s = watched_metric(w, w->retry_metric);
-	if (s && (w->retry_why == EVENT_LEAK ? s->leaking : s->in_limit))
-		return true;
-	w->retry_metric = -1;   /* the episode is over */
-	return false;
+	return action_retry_due(&w->retry, w->retry.metric < 0 ? NULL : watched_metric(w, w->retry.metric));
 }
 
 void judge_pending(struct watched *w, enum event_type t, int metric)
 {
-	if (w->retry_fresh && !(t == EVENT_LIMIT && w->retry_why == EVENT_LEAK))
-		return;   /* one a tick: a limit before a leak, else the first metric's */
-	w->retry_metric = metric;
-	w->retry_why = t;
-	w->retry_fresh = true;
+	action_retry_pending(&w->retry, t, metric);
 }
 
 /* Urgency of w's pending action: 0 over its limit, 1 with a time to its
  * limit (*eta), 2 without one. */
 static int urgency(const struct watched *w, double *eta)
 {
-	const struct metric_state *s = watched_metric(w, w->retry_metric);
+	const struct metric_state *s = watched_metric(w, w->retry.metric);
 
 	*eta = 0;
 	if (!s)

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/action_retry.h"
 #include "core/config.h"
 #include "core/detect.h"
 #include "core/event.h"
@@ -73,13 +74,11 @@ struct watched {
 	uint8_t limits_warned;     /* metrics whose missing own limit was reported (once) */
 	struct timeline tl;        /* when its samples were taken, for all metrics */
 	struct metric_state m[METRIC_INLINE];   /* rss, fds, threads; the others: sparse */
-	int retry_metric;          /* an action withheld for this metric: ask again; -1 none */
+	struct action_retry retry; /* its action pending or withheld (core/action_retry.h) */
 	unsigned unreadable;       /* metrics (1u << METRIC_*) the daemon may not read, as of
 				    * the last sample: their history holds -1 placeholders */
 	unsigned warned;           /* metrics whose unreadability was reported (once a process) */
 	char *incident;            /* the newest diagnostics captured (capture: true), or NULL */
-	enum event_type retry_why;
-	bool retry_fresh;          /* that action not asked yet (a verdict of this tick) */
 	char inspect_state[8];     /* the last inspection: "running", "ok", "failed"; "" none */
 	char *inspect_note;        /* its summary, or why it failed; NULL none */
 };
@@ -198,8 +197,8 @@ unsigned judge_limits(struct watched *w, const struct watch *wc, const double ow
  * lasts, so every leaking worker is recycled in turn). */
 void judge_acted(struct watched *w, enum event_type t, int metric, bool withheld);
 
-/* After the sample's reports: whether the withheld action (w->retry_why
- * for w->retry_metric) is to be asked again; false, and forgotten, once
+/* After the sample's reports: whether the withheld action (w->retry.why
+ * for w->retry.metric) is to be asked again; false, and forgotten, once
  * its episode is over. */
 bool judge_retry(struct watched *w);
 

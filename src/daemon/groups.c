@@ -123,12 +123,12 @@ static void act(const struct judged *j, const struct group_io *io, size_t idx, s
 	const struct watch *wc = &j->cfg->watches[idx];
 	struct unit_lookup l = { j, io, idx };
 	struct act_request req = {
-		.watch = wc, .why = g->retry_why, .metric = g->retry_metric, .value = g->m[g->retry_metric].value,
-		.procfd = -1, .retry = !g->retry_fresh, .group = true, .processes = g->processes,
+		.watch = wc, .why = g->retry.why, .metric = g->retry.metric, .value = g->m[g->retry.metric].value,
+		.procfd = -1, .retry = !g->retry.fresh, .group = true, .processes = g->processes,
 		.group_unit = group_unit, .group_ctx = &l,
 	};
 
-	if (group_action(wc, g->retry_why) == ACTION_ALERT || !io->act) {
+	if (group_action(wc, g->retry.why) == ACTION_ALERT || !io->act) {
 		group_acted(g, false);
 		return;
 	}

@@ -369,13 +369,13 @@ static void act_pending(struct monitor *m)
 	if (n == SIZE_MAX) {   /* no memory to sort them: in list order */
 		for (struct watched *w = m->j.watched; w; w = w->next)
 			if (judge_retry(w))
-				act(m, w, w->retry_why, w->retry_metric, !w->retry_fresh);
+				act(m, w, w->retry.why, w->retry.metric, !w->retry.fresh);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct watched *w = m->pending[i];
 
-		act(m, w, w->retry_why, w->retry_metric, !w->retry_fresh);
+		act(m, w, w->retry.why, w->retry.metric, !w->retry.fresh);
 	}
 }
 
