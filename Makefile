@@ -167,6 +167,12 @@ systemd: $(BUILD)/leakwatchd
 
 # Processes that exit as soon as they are found, pids handed on at once
 # (ns_last_pid): in a pid namespace of their own; needs root, else skipped.
+# The Debian package (tests/deb_test.sh): make deb, lintian, then apt
+# install, upgrade, remove and purge in a container with a real systemd
+# (root; the root file system of `make systemd`; about two minutes).
+deb-test: $(BUILD)/leakwatchd
+	sh tests/deb_test.sh $(BUILD)
+
 race: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/race_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
@@ -377,7 +383,7 @@ check-slow-%:
 check-build:
 	$(MAKE) --no-print-directory -j$(JOBS) all tests $(BUILD)/tests/pre62_fd.so
 
-check: check-build all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize scenario check-slow race inspect-script churn-asan systemd
+check: check-build all unit golden layout hostile hostile-proc compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize scenario check-slow race inspect-script churn-asan systemd deb-test
 	@echo "make check: all passed"
 
 demo: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
@@ -442,15 +448,26 @@ $(BUILD)/bench/smaps_cost: bench/smaps_cost.c
 bench-smaps: $(BUILD)/bench/smaps_cost
 	$(BUILD)/bench/smaps_cost $(SMAPS_ARGS)
 
+# The man pages and the example configuration name installed files by the
+# default paths (/usr/local/...): installed, they name this PREFIX's.
+RENDER_PATHS = sed -e 's|/usr/local/share|$(DATADIR)|g; s|/usr/local/sbin|$(SBINDIR)|g; \
+                       s|/usr/local/lib/systemd/catalog|$(CATALOGDIR)|g'
+
+# The Debian package (debian/; README "Installing"): built in a temporary
+# copy of the tree with dpkg-buildpackage; the .deb lands in DEBDIR.
+DEBDIR ?= $(BUILD)/deb
+deb:
+	sh debian/make-deb.sh $(DEBDIR)
+
 install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSCONFDIR)/leakwatch $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/leakwatchd $(DESTDIR)$(SBINDIR)/leakwatchd
 	install -m 755 $(BUILD)/leakwatchctl $(DESTDIR)$(BINDIR)/leakwatchctl
-	install -m 644 man/leakwatchctl.1 $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1
-	install -m 644 man/leakwatchd.8 $(DESTDIR)$(MANDIR)/man8/leakwatchd.8
-	install -m 644 man/leakwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5
+	$(RENDER_PATHS) man/leakwatchctl.1 > $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1 && chmod 644 $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1
+	$(RENDER_PATHS) man/leakwatchd.8 > $(DESTDIR)$(MANDIR)/man8/leakwatchd.8 && chmod 644 $(DESTDIR)$(MANDIR)/man8/leakwatchd.8
+	$(RENDER_PATHS) man/leakwatch.yaml.5 > $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 && chmod 644 $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5
 	install -m 644 systemd/leakwatch.catalog $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog
 	install -m 644 $(BUILD)/leakwatchd.service $(DESTDIR)$(UNITDIR)/leakwatchd.service
 	install -d $(DESTDIR)$(DATADIR)/leakwatch
@@ -467,7 +484,8 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 share/bash-completion/completions/leakwatchd share/bash-completion/completions/leakwatchctl \
 	  $(DESTDIR)$(BASHCOMPDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
-	  install -m 644 conf/leakwatch.yaml $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml
+	  { $(RENDER_PATHS) conf/leakwatch.yaml > $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml; }
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/leakwatchd $(DESTDIR)$(MANDIR)/man8/leakwatchd.8 \
@@ -484,4 +502,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: FORCE all tests unit golden check-build check-slow layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits uss cow perm group systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary bench-smaps install uninstall clean
+.PHONY: FORCE all tests unit golden check-build check-slow layout hostile hostile-proc inspect-script inspect-all fuzz fuzz-replay compilers catalog unitfile install-test ctl alerts dashboard schema-completion sanitize asan-daemon churn churn-asan soak scenario action race gunicorn uwsgi celery shipped-conf inspect notify journal operator match limits uss cow perm group systemd check demo bench bench-full bench-matrix bench-detect bench-scale bench-cpu bench-memory bench-inspect bench-boundary bench-smaps deb deb-test install uninstall clean

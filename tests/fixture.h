@@ -54,6 +54,16 @@ static inline void put(const char *rel, const char *data, size_t len)
 	fclose(f);
 }
 
+/* A symlink PATH -> TARGET in the tree, in place of what PATH was (as put()
+ * rewrites a file); exits 2 when it cannot be made. */
+static inline void put_link(const char *target, const char *path)
+{
+	if ((unlink(path) != 0 && errno != ENOENT) || symlink(target, path) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
 /* START: the start time in clock ticks, PID unless the test needs another. */
 static inline void stat_file(int pid, const char *comm, int ppid, unsigned flags, long threads, long rss_pages,
 			     unsigned long long start)
@@ -99,7 +109,7 @@ static inline void make_proc(int pid, const char *comm, int ppid, unsigned flags
 	snprintf(rel, sizeof(rel), "%d/cgroup", pid);
 	put(rel, "0::/system.slice/api.service\n", 29);
 	snprintf(path, sizeof(path), "%s/%d/exe", root, pid);
-	symlink("/usr/bin/python3.11", path);
+	put_link("/usr/bin/python3.11", path);
 }
 
 /* TEXT as a config file in the tree, loaded; NULL when it does not load

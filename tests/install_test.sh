@@ -9,7 +9,8 @@
 #     leakwatchd of its own PREFIX, and each installed leakwatchd looks for
 #     the inspect script under its own PREFIX/share (the path compiled into
 #     os/paths.c, read with strings(1)); LICENSE is installed as the
-#     copyright file.
+#     copyright file; the man pages and the example configuration name the
+#     files of that PREFIX.
 #  With DEMO=1 (`make check` runs the demo in check-slow instead), before 2: `make demo` in
 #  that empty build tree, which must exit 0 (about 25 seconds).
 # The build tree is its own (build/install-test), made afresh each time.
@@ -112,6 +113,16 @@ check_install() {   # DESTDIR PREFIX
 		ok "PREFIX=$prefix: inspect.py, the alert rules and the copyright file installed"
 	else
 		bad "PREFIX=$prefix: inspect.py, leakwatch-alerts.yml or share/doc/leakwatch/copyright missing"
+	fi
+	# the man pages and the example configuration name this PREFIX's files
+	man8=$d$prefix/share/man/man8/leakwatchd.8 conf=$d/etc/leakwatch/leakwatch.yaml
+	stale=$(grep -l '/usr/local/s\(hare\|bin\)' "$d$prefix"/share/man/man?/leakwatch* "$conf" 2>/dev/null)
+	[ "$prefix" = /usr/local ] && stale=
+	if grep -q "^\.I $prefix/share/leakwatch/inspect.py$" "$man8" &&
+	   grep -q "$prefix/share/leakwatch/leakwatch-alerts.yml" "$conf" && [ -z "$stale" ]; then
+		ok "PREFIX=$prefix: leakwatchd(8) and leakwatch.yaml name $prefix/share/leakwatch/"
+	else
+		bad "PREFIX=$prefix: the man pages or the configuration name other paths${stale:+ (/usr/local in $stale)}"
 	fi
 }
 if m all; then

@@ -39,178 +39,30 @@
 #
 # The container and everything it leaves behind (the payload/ and
 # supervisor/ cgroups systemd-nspawn creates under the caller's cgroup when
-# no systemd runs on the host) are removed on exit, whatever happens.
+# no systemd runs on the host) are removed on exit, whatever happens
+# (tests/container.sh, shared with tests/deb_test.sh).
 
 set -u
-
-say() { printf 'systemd: %s\n' "$*"; }
-skip() { say "SKIPPED: $*"; exit 0; }
 
 DAEMON=${1:-build/leakwatchd}
 HERE=$(cd "$(dirname "$0")" && pwd)           # tests/
 REPO=$(dirname "$HERE")
 FILES=$HERE/systemd
-PY=/usr/bin/python3
+TAG=systemd
+. "$HERE/container.sh"
 
 BOOT_WAIT=60         # s for leakwatchd.service to become active
 RESTART_WAIT=60      # s for leaky.service's MainPID to change
-STOP_WAIT=30         # s for the container to shut down before SIGKILL
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, systemd-nspawn)"
+container_init
 
 case $DAEMON in /*) ;; *) DAEMON=$PWD/$DAEMON ;; esac
 BUILD=$(dirname "$DAEMON")
 ROOT=${LEAKWATCH_SYSTEMD_ROOTFS:-$BUILD/systemd-rootfs}
 case $ROOT in /*) ;; *) ROOT=$PWD/$ROOT ;; esac
 
-# ------------------------------------------------------------------- tools
-apt_install() {     # apt_install PACKAGE: quietly, bounded; 0 when installed
-    command -v apt-get >/dev/null 2>&1 || return 1
-    say "installing $1 (not present)"
-    DEBIAN_FRONTEND=noninteractive timeout -k 10 300 apt-get install -y -qq \
-        --no-install-recommends "$1" >/dev/null 2>&1 && return 0
-    DEBIAN_FRONTEND=noninteractive timeout -k 10 120 apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive timeout -k 10 300 apt-get install -y -qq \
-        --no-install-recommends "$1" >/dev/null 2>&1
-}
-for tool in timeout nsenter; do
-    command -v $tool >/dev/null 2>&1 || { say "FAIL: $tool not found"; say "0 passed, 1 failed"; exit 1; }
-done
-command -v systemd-nspawn >/dev/null 2>&1 || apt_install systemd-container ||
-    skip "systemd-nspawn missing and not installable (Debian package systemd-container)"
-command -v systemd-nspawn >/dev/null 2>&1 || skip "systemd-nspawn missing and not installable"
-[ -x "$PY" ] || { say "FAIL: $PY not found"; say "0 passed, 1 failed"; exit 1; }
-
-# ------------------------------------------------------------- bookkeeping
-PASS=0 FAILED=0
-pass() { PASS=$((PASS + 1)); say "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); say "FAIL: $*"; }
-finish() {
-    say "$PASS passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && exit 0
-    exit 1
-}
-
-SCRATCH=$(mktemp -d /tmp/leakwatch-systemd.XXXXXX)
-NSPAWN_PID='' CPID='' CG_DIRS='' MACHINE=''
-NSPAWN_RUN_EXISTED=no
-[ -d /run/systemd/nspawn ] && NSPAWN_RUN_EXISTED=yes
-
-# The cgroups systemd-nspawn --keep-unit makes: payload/ and supervisor/
-# under the caller's cgroup, in the systemd-managed hierarchies.
-cgroup_dirs() {
-    while IFS=: read -r id ctl path; do
-        case $id:$ctl in
-        0:)            if [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then base=/sys/fs/cgroup/unified
-                       else base=/sys/fs/cgroup; fi ;;
-        *:name=systemd) base=/sys/fs/cgroup/systemd ;;
-        *) continue ;;
-        esac
-        [ "$path" = / ] && path=
-        printf '%s\n' "$base$path/payload" "$base$path/supervisor"
-    done </proc/$$/cgroup
-}
-
-remove_cgroups() {
-    for d in $CG_DIRS; do
-        [ -d "$d" ] || continue
-        n=0
-        # rmdir only removes empty cgroups: retry while the last processes die
-        until find "$d" -depth -type d -exec rmdir {} + 2>/dev/null && [ ! -d "$d" ]; do
-            n=$((n + 1))
-            [ $n -ge 50 ] && { say "warning: cannot remove cgroup $d"; break; }
-            sleep 0.2
-        done
-    done
-}
-
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-
-stop_container() {
-    if alive "$NSPAWN_PID"; then
-        # SIGTERM makes systemd-nspawn ask the container's systemd to shut down
-        kill -TERM "$NSPAWN_PID" 2>/dev/null
-        n=0
-        while alive "$NSPAWN_PID" && [ $n -lt $((STOP_WAIT * 5)) ]; do
-            sleep 0.2; n=$((n + 1))
-        done
-        if alive "$NSPAWN_PID"; then
-            say "warning: container did not stop in ${STOP_WAIT}s, killing it"
-            alive "$CPID" && kill -KILL "$CPID" 2>/dev/null   # the pid namespace goes with it
-            kill -KILL "$NSPAWN_PID" 2>/dev/null
-        fi
-        wait "$NSPAWN_PID" 2>/dev/null
-    fi
-    NSPAWN_PID=''
-    remove_cgroups
-    # what systemd-nspawn leaves in the host's /run when that is no tmpfs
-    [ -n "$MACHINE" ] && rm -rf "/run/systemd/nspawn/propagate/$MACHINE"
-    if [ "$NSPAWN_RUN_EXISTED" = no ]; then
-        rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn 2>/dev/null
-    fi
-}
-
-cleanup() {
-    trap - EXIT INT TERM HUP
-    stop_container
-    if [ "${LEAKWATCH_KEEP_SCRATCH:-0}" = 1 ]; then
-        say "scratch kept in $SCRATCH"
-    else
-        rm -rf "$SCRATCH"
-    fi
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 1' INT TERM HUP
-
 # --------------------------------------------------------------- the rootfs
-SUITE=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | tr -d '"')
-SUITE=${SUITE:-bookworm}
-# The host's binaries run inside, so the tree is the host's release, with
-# what they link against (ldd build/leakwatchd: libproc2, libyaml, libsystemd,
-# libmicrohttpd).
-INCLUDE=systemd,systemd-sysv,dbus,python3,libyaml-0-2,libproc2-0,libsystemd0,libmicrohttpd12,procps
-STAMP=$ROOT/.leakwatch-rootfs
-
-mirror() {
-    if [ -n "${LEAKWATCH_DEBIAN_MIRROR:-}" ]; then echo "$LEAKWATCH_DEBIAN_MIRROR"; return; fi
-    m=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null |
-        grep -v security | head -n 1)
-    [ -n "$m" ] || m=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\(http[^[:space:]]*\).*/\2/p' \
-        /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1)
-    echo "${m:-http://deb.debian.org/debian}"
-}
-
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$SUITE $INCLUDE" ]; then
-    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap ||
-        skip "debootstrap missing and not installable"
-    MIRROR=$(mirror)
-    # debootstrap fetches with wget (a dependency of it)
-    if ! timeout -k 5 30 wget -q -T 15 -t 2 -O /dev/null "$MIRROR/dists/$SUITE/Release"; then
-        skip "debootstrap cannot reach the mirror $MIRROR"
-    fi
-    # Never wipe a directory that is not (a try at) one of our trees.
-    if [ "$ROOT" = / ] || { [ -d "$ROOT" ] && [ ! -f "$STAMP" ] && [ ! -d "$ROOT/debootstrap" ] &&
-                            [ -n "$(ls -A "$ROOT")" ]; }; then
-        fail "$ROOT exists and is not a root file system this test made: not touching it"
-        finish
-    fi
-    say "building the root file system in $ROOT ($SUITE from $MIRROR, about a minute)"
-    rm -rf "$ROOT"
-    mkdir -p "$(dirname "$ROOT")"
-    t0=$(date +%s)
-    if timeout -k 10 480 debootstrap --variant=minbase --include="$INCLUDE" \
-            "$SUITE" "$ROOT" "$MIRROR" >"$SCRATCH/debootstrap.log" 2>&1; then
-        echo "$SUITE $INCLUDE" >"$STAMP"
-        pass "debootstrap $SUITE into $ROOT ($(( $(date +%s) - t0 ))s)"
-    else
-        fail "debootstrap $SUITE into $ROOT (log tail below)"
-        tail -n 20 "$SCRATCH/debootstrap.log" | sed 's/^/    /'
-        rm -rf "$ROOT"
-        finish
-    fi
-else
-    say "reusing the root file system in $ROOT"
-fi
+ensure_rootfs "$ROOT"
 
 # ------------------------------------------------------- install into it
 # Fresh state on every run: no history or journal from an earlier one.
@@ -226,14 +78,7 @@ else
     finish
 fi
 install -D -m 644 "$FILES/leakwatch.yaml" "$ROOT/etc/leakwatch/leakwatch.yaml"
-install -D -m 755 "$FILES/leaky.py" "$ROOT/usr/local/libexec/leakwatch-test/leaky.py"
-install -D -m 644 "$FILES/leaky.service" "$ROOT/etc/systemd/system/leaky.service"
-# A volatile journal (in the container's /run): nothing kept between runs.
-mkdir -p "$ROOT/etc/systemd/journald.conf.d"
-printf '[Journal]\nStorage=volatile\nRateLimitBurst=0\n' \
-    >"$ROOT/etc/systemd/journald.conf.d/leakwatch-test.conf"
-# No login prompt on a console nobody reads.
-ln -sf /dev/null "$ROOT/etc/systemd/system/console-getty.service"
+install_leaky "$ROOT"
 # Enabled the way an admin would: systemctl enable (offline, on the tree).
 for u in leaky.service leakwatchd.service; do
     rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/$u"
@@ -250,34 +95,10 @@ else
 fi
 
 # ------------------------------------------------------------------- boot
-MACHINE=lwtest$$
-CG_DIRS=$(cgroup_dirs)
-if [ -d /run/systemd/system ] && [ -S /run/dbus/system_bus_socket ]; then
-    KEEP=''                  # a systemd host: nspawn asks it for a scope unit of its own
-else
-    KEEP=--keep-unit         # no systemd (or no bus) on the host: stay in our own cgroup
-fi
-# setsid: a terminal's ^C reaches us (the trap stops the container), not nspawn
-setsid systemd-nspawn -q -D "$ROOT" --boot --register=no $KEEP --private-network \
-    --console=pipe -M "$MACHINE" </dev/null >"$SCRATCH/console.log" 2>&1 &
-NSPAWN_PID=$!
-
-# The container's PID 1: the child of systemd-nspawn that runs systemd.
-n=0
-while [ -z "$CPID" ] && [ $n -lt 150 ] && alive "$NSPAWN_PID"; do
-    for p in $(ps -o pid= --ppid "$NSPAWN_PID" 2>/dev/null); do
-        [ "$(cat /proc/"$p"/comm 2>/dev/null)" = systemd ] && CPID=$p
-    done
-    [ -n "$CPID" ] || { sleep 0.2; n=$((n + 1)); }
-done
-if [ -z "$CPID" ]; then
-    fail "container boots (no systemd under systemd-nspawn; console log tail below)"
-    tail -n 30 "$SCRATCH/console.log" | sed 's/^/    /'
+if ! boot_container "$ROOT" --private-network; then
+    fail "container boots (no systemd under systemd-nspawn; console log tail above)"
     finish
 fi
-
-cx() { timeout -k 5 30 nsenter -t "$CPID" -a "$@"; }     # run in the container
-prop() { cx systemctl show -p "$2" --value "$1" 2>/dev/null; }
 
 diagnose() {
     say "---- diagnostics: $*"
@@ -354,49 +175,6 @@ if cx test -s /var/lib/leakwatch/history.state; then
 else
     fail "no /var/lib/leakwatch/history.state in the container (StateDirectory=)"
 fi
-
-# journal_has UNIT CHECK-NAME KEY=VALUE...: an entry of `journalctl -u UNIT`
-# (this boot) with all those fields; retried for a few seconds.
-journal_has() {
-    unit=$1 what=$2; shift 2
-    n=0
-    while :; do
-        cx journalctl -b -u "$unit" -o json --no-pager >"$SCRATCH/journal.json" 2>/dev/null
-        if "$PY" - "$SCRATCH/journal.json" "$@" <<'EOF'
-import json, sys
-want = dict(a.split("=", 1) for a in sys.argv[2:])
-for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if all(e.get(k) == v for k, v in want.items()):
-        print(e.get("MESSAGE", ""))
-        sys.exit(0)
-sys.exit(1)
-EOF
-        then return 0; fi
-        n=$((n + 1))
-        [ $n -ge 10 ] && return 1
-        sleep 0.5
-    done
-}
-
-check_journal() {     # check_journal UNIT DESCRIPTION KEY=VALUE...
-    unit=$1 desc=$2; shift 2
-    if msg=$(journal_has "$unit" "$desc" "$@"); then
-        pass "journalctl -u $unit: $desc: $msg"
-    else
-        fail "journalctl -u $unit: no entry with $*"
-        say "---- leakwatch entries in journalctl -b -u $unit -o json:"
-        grep LEAKWATCH_EVENT "$SCRATCH/journal.json" | "$PY" -c '
-import json, sys
-for l in sys.stdin:
-    e = json.loads(l)
-    print("    " + " ".join("%s=%s" % (k, v) for k, v in sorted(e.items())
-          if k.startswith(("LEAKWATCH_", "OBJECT_", "_SYSTEMD_UNIT", "MESSAGE="))))' 2>/dev/null
-    fi
-}
 
 check_journal leaky.service "leak event for pid $OLD" \
     LEAKWATCH_EVENT=leak LEAKWATCH_METRIC=rss OBJECT_PID="$OLD"

@@ -113,7 +113,7 @@ static void task_at(int pid, int tid, char state, const char *argv0, int nfds, l
 	mkdir(path, 0755);
 	for (int i = 0; i < nfds; i++) {
 		snprintf(path, sizeof(path), "%s/%d/task/%d/fd/%d", root, pid, tid, i);
-		symlink("/dev/null", path);
+		put_link("/dev/null", path);
 	}
 	snprintf(rel, sizeof(rel), "%d/task/%d/stat", pid, tid);
 	put(rel, buf, (size_t)n);

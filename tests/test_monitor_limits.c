@@ -120,8 +120,8 @@ static void make_tree(void)
 	mkfifo(strcat(strcpy(text, root), "/cg2/system.slice/api.service/sub/memory.max"), 0644);
 	mkdirs("cg2/other.slice");
 	put_str("cg2/other.slice/memory.max", "4096\n");
-	symlink(strcat(strcpy(text, root), "/cg2/other.slice"), strcat(strcpy(text + 600, root), "/cg2/evil"));
-	symlink(strcat(strcpy(text, root), "/v1pids/system.slice"), strcat(strcpy(text + 600, root), "/v1pids/evil"));
+	put_link(strcat(strcpy(text, root), "/cg2/other.slice"), strcat(strcpy(text + 600, root), "/cg2/evil"));
+	put_link(strcat(strcpy(text, root), "/v1pids/system.slice"), strcat(strcpy(text + 600, root), "/v1pids/evil"));
 
 	/* 101: RLIMIT_NOFILE 20 (max 18), in the unit */
 	make_proc(101, "limited", 1, PF_USER, "limited", 10);
