@@ -75,7 +75,7 @@
 #define NRATES 3
 #define NKINDS 3
 #define NAMPS  5
-#define NROWS  (NRATES * (NKINDS + 1) + 1)
+#define NROWS  (NRATES * (NKINDS + 1) + 2)   /* the grid, then the two acceptance rows */
 #define ACCEPT_RATE (200 * 1024.0)   /* B/s */
 #define ACCEPT_AMP  (40 * MiB)
 #define MAX_SHAPES  64
@@ -99,7 +99,7 @@ static const struct { const char *name; enum shape_kind shape; double walk; } no
 	{ "walk-3 (past the boundary)", SHAPE_WALK, 3 },
 };
 #define NNONLEAK (sizeof nonleak / sizeof nonleak[0])
-_Static_assert(NRATES * (1 + NKINDS * (NAMPS - 1)) + 1 + NNONLEAK <= MAX_SHAPES, "MAX_SHAPES");
+_Static_assert(NRATES * (1 + NKINDS * (NAMPS - 1)) + 2 + NNONLEAK <= MAX_SHAPES, "MAX_SHAPES");
 
 
 static void usage(FILE *f)
@@ -216,13 +216,18 @@ static size_t build_shapes(const struct opts *o, struct shape *s)
 				else
 					snprintf(c->name, sizeof c->name, "%gx-%s-k%g", rates_x[ri], kind_name[ki], amps_k[ai]);
 			}
-	s[n] = (struct shape){ .shape = SHAPE_LEAK, .ws = WS_SAWTOOTH, .rate = ACCEPT_RATE, .amp = ACCEPT_AMP,
-			       .period = 0.15 * W, .windows = 8, .index = idx++, .row = NROWS - 1,
-			       .rate_x = ACCEPT_RATE / g, .amp_k = ACCEPT_AMP / (ACCEPT_RATE * W), .kind = "acceptance" };
-	snprintf(s[n].name, sizeof s[n].name, "acceptance");
-	/* the column of A/R nearest its own on a log scale (not 0: A > 0) */
-	s[n].col = s[n].amp_k < sqrt(3) ? 1 : s[n].amp_k < sqrt(30) ? 2 : s[n].amp_k < sqrt(300) ? 3 : 4;
-	n++;
+	/* the acceptance case twice: a sawtooth that drifts against the
+	 * samples, and one whose period is a whole number of intervals */
+	for (int locked = 0; locked <= 1; locked++, n++) {
+		s[n] = (struct shape){ .shape = SHAPE_LEAK, .ws = locked ? WS_SAWTOOTH_LOCKED : WS_SAWTOOTH,
+				       .rate = ACCEPT_RATE, .amp = ACCEPT_AMP, .period = 0.15 * W, .windows = 8,
+				       .index = idx++, .row = NROWS - 2 + locked, .rate_x = ACCEPT_RATE / g,
+				       .amp_k = ACCEPT_AMP / (ACCEPT_RATE * W),
+				       .kind = locked ? "acceptance-locked" : "acceptance" };
+		snprintf(s[n].name, sizeof s[n].name, locked ? "acceptance-locked" : "acceptance");
+		/* the column of A/R nearest its own on a log scale (not 0: A > 0) */
+		s[n].col = s[n].amp_k < sqrt(3) ? 1 : s[n].amp_k < sqrt(30) ? 2 : s[n].amp_k < sqrt(300) ? 3 : 4;
+	}
 	for (size_t i = 0; i < NNONLEAK; i++, n++) {
 		s[n] = (struct shape){ .shape = nonleak[i].shape, .windows = 10, .index = 100 + (unsigned)i,
 				       .row = -1, .col = -1, .kind = nonleak[i].name, .amp_k = nonleak[i].walk };
@@ -256,6 +261,10 @@ static void aggregate(struct agg *a, double *times, const double *errs, long see
 	if (k == 0)
 		return;
 	qsort(times, (size_t)k, sizeof times[0], cmp_double);
+	for (long i = 0; i < k; i++) {
+		a->within[0] += times[i] <= 2.5;
+		a->within[1] += times[i] <= 3.5;
+	}
 	a->median_w = k % 2 ? times[k / 2] : (times[k / 2 - 1] + times[k / 2]) / 2;
 	a->max_w = times[k - 1];
 }
@@ -336,9 +345,10 @@ static void row_label(const struct opts *o, int row, char *buf, size_t size)
 {
 	int ri = row / (NKINDS + 1), ki = row % (NKINDS + 1) - 1;
 
-	if (row == NROWS - 1)
-		snprintf(buf, size, "acceptance: 200 KiB/s (%.2fx), sawtooth 40 MiB, P %.3g s (A/R %.3g)",
-			 ACCEPT_RATE / o->sc.growth, 0.15 * o->window_s, ACCEPT_AMP / (ACCEPT_RATE * o->window_s));
+	if (row >= NROWS - 2)
+		snprintf(buf, size, "acceptance: 200 KiB/s (%.2fx), sawtooth 40 MiB, P %.3g s (A/R %.3g)%s",
+			 ACCEPT_RATE / o->sc.growth, 0.15 * o->window_s, ACCEPT_AMP / (ACCEPT_RATE * o->window_s),
+			 row == NROWS - 1 ? ", phase-locked" : "");
 	else
 		snprintf(buf, size, "%gx %s", rates_x[ri], ki < 0 ? "none" : kind_name[ki]);
 }
@@ -413,6 +423,29 @@ static void print_grid(const struct opts *o, const struct shape *s, size_t n, st
 		printf("\n");
 	}
 	printf("\n");
+}
+
+/* How the acceptance rows' seeds spread, by leakwatch: the share within
+ * 2.5 and 3.5 windows and the latest (a median hides the tail that a test
+ * of ten runs at once meets). */
+static void print_acceptance(const struct shape *s, size_t n, struct agg (*a)[NTOOLS])
+{
+	bool head = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct agg *x = &a[i][T_LW];
+
+		if (strncmp(s[i].kind, "acceptance", 10) != 0 || !x->ran)
+			continue;
+		if (!head)
+			printf("#### The acceptance rows' seeds (leakwatch)\n\n| row | seeds | within 2.5 W | within 3.5 W | latest |\n"
+			       "|---|---|---|---|---|\n");
+		head = true;
+		printf("| %s | %ld | %ld (%.2f%%) | %ld (%.2f%%) | %.2fW |\n", s[i].name, x->seeds, x->within[0],
+		       100.0 * x->within[0] / x->seeds, x->within[1], 100.0 * x->within[1] / x->seeds, x->max_w);
+	}
+	if (head)
+		printf("\n");
 }
 
 /* Did a leak cell (leak) or a non-leak shape (!leak) run? */
@@ -536,6 +569,7 @@ int main(int argc, char **argv)
 		printf("## Leak grid: detected/seeds and the median time to the verdict\n\n");
 		for (int k = 0; k < NTOOLS; k++)
 			print_grid(&o, shapes, n, agg, k);
+		print_acceptance(shapes, n, agg);
 	}
 	if (any_ran(shapes, n, agg, false))
 		print_false_alarms(&o, shapes, n, agg);

@@ -48,6 +48,7 @@ struct agg {
 	bool ran;
 	long seeds, detected;
 	double median_w, max_w;       /* windows from the process start; NAN: none */
+	long within[2];               /* detected within 2.5 and 3.5 windows */
 	double worst_err;             /* max |slope - r| / r; NAN: none */
 };
 

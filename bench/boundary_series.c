@@ -13,6 +13,12 @@
  *   sawtooth  builds linearly to A over a cycle of P × U(0.9, 1.1), then
  *             drops to 0 at once; random initial phase (a batch job, a GC
  *             generation);
+ *   phase-locked sawtooth
+ *             the same with a cycle of exactly P, each drop late by
+ *             U(0, LOCK_JITTER) on its schedule (a timer-driven job whose
+ *             period is a whole number of sampling intervals, as in
+ *             tests/scenario_test.py's slow-saw runs: the samples meet
+ *             every tooth at the same phase, give or take the jitter);
  *   random    U(0, A), redrawn at exponential intervals of mean 0.05 W
  *             (request-sized allocations held for random times);
  *   bursts    Poisson arrivals of mean spacing 0.1 W, each adding
@@ -26,6 +32,7 @@
 #include <string.h>
 
 #define MAX_BURSTS  16      /* active at once; a 17th is drawn and dropped */
+#define LOCK_JITTER 0.01    /* s: a phase-locked tooth's drop, late by up to this */
 #define LRU_ENTRIES 1000.0  /* mean entries of the full cache: s0 = C / 1000 */
 #define LRU_RING    4096    /* > C / (0.5 s0), the most entries that fit */
 
@@ -70,6 +77,7 @@ struct wset {
 	enum wset_kind kind;
 	double amp, period, window;
 	double t0, t1;                  /* sawtooth: the current cycle */
+	double due;                     /* phase-locked: the next drop's time on schedule */
 	double next;                    /* random: next redraw; bursts: next arrival */
 	double val;                     /* random: the current working set */
 	double end[MAX_BURSTS], add[MAX_BURSTS];
@@ -91,6 +99,11 @@ static void wset_init(struct wset *w, struct rng *r, enum wset_kind kind, double
 		w->t1 = w->t0 + len;
 		break;
 	}
+	case WS_SAWTOOTH_LOCKED:
+		w->t0 = -period * rng_uniform(r);
+		w->due = w->t0 + period;
+		w->t1 = w->due + LOCK_JITTER * rng_uniform(r);
+		break;
 	case WS_RANDOM:
 		w->val = amp * rng_uniform(r);
 		w->next = rng_exp(r, 0.05 * window);
@@ -138,6 +151,13 @@ static double wset_at(struct wset *w, struct rng *r, double t)
 			w->t1 = w->t0 + w->period * rng_range(r, 0.9, 1.1);
 		}
 		return w->amp * (t - w->t0) / (w->t1 - w->t0);
+	case WS_SAWTOOTH_LOCKED:
+		while (t >= w->t1) {
+			w->t0 = w->t1;
+			w->due += w->period;
+			w->t1 = w->due + LOCK_JITTER * rng_uniform(r);
+		}
+		return w->amp * (t - w->t0) / w->period;
 	case WS_RANDOM:
 		while (w->next <= t) {
 			w->val = w->amp * rng_uniform(r);
@@ -208,12 +228,13 @@ static void gen_params(const struct shape *s, const struct scale *sc, struct rng
 
 	switch (s->shape) {
 	case SHAPE_LEAK: {
-		static const char *const ws_name[] = { "no working set", "sawtooth", "random working set", "bursts" };
+		static const char *const ws_name[] = { "no working set", "sawtooth", "random working set", "bursts",
+						       "phase-locked sawtooth" };
 
 		wset_init(&p->ws, r, s->ws, s->amp, s->period, W);
 		snprintf(buf, sizeof buf, "leak %.0f B/s = %.3g g, %s A = %.3g MiB = %.3g R", s->rate, s->rate_x,
 			 ws_name[s->ws], s->amp / MiB, s->amp_k);
-		if (s->ws == WS_SAWTOOTH)
+		if (s->ws == WS_SAWTOOTH || s->ws == WS_SAWTOOTH_LOCKED)
 			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", P = %.3g W", s->period / W);
 		break;
 	}

@@ -24,7 +24,7 @@ double rng_gauss(struct rng *r);                     /* mean 0, sigma 1 */
 double rng_exp(struct rng *r, double mean);          /* exponential, > 0 */
 
 /* What is added on top of base + leak: a working set that comes and goes. */
-enum wset_kind { WS_NONE, WS_SAWTOOTH, WS_RANDOM, WS_BURSTS };
+enum wset_kind { WS_NONE, WS_SAWTOOTH, WS_RANDOM, WS_BURSTS, WS_SAWTOOTH_LOCKED };
 
 enum shape_kind {
 	SHAPE_LEAK,          /* rate × t + a working set of amplitude amp */
@@ -55,7 +55,7 @@ struct shape {
 	enum wset_kind ws;   /* SHAPE_LEAK: its working set */
 	double rate;         /* the leak, bytes/s; 0 for non-leaks */
 	double amp;          /* SHAPE_LEAK: the working set's amplitude A, bytes */
-	double period;       /* SHAPE_LEAK, WS_SAWTOOTH: P, s */
+	double period;       /* SHAPE_LEAK, WS_SAWTOOTH(_LOCKED): P, s */
 	double windows;      /* the series' length, in W */
 	unsigned index;      /* seeds the PRNG, with the seed: fixed whatever the flags */
 	int row, col;        /* leak grid: table row and column (col -1: non-leak) */
