@@ -195,17 +195,21 @@ install_leaky() {
 # boot_container DIR [NSPAWN-ARGS]: boots DIR (systemd as the container's
 # PID 1, console in SCRATCH/console.log); sets NSPAWN_PID and CPID.
 # 0 when systemd runs in it, 1 (with the console's tail printed) when not.
+# nspawn_keep: systemd-nspawn's option for where the container's cgroup goes
+nspawn_keep() {
+    if [ -d /run/systemd/system ] && [ -S /run/dbus/system_bus_socket ]; then
+        echo ''              # a systemd host: nspawn asks it for a scope unit of its own
+    else
+        echo --keep-unit     # no systemd (or no bus) on the host: stay in our own cgroup
+    fi
+}
+
 boot_container() {
     dir=$1; shift
     MACHINE=lw$TAG$$
     CG_DIRS=$(cgroup_dirs)
-    if [ -d /run/systemd/system ] && [ -S /run/dbus/system_bus_socket ]; then
-        keep=''              # a systemd host: nspawn asks it for a scope unit of its own
-    else
-        keep=--keep-unit     # no systemd (or no bus) on the host: stay in our own cgroup
-    fi
     # setsid: a terminal's ^C reaches us (the trap stops the container), not nspawn
-    setsid systemd-nspawn -q -D "$dir" --boot --register=no $keep "$@" \
+    setsid systemd-nspawn -q -D "$dir" --boot --register=no $(nspawn_keep) "$@" \
         --console=pipe -M "$MACHINE" </dev/null >"$SCRATCH/console.log" 2>&1 &
     NSPAWN_PID=$!
     # The container's PID 1: the child of systemd-nspawn that runs systemd.

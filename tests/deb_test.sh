@@ -164,7 +164,7 @@ timeout -k 5 60 systemctl --root="$TREE" enable leaky.service >/dev/null 2>&1 ||
 # the tree has are purged, and apt downloads what the .deb needs into the
 # tree's cache (the tree not booted, on the host's network).
 fetch() {
-    timeout -k 10 300 systemd-nspawn -q -D "$TREE" --register=no --keep-unit -M "lw${TAG}f$$" \
+    timeout -k 10 300 systemd-nspawn -q -D "$TREE" --register=no $(nspawn_keep) -M "lw${TAG}f$$" \
         --bind-ro="$PKG:/srv/leakwatch-deb" --pipe -- sh -c "$1" >>"$SCRATCH/fetch.log" 2>&1 </dev/null
 }
 CG_DIRS=$(cgroup_dirs)

@@ -26,8 +26,12 @@ Checked: no per-process leak event; exactly one group leak event for
 exactly one action event for it (restart-unit, dry-run, the unit named,
 group true); one group leak event for `alerted`, and no action event; no
 group event for `bounded`; every event valid against the
-schema; with --ctl, `leakwatchctl status --watches --json` shows the
-groups' verdicts (leak for leaky and alerted, ok for bounded).
+schema.  Once the verdicts are in, the daemon is restarted (SIGTERM, then
+started again on its saved history, as a package upgrade does): it says
+that the 3 groups continue their saved totals; with --ctl, `leakwatchctl
+status --watches --json` shows the groups' verdicts at once (leak for
+leaky and alerted, ok for bounded), and the counts above are over both
+runs (no second leak event, no second action after the restart).
 """
 import json
 import os
@@ -141,9 +145,23 @@ def run(a, work, rep):
     # the first group verdict needs a window of the group's history, and
     # the trend a little more: about 75 s
     wait_for(leaked, WINDOW_S + 50, 0.5)
+    # a restart (as a package upgrade makes one): the groups go on with
+    # the totals saved, their verdicts already reported
+    rc = d.stop()
+    rep.check(rc == 0, "daemon stopped on SIGTERM mid-incident, exit 0", f"exit {rc}")
+    d.start()
+    PROCS["daemon"] = d.proc
+    if not rep.check(d.wait_started(5, socket=bool(a.ctl)), "daemon restarted on the saved history"):
+        return
+    with open(d.err, errors="replace") as f:
+        said = [ln.strip() for ln in f if "group totals" in ln]
+    rep.check(any("the group totals of 3 watches continue their saved history" in ln for ln in said),
+              "the restarted daemon continues the 3 groups' saved totals", "; ".join(said) or "nothing said")
+    if a.ctl:
+        check_status(rep, d)       # at once: the verdicts came with the history
     # a while more: no second event, no verdict for bounded
     time.sleep(LIFE_S / 2)
-    events = d.events()
+    events = d.all_events()
     if a.verbose:
         for e in events:
             log("  event " + json.dumps(e))
@@ -163,8 +181,6 @@ def run(a, work, rep):
               "; ".join(e.get("message", "") for e in bounded[:3]))
     errors = of(events, "error")
     rep.check(not errors, "no error or warning", "; ".join(e.get("message", "") for e in errors[:3]))
-    if a.ctl:
-        check_status(rep, d)
     alive = d.proc.poll() is None
     rc = d.stop()
     PROCS.pop("daemon", None)

@@ -40,7 +40,8 @@
 #define HDR_PAYLOAD 64
 #define HDR_CRC     72
 #define HDR_LEN     76
-#define TAIL_LEN    4      /* the action records' count, 0: none saved here */
+#define TAIL_LEN    8      /* the action records' count and the groups' (version 6), 0: none saved here */
+#define GROUP_TAIL  4      /* the groups' count, the last of the tail */
 #define TL_WIDTH    0
 #define TL_ORIGIN   8
 #define TL_HEAD     16
@@ -311,7 +312,7 @@ static size_t records_prefix(const unsigned char *img, unsigned char *out, uint3
 		off += REC_FIXED + name_len;
 	}
 	memcpy(out, img, off);
-	memset(out + off, 0, TAIL_LEN);   /* no action records */
+	memset(out + off, 0, TAIL_LEN);   /* no action records, no groups */
 	off += TAIL_LEN;
 	put_at(out, HDR_COUNT, &n_records, 4);
 	reseal(out, off);
@@ -351,8 +352,11 @@ static void test_truncated(const unsigned char *img, size_t len)
 		unsigned char *copy = malloc(one_len);
 
 		for (size_t n = HDR_LEN + 1; n < one_len; n++) {
-			/* cut in the record, or in the action records' count after it */
-			const char *want = n < one_len - TAIL_LEN ? "record " : "truncated: no action records";
+			/* cut in the record, or in the action records' count after
+			 * it, or in the groups' */
+			const char *want = n < one_len - TAIL_LEN ? "record " :
+					   n < one_len - GROUP_TAIL ? "truncated: no action records" :
+					   "truncated: no group records";
 
 			memcpy(copy, one, n);
 			reseal(copy, n);
@@ -492,15 +496,16 @@ static void test_version(const unsigned char *img, size_t len)
 	free(copy);
 }
 
-/* A one-record image (len bytes, no uss in it) as versions before 5 have
- * it: without the flag byte after the metrics.  Its new length. */
+/* A one-record image (len bytes, no uss in it, no groups) as versions
+ * before 5 have it: without the flag byte after the metrics, and without
+ * the groups' count of version 6.  Its new length. */
 static size_t drop_sparse_flag(unsigned char *img, size_t len)
 {
 	size_t at = len - TAIL_LEN - SPARSE_FLAG;
 
 	CHECK(img[at] == 0);
-	memmove(img + at, img + at + SPARSE_FLAG, TAIL_LEN);
-	return len - SPARSE_FLAG;
+	memmove(img + at, img + at + SPARSE_FLAG, TAIL_LEN - GROUP_TAIL);
+	return len - SPARSE_FLAG - GROUP_TAIL;
 }
 
 /* A version 2 image (before the floor records) is still read: the same
@@ -526,7 +531,7 @@ static void test_version2(const unsigned char *img, size_t len)
 	at = drop_sparse_flag(old, at);
 	put_at(old, 8, &v2, 4);
 	reseal(old, at);
-	CHECK(at == one_len - 3 * (M_LEN - M_FLOORS) - SPARSE_FLAG);
+	CHECK(at == one_len - 3 * (M_LEN - M_FLOORS) - SPARSE_FLAG - GROUP_TAIL);
 	CHECK_MSG(decode(old, at, &st, why, sizeof(why)) == 0 && st.n == 1, "version 2: %s", why);
 	CHECK(decode(one, one_len, &st3, why, sizeof(why)) == 0 && st3.n == 1);
 	if (st.procs && st3.procs) {
@@ -1296,19 +1301,20 @@ static void test_policies(struct monitor *m, const struct config *cfg)
 	}
 	saved_state_clear(&st);
 	CHECK(st.policies == NULL);
-	/* an action record cut short, or with times out of order */
+	/* an action record cut short, or with times out of order (the
+	 * groups' count after it) */
 	{
 		unsigned char *copy = malloc(b.len);
 		uint64_t back = 5;
 
-		for (size_t n = b.len - 8; n < b.len; n++) {
+		for (size_t n = b.len - GROUP_TAIL - 8; n < b.len - GROUP_TAIL; n++) {
 			memcpy(copy, b.data, n);
 			reseal(copy, n);
 			CHECK(refused(copy, n, why, sizeof(why)));
 			CHECK_MSG(strncmp(why, "action record 1: ", 17) == 0, "%s", why);
 		}
 		memcpy(copy, b.data, b.len);
-		put_at(copy, b.len - 8, &back, 8);
+		put_at(copy, b.len - GROUP_TAIL - 8, &back, 8);
 		reseal(copy, b.len);
 		CHECK(refused(copy, b.len, why, sizeof(why)));
 		CHECK_STR(why, "action record 1: impossible values");

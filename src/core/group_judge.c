@@ -52,6 +52,20 @@ int group_record_init(struct group_record *g, const struct watch *wc)
 	return 0;
 }
 
+void group_restore(struct group_record *g, const struct watch *wc, const struct timeline tl[GROUP_METRICS],
+		   const struct metric_state m[GROUP_METRICS], uint64_t first_ms)
+{
+	memcpy(g->tl, tl, sizeof(g->tl));
+	memcpy(g->m, m, sizeof(g->m));
+	set_limits(g, wc);
+	memset(&g->acc, 0, sizeof(g->acc));
+	g->first_ms = first_ms;
+	g->started = true;
+	g->processes = 0;
+	g->fed = 0;
+	action_retry_init(&g->retry);
+}
+
 void group_begin(struct group_record *g)
 {
 	memset(&g->acc, 0, sizeof(g->acc));

@@ -77,6 +77,14 @@ enum verdict group_verdict(const struct group_record *g, const struct watch *wc,
 /* The action of a group verdict of type t (EVENT_LEAK or EVENT_LIMIT). */
 enum action group_action(const struct watch *wc, enum event_type t);
 
+/* Continue a saved history (core/state_codec.h): the timelines and metric
+ * states of g's metrics and the time of its first sample, as saved; the
+ * limits stay wc's, what this tick summed is dropped, and no action is
+ * pending (a verdict already reported stays reported: no second event,
+ * no second action). */
+void group_restore(struct group_record *g, const struct watch *wc, const struct timeline tl[GROUP_METRICS],
+		   const struct metric_state m[GROUP_METRICS], uint64_t first_ms);
+
 /* The records of a configuration: v[i] for watch i, NULL for a watch
  * without a group.  group_set_build() makes the set for cfg into *out,
  * taking over from old (of old_cfg; NULL, NULL: none) the record of every

@@ -12,6 +12,7 @@
 
 #include "core/action_policy.h"
 #include "core/config.h"
+#include "core/group_judge.h"
 #include "core/judge.h"
 #include "core/state_layout.h"
 
@@ -142,6 +143,23 @@ static bool get_sparse(struct rd *r, struct saved_proc *p)
 	return ok;
 }
 
+/* A record's watch name (u16 length, the bytes) into a new string *out:
+ * 0, -EINVAL when the length is 0, too long or past the data, -ENOMEM. */
+static int get_name(struct rd *r, char **out)
+{
+	uint16_t name_len = get_u16(r);
+
+	*out = NULL;
+	if (r->short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r->left)
+		return -EINVAL;
+	*out = malloc(name_len + 1u);
+	if (!*out)
+		return -ENOMEM;
+	get(r, *out, name_len);
+	(*out)[name_len] = '\0';
+	return 0;
+}
+
 /* The action records after the processes; -EINVAL (reason in why) or -ENOMEM. */
 static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t why_len)
 {
@@ -153,23 +171,18 @@ static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		struct saved_policy *p;
-		uint16_t name_len = get_u16(r);
+		struct saved_policy *p = calloc(1, sizeof(*p));
 		uint32_t count;
+		int e;
 
-		if (r->short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r->left) {
-			reason(why, why_len, "action record %u: bad watch name", i + 1);
-			return -EINVAL;
-		}
-		p = calloc(1, sizeof(*p));
-		if (!p || !(p->watch = malloc(name_len + 1u))) {
-			free(p);
+		if (!p)
 			return -ENOMEM;
-		}
 		*tail = p;
 		tail = &p->next;
-		get(r, p->watch, name_len);
-		p->watch[name_len] = '\0';
+		if ((e = get_name(r, &p->watch)) < 0) {
+			reason(why, why_len, "action record %u: bad watch name", i + 1);
+			return e;
+		}
 		count = get_u32(r);
 		if (r->short_read || !watch_name_valid(p->watch) || count == 0 || count > r->left / 8) {
 			reason(why, why_len, "action record %u: %s", i + 1, r->short_read ? "truncated" : "impossible values");
@@ -185,6 +198,45 @@ static int get_policies(struct rd *r, struct saved_state *out, char *why, size_t
 				reason(why, why_len, "action record %u: impossible values", i + 1);
 				return -EINVAL;
 			}
+		}
+	}
+	return 0;
+}
+
+/* The groups' records after the action records (version 6 on); -EINVAL
+ * (reason in why) or -ENOMEM. */
+static int get_groups(struct rd *r, struct saved_state *out, char *why, size_t why_len)
+{
+	uint32_t n = get_u32(r);
+	struct saved_group **tail = &out->groups;
+
+	if (r->short_read) {
+		reason(why, why_len, "truncated: no group records");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct saved_group *g = calloc(1, sizeof(*g));
+		bool ok;
+		int e;
+
+		if (!g)
+			return -ENOMEM;
+		*tail = g;
+		tail = &g->next;
+		if ((e = get_name(r, &g->watch)) < 0) {
+			reason(why, why_len, "group record %u: bad watch name", i + 1);
+			return e;
+		}
+		g->window_ms = get_u64(r);
+		g->first_ms = get_u64(r);
+		ok = watch_name_valid(g->watch) && g->window_ms > 0 && g->first_ms < (uint64_t)1 << 42;
+		for (int k = 0; k < GROUP_METRICS; k++) {
+			ok &= get_timeline(r, &g->tl[k], g->window_ms);
+			ok &= get_metric(r, &g->m[k], &g->tl[k]);
+		}
+		if (r->short_read || !ok) {
+			reason(why, why_len, "group record %u: %s", i + 1, r->short_read ? "truncated" : "impossible values");
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -274,6 +326,8 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 	}
 	if (get_policies(&r, out, why, why_len) < 0)
 		goto bad;
+	if (r.version >= 6 && get_groups(&r, out, why, why_len) < 0)
+		goto bad;
 	if (r.left) {
 		reason(why, why_len, "%zu bytes after the last record", r.left);
 		goto bad;
@@ -315,6 +369,28 @@ bool saved_claim(struct saved_proc **list, struct watched *w, const struct watch
 	return false;
 }
 
+bool saved_group_claim(struct saved_group **list, struct group_record *g, const struct watch *wc)
+{
+	for (struct saved_group **pp = list; *pp; pp = &(*pp)->next) {
+		struct saved_group *sg = *pp;
+		bool any = false;
+
+		if (strcmp(sg->watch, wc->name) != 0)
+			continue;
+		*pp = sg->next;
+		for (int k = 0; k < GROUP_METRICS; k++)
+			any |= sg->tl[k].head >= 0;
+		if (sg->window_ms == wc->window_ms && any)
+			group_restore(g, wc, sg->tl, sg->m, sg->first_ms);
+		else
+			any = false;
+		free(sg->watch);
+		free(sg);
+		return any;
+	}
+	return false;
+}
+
 void saved_proc_free(struct saved_proc *p)
 {
 	if (!p)
@@ -339,5 +415,12 @@ void saved_state_clear(struct saved_state *s)
 		free(p->watch);
 		free(p->times);
 		free(p);
+	}
+	while (s->groups) {
+		struct saved_group *g = s->groups;
+
+		s->groups = g->next;
+		free(g->watch);
+		free(g);
 	}
 }

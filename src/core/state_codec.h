@@ -1,5 +1,6 @@
 /* History that survives a restart: the watched processes' timelines and
- * metric states (buckets, episode flags) encoded into one binary image,
+ * metric states (buckets, episode flags), and the groups' (version 6 on),
+ * encoded into one binary image,
  * streamed to a temporary file and renamed over the old one (daemon/persist.h),
  * and read back at start for the processes that are still the same (pid and
  * start time, same boot).
@@ -28,7 +29,13 @@
  *            which marks it unread when it is restored
  *   actions  u32 count of watches, and per watch u16 name length, the name,
  *            u32 count of times, u64 times (CLOCK_MONOTONIC ms), oldest first
- * (cooldown and max_actions hold across a restart).  The encoder hands the
+ * (cooldown and max_actions hold across a restart);
+ *   groups   (version 6 on) u32 count, and per group (core/group_judge.h)
+ *            u16 name length, the watch's name, u64 window (ms), u64 time
+ *            of its first sample (boot-time ms), then per metric (rss, fds,
+ *            threads) its timeline and the metric, as a record's; a watch's
+ *            group whose name and window are the same at the start takes
+ *            it over.  The encoder hands the
  * image on in chunks and fills the header in last, so the whole image is
  * never in memory.  Decoding checks every length and value, so a
  * truncated, corrupt or foreign file is refused with a reason, never
@@ -41,11 +48,12 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/detect.h"
 
-#define STATE_VERSION    5
+#define STATE_VERSION    6
 #define STATE_VERSION_OLDEST 2          /* read too: 2 has no floor records, 2 and 3 no verdict
-					 * marks, 2 to 4 no uss and pss */
+					 * marks, 2 to 4 no uss and pss, 2 to 5 no groups */
 #define STATE_MAX_SIZE   (256u << 20)   /* refuse larger files */
 #define STATE_HEADER_LEN 76
 #define STATE_CHUNK      (64u << 10)    /* the encoder's output comes in pieces of at most this */
@@ -76,12 +84,23 @@ struct saved_policy {
 	uint64_t *times;
 };
 
+/* One watch's group as saved (version 6 on). */
+struct saved_group {
+	struct saved_group *next;
+	char *watch;
+	uint64_t window_ms;
+	uint64_t first_ms;
+	struct timeline tl[GROUP_METRICS];
+	struct metric_state m[GROUP_METRICS];
+};
+
 struct saved_state {
 	char boot_id[40];
 	uint64_t saved_usec;        /* wall clock of the save */
 	struct saved_proc *procs;
 	size_t n;
 	struct saved_policy *policies;
+	struct saved_group *groups;
 };
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
@@ -116,5 +135,12 @@ void saved_proc_free(struct saved_proc *p);      /* accepts NULL; one record */
  * its uss and pss too when both w and the record keep them; a metric
  * saved unreadable (its -1s) is marked so in w->unreadable. */
 bool saved_claim(struct saved_proc **list, struct watched *w, const struct watch *wc);
+
+/* The saved group of g's watch wc (by its name), taken off *list and
+ * freed: true when g then continues its history (the same window, a
+ * sample to continue from: core/group_judge.h group_restore); false when
+ * there is none, or it cannot be continued. */
+struct group_record;
+bool saved_group_claim(struct saved_group **list, struct group_record *g, const struct watch *wc);
 
 #endif

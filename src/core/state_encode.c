@@ -12,6 +12,7 @@
 
 #include "core/action_policy.h"
 #include "core/config.h"
+#include "core/group_judge.h"
 #include "core/judge.h"
 #include "core/state_layout.h"
 
@@ -130,6 +131,38 @@ static bool policy_saved(const struct action_policy *p)
 	return strlen(p->name) <= NAME_MAX_LEN && p->n > 0;
 }
 
+/* The group of watch i of j that has a history to save, or NULL. */
+static const struct group_record *group_saved(const struct judged *j, size_t i)
+{
+	const struct group_record *g = j->groups ? j->groups[i] : NULL;
+
+	return g && g->started && strlen(g->watch) <= NAME_MAX_LEN ? g : NULL;
+}
+
+/* The groups' records (version 6 on): their count, then each. */
+static void put_groups(struct enc *e, const struct judged *j)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < j->cfg->n_watches; i++)
+		n += group_saved(j, i) != NULL;
+	put_u32(e, n);
+	for (size_t i = 0; i < j->cfg->n_watches; i++) {
+		const struct group_record *g = group_saved(j, i);
+
+		if (!g)
+			continue;
+		put_u16(e, (uint16_t)strlen(g->watch));
+		put(e, g->watch, strlen(g->watch));
+		put_u64(e, g->window_ms);
+		put_u64(e, g->first_ms);
+		for (int k = 0; k < GROUP_METRICS; k++) {
+			put_timeline(e, &g->tl[k]);
+			put_metric(e, &g->tl[k], &g->m[k]);
+		}
+	}
+}
+
 /* The header, its counts, length and checksum as given. */
 static void make_header(unsigned char *out, const char *boot_id, uint64_t wall_usec, uint32_t n,
 			uint64_t payload, uint32_t crc)
@@ -194,6 +227,7 @@ int state_encode(const struct judged *j, const struct action_policy *policies, c
 		for (unsigned i = 0; i < p->n; i++)   /* oldest first */
 			put_u64(&e, p->times[(p->head + p->cap - p->n + i) % p->cap]);
 	}
+	put_groups(&e, j);
 	flush(&e);
 	free(e.chunk);
 	if (e.err)

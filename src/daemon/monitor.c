@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/group_judge.h"
 #include "core/limit_text.h"
 #include "core/state_codec.h"
 #include "core/units.h"
@@ -421,15 +422,23 @@ int monitor_init(struct monitor *m, const char *proc_path, const struct config *
 	return discovery_init(&m->disc, &m->root, cfg, self, m->self_user, on_warning, m);
 }
 
-void monitor_restore(struct monitor *m, struct saved_state *s)
+size_t monitor_restore(struct monitor *m, struct saved_state *s)
 {
 	struct saved_proc **tail = &m->restore;
+	size_t groups = 0;
 
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = s->procs;
 	s->procs = NULL;
 	s->n = 0;
+	/* the records are made now rather than at the first tick, to take
+	 * their history over before it (none made: they start afresh) */
+	if (s->groups && (m->j.groups || group_set_build(&m->j.groups, m->j.cfg, NULL, NULL) == 0))
+		for (size_t i = 0; i < m->j.cfg->n_watches; i++)
+			if (m->j.groups[i])
+				groups += saved_group_claim(&s->groups, m->j.groups[i], &m->j.cfg->watches[i]);
+	return groups;
 }
 
 void monitor_set_config(struct monitor *m, const struct config *cfg)

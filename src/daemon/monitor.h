@@ -99,7 +99,9 @@ int monitor_forget(struct monitor *m, pid_t pid);
 
 /* Saved histories (core/state_codec.h), taken over: a process found at the
  * next scan with the same pid, start time, watch name and window continues
- * its history; the rest is dropped after that scan. */
-void monitor_restore(struct monitor *m, struct saved_state *s);
+ * its history; the rest is dropped after that scan.  A watch's group with
+ * the same name and window continues its saved totals at once.  Returns
+ * how many groups did (the saved groups are left in s, to be cleared). */
+size_t monitor_restore(struct monitor *m, struct saved_state *s);
 
 #endif

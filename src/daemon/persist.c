@@ -189,7 +189,11 @@ static void load_state(struct persist *p)
 	if (strcmp(st.boot_id, p->boot_id) != 0) {
 		notice(&p->say, NOTICE_LOG_INFO, NULL, "the saved history %s is from another boot: not used", path);
 	} else {
-		monitor_restore(p->mon, &st);
+		size_t groups = monitor_restore(p->mon, &st);
+
+		if (groups)
+			notice(&p->say, NOTICE_LOG_INFO, NULL, "the group totals of %zu watch%s continue their saved "
+			       "history", groups, groups == 1 ? "" : "es");
 		/* cooldown and max_actions hold across the restart too */
 		for (const struct saved_policy *sp = st.policies; sp; sp = sp->next) {
 			const struct watch *w = config_find_watch(p->cfg, sp->watch);
