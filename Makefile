@@ -165,14 +165,14 @@ action: $(BUILD)/leakwatchd
 systemd: $(BUILD)/leakwatchd
 	sh tests/systemd_test.sh $(BUILD)/leakwatchd
 
-# Processes that exit as soon as they are found, pids handed on at once
-# (ns_last_pid): in a pid namespace of their own; needs root, else skipped.
 # The Debian package (tests/deb_test.sh): make deb, lintian, then apt
 # install, upgrade, remove and purge in a container with a real systemd
-# (root; the root file system of `make systemd`; about two minutes).
+# (root; the root file system of `make systemd`; about a minute).
 deb-test: $(BUILD)/leakwatchd
 	sh tests/deb_test.sh $(BUILD)
 
+# Processes that exit as soon as they are found, pids handed on at once
+# (ns_last_pid): in a pid namespace of their own; needs root, else skipped.
 race: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl
 	$(PYTHON) tests/race_test.py --daemon $(BUILD)/leakwatchd --ctl $(BUILD)/leakwatchctl
 
@@ -450,8 +450,10 @@ bench-smaps: $(BUILD)/bench/smaps_cost
 
 # The man pages and the example configuration name installed files by the
 # default paths (/usr/local/...): installed, they name this PREFIX's.
+# $(call render,SRC,DEST): SRC so rendered, installed as DEST (mode 644).
 RENDER_PATHS = sed -e 's|/usr/local/share|$(DATADIR)|g; s|/usr/local/sbin|$(SBINDIR)|g; \
                        s|/usr/local/lib/systemd/catalog|$(CATALOGDIR)|g'
+render = $(RENDER_PATHS) $(1) > $(2) && chmod 644 $(2)
 
 # The Debian package (debian/; README "Installing"): built in a temporary
 # copy of the tree with dpkg-buildpackage; the .deb lands in DEBDIR.
@@ -465,9 +467,9 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	  $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSCONFDIR)/leakwatch $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/leakwatchd $(DESTDIR)$(SBINDIR)/leakwatchd
 	install -m 755 $(BUILD)/leakwatchctl $(DESTDIR)$(BINDIR)/leakwatchctl
-	$(RENDER_PATHS) man/leakwatchctl.1 > $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1 && chmod 644 $(DESTDIR)$(MANDIR)/man1/leakwatchctl.1
-	$(RENDER_PATHS) man/leakwatchd.8 > $(DESTDIR)$(MANDIR)/man8/leakwatchd.8 && chmod 644 $(DESTDIR)$(MANDIR)/man8/leakwatchd.8
-	$(RENDER_PATHS) man/leakwatch.yaml.5 > $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5 && chmod 644 $(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5
+	$(call render,man/leakwatchctl.1,$(DESTDIR)$(MANDIR)/man1/leakwatchctl.1)
+	$(call render,man/leakwatchd.8,$(DESTDIR)$(MANDIR)/man8/leakwatchd.8)
+	$(call render,man/leakwatch.yaml.5,$(DESTDIR)$(MANDIR)/man5/leakwatch.yaml.5)
 	install -m 644 systemd/leakwatch.catalog $(DESTDIR)$(CATALOGDIR)/leakwatch.catalog
 	install -m 644 $(BUILD)/leakwatchd.service $(DESTDIR)$(UNITDIR)/leakwatchd.service
 	install -d $(DESTDIR)$(DATADIR)/leakwatch
@@ -484,8 +486,7 @@ install: $(BUILD)/leakwatchd $(BUILD)/leakwatchctl $(BUILD)/leakwatchd.service
 	install -m 644 share/bash-completion/completions/leakwatchd share/bash-completion/completions/leakwatchctl \
 	  $(DESTDIR)$(BASHCOMPDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml || \
-	  { $(RENDER_PATHS) conf/leakwatch.yaml > $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml && \
-	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml; }
+	  { $(call render,conf/leakwatch.yaml,$(DESTDIR)$(SYSCONFDIR)/leakwatch/leakwatch.yaml); }
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/leakwatchd $(DESTDIR)$(MANDIR)/man8/leakwatchd.8 \

@@ -202,6 +202,18 @@ apt_in() {      # apt_in LOG ARGS...: apt-get in the container, output in SCRATC
     log=$SCRATCH/$1; shift
     timeout -k 10 300 nsenter -t "$CPID" -a $APT "$@" >"$log" 2>&1
 }
+# apt_check LOG ARGS...: apt_in, a check of its exit status; its output's
+# tail on failure.  0 when it passed.
+apt_check() {
+    log=$1; shift
+    if apt_in "$log" "$@"; then
+        pass "apt $*"
+        return 0
+    fi
+    fail "apt $* (output below)"
+    sed 's/^/    /' "$SCRATCH/$log" | tail -n 20
+    return 1
+}
 diagnose() {
     say "---- diagnostics: $*"
     cx systemctl --no-pager -n 0 status leakwatchd.service 2>&1 | sed 's/^/    /'
@@ -209,13 +221,8 @@ diagnose() {
 }
 
 # ---------------------------------------------------------------- install
-if apt_in install.log install "$DEB1"; then
-    pass "apt install $DEB1: $(grep -c '^Setting up' "$SCRATCH/install.log") packages set up ($(sed -n 's/^Setting up \([^ ]*\) .*/\1/p' "$SCRATCH/install.log" | tr '\n' ' '))"
-else
-    fail "apt install $DEB1 (output below)"
-    sed 's/^/    /' "$SCRATCH/install.log" | tail -n 30
-    finish
-fi
+apt_check install.log install "$DEB1" || finish
+say "set up: $(sed -n 's/^Setting up \([^ ]*\) .*/\1/p' "$SCRATCH/install.log" | tr '\n' ' ')"
 for lib in libyaml-0-2 libmicrohttpd12; do
     if cx dpkg-query -W -f '${Status}\n' "$lib" 2>/dev/null | grep -q 'install ok installed'; then
         pass "$lib installed with it (a Depends/Recommends, from the archive)"
@@ -281,12 +288,7 @@ fi
 
 # ----------------------------------------------- upgrade: restart, history kept
 install -m 644 "$FILES/package.yaml" "$TREE/etc/leakwatch/leakwatch.yaml"
-if apt_in upgrade2.log install "$DEB3"; then
-    pass "apt install $(basename "$DEB3") (the same .deb, bumped again)"
-else
-    fail "apt install $(basename "$DEB3") (output below)"
-    sed 's/^/    /' "$SCRATCH/upgrade2.log" | tail -n 20
-fi
+apt_check upgrade2.log install "$DEB3"     # the same .deb, bumped again
 n=0 DPID2=$DPID
 while [ $n -lt 40 ]; do
     DPID2=$(prop leakwatchd.service MainPID)
@@ -320,12 +322,7 @@ else
 fi
 
 # ----------------------------------------------------------------- remove
-if apt_in remove.log remove leakwatch; then
-    pass "apt remove leakwatch"
-else
-    fail "apt remove leakwatch (output below)"
-    sed 's/^/    /' "$SCRATCH/remove.log" | tail -n 20
-fi
+apt_check remove.log remove leakwatch
 state=$(cx systemctl is-active leakwatchd.service 2>/dev/null)
 running=$(cx pgrep -x leakwatchd 2>/dev/null)
 if [ "$state" != active ] && [ -z "$running" ] && [ -e "$TREE/etc/leakwatch/leakwatch.yaml" ] &&
@@ -336,12 +333,7 @@ else
 fi
 
 # ------------------------------------------------------------------ purge
-if apt_in purge.log purge leakwatch; then
-    pass "apt purge leakwatch"
-else
-    fail "apt purge leakwatch (output below)"
-    sed 's/^/    /' "$SCRATCH/purge.log" | tail -n 20
-fi
+apt_check purge.log purge leakwatch
 left=
 for d in /etc/leakwatch /var/lib/leakwatch /run/leakwatch /var/lib/private/leakwatch \
          /etc/systemd/system/multi-user.target.wants/leakwatchd.service; do

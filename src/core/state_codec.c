@@ -293,8 +293,8 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct saved_proc *p = calloc(1, sizeof(*p));
-		uint16_t name_len;
 		bool ok = true;
+		int e;
 
 		if (!p)
 			goto nomem;
@@ -304,16 +304,13 @@ int state_decode(const void *data, size_t len, struct saved_state *out, char *wh
 		p->pid = (pid_t)get_u32(&r);
 		p->start_ticks = get_u64(&r);
 		p->window_ms = get_u64(&r);
-		name_len = get_u16(&r);
-		if (r.short_read || name_len == 0 || name_len > NAME_MAX_LEN || name_len > r.left) {
+		e = get_name(&r, &p->watch);
+		if (e == -ENOMEM)
+			goto nomem;
+		if (e < 0) {
 			reason(why, why_len, "record %u: bad watch name", i + 1);
 			goto bad;
 		}
-		p->watch = malloc(name_len + 1u);
-		if (!p->watch)
-			goto nomem;
-		get(&r, p->watch, name_len);
-		p->watch[name_len] = '\0';
 		ok = watch_name_valid(p->watch) && p->pid > 0 && p->window_ms > 0;
 		ok &= get_timeline(&r, &p->tl, p->window_ms);
 		for (int k = 0; k < METRIC_INLINE; k++)
@@ -373,20 +370,19 @@ bool saved_group_claim(struct saved_group **list, struct group_record *g, const 
 {
 	for (struct saved_group **pp = list; *pp; pp = &(*pp)->next) {
 		struct saved_group *sg = *pp;
-		bool any = false;
+		bool sampled = false, kept;
 
 		if (strcmp(sg->watch, wc->name) != 0)
 			continue;
 		*pp = sg->next;
 		for (int k = 0; k < GROUP_METRICS; k++)
-			any |= sg->tl[k].head >= 0;
-		if (sg->window_ms == wc->window_ms && any)
+			sampled |= sg->tl[k].head >= 0;
+		kept = sampled && sg->window_ms == wc->window_ms;
+		if (kept)
 			group_restore(g, wc, sg->tl, sg->m, sg->first_ms);
-		else
-			any = false;
 		free(sg->watch);
 		free(sg);
-		return any;
+		return kept;
 	}
 	return false;
 }

@@ -131,12 +131,13 @@ static bool policy_saved(const struct action_policy *p)
 	return strlen(p->name) <= NAME_MAX_LEN && p->n > 0;
 }
 
-/* The group of watch i of j that has a history to save, or NULL. */
+/* The group of watch i of j that has a history to save, or NULL (its
+ * name fits: group_record_init() takes none longer than a watch's). */
 static const struct group_record *group_saved(const struct judged *j, size_t i)
 {
 	const struct group_record *g = j->groups ? j->groups[i] : NULL;
 
-	return g && g->started && strlen(g->watch) <= NAME_MAX_LEN ? g : NULL;
+	return g && g->started ? g : NULL;
 }
 
 /* The groups' records (version 6 on): their count, then each. */
